@@ -1,0 +1,345 @@
+// cli.cpp: the `v2g` command line: argument parsing (CLI11), the order of a training run
+// (config -> overrides -> validation -> problem -> device -> backend -> training), the
+// progress display, the human summary on stdout, the --summary JSON file, and the mapping of
+// failures to exit statuses (errors.h).
+#include "cli.h"
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "errors.h"
+#include "problem.h"
+#include "trainer.h"
+
+namespace v2g {
+namespace {
+
+constexpr double kTtyRefreshS = 0.1;        // the progress bar redraws at most at ~10 Hz
+constexpr double kPlainIntervalS = 5.0;     // without a terminal: a line at least this often
+constexpr int kPlainSteps = 10;             // ... and one per 10% of the episodes
+constexpr int kBarWidth = 24;               // characters of the bar itself
+constexpr double kSecondsPerMinute = 60.0;
+constexpr double kSecondsPerHour = 3600.0;
+
+// ---------------------------------------------------------------- formatting
+
+std::string strprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string strprintf(const char* fmt, ...) {
+    char buf[512];
+    va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, args);
+    va_end(args);
+    return buf;
+}
+
+// 1234567 -> "1.23M": rates span many orders of magnitude (one core to a whole GPU).
+std::string human_rate(double v) {
+    const char* suffix[] = {"", "k", "M", "G", "T"};
+    constexpr double kStep = 1000.0;
+    int i = 0;
+    while (std::fabs(v) >= kStep && i < 4) {
+        v /= kStep;
+        ++i;
+    }
+    return strprintf("%.3g%s", v, suffix[i]);
+}
+
+std::string human_duration(double s) {
+    if (!std::isfinite(s) || s < 0) return "?";
+    if (s < kSecondsPerMinute) return strprintf("%.2fs", s);
+    const long total = std::lround(s);
+    if (s < kSecondsPerHour) return strprintf("%ldm%02lds", total / 60, total % 60);
+    return strprintf("%ldh%02ldm", total / 3600, total / 60 % 60);
+}
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) out += strprintf("\\u%04x", c);
+                else out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+// Full precision, so the JSON reads back to the same doubles; JSON has no inf/nan.
+std::string json_number(double v) { return std::isfinite(v) ? strprintf("%.17g", v) : "null"; }
+
+// The config as a JSON object of tables, from dump_config's TOML. Its values are TOML
+// literals that are valid JSON as they stand: basic strings with JSON-compatible escapes,
+// integers, finite floats (validate() rejects inf/nan) and booleans.
+std::string config_json(const std::string& toml, const std::string& indent) {
+    std::string out = "{";
+    bool first_table = true, first_key = true;
+    size_t pos = 0;
+    while (pos < toml.size()) {
+        size_t end = toml.find('\n', pos);
+        if (end == std::string::npos) end = toml.size();
+        const std::string line = toml.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.empty()) continue;
+        if (line.front() == '[') {
+            out += std::string(first_table ? "" : "\n" + indent + "  },") + "\n" + indent + "  " +
+                   json_string(line.substr(1, line.size() - 2)) + ": {";
+            first_table = false;
+            first_key = true;
+            continue;
+        }
+        const size_t eq = line.find(" = ");
+        out += std::string(first_key ? "" : ",") + "\n" + indent + "    " + json_string(line.substr(0, eq)) + ": " +
+               line.substr(eq + 3);
+        first_key = false;
+    }
+    return out + (first_table ? "}" : "\n" + indent + "  }\n" + indent + "}");
+}
+
+// ---------------------------------------------------------------- progress
+
+class ProgressDisplay {
+public:
+    explicit ProgressDisplay(bool quiet) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0) {}
+
+    void operator()(const TrainProgress& p) {
+        if (quiet_) return;
+        const bool last = p.episodes_done >= p.episodes_total;
+        const auto now = std::chrono::steady_clock::now();
+        const double since = std::chrono::duration<double>(now - last_print_).count();
+        const int step = p.episodes_total > 0 ? p.episodes_done * kPlainSteps / p.episodes_total : kPlainSteps;
+        if (tty_) {
+            if (!last && printed_ && since < kTtyRefreshS) return;
+        } else {
+            if (!last && printed_ && step <= last_step_ && since < kPlainIntervalS) return;
+            if (last && printed_ && last_step_ >= kPlainSteps) return;
+        }
+        last_print_ = now;
+        last_step_ = step;
+        printed_ = true;
+
+        const double frac = p.episodes_total > 0 ? static_cast<double>(p.episodes_done) / p.episodes_total : 1.0;
+        const double eta = p.episodes_done > 0 ? p.elapsed_s * (p.episodes_total - p.episodes_done) / p.episodes_done
+                                               : -1.0;
+        const std::string stats = strprintf(
+            "%d/%d episodes  %s env-steps/s  reward %.4g  eps %.3f  %s %s", p.episodes_done, p.episodes_total,
+            human_rate(p.env_steps_per_s).c_str(), p.mean_reward, p.epsilon, last ? "took" : "ETA",
+            human_duration(last ? p.elapsed_s : eta).c_str());
+        if (tty_) {
+            const int filled = static_cast<int>(frac * kBarWidth);
+            std::string bar(static_cast<size_t>(filled), '#');
+            bar.resize(kBarWidth, '.');
+            // \r back to the line start, \x1b[K clears what a longer earlier line left.
+            std::fprintf(stderr, "\r[%s] %s\x1b[K%s", bar.c_str(), stats.c_str(), last ? "\n" : "");
+        } else {
+            std::fprintf(stderr, "train: %3.0f%%  %s\n", frac * 100.0, stats.c_str());
+        }
+        std::fflush(stderr);
+    }
+
+private:
+    bool quiet_;
+    bool tty_;
+    bool printed_ = false;
+    int last_step_ = 0;
+    std::chrono::steady_clock::time_point last_print_{};
+};
+
+// ---------------------------------------------------------------- train
+
+struct TrainArgs {
+    std::string config_path;
+    std::vector<std::string> sets;
+    std::string device, seed, episodes, threads;  // empty = not given; parsed by the registry
+    std::string summary_path;
+    bool quiet = false;
+};
+
+// A flag like --seed sets one key; the registry parses and range-checks it, and the error
+// names the flag the user typed rather than the --set form.
+void apply_flag(Config* cfg, const std::string& flag, const std::string& key, const std::string& value) {
+    if (value.empty()) return;
+    const std::string assignment = key + "=" + value;
+    try {
+        apply_override(cfg, assignment);
+    } catch (const InputError& e) {
+        std::string msg = e.what();
+        const std::string prefix = "--set " + assignment + ": ";
+        if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+        throw InputError(flag + " " + value + ": " + msg);
+    }
+}
+
+void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device, const TrainSummary& s) {
+    std::fprintf(out, "run            %s\n", cfg.run_name.c_str());
+    std::fprintf(out, "backend        %s\n", s.backend.c_str());
+    std::fprintf(out, "device choice  %s\n", device.reason.c_str());
+    std::fprintf(out, "episodes       %d\n", s.episodes);
+    std::fprintf(out, "vehicles       %d (%d steps per episode)\n", s.vehicles, s.steps_per_day);
+    std::fprintf(out, "wall time      %s\n", human_duration(s.seconds).c_str());
+    std::fprintf(out, "env-steps/s    %s (%.6g)\n", human_rate(s.env_steps_per_s).c_str(), s.env_steps_per_s);
+    std::fprintf(out, "mean reward    per vehicle per episode: first %d episodes %.6g, last %d episodes %.6g\n",
+                 s.window, s.mean_reward_first, s.window, s.mean_reward_last);
+    std::fprintf(out, "final SoC      mean %.4f  min %.4f  max %.4f\n", s.soc_mean, s.soc_min, s.soc_max);
+    std::fprintf(out, "final SoH      mean %.6f  min %.6f  max %.6f\n", s.soh_mean, s.soh_min, s.soh_max);
+}
+
+std::string summary_json(const Config& cfg, const DeviceChoice& device, const TrainSummary& s) {
+    std::string j = "{\n";
+    const auto field = [&j](const char* name, const std::string& value) {
+        j += std::string("  ") + json_string(name) + ": " + value + ",\n";
+    };
+    field("v2g_version", json_string(V2G_VERSION));
+    field("run_name", json_string(cfg.run_name));
+    field("backend", json_string(s.backend));
+    field("device_reason", json_string(device.reason));
+    field("episodes", std::to_string(s.episodes));
+    field("vehicles", std::to_string(s.vehicles));
+    field("steps_per_episode", std::to_string(s.steps_per_day));
+    field("seconds", json_number(s.seconds));
+    field("env_steps_per_s", json_number(s.env_steps_per_s));
+    field("window", std::to_string(s.window));
+    field("mean_reward_first", json_number(s.mean_reward_first));
+    field("mean_reward_last", json_number(s.mean_reward_last));
+    field("soc", "{\"mean\": " + json_number(s.soc_mean) + ", \"min\": " + json_number(s.soc_min) +
+                     ", \"max\": " + json_number(s.soc_max) + "}");
+    field("soh", "{\"mean\": " + json_number(s.soh_mean) + ", \"min\": " + json_number(s.soh_min) +
+                     ", \"max\": " + json_number(s.soh_max) + "}");
+    const std::string toml = dump_config(cfg);
+    field("config_toml", json_string(toml));
+    field("config", config_json(toml, "  "));
+    std::string rewards = "[", eps = "[";
+    for (size_t i = 0; i < s.episodes_metrics.size(); ++i) {
+        const EpisodeMetrics& m = s.episodes_metrics[i];
+        const double per_vehicle = m.vehicles > 0 ? m.reward / static_cast<double>(m.vehicles) : 0.0;
+        rewards += (i ? ", " : "") + json_number(per_vehicle);
+    }
+    for (size_t i = 0; i < s.epsilons.size(); ++i) eps += (i ? ", " : "") + json_number(s.epsilons[i]);
+    field("episode_epsilon", eps + "]");
+    j += "  \"episode_reward_per_vehicle\": " + rewards + "]\n}\n";
+    return j;
+}
+
+int run_train(const TrainArgs& args) {
+    Config cfg = load_config(args.config_path);
+    for (const std::string& s : args.sets) apply_override(&cfg, s);
+    apply_flag(&cfg, "--device", "run.device", args.device);
+    apply_flag(&cfg, "--seed", "run.seed", args.seed);
+    apply_flag(&cfg, "--episodes", "run.episodes", args.episodes);
+    apply_flag(&cfg, "--threads", "run.threads", args.threads);
+    validate(cfg);
+
+    // Opened before training so that an unwritable path fails now, not after a long run.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> summary_file(nullptr, &std::fclose);
+    if (!args.summary_path.empty()) {
+        summary_file.reset(std::fopen(args.summary_path.c_str(), "w"));
+        if (!summary_file) throw InputError(args.summary_path + ": cannot write");
+    }
+
+    const DeviceChoice device = choose_device(cfg.device);
+    // The problem is built before the device line is printed, so a bad CSV (InputError from
+    // the signal loader) is the only line on stderr.
+    Problem problem = build_problem(cfg);
+    std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+    const EnvParams params = problem.params;
+    Trainer trainer(cfg, params, make_backend(device, std::move(problem), cfg.threads));
+    ProgressDisplay progress(args.quiet);
+    const TrainSummary summary = trainer.train([&progress](const TrainProgress& p) { progress(p); });
+
+    print_summary(stdout, cfg, device, summary);
+    std::fflush(stdout);
+    if (summary_file) {
+        const std::string json = summary_json(cfg, device, summary);
+        const bool ok = std::fwrite(json.data(), 1, json.size(), summary_file.get()) == json.size();
+        if (!ok || std::fclose(summary_file.release()) != 0) throw InputError(args.summary_path + ": cannot write");
+    }
+    return 0;
+}
+
+void print_keys() {
+    for (const auto& [key, help] : config_keys()) std::printf("%-32s %s\n", key.c_str(), help.c_str());
+}
+
+// One line for any error, so scripts and logs see exactly one.
+void print_error(const char* kind, std::string msg) {
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    std::fprintf(stderr, "v2g: %s: %s\n", kind, msg.c_str());
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app{"v2g: GPU-accelerated reinforcement-learning training for Vehicle-to-Grid energy management",
+                 "v2g"};
+    app.set_version_flag("--version", std::string("v2g ") + V2G_VERSION);
+    app.require_subcommand(1);
+    app.footer("Run `v2g train --help` for the training options.");
+
+    TrainArgs args;
+    CLI::App* train = app.add_subcommand("train", "train a policy from a TOML config");
+    train->add_option("CONFIG", args.config_path, "the run's TOML config (keys: docs/CONFIG.md)")->required();
+    train->add_option("--set", args.sets, "override a config key, e.g. --set learning.alpha=0.1 (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    train->add_option("--device", args.device, "backend: auto | cpu | cuda (run.device)")->type_name("DEVICE");
+    train->add_option("--seed", args.seed, "random seed (run.seed)")->type_name("N");
+    train->add_option("--episodes", args.episodes, "episodes to train (run.episodes)")->type_name("N");
+    train->add_option("--threads", args.threads, "CPU threads, 0 = all cores (run.threads)")->type_name("N");
+    train->add_option("--summary", args.summary_path, "also write the summary, the config and per-episode rewards as JSON")
+        ->type_name("FILE.json");
+    train->add_flag("--quiet,-q", args.quiet, "no progress display");
+    train->footer(
+        "Config keys, their types, defaults and ranges: docs/CONFIG.md (or `v2g keys`).\n"
+        "Precedence: defaults < CONFIG < --set (in order) < --device/--seed/--episodes/--threads.\n"
+        "Exit status: 0 done, 2 bad input (config, CSV, flags), 1 internal error.");
+
+    CLI::App* keys = app.add_subcommand("keys", "list every config key with its type, range and default");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+        std::string msg = e.what();
+        // CLI11 calls `v2g fly` "a subcommand is required"; name the word it did not know.
+        if (argc >= 2 && argv[1][0] != '-' && app.get_subcommands().empty())
+            msg = std::string("unknown command '") + argv[1] + "'";
+        print_error("error", msg + " (see v2g --help)");
+        return kExitBadInput;
+    }
+
+    try {
+        if (keys->parsed()) {
+            print_keys();
+            return 0;
+        }
+        return run_train(args);
+    } catch (const InputError& e) {
+        print_error("error", e.what());
+        return kExitBadInput;
+    } catch (const std::exception& e) {
+        print_error("internal error", e.what());
+        return kExitFailure;
+    }
+}
+
+}  // namespace v2g

@@ -1,0 +1,593 @@
+// config.cpp: the registry of every setting (TOML key, member of Config, help, allowed values)
+// and everything that walks it: loading a TOML file, `--set` overrides, range checks, the
+// TOML dump and the key list. A new setting is one line in kSettings (plus its Config member
+// and a line in docs/CONFIG.md, which a test enforces).
+#include "config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "errors.h"
+#include "kernels/env_types.h"
+
+namespace v2g {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// TOML integers are signed 64-bit, so a seed above this could be set but not written back.
+constexpr uint64_t kMaxSeed = static_cast<uint64_t>(INT64_MAX);
+// Integral doubles below this print as integers ("60", not "6e+01"); beyond it, exponents.
+constexpr double kMaxPlainInteger = 1e15;
+// Largest SoC discretisation: far beyond any useful table, small enough that
+// soc_bins * steps_per_day * price_levels stays well inside an int.
+constexpr int kMaxSocBins = 1000;
+// Signal series are indexed [day * steps_per_day + step] with ints; 100 years of days is
+// far more than any run needs and keeps that index far from INT_MAX.
+constexpr int kMaxSignalDays = 36600;
+// Cell temperatures outside the usual Li-ion operating window would put the calendar-aging
+// fit (Arrhenius in Kelvin) far outside the data it came from.
+constexpr double kMinCellTemperatureC = -40.0;
+constexpr double kMaxCellTemperatureC = 80.0;
+constexpr double kHoursPerDay = 24.0;
+constexpr int kLastHourOfDay = 23;
+// "did you mean": suggest a known key at most this many single-character edits away.
+constexpr size_t kMaxSuggestionDistance = 2;
+
+// A numeric interval; open ends exclude the bound. Infinite bounds mean "no bound".
+struct Limits {
+    double lo = -kInf;
+    double hi = kInf;
+    bool lo_open = false;
+    bool hi_open = false;
+};
+Limits any() { return {}; }
+Limits at_least(double lo) { return {lo, kInf, false, false}; }
+Limits above(double lo) { return {lo, kInf, true, false}; }
+Limits closed(double lo, double hi) { return {lo, hi, false, false}; }
+Limits open_closed(double lo, double hi) { return {lo, hi, true, false}; }
+Limits closed_open(double lo, double hi) { return {lo, hi, false, true}; }
+Limits open(double lo, double hi) { return {lo, hi, true, true}; }
+
+using Member = std::variant<bool Config::*, int Config::*, uint64_t Config::*, double Config::*,
+                            std::string Config::*>;
+
+struct Setting {
+    const char* key;      // "group.name"
+    Member member;
+    const char* help;     // one line, for --help and docs
+    Limits limits;        // numbers only
+    const char* choices;  // "a|b|c": the allowed values (strings or numbers); nullptr = any
+};
+
+// clang-format off
+const std::vector<Setting>& settings() {
+    static const std::vector<Setting> kSettings = {
+        {"run.name", &Config::run_name, "label of the run in outputs", any(), nullptr},
+        {"run.seed", &Config::seed, "every random number derives from it", at_least(0), nullptr},
+        {"run.episodes", &Config::episodes, "episodes to train; one episode = one day", at_least(1), nullptr},
+        {"run.device", &Config::device, "compute backend", any(), "auto|cpu|cuda"},
+        {"run.threads", &Config::threads, "CPU threads, 0 = all cores", at_least(0), nullptr},
+
+        {"time.step_hours", &Config::step_hours, "length of a step in hours", any(), "1|0.5|0.25"},
+        {"time.day_start_hour", &Config::day_start_hour, "clock hour at which an episode starts", closed(0, kLastHourOfDay), nullptr},
+
+        {"fleet.vehicles", &Config::vehicles, "vehicles in the fleet", at_least(1), nullptr},
+        {"fleet.community_size", &Config::community_size, "vehicles per community (P2P market); the last may be smaller", at_least(1), nullptr},
+        {"fleet.mix", &Config::mix, "vehicle models: registration-weighted real models, or one model", any(), "ev2gym|single"},
+        {"fleet.single_capacity_kwh", &Config::single_capacity_kwh, "pack capacity with mix = single (kWh)", above(0), nullptr},
+        {"fleet.single_charge_kw", &Config::single_charge_kw, "charge power limit with mix = single (kW)", above(0), nullptr},
+        {"fleet.single_discharge_kw", &Config::single_discharge_kw, "discharge power limit with mix = single (kW)", above(0), nullptr},
+        {"fleet.single_efficiency", &Config::single_efficiency, "one-way efficiency with mix = single", open_closed(0, 1), nullptr},
+        {"fleet.initial_soc", &Config::initial_soc, "SoC of every pack at the start, in [soc_min, soc_max]", closed(0, 1), nullptr},
+        {"fleet.pv_kwp_per_vehicle", &Config::pv_kwp_per_vehicle, "community PV per member (kWp)", at_least(0), nullptr},
+
+        {"battery.soc_min", &Config::soc_min, "lowest SoC the controller uses", closed(0, 1), nullptr},
+        {"battery.soc_max", &Config::soc_max, "highest SoC the controller uses", closed(0, 1), nullptr},
+        {"battery.cell_temperature_c", &Config::cell_temperature_c, "cell temperature for calendar aging (deg C)", closed(kMinCellTemperatureC, kMaxCellTemperatureC), nullptr},
+        {"battery.initial_age_days", &Config::initial_age_days, "pack age at the start (days)", at_least(0), nullptr},
+        {"battery.cost_per_kwh", &Config::battery_cost_per_kwh, "pack replacement cost per kWh", at_least(0), nullptr},
+        {"battery.end_of_life_loss", &Config::end_of_life_loss, "capacity loss at which a pack is worn out (fraction)", open(0, 1), nullptr},
+
+        {"sessions.model", &Config::session_model, "daily plug-in sessions: fitted distributions or fixed times", any(), "ev2gym|fixed"},
+        {"sessions.charger", &Config::charger, "charger type of the fitted session distributions", any(), "private|public|workplace"},
+        {"sessions.fixed_arrival_hour", &Config::fixed_arrival_hour, "plug-in clock hour with model = fixed", closed_open(0, kHoursPerDay), nullptr},
+        {"sessions.fixed_departure_hour", &Config::fixed_departure_hour, "plug-out clock hour with model = fixed", closed_open(0, kHoursPerDay), nullptr},
+        {"sessions.fixed_demand_kwh", &Config::fixed_demand_kwh, "energy driven per day with model = fixed (kWh)", at_least(0), nullptr},
+
+        {"signals.source", &Config::signal_source, "price/load/PV series: built-in generators or CSV files", any(), "synthetic|csv"},
+        {"signals.days", &Config::signal_days, "days of signals; episode e uses day e % days", closed(1, kMaxSignalDays), nullptr},
+        {"signals.price_noise", &Config::price_noise, "day-to-day price variation (log-sd); < 0 = fitted, 0 = none", any(), nullptr},
+        {"signals.feed_in_ratio", &Config::feed_in_ratio, "feed-in price / retail price", closed(0, 1), nullptr},
+        {"signals.dr_load_quantile", &Config::dr_load_quantile, "load above this quantile is a demand-response event", closed(0, 1), nullptr},
+        {"signals.price_csv", &Config::price_csv, "CSV file with a retail price column", any(), nullptr},
+        {"signals.price_column", &Config::price_column, "price column name ($/kWh)", any(), nullptr},
+        {"signals.load_csv", &Config::load_csv, "CSV file with a load column", any(), nullptr},
+        {"signals.load_column", &Config::load_column, "load column name (kWh per hour)", any(), nullptr},
+        {"signals.pv_csv", &Config::pv_csv, "CSV file with a PV column", any(), nullptr},
+        {"signals.pv_column", &Config::pv_column, "PV column name (W per kWp)", any(), nullptr},
+
+        {"market.price_weight", &Config::p2p_price_weight, "P2P price = feed_in + w (retail - feed_in)", closed(0, 1), nullptr},
+        {"market.loss_fraction", &Config::p2p_loss_fraction, "share of P2P energy lost in distribution", closed_open(0, 1), nullptr},
+        {"market.unmatched_to_grid", &Config::unmatched_to_grid, "unmatched P2P bids/offers trade with the grid (else unfilled)", any(), nullptr},
+        {"market.dr_price_per_kwh", &Config::dr_price_per_kwh, "V2G payment per kWh during demand-response events", at_least(0), nullptr},
+        {"market.unmet_penalty_per_kwh", &Config::unmet_penalty_per_kwh, "penalty per kWh short of the requirement at departure", at_least(0), nullptr},
+
+        {"learning.policy", &Config::policy, "learner (dqn: not available yet)", any(), "tabular|dqn"},
+        {"learning.soc_bins", &Config::soc_bins, "SoC bins of the tabular state", closed(1, kMaxSocBins), nullptr},
+        {"learning.price_levels", &Config::price_levels, "price levels of the tabular state (quantiles)", closed(1, kMaxPriceLevels), nullptr},
+        {"learning.q_sharing", &Config::q_sharing, "who owns a Q-table", any(), "vehicle|community|fleet"},
+        {"learning.alpha", &Config::alpha, "learning rate", open_closed(0, 1), nullptr},
+        {"learning.gamma", &Config::gamma, "discount per step", closed(0, 1), nullptr},
+        {"learning.epsilon", &Config::epsilon, "initial exploration rate", closed(0, 1), nullptr},
+        {"learning.epsilon_decay", &Config::epsilon_decay, "epsilon multiplier per episode", open_closed(0, 1), nullptr},
+        {"learning.epsilon_min", &Config::epsilon_min, "epsilon floor, in [0, epsilon]", closed(0, 1), nullptr},
+
+        {"ledger.contracts", &Config::contracts, "smart contracts deployed at genesis", at_least(0), nullptr},
+    };
+    return kSettings;
+}
+// clang-format on
+
+// ---------------------------------------------------------------- small helpers
+
+std::string group_of(const std::string& key) { return key.substr(0, key.find('.')); }
+std::string name_of(const std::string& key) {
+    const size_t dot = key.find('.');
+    return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+
+const Setting* find_setting(const std::string& key) {
+    for (const Setting& s : settings())
+        if (key == s.key) return &s;
+    return nullptr;
+}
+
+bool is_group(const std::string& name) {
+    for (const Setting& s : settings())
+        if (group_of(s.key) == name) return true;
+    return false;
+}
+
+std::vector<std::string> groups_in_order() {
+    std::vector<std::string> out;
+    for (const Setting& s : settings()) {
+        const std::string g = group_of(s.key);
+        if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
+    }
+    return out;
+}
+
+std::vector<std::string> split_choices(const char* choices) {
+    std::vector<std::string> out;
+    if (!choices) return out;
+    std::string item;
+    for (const char* c = choices;; ++c) {
+        if (*c == '|' || *c == '\0') {
+            out.push_back(item);
+            item.clear();
+            if (*c == '\0') break;
+        } else {
+            item += *c;
+        }
+    }
+    return out;
+}
+
+// Optimal string alignment distance: insertions, deletions, substitutions and adjacent
+// transpositions ("alhpa" -> "alpha" is one edit).
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+// " (did you mean 'x'?)" for the closest candidate within reach, or "".
+std::string suggestion(const std::string& unknown, const std::vector<std::string>& candidates) {
+    std::string best;
+    size_t best_d = kMaxSuggestionDistance + 1;
+    for (const std::string& c : candidates) {
+        size_t d = edit_distance(unknown, c);
+        // The right name in the wrong table ("fleet.alpha") is as good as a typo.
+        if (d > 1 && unknown.find('.') != std::string::npos && name_of(unknown) == name_of(c)) d = 1;
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
+}
+
+std::string key_suggestion(const std::string& unknown) {
+    std::vector<std::string> keys;
+    for (const Setting& s : settings()) keys.emplace_back(s.key);
+    return suggestion(unknown, keys);
+}
+
+// Shortest decimal form that reads back as the same double (0.2, not 0.20000000000000001).
+std::string format_double(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    if (v == std::floor(v) && std::fabs(v) < kMaxPlainInteger) {
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+        return buf;
+    }
+    for (int precision = 1; precision <= std::numeric_limits<double>::max_digits10; ++precision) {
+        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+        if (std::strtod(buf, nullptr) == v) break;
+    }
+    return buf;
+}
+
+// As a TOML float: "1" would read back as an integer, so it becomes "1.0".
+std::string toml_double(double v) {
+    std::string s = format_double(v);
+    if (std::isfinite(v) && s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s;
+}
+
+std::string toml_string(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\f': out += "\\f"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+std::string limits_text(const Limits& l) {
+    const bool has_lo = std::isfinite(l.lo), has_hi = std::isfinite(l.hi);
+    if (has_lo && has_hi)
+        return std::string(l.lo_open ? "(" : "[") + format_double(l.lo) + ", " + format_double(l.hi) +
+               (l.hi_open ? ")" : "]");
+    if (has_lo) return std::string(l.lo_open ? "> " : ">= ") + format_double(l.lo);
+    if (has_hi) return std::string(l.hi_open ? "< " : "<= ") + format_double(l.hi);
+    return "any";
+}
+
+std::string choices_text(const char* choices) {
+    std::string out;
+    for (const std::string& c : split_choices(choices)) out += (out.empty() ? "" : ", ") + c;
+    return "one of " + out;
+}
+
+bool within(double v, const Limits& l) {
+    // Written so that NaN fails every test.
+    const bool lo_ok = l.lo_open ? v > l.lo : v >= l.lo;
+    const bool hi_ok = l.hi_open ? v < l.hi : v <= l.hi;
+    return lo_ok && hi_ok;
+}
+
+template <typename T>
+constexpr bool is_number_v = std::is_same_v<T, int> || std::is_same_v<T, uint64_t> || std::is_same_v<T, double>;
+
+// The one-line complaint about a value outside its setting's range or choices, or "".
+template <typename T>
+std::string range_problem(const Setting& s, const T& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+        if (!s.choices) return "";
+        for (const std::string& c : split_choices(s.choices))
+            if (v == c) return "";
+        return std::string(s.key) + " = '" + v + "' is not allowed: " + choices_text(s.choices);
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return "";
+    } else {
+        const double d = static_cast<double>(v);
+        std::string value_text;
+        if constexpr (std::is_same_v<T, double>) value_text = format_double(v);
+        else value_text = std::to_string(v);
+        if constexpr (std::is_same_v<T, double>) {
+            if (!std::isfinite(d)) return std::string(s.key) + " = " + value_text + " must be a finite number";
+        }
+        if constexpr (std::is_same_v<T, uint64_t>) {
+            // Checked exactly: INT64_MAX is not representable as a double.
+            if (v > kMaxSeed)
+                return std::string(s.key) + " = " + value_text + " is out of range: must be <= " +
+                       std::to_string(kMaxSeed) + " (the largest TOML integer)";
+        }
+        if (s.choices) {
+            for (const std::string& c : split_choices(s.choices))
+                if (d == std::strtod(c.c_str(), nullptr)) return "";
+            return std::string(s.key) + " = " + value_text + " is not allowed: " + choices_text(s.choices);
+        }
+        if (!within(d, s.limits))
+            return std::string(s.key) + " = " + value_text + " is out of range: must be " + limits_text(s.limits);
+        return "";
+    }
+}
+
+std::string range_problem_of(const Setting& s, const Config& cfg) {
+    return std::visit([&](auto m) { return range_problem(s, cfg.*m); }, s.member);
+}
+
+const char* expected_type(const Member& m) {
+    switch (m.index()) {
+        case 0: return "a boolean (true or false)";
+        case 1: return "an integer";
+        case 2: return "a non-negative integer";
+        case 3: return "a number";
+        default: return "a string";
+    }
+}
+
+std::string type_docs_name(const Member& m) {
+    switch (m.index()) {
+        case 0: return "bool";
+        case 1: return "integer";
+        case 2: return "integer";
+        case 3: return "number";
+        default: return "string";
+    }
+}
+
+const char* toml_type_name(toml::node_type t) {
+    switch (t) {
+        case toml::node_type::table: return "table";
+        case toml::node_type::array: return "array";
+        case toml::node_type::string: return "string";
+        case toml::node_type::integer: return "integer";
+        case toml::node_type::floating_point: return "float";
+        case toml::node_type::boolean: return "boolean";
+        case toml::node_type::date: return "date";
+        case toml::node_type::time: return "time";
+        case toml::node_type::date_time: return "date-time";
+        default: return "nothing";
+    }
+}
+
+std::string value_text(const Setting& s, const Config& cfg) {
+    return std::visit(
+        [&](auto m) -> std::string {
+            using T = std::decay_t<decltype(cfg.*m)>;
+            const T& v = cfg.*m;
+            if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
+            else if constexpr (std::is_same_v<T, double>) return toml_double(v);
+            else if constexpr (std::is_same_v<T, std::string>) return toml_string(v);
+            else return std::to_string(v);
+        },
+        s.member);
+}
+
+// ---------------------------------------------------------------- TOML file
+
+std::string where(const std::string& path, const toml::source_region& src) {
+    return path + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column) + ": ";
+}
+
+// Stores one TOML value into its setting, checking type, integer range and the setting's own
+// range. Throws InputError prefixed with `loc`.
+void store_toml(Config* cfg, const Setting& s, const toml::node& node, const std::string& loc) {
+    const std::string got = toml_type_name(node.type());
+    const auto wrong_type = [&] {
+        return InputError(loc + s.key + " must be " + expected_type(s.member) + ", got " + got);
+    };
+    std::visit(
+        [&](auto m) {
+            using T = std::decay_t<decltype(cfg->*m)>;
+            T value{};
+            if constexpr (std::is_same_v<T, bool>) {
+                if (!node.is_boolean()) throw wrong_type();
+                value = *node.value<bool>();
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                if (!node.is_string()) throw wrong_type();
+                value = *node.value<std::string>();
+            } else if constexpr (std::is_same_v<T, double>) {
+                // Integers are numbers too (alpha = 1); a float is never an integer.
+                if (node.is_integer()) value = static_cast<double>(*node.value_exact<int64_t>());
+                else if (node.is_floating_point()) value = *node.value_exact<double>();
+                else throw wrong_type();
+            } else {
+                if (!node.is_integer()) throw wrong_type();
+                const int64_t raw = *node.value_exact<int64_t>();
+                const bool fits = std::is_same_v<T, int> ? (raw >= INT_MIN && raw <= INT_MAX) : raw >= 0;
+                if (!fits)
+                    throw InputError(loc + s.key + " = " + std::to_string(raw) + " is out of range: must be " +
+                                     limits_text(s.limits));
+                value = static_cast<T>(raw);
+            }
+            const std::string problem = range_problem(s, value);
+            if (!problem.empty()) throw InputError(loc + problem);
+            cfg->*m = value;
+        },
+        s.member);
+}
+
+std::string trim(const std::string& s) {
+    const size_t b = s.find_first_not_of(" \t");
+    if (b == std::string::npos) return "";
+    const size_t e = s.find_last_not_of(" \t");
+    return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+Config load_config(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": cannot open (a directory)");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path + ": cannot open");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw InputError(path + ": cannot read");
+
+    toml::table root;
+    try {
+        root = toml::parse(text.str(), path);
+    } catch (const toml::parse_error& e) {
+        // toml++ descriptions can span lines; the CLI promises one.
+        std::string msg(e.description());
+        std::replace(msg.begin(), msg.end(), '\n', ' ');
+        throw InputError(where(path, e.source()) + msg);
+    }
+
+    Config cfg;
+    std::vector<std::string> groups = groups_in_order();
+    for (auto&& [group_key, group_node] : root) {
+        const std::string group(group_key.str());
+        if (!is_group(group)) {
+            // A top-level `alpha = 1` is as likely a misplaced key as a misspelt table.
+            const Setting* misplaced = nullptr;
+            for (const Setting& s : settings())
+                if (name_of(s.key) == group) misplaced = &s;
+            const std::string hint = misplaced ? " (did you mean '" + std::string(misplaced->key) + "'?)"
+                                               : suggestion(group, groups);
+            throw InputError(where(path, group_key.source()) + "unknown key '" + group + "'" + hint);
+        }
+        const toml::table* table = group_node.as_table();
+        if (!table)
+            throw InputError(where(path, group_key.source()) + group + " must be a table, got " +
+                             toml_type_name(group_node.type()));
+        for (auto&& [name_key, node] : *table) {
+            const std::string full = group + "." + std::string(name_key.str());
+            const Setting* s = find_setting(full);
+            if (!s)
+                throw InputError(where(path, name_key.source()) + "unknown key '" + full + "'" +
+                                 key_suggestion(full));
+            store_toml(&cfg, *s, node, where(path, node.source()));
+        }
+    }
+    return cfg;
+}
+
+void apply_override(Config* cfg, const std::string& assignment) {
+    const std::string prefix = "--set " + assignment + ": ";
+    const size_t eq = assignment.find('=');
+    if (eq == std::string::npos) throw InputError(prefix + "expected group.key=value");
+    const std::string key = trim(assignment.substr(0, eq));
+    const std::string text = trim(assignment.substr(eq + 1));
+    const Setting* s = find_setting(key);
+    if (!s) throw InputError(prefix + "unknown key '" + key + "'" + key_suggestion(key));
+
+    std::visit(
+        [&](auto m) {
+            using T = std::decay_t<decltype(cfg->*m)>;
+            T value{};
+            if constexpr (std::is_same_v<T, bool>) {
+                if (text == "true") value = true;
+                else if (text == "false") value = false;
+                else throw InputError(prefix + "not a boolean (true or false)");
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                // Quotes are optional; shells often eat them anyway.
+                const bool quoted = text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+                                    text.back() == text.front();
+                value = quoted ? text.substr(1, text.size() - 2) : text;
+            } else if constexpr (std::is_same_v<T, double>) {
+                char* end = nullptr;
+                errno = 0;
+                value = std::strtod(text.c_str(), &end);
+                if (text.empty() || *end != '\0') throw InputError(prefix + "not a number");
+                if (errno == ERANGE && std::isinf(value)) throw InputError(prefix + "number out of range");
+            } else {
+                char* end = nullptr;
+                errno = 0;
+                // strtoull would quietly wrap "-1"; parse signed and check the sign instead.
+                const long long raw = std::strtoll(text.c_str(), &end, 10);
+                if (text.empty() || *end != '\0') throw InputError(prefix + "not an integer");
+                const bool fits = errno != ERANGE &&
+                                  (std::is_same_v<T, int> ? (raw >= INT_MIN && raw <= INT_MAX) : raw >= 0);
+                if (!fits) throw InputError(prefix + "out of range: must be " + limits_text(s->limits));
+                value = static_cast<T>(raw);
+            }
+            const std::string problem = range_problem(*s, value);
+            if (!problem.empty()) throw InputError(prefix + problem);
+            cfg->*m = value;
+        },
+        s->member);
+}
+
+void validate(const Config& cfg) {
+    for (const Setting& s : settings()) {
+        const std::string problem = range_problem_of(s, cfg);
+        if (!problem.empty()) throw InputError(problem);
+    }
+    const auto num = [](double v) { return format_double(v); };
+    if (cfg.policy == "dqn") throw InputError("learning.policy 'dqn' is not available yet");
+    if (!(cfg.soc_min < cfg.soc_max))
+        throw InputError("battery.soc_min = " + num(cfg.soc_min) + " must be below battery.soc_max = " +
+                         num(cfg.soc_max));
+    if (!(cfg.initial_soc >= cfg.soc_min && cfg.initial_soc <= cfg.soc_max))
+        throw InputError("fleet.initial_soc = " + num(cfg.initial_soc) +
+                         " is out of range: must be in [battery.soc_min, battery.soc_max] = [" + num(cfg.soc_min) +
+                         ", " + num(cfg.soc_max) + "]");
+    if (!(cfg.epsilon_min <= cfg.epsilon))
+        throw InputError("learning.epsilon_min = " + num(cfg.epsilon_min) +
+                         " is out of range: must be in [0, learning.epsilon] = [0, " + num(cfg.epsilon) + "]");
+    if (cfg.steps_per_day() > kMaxStepsPerDay)
+        throw InputError("time.step_hours = " + num(cfg.step_hours) + " gives more than " +
+                         std::to_string(kMaxStepsPerDay) + " steps per day");
+    // The kernels index states and signal steps with int; the ranges above keep these far
+    // below INT_MAX, and this keeps it so if a range is ever widened.
+    const int64_t states = int64_t{cfg.soc_bins} * cfg.steps_per_day() * cfg.price_levels;
+    if (states > INT_MAX)
+        throw InputError("learning.soc_bins * steps per day * learning.price_levels = " + std::to_string(states) +
+                         " states: too many");
+    const int64_t signal_steps = int64_t{cfg.signal_days} * cfg.steps_per_day();
+    if (signal_steps > INT_MAX)
+        throw InputError("signals.days = " + std::to_string(cfg.signal_days) + " gives too many signal steps");
+}
+
+std::string dump_config(const Config& cfg) {
+    std::string out;
+    for (const std::string& group : groups_in_order()) {
+        out += (out.empty() ? "[" : "\n[") + group + "]\n";
+        for (const Setting& s : settings())
+            if (group_of(s.key) == group) out += name_of(s.key) + " = " + value_text(s, cfg) + "\n";
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> config_keys() {
+    std::vector<std::pair<std::string, std::string>> out;
+    const Config defaults;
+    for (const Setting& s : settings()) {
+        const std::string allowed = s.choices ? choices_text(s.choices) : limits_text(s.limits);
+        std::string line = std::string(s.help) + " (" + type_docs_name(s.member);
+        if (allowed != "any") line += ", " + allowed;
+        line += ", default " + value_text(s, defaults) + ")";
+        out.emplace_back(s.key, line);
+    }
+    return out;
+}
+
+}  // namespace v2g

@@ -1,0 +1,105 @@
+// config.h: every setting of a run, in one struct, with its TOML key, default and unit.
+// The TOML file has one table per group: [run] [time] [fleet] [battery] [sessions] [signals]
+// [market] [learning] [ledger]; a key is written `group.name` on the command line
+// (`--set learning.alpha=0.1`). Defaults: see docs/CONFIG.md, which lists the sources.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace v2g {
+
+struct Config {
+    // [run]
+    std::string run_name = "v2g";          // run.name: label in outputs
+    uint64_t seed = 1;                     // run.seed: every random number derives from it
+    int episodes = 2000;                   // run.episodes: one episode = one day
+    std::string device = "auto";           // run.device: auto | cpu | cuda
+    int threads = 0;                       // run.threads: CPU threads, 0 = all cores
+
+    // [time]
+    double step_hours = 1.0;               // time.step_hours: 1, 0.5 or 0.25 (24/step_hours <= 96)
+    int day_start_hour = 12;               // time.day_start_hour: episode window start (noon keeps
+                                           //   overnight home sessions inside one episode)
+
+    // [fleet]
+    int vehicles = 50;                     // fleet.vehicles
+    int community_size = 50;               // fleet.community_size: vehicles per P2P market
+    std::string mix = "ev2gym";            // fleet.mix: ev2gym (registration-weighted real models)
+                                           //   or "single" (one model, the fleet.single_* values)
+    double single_capacity_kwh = 60.0;     // fleet.single_capacity_kwh
+    double single_charge_kw = 11.0;        // fleet.single_charge_kw
+    double single_discharge_kw = 11.0;     // fleet.single_discharge_kw
+    double single_efficiency = 0.9;        // fleet.single_efficiency: one-way, charge and discharge
+    double initial_soc = 0.5;              // fleet.initial_soc: SoC of every pack at the start
+    double pv_kwp_per_vehicle = 2.0;       // fleet.pv_kwp_per_vehicle: community PV per member (kWp)
+
+    // [battery]
+    double soc_min = 0.1;                  // battery.soc_min: lowest SoC the controller uses
+    double soc_max = 0.9;                  // battery.soc_max: highest SoC the controller uses
+    double cell_temperature_c = 25.0;      // battery.cell_temperature_c: for calendar aging
+    double initial_age_days = 365.0;       // battery.initial_age_days: pack age at the start; a
+                                           //   year, so the t^0.75 calendar fade of a brand-new
+                                           //   cell does not dominate the first episodes
+    double battery_cost_per_kwh = 139.0;   // battery.cost_per_kwh: pack replacement cost
+    double end_of_life_loss = 0.2;         // battery.end_of_life_loss: capacity loss = worn out
+
+    // [sessions]
+    std::string session_model = "ev2gym";  // sessions.model: ev2gym (fitted) | fixed
+    std::string charger = "private";       // sessions.charger: private | public | workplace
+    double fixed_arrival_hour = 18.0;      // sessions.fixed_arrival_hour (clock hour)
+    double fixed_departure_hour = 7.0;     // sessions.fixed_departure_hour (clock hour)
+    double fixed_demand_kwh = 10.0;        // sessions.fixed_demand_kwh
+
+    // [signals]
+    std::string signal_source = "synthetic"; // signals.source: synthetic | csv
+    int signal_days = 365;                 // signals.days: days generated (synthetic)
+    double price_noise = -1.0;             // signals.price_noise: day-to-day price variation
+                                           //   (log-sd); < 0 = the value fitted to the data, 0 = fixed
+    double feed_in_ratio = 0.5;            // signals.feed_in_ratio: feed-in price / retail price
+    double dr_load_quantile = 0.9;         // signals.dr_load_quantile: load above this quantile
+                                           //   of the series = demand-response event
+    std::string price_csv;                 // signals.price_csv: file with a retail price column
+    std::string price_column = "electricity_pricing";   // signals.price_column ($/kWh)
+    std::string load_csv;                  // signals.load_csv: file with a load column
+    std::string load_column = "non_shiftable_load";      // signals.load_column (kWh per hour)
+    std::string pv_csv;                    // signals.pv_csv: file with a PV column
+    std::string pv_column = "solar_generation";          // signals.pv_column (W per kWp)
+
+    // [market]
+    double p2p_price_weight = 0.5;         // market.price_weight: price = feed_in + w (retail - feed_in)
+    double p2p_loss_fraction = 0.02;       // market.loss_fraction: distribution losses of P2P
+    bool unmatched_to_grid = true;         // market.unmatched_to_grid: else unfilled
+    double dr_price_per_kwh = 0.30;        // market.dr_price_per_kwh: V2G payment in DR events
+    double unmet_penalty_per_kwh = 0.50;   // market.unmet_penalty_per_kwh
+
+    // [learning]
+    std::string policy = "tabular";        // learning.policy: tabular (dqn: a later issue)
+    int soc_bins = 10;                     // learning.soc_bins
+    int price_levels = 3;                  // learning.price_levels (quantiles of the price series)
+    std::string q_sharing = "vehicle";     // learning.q_sharing: vehicle | community | fleet
+    double alpha = 0.2;                    // learning.alpha: in (0, 1]
+    double gamma = 0.95;                   // learning.gamma: in [0, 1]
+    double epsilon = 0.8;                  // learning.epsilon: initial exploration, in [0, 1]
+    double epsilon_decay = 0.995;          // learning.epsilon_decay: per episode, in (0, 1]
+    double epsilon_min = 0.0;              // learning.epsilon_min: floor, in [0, epsilon]
+
+    // [ledger]
+    int contracts = 100;                   // ledger.contracts: smart contracts at genesis (ledger issue)
+
+    int steps_per_day() const { return static_cast<int>(24.0 / step_hours + 0.5); }
+};
+
+// Reads a TOML file; unknown keys, wrong types and out-of-range values throw InputError with
+// one line naming the file, line and key.
+Config load_config(const std::string& path);
+// Applies `group.key=value` overrides (from --set); errors name the override.
+void apply_override(Config* cfg, const std::string& assignment);
+// Checks ranges and cross-field rules; throws InputError naming the key.
+void validate(const Config& cfg);
+// Every key with its current value as a TOML document, one [table] per group; loads back.
+std::string dump_config(const Config& cfg);
+// Every key and its one-line description, for --help and docs.
+std::vector<std::pair<std::string, std::string>> config_keys();
+
+}  // namespace v2g

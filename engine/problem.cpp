@@ -1,0 +1,146 @@
+// problem.cpp: Config -> Problem (host images of the fleet and the signals, see layout.h).
+// Everything random here (which EV model each vehicle is) comes from Philox, so a Problem is a
+// pure function of the Config.
+#include "problem.h"
+
+#include <unistd.h>
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include "errors.h"
+#include "fleet_mix.h"
+#include "kernels/layout.h"
+#include "sessions.h"
+#include "signals.h"
+
+namespace v2g {
+namespace {
+
+// Schmalstieg et al. 2014 fitted their model on a Sanyo UR18650E cell of 2.05 Ah.
+constexpr float kSchmalstiegCellAh = 2.05f;
+constexpr double kKelvinAtZeroCelsius = 273.15;
+
+// Edges of `levels` equally populated price levels: the (k/levels)-quantiles, k = 1..levels-1.
+std::vector<float> quantile_edges(std::vector<float> values, int levels) {
+    std::sort(values.begin(), values.end());
+    std::vector<float> edges;
+    for (int k = 1; k < levels; ++k) {
+        const size_t i = std::min(values.size() - 1, values.size() * static_cast<size_t>(k) / levels);
+        edges.push_back(values[i]);
+    }
+    return edges;
+}
+
+double quantile(std::vector<float> values, double q) {
+    std::sort(values.begin(), values.end());
+    const size_t i = std::min(values.size() - 1, static_cast<size_t>(q * static_cast<double>(values.size())));
+    return values[i];
+}
+
+void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
+    const std::vector<EvModel> models = fleet_mix(cfg);
+    double total_weight = 0.0;
+    for (const EvModel& m : models) total_weight += m.weight;
+    // Calendar loss already accumulated by packs that start aged (host-side, double).
+    const double v_start = cell_voltage(static_cast<float>(cfg.initial_soc));
+    const double alpha_cap = std::max(0.0, (kCalVoltageSlope * v_start - kCalVoltageOffset) * kCalScale *
+                                               static_cast<double>(p.calendar_arrhenius));
+    const float initial_calendar_loss = static_cast<float>(alpha_cap * std::pow(cfg.initial_age_days, 0.75));
+    for (int v = 0; v < p.num_vehicles; ++v) {
+        const double u = uniform01(random4(p.seed, static_cast<uint32_t>(v), 0, 0, RngPurpose::kFleetModel).v[0]) *
+                         total_weight;
+        size_t k = 0;
+        double acc = models[0].weight;
+        while (k + 1 < models.size() && u >= acc) acc += models[++k].weight;
+        const EvModel& m = models[k];
+        const_cast<float*>(f->capacity_kwh)[v] = m.capacity_kwh;
+        const_cast<float*>(f->charge_kw)[v] = m.charge_kw;
+        const_cast<float*>(f->discharge_kw)[v] = m.discharge_kw;
+        const_cast<float*>(f->eta_charge)[v] = m.eta_charge;
+        const_cast<float*>(f->eta_discharge)[v] = m.eta_discharge;
+        f->calendar_loss[v] = initial_calendar_loss;
+        f->cycle_loss[v] = 0.0f;
+        f->throughput_ah[v] = 0.0f;
+        f->soh[v] = 1.0f - initial_calendar_loss;
+        f->usable_kwh[v] = m.capacity_kwh * f->soh[v];
+        f->energy_kwh[v] = static_cast<float>(cfg.initial_soc) * f->usable_kwh[v];
+    }
+}
+
+}  // namespace
+
+Problem build_problem(const Config& cfg) {
+    Problem problem;
+    EnvParams& p = problem.params;
+    p = EnvParams{};
+    p.steps_per_day = cfg.steps_per_day();
+    p.step_hours = static_cast<float>(cfg.step_hours);
+    p.num_vehicles = cfg.vehicles;
+    p.community_size = std::min(cfg.community_size, cfg.vehicles);
+    p.num_communities = (cfg.vehicles + p.community_size - 1) / p.community_size;
+    p.soc_min = static_cast<float>(cfg.soc_min);
+    p.soc_max = static_cast<float>(cfg.soc_max);
+    p.calendar_arrhenius =
+        static_cast<float>(std::exp(-kCalActivationK / (cfg.cell_temperature_c + kKelvinAtZeroCelsius)));
+    p.cell_capacity_ah = kSchmalstiegCellAh;
+    p.battery_cost_per_kwh = static_cast<float>(cfg.battery_cost_per_kwh);
+    p.end_of_life_loss = static_cast<float>(cfg.end_of_life_loss);
+    p.initial_age_days = static_cast<float>(cfg.initial_age_days);
+    p.p2p_price_weight = static_cast<float>(cfg.p2p_price_weight);
+    p.p2p_loss_fraction = static_cast<float>(cfg.p2p_loss_fraction);
+    p.unmatched_to_grid = cfg.unmatched_to_grid ? 1 : 0;
+    p.dr_price_per_kwh = static_cast<float>(cfg.dr_price_per_kwh);
+    p.unmet_penalty_per_kwh = static_cast<float>(cfg.unmet_penalty_per_kwh);
+    p.soc_bins = cfg.soc_bins;
+    p.price_levels = cfg.price_levels;
+    p.q_sharing = cfg.q_sharing == "community" ? kQPerCommunity : cfg.q_sharing == "fleet" ? kQPerFleet : kQPerVehicle;
+    p.alpha = static_cast<float>(cfg.alpha);
+    p.gamma = static_cast<float>(cfg.gamma);
+    p.seed = cfg.seed;
+    p.sessions = build_session_model(cfg);
+
+    const SignalSeries series = make_signals(cfg);
+    if (series.steps_per_day != p.steps_per_day || series.days < 1)
+        throw InputError("signals: series has " + std::to_string(series.days) + " days of " +
+                         std::to_string(series.steps_per_day) + " steps, need >= 1 day of " +
+                         std::to_string(p.steps_per_day));
+    p.signal_days = series.days;
+
+    // Memory: refuse a fleet that cannot fit rather than die in the allocator.
+    FleetView measure{};
+    const size_t fleet_bytes = layout_fleet(p, nullptr, &measure);
+    const double ram_bytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    if (static_cast<double>(fleet_bytes) > 0.8 * ram_bytes)
+        throw InputError("fleet.vehicles = " + std::to_string(cfg.vehicles) + ": state and Q-tables need " +
+                         std::to_string(fleet_bytes >> 20) + " MiB, more than this machine's memory allows "
+                         "(share Q-tables with learning.q_sharing or shrink the state)");
+
+    problem.fleet.assign(fleet_bytes, 0);
+    FleetView f{};
+    layout_fleet(p, problem.fleet.data(), &f);
+    fill_fleet(cfg, p, &f);
+
+    SignalsView sv{};
+    problem.signals.assign(layout_signals(p, nullptr, &sv), 0);
+    layout_signals(p, problem.signals.data(), &sv);
+    const SignalsHostView s = mutable_signals(sv);
+    const size_t n = series.retail_price_per_kwh.size();
+    const std::vector<float> edges = quantile_edges(series.retail_price_per_kwh, p.price_levels);
+    const double dr_threshold_kw = quantile(series.grid_load_kw, cfg.dr_load_quantile);
+    for (size_t i = 0; i < n; ++i) {
+        s.retail_price_per_kwh[i] = series.retail_price_per_kwh[i];
+        s.feed_in_price_per_kwh[i] = series.feed_in_price_per_kwh[i];
+        s.grid_load_kw[i] = series.grid_load_kw[i];
+        s.pv_kw_per_kwp[i] = series.pv_kw_per_kwp[i];
+        s.dr_event[i] = series.grid_load_kw[i] > dr_threshold_kw ? 1 : 0;
+        int level = 0;
+        while (level < p.price_levels - 1 && series.retail_price_per_kwh[i] > edges[level]) ++level;
+        s.price_level[i] = static_cast<uint8_t>(level);
+    }
+    for (int c = 0; c < p.num_communities; ++c)
+        s.community_pv_kwp[c] =
+            static_cast<float>(cfg.pv_kwp_per_vehicle) * static_cast<float>(community_end(p, c) - community_begin(p, c));
+    return problem;
+}
+
+}  // namespace v2g

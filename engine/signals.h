@@ -1,0 +1,33 @@
+// signals.h: owns the per-step exogenous signals of every episode day (retail and feed-in
+// price, grid load, PV output per kWp): built-in synthetic generators fitted to the CityLearn
+// data (the default), or hourly series read from CSV files; plus the CSV column reader.
+#pragma once
+#include <string>
+#include <vector>
+#include "config.h"
+
+namespace v2g {
+
+// Each vector holds days * steps_per_day values, [day * steps_per_day + step]; day d's window
+// starts at clock hour cfg.day_start_hour of day d and lasts 24 h.
+struct SignalSeries {
+    int days = 0;
+    int steps_per_day = 0;
+    std::vector<float> retail_price_per_kwh;   // $/kWh
+    std::vector<float> feed_in_price_per_kwh;  // $/kWh, retail * signals.feed_in_ratio
+    std::vector<float> grid_load_kw;           // building/system load (kW)
+    std::vector<float> pv_kw_per_kwp;          // PV output per kW peak installed (kW/kWp)
+};
+
+// cfg.signal_source: "synthetic" (cfg.signal_days days, all randomness from Philox with
+// cfg.seed) or "csv" (hourly files; an empty load_csv / pv_csv falls back to the synthetic
+// series for that signal). Throws InputError naming the file or key at fault.
+SignalSeries make_signals(const Config& cfg);
+
+// All values of one column of a CSV file with a header row. Handles a UTF-8 BOM, quoted
+// fields and CRLF line ends; blank lines at the end of the file are ignored. Throws InputError
+// with one line: "PATH: cannot open", "PATH: no column 'X' (columns: ...)", "PATH:LINE: empty
+// value in column 'X'", "PATH:LINE: 'abc' in column 'X' is not a number", "PATH: no data rows".
+std::vector<double> read_csv_column(const std::string& path, const std::string& column);
+
+}  // namespace v2g

@@ -1,0 +1,141 @@
+// trainer.cpp: the training loop on the host side: epsilon schedule, episode chunks sized so
+// progress arrives a few times a second, fleet metrics merged in community order (so the
+// numbers do not depend on thread count or device), and the final summary.
+#include "trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include "errors.h"
+#include "kernels/layout.h"
+
+namespace v2g {
+namespace {
+
+constexpr double kProgressIntervalS = 0.25;  // aim for this much work per chunk
+constexpr int kMaxChunkEpisodes = 256;
+constexpr int kSummaryWindow = 100;          // "first/last 100 episodes" in the summary
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+DeviceChoice choose_device(const std::string& requested) {
+    std::string why;
+    if (requested == "cpu") return {"cpu", "requested with --device cpu"};
+    const bool usable = cuda_usable(&why);
+    if (requested == "cuda") {
+        if (!usable) throw InputError("--device cuda: " + why);
+        return {"cuda", "requested with --device cuda; " + why};
+    }
+    if (requested != "auto") throw InputError("run.device: '" + requested + "' is not one of auto, cpu, cuda");
+    if (usable) return {"cuda", "auto: " + why};
+    return {"cpu", "auto: no usable GPU (" + why + ")"};
+}
+
+std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads) {
+    if (choice.device == "cuda") return make_cuda_backend(problem);
+    return make_cpu_backend(std::move(problem), threads);
+}
+
+float epsilon_for_episode(const Config& cfg, int episode) {
+    const double eps = cfg.epsilon * std::pow(cfg.epsilon_decay, static_cast<double>(episode));
+    return static_cast<float>(std::max(cfg.epsilon_min, eps));
+}
+
+EpisodeMetrics merge_communities(const EpisodeMetrics* per_community, int communities) {
+    EpisodeMetrics fleet{};
+    for (int c = 0; c < communities; ++c) merge_metrics(&fleet, per_community[c]);
+    return fleet;
+}
+
+Trainer::Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend)
+    : cfg_(cfg), params_(params), backend_(std::move(backend)) {}
+
+TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_progress) {
+    const EnvParams& p = params_;
+    TrainSummary sum;
+    sum.backend = backend_->name();
+    sum.episodes = cfg_.episodes;
+    sum.vehicles = p.num_vehicles;
+    sum.steps_per_day = p.steps_per_day;
+    const double steps_per_episode = static_cast<double>(p.num_vehicles) * p.steps_per_day;
+
+    std::vector<EpisodeMetrics> per_community;
+    std::vector<float> eps;
+    const auto t0 = std::chrono::steady_clock::now();
+    int chunk = 1;
+    for (int first = 0; first < cfg_.episodes;) {
+        const int count = std::min(chunk, cfg_.episodes - first);
+        eps.resize(count);
+        for (int i = 0; i < count; ++i) eps[i] = epsilon_for_episode(cfg_, first + i);
+        per_community.resize(static_cast<size_t>(count) * p.num_communities);
+        const auto tc = std::chrono::steady_clock::now();
+        backend_->run_episodes(first, count, kPolicyLearn, eps.data(), per_community.data());
+        const double chunk_s = seconds_since(tc);
+        for (int i = 0; i < count; ++i) {
+            sum.episodes_metrics.push_back(
+                merge_communities(per_community.data() + static_cast<size_t>(i) * p.num_communities, p.num_communities));
+            sum.epsilons.push_back(eps[i]);
+        }
+        first += count;
+        // Grow the chunk until a chunk takes about kProgressIntervalS.
+        if (chunk_s < kProgressIntervalS / 2 && chunk < kMaxChunkEpisodes) chunk *= 2;
+        if (on_progress) {
+            const double elapsed = seconds_since(t0);
+            TrainProgress pr;
+            pr.episodes_done = first;
+            pr.episodes_total = cfg_.episodes;
+            pr.elapsed_s = elapsed;
+            pr.env_steps_per_s = elapsed > 0 ? steps_per_episode * first / elapsed : 0.0;
+            pr.mean_reward = sum.episodes_metrics.back().reward / p.num_vehicles;
+            pr.epsilon = eps.back();
+            on_progress(pr);
+        }
+    }
+    sum.seconds = seconds_since(t0);
+    sum.env_steps_per_s = sum.seconds > 0 ? steps_per_episode * cfg_.episodes / sum.seconds : 0.0;
+
+    sum.window = std::min(kSummaryWindow, cfg_.episodes);
+    for (int i = 0; i < sum.window; ++i) {
+        sum.mean_reward_first += sum.episodes_metrics[i].reward;
+        sum.mean_reward_last += sum.episodes_metrics[cfg_.episodes - sum.window + i].reward;
+    }
+    sum.mean_reward_first /= static_cast<double>(sum.window) * p.num_vehicles;
+    sum.mean_reward_last /= static_cast<double>(sum.window) * p.num_vehicles;
+
+    std::vector<char> fleet;
+    backend_->read_fleet(&fleet);
+    FleetView f{};
+    layout_fleet(p, fleet.data(), &f);
+    sum.soc_min = sum.soh_min = 1e300;
+    sum.soc_max = sum.soh_max = -1e300;
+    for (int v = 0; v < p.num_vehicles; ++v) {
+        const double soc = soc_of(f.energy_kwh[v], f.usable_kwh[v]), soh = f.soh[v];
+        sum.soc_mean += soc;
+        sum.soh_mean += soh;
+        sum.soc_min = std::min(sum.soc_min, soc);
+        sum.soc_max = std::max(sum.soc_max, soc);
+        sum.soh_min = std::min(sum.soh_min, soh);
+        sum.soh_max = std::max(sum.soh_max, soh);
+    }
+    sum.soc_mean /= p.num_vehicles;
+    sum.soh_mean /= p.num_vehicles;
+    return sum;
+}
+
+std::vector<EpisodeMetrics> Trainer::evaluate(PolicyMode mode, int first_episode, int episodes) {
+    const EnvParams& p = params_;
+    std::vector<float> eps(static_cast<size_t>(episodes), 0.0f);
+    std::vector<EpisodeMetrics> per_community(static_cast<size_t>(episodes) * p.num_communities);
+    backend_->run_episodes(first_episode, episodes, mode, eps.data(), per_community.data());
+    std::vector<EpisodeMetrics> out;
+    for (int i = 0; i < episodes; ++i)
+        out.push_back(merge_communities(per_community.data() + static_cast<size_t>(i) * p.num_communities,
+                                        p.num_communities));
+    return out;
+}
+
+}  // namespace v2g

@@ -1,0 +1,69 @@
+// trainer.h: runs training on a backend: epsilon schedule, episodes in chunks, fleet-level
+// metrics per episode, progress callbacks, and the final summary. Knows nothing of the CLI.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+#include "config.h"
+#include "kernels/backend.h"
+
+namespace v2g {
+
+// Which backend runs, and the one-line reason (printed by the CLI).
+struct DeviceChoice {
+    std::string device;  // "cpu" or "cuda"
+    std::string reason;
+};
+// requested: auto | cpu | cuda. "cuda" on a machine without a usable GPU throws InputError.
+DeviceChoice choose_device(const std::string& requested);
+// Hands the problem to the backend (moved: the CPU backend runs in its buffers).
+std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads);
+
+struct TrainProgress {
+    int episodes_done;
+    int episodes_total;
+    double elapsed_s;
+    double env_steps_per_s;
+    double mean_reward;  // per vehicle, last finished episode
+    double epsilon;      // of the last finished episode
+};
+
+struct TrainSummary {
+    std::string backend;
+    int episodes = 0;
+    int vehicles = 0;
+    int steps_per_day = 0;
+    double seconds = 0;
+    double env_steps_per_s = 0;
+    double mean_reward_first = 0;  // per vehicle per episode, first min(100, episodes) episodes
+    double mean_reward_last = 0;   // per vehicle per episode, last min(100, episodes) episodes
+    int window = 0;                // the episodes in each of those means
+    double soc_mean = 0, soc_min = 0, soc_max = 0;  // final SoC over vehicles
+    double soh_mean = 0, soh_min = 0, soh_max = 0;  // final SoH over vehicles
+    std::vector<EpisodeMetrics> episodes_metrics;   // fleet-level, one per episode
+    std::vector<float> epsilons;                    // one per episode
+};
+
+float epsilon_for_episode(const Config& cfg, int episode);
+
+class Trainer {
+public:
+    Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend);
+    TrainSummary train(const std::function<void(const TrainProgress&)>& on_progress = {});
+    // Runs `episodes` more episodes with a fixed policy (no learning) from the current state,
+    // starting at episode index `first_episode`; returns fleet-level metrics per episode.
+    std::vector<EpisodeMetrics> evaluate(PolicyMode mode, int first_episode, int episodes);
+    Backend& backend() { return *backend_; }
+    const EnvParams& params() const { return params_; }
+
+private:
+    Config cfg_;
+    EnvParams params_;
+    std::unique_ptr<Backend> backend_;
+};
+
+// Fleet metrics of one episode from its per-community metrics, merged in community order.
+EpisodeMetrics merge_communities(const EpisodeMetrics* per_community, int communities);
+
+}  // namespace v2g

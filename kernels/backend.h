@@ -1,0 +1,42 @@
+// backend.h: what the engine asks of a compute backend. A backend owns a copy of the fleet and
+// signal buffers (see layout.h) in its memory and runs whole episodes of the step phases
+// (step.h) on them. The CPU backend (cpu_backend.cpp, OpenMP) and the CUDA backend
+// (cuda_backend.cu) implement it; the engine never touches device memory itself.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+#include "step.h"
+
+namespace v2g {
+
+// Host images of everything a backend needs, laid out by layout.h.
+struct Problem {
+    EnvParams params;
+    std::vector<char> fleet;    // layout_fleet
+    std::vector<char> signals;  // layout_signals
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;
+    // Runs `count` episodes from `first_episode`, epsilon[i] for episode first_episode + i.
+    // Writes count * num_communities metrics, episode-major.
+    virtual void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
+                              EpisodeMetrics* metrics) = 0;
+    // Copies the whole fleet buffer (state and Q-tables) to or from the host.
+    virtual void read_fleet(std::vector<char>* fleet) = 0;
+    virtual void write_fleet(const std::vector<char>& fleet) = 0;
+};
+
+// The CPU backend works in the Problem's own buffers: pass it by std::move to avoid a copy.
+std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads);
+
+// CUDA: available only in a build with V2G_CUDA. cuda_usable() says whether a GPU can run our
+// kernels here and, if not, why (no CUDA in this build, no device, a driver too old, ...).
+bool cuda_compiled();
+bool cuda_usable(std::string* why);
+std::unique_ptr<Backend> make_cuda_backend(const Problem& problem);
+
+}  // namespace v2g

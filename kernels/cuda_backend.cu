@@ -1,0 +1,198 @@
+// cuda_backend.cu: the CUDA launcher of the step phases (step.h), the same functions the CPU
+// backend runs.
+//
+// Per-vehicle and per-community Q-tables: one thread block per community runs a whole episode
+// (all steps) in one launch; threads stride over the community's vehicles, __syncthreads()
+// separates the phases, thread 0 clears the market (a sequential sum in vehicle order, so the
+// float result equals the CPU's). No host round trip inside an episode; the host reads back
+// per-community metrics once per run_episodes call.
+// Napkin math (per vehicle-step, per-vehicle table, defaults): ~30 floats of SoA state read and
+// written (~240 B) plus two Q rows (2 x 20 B, scattered) -> memory bound; at 3.35 TB/s an H100
+// could do ~1.2e10 vehicle-steps/s at best. Issue 7 owns the fast paths.
+//
+// Fleet-shared Q-table: phases become separate launches over the whole fleet, and the update
+// runs in vehicle order on one thread (correct and deterministic, not fast).
+#include <cuda_runtime.h>
+#include <cstdio>
+#include <stdexcept>
+#include "backend.h"
+#include "layout.h"
+
+namespace v2g {
+namespace {
+
+void check(cudaError_t e, const char* what) {
+    if (e != cudaSuccess)
+        throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
+}
+
+constexpr int kThreadsPerCommunityBlock = 64;
+constexpr int kThreadsPerBlock = 256;
+
+__global__ void episode_by_community_kernel(EnvParams p, SignalsView sig, FleetView f, int episode,
+                                            int mode, float epsilon, EpisodeMetrics* out) {
+    const int c = blockIdx.x;
+    const int begin = community_begin(p, c), end = community_end(p, c);
+    const bool learn = mode == kPolicyLearn;
+    const bool shared_table = p.q_sharing == kQPerCommunity;
+    if (threadIdx.x == 0) reset_community(f, c);
+    for (int v = begin + threadIdx.x; v < end; v += blockDim.x) reset_vehicle(p, f, v, episode);
+    __syncthreads();
+    for (int step = 0; step < p.steps_per_day; ++step) {
+        for (int v = begin + threadIdx.x; v < end; v += blockDim.x)
+            act_vehicle(p, sig, f, v, episode, step, mode, epsilon);
+        __syncthreads();
+        if (threadIdx.x == 0) clear_community(p, sig, f, c, episode, step);
+        __syncthreads();
+        for (int v = begin + threadIdx.x; v < end; v += blockDim.x) {
+            apply_vehicle(p, sig, f, v, episode, step);
+            if (learn && !shared_table) learn_vehicle(p, f, v);
+        }
+        __syncthreads();
+        if (learn && shared_table && threadIdx.x == 0)
+            for (int v = begin; v < end; ++v) learn_vehicle(p, f, v);
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) out[c] = summarize_community(p, f, c);
+}
+
+__global__ void reset_kernel(EnvParams p, FleetView f, int episode) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < p.num_communities) reset_community(f, i);
+    if (i < p.num_vehicles) reset_vehicle(p, f, i, episode);
+}
+__global__ void act_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step, int mode, float eps) {
+    const int v = blockIdx.x * blockDim.x + threadIdx.x;
+    if (v < p.num_vehicles) act_vehicle(p, sig, f, v, episode, step, mode, eps);
+}
+__global__ void clear_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c < p.num_communities) clear_community(p, sig, f, c, episode, step);
+}
+__global__ void apply_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step) {
+    const int v = blockIdx.x * blockDim.x + threadIdx.x;
+    if (v < p.num_vehicles) apply_vehicle(p, sig, f, v, episode, step);
+}
+__global__ void learn_in_order_kernel(EnvParams p, FleetView f) {
+    for (int v = 0; v < p.num_vehicles; ++v) learn_vehicle(p, f, v);
+}
+__global__ void summarize_kernel(EnvParams p, FleetView f, EpisodeMetrics* out) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c < p.num_communities) out[c] = summarize_community(p, f, c);
+}
+
+int blocks_for(int n) { return (n + kThreadsPerBlock - 1) / kThreadsPerBlock; }
+
+class CudaBackend final : public Backend {
+public:
+    explicit CudaBackend(const Problem& problem) : p_(problem.params) {
+        fleet_bytes_ = problem.fleet.size();
+        check(cudaMalloc(&fleet_dev_, fleet_bytes_), "cudaMalloc(fleet)");
+        check(cudaMalloc(&signals_dev_, problem.signals.size()), "cudaMalloc(signals)");
+        check(cudaMemcpy(fleet_dev_, problem.fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "upload fleet");
+        check(cudaMemcpy(signals_dev_, problem.signals.data(), problem.signals.size(), cudaMemcpyHostToDevice),
+              "upload signals");
+        layout_fleet(p_, fleet_dev_, &f_);
+        layout_signals(p_, signals_dev_, &sig_);
+        check(cudaGetDevice(&device_), "cudaGetDevice");
+        cudaDeviceProp prop{};
+        check(cudaGetDeviceProperties(&prop, device_), "cudaGetDeviceProperties");
+        device_name_ = prop.name;
+    }
+    ~CudaBackend() override {
+        cudaFree(fleet_dev_);
+        cudaFree(signals_dev_);
+        cudaFree(metrics_dev_);
+    }
+
+    std::string name() const override { return "cuda (" + device_name_ + ")"; }
+
+    void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
+                      EpisodeMetrics* metrics) override {
+        const size_t per_episode = static_cast<size_t>(p_.num_communities);
+        ensure_metrics_capacity(per_episode * count);
+        const int nv = p_.num_vehicles, nc = p_.num_communities;
+        for (int i = 0; i < count; ++i) {
+            const int episode = first_episode + i;
+            EpisodeMetrics* out = metrics_dev_ + per_episode * i;
+            if (p_.q_sharing != kQPerFleet) {
+                episode_by_community_kernel<<<nc, kThreadsPerCommunityBlock>>>(p_, sig_, f_, episode, mode,
+                                                                               epsilon[i], out);
+            } else {
+                reset_kernel<<<blocks_for(nv > nc ? nv : nc), kThreadsPerBlock>>>(p_, f_, episode);
+                for (int step = 0; step < p_.steps_per_day; ++step) {
+                    act_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step, mode, epsilon[i]);
+                    clear_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
+                    apply_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
+                    if (mode == kPolicyLearn) learn_in_order_kernel<<<1, 1>>>(p_, f_);
+                }
+                summarize_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, out);
+            }
+            check(cudaGetLastError(), "episode launch");
+        }
+        check(cudaMemcpy(metrics, metrics_dev_, per_episode * count * sizeof(EpisodeMetrics),
+                         cudaMemcpyDeviceToHost),
+              "read metrics");
+    }
+
+    void read_fleet(std::vector<char>* fleet) override {
+        fleet->resize(fleet_bytes_);
+        check(cudaMemcpy(fleet->data(), fleet_dev_, fleet_bytes_, cudaMemcpyDeviceToHost), "read fleet");
+    }
+    void write_fleet(const std::vector<char>& fleet) override {
+        if (fleet.size() != fleet_bytes_) throw std::invalid_argument("write_fleet: size mismatch");
+        check(cudaMemcpy(fleet_dev_, fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "write fleet");
+    }
+
+private:
+    void ensure_metrics_capacity(size_t n) {
+        if (n <= metrics_capacity_) return;
+        cudaFree(metrics_dev_);
+        check(cudaMalloc(&metrics_dev_, n * sizeof(EpisodeMetrics)), "cudaMalloc(metrics)");
+        metrics_capacity_ = n;
+    }
+
+    EnvParams p_;
+    char* fleet_dev_ = nullptr;
+    char* signals_dev_ = nullptr;
+    size_t fleet_bytes_ = 0;
+    EpisodeMetrics* metrics_dev_ = nullptr;
+    size_t metrics_capacity_ = 0;
+    FleetView f_{};
+    SignalsView sig_{};
+    int device_ = 0;
+    std::string device_name_;
+};
+
+}  // namespace
+
+bool cuda_compiled() { return true; }
+
+bool cuda_usable(std::string* why) {
+    int count = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e == cudaErrorInsufficientDriver) {
+        if (why) *why = "the NVIDIA driver is missing or older than this build's CUDA runtime";
+        return false;
+    }
+    if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) {
+        if (why) *why = "no CUDA device found";
+        return false;
+    }
+    if (e != cudaSuccess) {
+        if (why) *why = std::string("CUDA unavailable: ") + cudaGetErrorString(e);
+        return false;
+    }
+    if (why) {
+        cudaDeviceProp prop{};
+        cudaGetDeviceProperties(&prop, 0);
+        *why = std::string("found ") + prop.name;
+    }
+    return true;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(const Problem& problem) {
+    return std::make_unique<CudaBackend>(problem);
+}
+
+}  // namespace v2g

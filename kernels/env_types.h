@@ -1,0 +1,182 @@
+// env_types.h: the data every step function reads and writes, as plain structs that can be
+// passed by value to a CUDA kernel or a CPU loop. EnvParams holds scalars and small tables;
+// FleetView holds pointers to struct-of-arrays state (host memory on the CPU backend, device
+// memory on the CUDA backend). Nothing here allocates or knows about files.
+#pragma once
+#include "hd.h"
+
+namespace v2g {
+
+// The paper's five actions (Maghraby et al. 2025, sec. 3: charging, discharging, idling,
+// selling, buying).
+enum Action : uint8_t {
+    kCharge = 0,     // grid -> EV at the charger's power limit
+    kDischarge = 1,  // EV -> grid (V2G service; paid the demand-response tariff during DR events)
+    kIdle = 2,       // nothing moves
+    kSell = 3,       // offer energy in the community's P2P market
+    kBuy = 4,        // bid for energy in the community's P2P market
+};
+constexpr int kNumActions = 5;
+
+// Who owns a Q-table.
+enum QSharing : int {
+    kQPerVehicle = 0,    // the paper's choice: one table per EV
+    kQPerCommunity = 1,  // one table per community, updated in vehicle order
+    kQPerFleet = 2,      // one table for everyone, updated in vehicle order
+};
+
+// How actions are chosen in a launch.
+enum PolicyMode : int {
+    kPolicyLearn = 0,           // epsilon-greedy on Q, Q-learning updates on
+    kPolicyGreedy = 1,          // argmax Q, no updates
+    kPolicyRandom = 2,          // uniform over the five actions, no updates
+    kPolicyChargeOnArrival = 3, // always charge while plugged in (uncontrolled charging)
+};
+
+constexpr int kMaxStepsPerDay = 96;   // 15-minute steps
+constexpr int kMaxPriceLevels = 16;
+constexpr int kQuantileCount = 21;    // inverse-CDF tables at p = 0, 5%, ..., 100%
+
+// Daily plug-in session model: all tables are built on the host (engine/sessions.cpp).
+struct SessionModel {
+    int fixed;                                   // 1: every day uses the fixed_* values below
+    int fixed_arrival_step;                      // episode step of plug-in
+    int fixed_departure_step;                    // episode step of plug-out (exclusive)
+    float fixed_demand_kwh;                      // energy driven per day = energy wanted back
+    float arrival_cdf[kMaxStepsPerDay];          // P(arrival step <= k) over the episode window
+    float duration_hours_q[kQuantileCount];      // connection time quantiles (h)
+    float demand_kwh_q[kQuantileCount];          // energy demand per session quantiles (kWh)
+    float min_duration_steps;                    // shortest session kept (steps)
+};
+
+struct EnvParams {
+    // --- time ---
+    int steps_per_day;          // steps per episode (one day)
+    float step_hours;           // length of a step (h)
+    int signal_days;            // days of price/load/PV series; episode e uses day e % signal_days
+
+    // --- fleet ---
+    int num_vehicles;
+    int community_size;         // vehicles per community (the last one may be smaller)
+    int num_communities;
+
+    // --- battery ---
+    float soc_min;              // lowest SoC the controller may discharge to (fraction)
+    float soc_max;              // highest SoC the controller may charge to (fraction)
+
+    // --- degradation (Schmalstieg et al. 2014, see battery.h) ---
+    float calendar_arrhenius;   // exp(-6976 K / T): precomputed on the host, T = cell temperature
+    float cell_capacity_ah;     // capacity of the cell the model was fitted on (Ah)
+    float battery_cost_per_kwh; // replacement cost of the pack (currency / kWh)
+    float end_of_life_loss;     // capacity loss at which the pack is worn out (fraction)
+    float initial_age_days;     // calendar age of every pack when the run begins (days)
+
+    // --- market and money ---
+    float p2p_price_weight;     // clearing price = feed_in + w * (retail - feed_in)
+    float p2p_loss_fraction;    // share of P2P energy lost in the community's distribution
+    int unmatched_to_grid;      // 1: unmatched bids/offers trade with the grid; 0: unfilled
+    float dr_price_per_kwh;     // paid for discharge during demand-response events
+    float unmet_penalty_per_kwh;// charged per kWh short of the requirement at departure
+
+    // --- learning ---
+    int soc_bins;               // SoC discretisation of the tabular state
+    int price_levels;           // retail price discretisation of the tabular state
+    int q_sharing;              // QSharing
+    float alpha;                // learning rate
+    float gamma;                // discount per step
+    uint64_t seed;
+
+    SessionModel sessions;
+};
+
+// Per-step signals for signal_days days, [day * steps_per_day + step].
+struct SignalsView {
+    const float* retail_price_per_kwh;
+    const float* feed_in_price_per_kwh;
+    const float* grid_load_kw;        // system load, for the record and for DR events
+    const uint8_t* dr_event;          // 1 during a demand-response event
+    const uint8_t* price_level;       // retail price level 0..price_levels-1
+    const float* pv_kw_per_kwp;       // PV output per kW peak installed
+    const float* community_pv_kwp;    // [community] installed PV (kW peak)
+};
+
+// Everything per vehicle, struct of arrays, [vehicle] unless noted.
+struct FleetView {
+    // constants of each vehicle's model
+    const float* capacity_kwh;        // nominal pack capacity
+    const float* charge_kw;           // charger limit, grid side
+    const float* discharge_kw;        // discharger limit, grid side
+    const float* eta_charge;          // grid -> battery efficiency
+    const float* eta_discharge;       // battery -> grid efficiency
+
+    // battery state, carried across episodes
+    float* energy_kwh;                // stored energy
+    float* usable_kwh;                // capacity_kwh * soh, refreshed at each episode start
+    float* soh;                       // state of health = 1 - calendar_loss - cycle_loss
+    float* calendar_loss;
+    float* cycle_loss;
+    float* throughput_ah;             // cumulative cell charge throughput (Ah), for cycle aging
+    float* soc_low_today;             // SoC swing of the day, for the depth-of-cycle stress
+    float* soc_high_today;
+
+    // today's session
+    int32_t* arrival_step;
+    int32_t* departure_step;          // exclusive: unplugged from this step on
+    float* required_kwh;              // stored energy wanted at departure
+    float* demand_kwh;                // energy driven before today's arrival
+
+    // per-step scratch
+    int32_t* state;                   // tabular state index, -1 when unplugged
+    uint8_t* action;
+    float* grid_kwh;                  // charge (+) or discharge (-) request at the meter
+    float* offer_kwh;                 // P2P sell offer at the meter
+    float* bid_kwh;                   // P2P buy bid at the meter
+    float* reward;                    // reward of this step's decision
+    int32_t* next_state;              // -1 when the decision ended the session (terminal)
+
+    // episode accumulators (reset at each episode start)
+    float* ep_energy_cost;            // money paid for energy (grid and P2P)
+    float* ep_revenue;                // money received (grid, DR, P2P)
+    float* ep_degradation_cost;       // money value of SoH lost
+    float* ep_unmet_penalty;          // money penalty for departure shortfall
+    float* ep_unmet_kwh;              // departure shortfall
+    float* ep_grid_import_kwh;
+    float* ep_grid_export_kwh;
+    float* ep_p2p_bought_kwh;         // received from the market (at the meter)
+    float* ep_p2p_sold_kwh;           // delivered to the market (at the meter)
+    float* ep_conversion_loss_kwh;    // charger/inverter losses
+    float* ep_start_kwh;              // stored energy after arrival (after driving)
+
+    // per community, this step's market outcome
+    float* market_price_per_kwh;      // uniform clearing price
+    float* market_sell_ratio;         // share of each offer that was matched
+    float* market_buy_ratio;          // share of each bid that was matched
+    float* market_pv_kwh;             // PV delivered into the market
+
+    // per community, episode accumulators of the market
+    float* ep_pv_sold_kwh;
+    float* ep_pv_revenue;
+    float* ep_market_loss_kwh;
+
+    // Q-tables: [table][state][action]
+    float* q;
+};
+
+V2G_HD int num_states(const EnvParams& p) { return p.soc_bins * p.steps_per_day * p.price_levels; }
+
+V2G_HD int num_q_tables(const EnvParams& p) {
+    return p.q_sharing == kQPerVehicle ? p.num_vehicles
+           : p.q_sharing == kQPerCommunity ? p.num_communities : 1;
+}
+
+V2G_HD int q_table_of(const EnvParams& p, int vehicle) {
+    return p.q_sharing == kQPerVehicle ? vehicle
+           : p.q_sharing == kQPerCommunity ? vehicle / p.community_size : 0;
+}
+
+V2G_HD int community_begin(const EnvParams& p, int c) { return c * p.community_size; }
+V2G_HD int community_end(const EnvParams& p, int c) {
+    return min_i((c + 1) * p.community_size, p.num_vehicles);
+}
+
+}  // namespace v2g

@@ -1,0 +1,288 @@
+// step.h: one environment step, split into the phases both backends run in this order:
+//   reset_vehicle      (episode start)  driving energy, today's session, usable capacity
+//   act_vehicle        (per vehicle)    tabular state, action, grid request, P2P offer/bid
+//   clear_community    (per community)  P2P market, sequential sums in vehicle order
+//   apply_vehicle      (per vehicle)    energy, money, degradation, reward, next state
+//   learn_vehicle      (per vehicle, or in vehicle order for shared tables) Q-update
+//   summarize_community(episode end)    per-community episode metrics
+// Each phase reads only what earlier phases wrote, so a backend may run a phase's items in any
+// order or in parallel (learn_vehicle excepted for shared tables) and get identical results.
+#pragma once
+#include "battery.h"
+#include "market.h"
+#include "qlearning.h"
+#include "session.h"
+
+namespace v2g {
+
+// Sums over one community (or, after merging, the fleet) for one episode.
+struct EpisodeMetrics {
+    double reward;            // sum over vehicles of the episode reward
+    double reward_min;        // lowest vehicle episode reward
+    double reward_max;        // highest vehicle episode reward
+    double energy_cost;
+    double revenue;
+    double degradation_cost;
+    double unmet_penalty;
+    double unmet_kwh;
+    double grid_import_kwh;
+    double grid_export_kwh;
+    double p2p_bought_kwh;
+    double p2p_sold_kwh;
+    double pv_sold_kwh;
+    double market_loss_kwh;
+    double conversion_loss_kwh;
+    double soc_end;           // sum of end-of-episode SoC
+    double soh;               // sum of SoH
+    double soh_min;
+    int64_t vehicles;
+};
+
+V2G_HD void merge_metrics(EpisodeMetrics* into, const EpisodeMetrics& m) {
+    if (into->vehicles == 0) { *into = m; return; }
+    if (m.vehicles == 0) return;
+    into->reward += m.reward;
+    into->reward_min = m.reward_min < into->reward_min ? m.reward_min : into->reward_min;
+    into->reward_max = m.reward_max > into->reward_max ? m.reward_max : into->reward_max;
+    into->energy_cost += m.energy_cost;
+    into->revenue += m.revenue;
+    into->degradation_cost += m.degradation_cost;
+    into->unmet_penalty += m.unmet_penalty;
+    into->unmet_kwh += m.unmet_kwh;
+    into->grid_import_kwh += m.grid_import_kwh;
+    into->grid_export_kwh += m.grid_export_kwh;
+    into->p2p_bought_kwh += m.p2p_bought_kwh;
+    into->p2p_sold_kwh += m.p2p_sold_kwh;
+    into->pv_sold_kwh += m.pv_sold_kwh;
+    into->market_loss_kwh += m.market_loss_kwh;
+    into->conversion_loss_kwh += m.conversion_loss_kwh;
+    into->soc_end += m.soc_end;
+    into->soh += m.soh;
+    into->soh_min = m.soh_min < into->soh_min ? m.soh_min : into->soh_min;
+    into->vehicles += m.vehicles;
+}
+
+V2G_HD int signal_index(const EnvParams& p, int episode, int step) {
+    return (episode % p.signal_days) * p.steps_per_day + step;
+}
+
+V2G_HD float soc_of(float energy_kwh, float usable_kwh) {
+    return usable_kwh > 0.0f ? energy_kwh / usable_kwh : 0.0f;
+}
+
+V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int episode) {
+    const Session s = draw_session(p, v, episode);
+    const float usable = f.capacity_kwh[v] * f.soh[v];
+    // Drive home: today's demand is what was used since the last departure.
+    const float energy = clamp_f(f.energy_kwh[v] - s.demand_kwh, p.soc_min * usable, p.soc_max * usable);
+    f.usable_kwh[v] = usable;
+    f.energy_kwh[v] = energy;
+    f.arrival_step[v] = s.arrival_step;
+    f.departure_step[v] = s.departure_step;
+    f.demand_kwh[v] = s.demand_kwh;
+    f.required_kwh[v] = min_f(p.soc_max * usable, energy + s.demand_kwh);
+    const float soc = soc_of(energy, usable);
+    f.soc_low_today[v] = soc;
+    f.soc_high_today[v] = soc;
+    f.ep_energy_cost[v] = 0.0f;
+    f.ep_revenue[v] = 0.0f;
+    f.ep_degradation_cost[v] = 0.0f;
+    f.ep_unmet_penalty[v] = 0.0f;
+    f.ep_unmet_kwh[v] = 0.0f;
+    f.ep_grid_import_kwh[v] = 0.0f;
+    f.ep_grid_export_kwh[v] = 0.0f;
+    f.ep_p2p_bought_kwh[v] = 0.0f;
+    f.ep_p2p_sold_kwh[v] = 0.0f;
+    f.ep_conversion_loss_kwh[v] = 0.0f;
+    f.ep_start_kwh[v] = energy;
+}
+
+V2G_HD void reset_community(const FleetView& f, int c) {
+    f.ep_pv_sold_kwh[c] = 0.0f;
+    f.ep_pv_revenue[c] = 0.0f;
+    f.ep_market_loss_kwh[c] = 0.0f;
+}
+
+V2G_HD bool plugged_in(const FleetView& f, int v, int step) {
+    return step >= f.arrival_step[v] && step < f.departure_step[v];
+}
+
+V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
+                        int episode, int step, int mode, float epsilon) {
+    f.grid_kwh[v] = 0.0f;
+    f.offer_kwh[v] = 0.0f;
+    f.bid_kwh[v] = 0.0f;
+    if (!plugged_in(f, v, step)) {
+        f.state[v] = -1;
+        f.action[v] = kIdle;
+        return;
+    }
+    const int idx = signal_index(p, episode, step);
+    const float energy = f.energy_kwh[v], usable = f.usable_kwh[v];
+    const int s = state_index(p, soc_of(energy, usable), step, sig.price_level[idx]);
+    const Philox4 r = random4(p.seed, static_cast<uint32_t>(v), static_cast<uint32_t>(episode),
+                              static_cast<uint32_t>(step), RngPurpose::kExplore);
+    const int a = choose_action(q_row(p, f.q, q_table_of(p, v), s), mode, epsilon, r);
+    f.state[v] = s;
+    f.action[v] = static_cast<uint8_t>(a);
+    const float can_charge = max_charge_kwh(p, energy, usable, f.charge_kw[v], f.eta_charge[v]);
+    const float can_discharge = max_discharge_kwh(p, energy, usable, f.discharge_kw[v], f.eta_discharge[v]);
+    switch (a) {
+        case kCharge: f.grid_kwh[v] = can_charge; break;
+        case kDischarge: f.grid_kwh[v] = -can_discharge; break;
+        case kSell: f.offer_kwh[v] = can_discharge; break;
+        case kBuy: f.bid_kwh[v] = can_charge; break;
+        default: break;
+    }
+}
+
+// Sums run in vehicle order on one thread: the same float result on every backend.
+V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c,
+                            int episode, int step) {
+    float supply = 0.0f, demand = 0.0f;
+    for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
+        supply += f.offer_kwh[v];
+        demand += f.bid_kwh[v];
+    }
+    const int idx = signal_index(p, episode, step);
+    const float pv_kwh = sig.community_pv_kwp[c] * sig.pv_kw_per_kwp[idx] * p.step_hours;
+    const MarketOutcome m = clear_market(supply + pv_kwh, demand, sig.retail_price_per_kwh[idx],
+                                         sig.feed_in_price_per_kwh[idx], p.p2p_price_weight,
+                                         p.p2p_loss_fraction);
+    f.market_price_per_kwh[c] = m.price_per_kwh;
+    f.market_sell_ratio[c] = m.sell_ratio;
+    f.market_buy_ratio[c] = m.buy_ratio;
+    const float pv_sold = pv_kwh * m.sell_ratio;
+    f.market_pv_kwh[c] = pv_sold;
+    f.ep_pv_sold_kwh[c] += pv_sold;
+    f.ep_pv_revenue[c] += pv_sold * m.price_per_kwh;
+    f.ep_market_loss_kwh[c] += (supply * m.sell_ratio + pv_sold) * p.p2p_loss_fraction;
+}
+
+V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
+                          int episode, int step) {
+    const int c = v / p.community_size;
+    const int idx = signal_index(p, episode, step);
+    const float retail = sig.retail_price_per_kwh[idx];
+    const float feed_in = sig.feed_in_price_per_kwh[idx];
+    const float export_price = sig.dr_event[idx] ? p.dr_price_per_kwh : feed_in;
+    const float price = f.market_price_per_kwh[c];
+    const float keep = 1.0f - p.p2p_loss_fraction;
+
+    // Energy at the meter, by route.
+    float grid_import = f.grid_kwh[v] > 0.0f ? f.grid_kwh[v] : 0.0f;
+    float grid_export_dr = f.grid_kwh[v] < 0.0f ? -f.grid_kwh[v] : 0.0f;  // discharge action
+    float grid_export_feed_in = 0.0f;                                     // unmatched offers
+    const float p2p_in = f.bid_kwh[v] * f.market_buy_ratio[c];
+    const float p2p_out = f.offer_kwh[v] * f.market_sell_ratio[c];
+    if (p.unmatched_to_grid) {
+        grid_import += f.bid_kwh[v] - p2p_in;
+        grid_export_feed_in = f.offer_kwh[v] - p2p_out;
+    }
+    const float meter_in = grid_import + p2p_in;
+    const float meter_out = grid_export_dr + grid_export_feed_in + p2p_out;
+    const float eta_c = f.eta_charge[v], eta_d = f.eta_discharge[v];
+    const float battery_in = meter_in * eta_c;
+    const float battery_out = meter_out / eta_d;
+
+    const float usable = f.usable_kwh[v];
+    const float energy0 = f.energy_kwh[v];
+    // The limits in act_vehicle keep this within bounds; the clamp only absorbs rounding.
+    const float energy1 = clamp_f(energy0 + battery_in - battery_out, p.soc_min * usable, p.soc_max * usable);
+    const bool moved = meter_in > 0.0f || meter_out > 0.0f;
+    if (moved) f.energy_kwh[v] = energy1;
+    const float e1 = moved ? energy1 : energy0;
+
+    // Money.
+    const float cost = grid_import * retail + p2p_in * price / keep;
+    const float revenue = grid_export_dr * export_price + grid_export_feed_in * feed_in + p2p_out * price;
+
+    // Degradation over the step.
+    const float soc0 = soc_of(energy0, usable), soc1 = soc_of(e1, usable);
+    f.soc_low_today[v] = min_f(f.soc_low_today[v], soc1);
+    f.soc_high_today[v] = max_f(f.soc_high_today[v], soc1);
+    const float day_fraction = p.step_hours / kHoursPerDay;
+    const float age0 = p.initial_age_days + static_cast<float>(episode) + static_cast<float>(step) * day_fraction;
+    const float age1 = p.initial_age_days + static_cast<float>(episode) + static_cast<float>(step + 1) * day_fraction;
+    const float dq_ah = (battery_in + battery_out) / f.capacity_kwh[v] * p.cell_capacity_ah;
+    const DegradationStep d =
+        degradation_step(p, age0, age1, 0.5f * (soc0 + soc1),
+                         f.soc_high_today[v] - f.soc_low_today[v], f.throughput_ah[v], dq_ah);
+    f.throughput_ah[v] += dq_ah;
+    f.calendar_loss[v] += d.calendar;
+    f.cycle_loss[v] += d.cycle;
+    const float soh_new = 1.0f - f.calendar_loss[v] - f.cycle_loss[v];
+    f.soh[v] = min_f(f.soh[v], soh_new);  // never rises, whatever the rounding
+    const float degradation_cost =
+        (d.calendar + d.cycle) / p.end_of_life_loss * p.battery_cost_per_kwh * f.capacity_kwh[v];
+
+    // Departure: penalty for leaving short of the requirement.
+    float penalty = 0.0f, unmet = 0.0f;
+    const bool plugged = f.state[v] >= 0;
+    const bool departs = plugged && step + 1 == f.departure_step[v];
+    if (departs) {
+        unmet = max_f(0.0f, f.required_kwh[v] - e1);
+        penalty = unmet * p.unmet_penalty_per_kwh;
+    }
+
+    f.ep_energy_cost[v] += cost;
+    f.ep_revenue[v] += revenue;
+    f.ep_degradation_cost[v] += degradation_cost;
+    f.ep_unmet_penalty[v] += penalty;
+    f.ep_unmet_kwh[v] += unmet;
+    f.ep_grid_import_kwh[v] += grid_import;
+    f.ep_grid_export_kwh[v] += grid_export_dr + grid_export_feed_in;
+    f.ep_p2p_bought_kwh[v] += p2p_in;
+    f.ep_p2p_sold_kwh[v] += p2p_out;
+    f.ep_conversion_loss_kwh[v] += meter_in * (1.0f - eta_c) + battery_out * (1.0f - eta_d);
+
+    f.reward[v] = revenue - cost - degradation_cost - penalty;
+    if (!plugged || departs) {
+        f.next_state[v] = -1;
+    } else {
+        const int next_level = sig.price_level[signal_index(p, episode, step + 1)];
+        f.next_state[v] = state_index(p, soc1, step + 1, next_level);
+    }
+}
+
+V2G_HD void learn_vehicle(const EnvParams& p, const FleetView& f, int v) {
+    const int s = f.state[v];
+    if (s < 0) return;
+    const int table = q_table_of(p, v);
+    const int s_next = f.next_state[v];
+    q_update(q_row(p, f.q, table, s), f.action[v], f.reward[v],
+             s_next >= 0 ? q_row(p, f.q, table, s_next) : nullptr, p.alpha, p.gamma);
+}
+
+V2G_HD EpisodeMetrics summarize_community(const EnvParams& p, const FleetView& f, int c) {
+    EpisodeMetrics m = {};
+    m.reward_min = 1e300;
+    m.reward_max = -1e300;
+    m.soh_min = 1e300;
+    for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
+        const double r = static_cast<double>(f.ep_revenue[v]) - f.ep_energy_cost[v] -
+                         f.ep_degradation_cost[v] - f.ep_unmet_penalty[v];
+        m.reward += r;
+        m.reward_min = r < m.reward_min ? r : m.reward_min;
+        m.reward_max = r > m.reward_max ? r : m.reward_max;
+        m.energy_cost += f.ep_energy_cost[v];
+        m.revenue += f.ep_revenue[v];
+        m.degradation_cost += f.ep_degradation_cost[v];
+        m.unmet_penalty += f.ep_unmet_penalty[v];
+        m.unmet_kwh += f.ep_unmet_kwh[v];
+        m.grid_import_kwh += f.ep_grid_import_kwh[v];
+        m.grid_export_kwh += f.ep_grid_export_kwh[v];
+        m.p2p_bought_kwh += f.ep_p2p_bought_kwh[v];
+        m.p2p_sold_kwh += f.ep_p2p_sold_kwh[v];
+        m.conversion_loss_kwh += f.ep_conversion_loss_kwh[v];
+        m.soc_end += soc_of(f.energy_kwh[v], f.usable_kwh[v]);
+        m.soh += f.soh[v];
+        m.soh_min = f.soh[v] < m.soh_min ? f.soh[v] : m.soh_min;
+        m.vehicles += 1;
+    }
+    m.pv_sold_kwh = f.ep_pv_sold_kwh[c];
+    m.market_loss_kwh = f.ep_market_loss_kwh[c];
+    return m;
+}
+
+}  // namespace v2g

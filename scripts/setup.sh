@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# setup.sh: installs every Debian package v2g needs to build, test and benchmark.
+# Idempotent: installs only what is missing, runs `apt-get update` at most once, never asks.
+# CUDA (nvcc) is not a Debian package here: the build uses /usr/local/cuda when present.
+set -euo pipefail
+
+PACKAGES=(
+  cmake g++ make pkg-config            # toolchain
+  libgtest-dev libgmock-dev            # tests
+  libbenchmark-dev                     # bench/
+  libcli11-dev                         # command line
+  libtomlplusplus-dev                  # config files
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,262 @@
+// test_cli.cpp: the built `v2g` binary end to end: help and version, every kind of bad input
+// (unknown key, wrong type, out-of-range values, TOML syntax error, bad --set, bad flags,
+// missing files, bad CSV cells) exits with status 2 and exactly one line naming the key or
+// file:line; a small run succeeds, honours override precedence and writes its JSON summary.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Result {
+    int status;          // exit status, or -1 when the process did not exit normally
+    std::string output;  // stdout and stderr together
+};
+
+// Runs the v2g binary with `args` (a shell fragment) and returns its status and output.
+Result run_v2g(const std::string& args) {
+    const std::string cmd = std::string("'") + V2G_CLI + "' " + args + " 2>&1";
+    Result r{-1, ""};
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (!pipe) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+    const int raw = pclose(pipe);
+    if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
+    return r;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+bool one_line(const std::string& s) {
+    return !s.empty() && s.back() == '\n' && s.find('\n') == s.size() - 1;
+}
+
+// A private temp directory for the files of one test, removed at the end.
+class TempDir {
+public:
+    TempDir() {
+        char templ[] = "/tmp/v2g_test_cli_XXXXXX";
+        const char* made = mkdtemp(templ);
+        if (!made) throw std::runtime_error("mkdtemp failed");
+        path_ = made;
+    }
+    ~TempDir() {
+        const std::string cmd = "rm -rf '" + path_ + "'";
+        if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path_.c_str());
+    }
+    std::string write(const std::string& name, const std::string& text) const {
+        const std::string p = path_ + "/" + name;
+        std::ofstream(p) << text;
+        return p;
+    }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// A config small and quick enough for many runs in the suite.
+const char* kTinyConfig =
+    "[run]\nepisodes = 50\ndevice = \"cpu\"\nthreads = 1\n"
+    "[fleet]\nvehicles = 4\ncommunity_size = 4\nmix = \"single\"\n"
+    "[sessions]\nmodel = \"fixed\"\n"
+    "[signals]\ndays = 2\n";
+
+// Asserts the v2g run failed as bad input with one line that contains every `parts`.
+void expect_bad_input(const Result& r, std::initializer_list<std::string> parts) {
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_TRUE(one_line(r.output)) << "not exactly one line:\n" << r.output;
+    EXPECT_EQ(r.output.rfind("v2g: error: ", 0), 0u) << r.output;
+    for (const std::string& p : parts) EXPECT_TRUE(contains(r.output, p)) << "missing '" << p << "' in " << r.output;
+}
+
+TEST(Cli, HelpListsTrain) {
+    const Result r = run_v2g("--help");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "train")) << r.output;
+}
+
+TEST(Cli, TrainHelpListsOptionsAndPointsAtTheKeyDocs) {
+    const Result r = run_v2g("train --help");
+    EXPECT_EQ(r.status, 0) << r.output;
+    for (const char* flag : {"--set", "--device", "--seed", "--episodes", "--threads", "--summary", "--quiet"})
+        EXPECT_TRUE(contains(r.output, flag)) << flag;
+    EXPECT_TRUE(contains(r.output, "docs/CONFIG.md")) << r.output;
+}
+
+TEST(Cli, Version) {
+    const Result r = run_v2g("--version");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output, std::string("v2g ") + V2G_VERSION + "\n");
+}
+
+TEST(Cli, KeysListsEveryGroup) {
+    const Result r = run_v2g("keys");
+    EXPECT_EQ(r.status, 0) << r.output;
+    for (const char* key : {"run.seed", "learning.alpha", "ledger.contracts", "signals.price_csv"})
+        EXPECT_TRUE(contains(r.output, key)) << key;
+}
+
+TEST(Cli, UnknownKey) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", "[learning]\nalpha = 0.1\nalhpa = 0.2\n");
+    expect_bad_input(run_v2g("train " + cfg), {cfg + ":3:1: unknown key 'learning.alhpa'", "did you mean"});
+}
+
+TEST(Cli, WrongType) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", "[learning]\nalpha = \"fast\"\n");
+    expect_bad_input(run_v2g("train " + cfg), {cfg + ":2:9: learning.alpha must be a number, got string"});
+}
+
+TEST(Cli, OutOfRangeValues) {
+    TempDir dir;
+    struct Case {
+        const char* toml;
+        const char* expected;
+    };
+    const Case cases[] = {
+        {"[fleet]\nmix = \"single\"\nsingle_capacity_kwh = -60.0\n", ":3:23: fleet.single_capacity_kwh = -60"},
+        {"[learning]\nalpha = 0.0\n", ":2:9: learning.alpha = 0 is out of range: must be (0, 1]"},
+        {"[learning]\nalpha = 1.2\n", "learning.alpha = 1.2 is out of range"},
+        {"[learning]\nepsilon = 1.5\n", ":2:11: learning.epsilon = 1.5 is out of range: must be [0, 1]"},
+        {"[learning]\nepsilon = -0.5\n", "learning.epsilon = -0.5 is out of range"},
+        {"[fleet]\nvehicles = 0\n", ":2:12: fleet.vehicles = 0 is out of range: must be >= 1"},
+    };
+    for (const Case& c : cases) {
+        const std::string cfg = dir.write("c.toml", c.toml);
+        SCOPED_TRACE(c.toml);
+        expect_bad_input(run_v2g("train " + cfg), {cfg, c.expected});
+    }
+}
+
+TEST(Cli, CrossKeyRuleAfterOverrides) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    expect_bad_input(run_v2g("train " + cfg + " --set battery.soc_min=0.95"),
+                     {"battery.soc_min = 0.95 must be below battery.soc_max = 0.9"});
+    expect_bad_input(run_v2g("train " + cfg + " --set learning.policy=dqn"),
+                     {"learning.policy 'dqn' is not available yet"});
+}
+
+TEST(Cli, TomlSyntaxError) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", "[fleet]\nvehicles = 8\n[learning\nalpha = 0.1\n");
+    expect_bad_input(run_v2g("train " + cfg), {cfg + ":3:"});
+}
+
+TEST(Cli, BadSet) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    expect_bad_input(run_v2g("train " + cfg + " --set learning.alpha=x"), {"--set learning.alpha=x: not a number"});
+    expect_bad_input(run_v2g("train " + cfg + " --set foo=1"), {"--set foo=1: unknown key 'foo'"});
+    expect_bad_input(run_v2g("train " + cfg + " --set learning.alpha"), {"--set learning.alpha: expected"});
+    expect_bad_input(run_v2g("train " + cfg + " --set learning.alpha=5"), {"learning.alpha = 5 is out of range"});
+}
+
+TEST(Cli, BadFlagValues) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    expect_bad_input(run_v2g("train " + cfg + " --device gpu"), {"--device gpu:", "run.device = 'gpu'"});
+    expect_bad_input(run_v2g("train " + cfg + " --seed abc"), {"--seed abc: not an integer"});
+    expect_bad_input(run_v2g("train " + cfg + " --episodes 0"), {"--episodes 0:", "run.episodes = 0"});
+    expect_bad_input(run_v2g("train " + cfg + " --threads -2"), {"--threads -2:", "run.threads = -2"});
+}
+
+TEST(Cli, ParseErrors) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    expect_bad_input(run_v2g("train " + cfg + " --no-such-flag"), {"--no-such-flag"});
+    expect_bad_input(run_v2g("train"), {"CONFIG"});
+    expect_bad_input(run_v2g(""), {"subcommand"});
+    expect_bad_input(run_v2g("fly"), {"fly"});
+}
+
+TEST(Cli, MissingConfigFile) {
+    TempDir dir;
+    const std::string missing = dir.file("nope.toml");
+    expect_bad_input(run_v2g("train " + missing), {missing + ": cannot open"});
+}
+
+TEST(Cli, UnwritableSummary) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    const std::string out = dir.file("no/such/dir/s.json");
+    expect_bad_input(run_v2g("train " + cfg + " --summary " + out), {out + ": cannot write"});
+}
+
+// A CSV given through the config with a missing or non-numeric cell: the loader's InputError
+// (file:line) reaches the user as exit 2 and one line.
+TEST(Cli, BadCsvCells) {
+    TempDir dir;
+    struct Case {
+        const char* name;
+        int bad_line;  // 1-based, the header is line 1
+        const char* cell;
+    };
+    for (const Case& c : {Case{"missing", 5, ""}, Case{"text", 7, "abc"}}) {
+        SCOPED_TRACE(c.name);
+        std::string text = "electricity_pricing\n";
+        for (int line = 2; line <= 49; ++line) text += (line == c.bad_line ? std::string(c.cell) : "0.25") + "\n";
+        const std::string csv = dir.write(std::string(c.name) + ".csv", text);
+        const std::string cfg = dir.write("c.toml", std::string(kTinyConfig) +
+                                                        "source = \"csv\"\nprice_csv = \"" + csv + "\"\n");
+        expect_bad_input(run_v2g("train " + cfg + " --quiet"), {csv + ":" + std::to_string(c.bad_line) + ":"});
+    }
+}
+
+TEST(Cli, SmallRunSummaryAndPrecedence) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    const std::string json = dir.file("summary.json");
+    // File says 50 episodes; --set says 40 then 30 (the later wins); --episodes beats --set.
+    const Result r = run_v2g("train " + cfg +
+                             " --set run.episodes=40 --set run.episodes=30 --set run.name=\"tiny run\""
+                             " --episodes 20 --seed 5 --quiet --summary " + json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.rfind("device: cpu (", 0), 0u) << r.output;
+    EXPECT_TRUE(contains(r.output, "episodes       20\n")) << r.output;
+    EXPECT_TRUE(contains(r.output, "vehicles       4")) << r.output;
+    EXPECT_TRUE(contains(r.output, "first 20 episodes")) << r.output;
+    EXPECT_TRUE(contains(r.output, "final SoC")) << r.output;
+    EXPECT_TRUE(contains(r.output, "final SoH")) << r.output;
+    EXPECT_FALSE(contains(r.output, "train:")) << "--quiet printed progress:\n" << r.output;
+
+    const std::string s = read_file(json);
+    EXPECT_TRUE(contains(s, "\"episodes\": 20,")) << s;
+    EXPECT_TRUE(contains(s, "\"run_name\": \"tiny run\",")) << s;
+    EXPECT_TRUE(contains(s, "\"seed\": 5")) << s;
+    EXPECT_TRUE(contains(s, "\"config_toml\": \"[run]\\nname = \\\"tiny run\\\"\\nseed = 5\\n")) << s;
+    // 20 per-episode rewards: 19 separators in the array.
+    const size_t begin = s.find("\"episode_reward_per_vehicle\": [");
+    ASSERT_NE(begin, std::string::npos) << s;
+    const std::string rewards = s.substr(begin, s.find(']', begin) - begin);
+    EXPECT_EQ(std::count(rewards.begin(), rewards.end(), ','), 19) << rewards;
+}
+
+TEST(Cli, PlainProgressWhenNotATerminal) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    const Result r = run_v2g("train " + cfg);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "train: 100%  50/50 episodes")) << r.output;
+    EXPECT_FALSE(contains(r.output, "\r")) << "a bar for a pipe";
+}
+
+}  // namespace

@@ -1,0 +1,371 @@
+// test_config.cpp: the config registry: loading TOML, every kind of bad input (unknown key,
+// wrong type, out of range, syntax error, bad --set), overrides, validation rules, the dump
+// round trip, and that docs/CONFIG.md documents every key.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "engine/config.h"
+#include "engine/errors.h"
+#include "test_helpers.h"
+
+namespace v2g {
+namespace {
+
+// A TOML file in the temp directory, removed when the test ends.
+class TempToml {
+public:
+    explicit TempToml(const std::string& text) {
+        char name[] = "/tmp/v2g_test_config_XXXXXX.toml";
+        const int fd = mkstemps(name, 5);
+        if (fd < 0) throw std::runtime_error("mkstemps failed");
+        close(fd);
+        path_ = name;
+        std::ofstream(path_) << text;
+    }
+    ~TempToml() { std::remove(path_.c_str()); }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// The InputError message of f(), or "" when it does not throw one.
+template <typename F>
+std::string input_error(F f) {
+    try {
+        f();
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+std::string load_error(const std::string& toml) {
+    TempToml file(toml);
+    const std::string msg = input_error([&] { load_config(file.path()); });
+    // Every message about a file names the file.
+    if (!msg.empty()) {
+        EXPECT_EQ(msg.rfind(file.path(), 0), 0u) << msg;
+    }
+    return msg;
+}
+
+std::string override_error(const std::string& assignment) {
+    Config cfg;
+    return input_error([&] { apply_override(&cfg, assignment); });
+}
+
+std::string validate_error(const Config& cfg) {
+    return input_error([&] { validate(cfg); });
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST(Config, DefaultsAreValid) { EXPECT_EQ(validate_error(Config{}), ""); }
+
+TEST(Config, LoadsKnownKeys) {
+    TempToml file(
+        "[fleet]\nvehicles = 8\nmix = \"single\"\n"
+        "[learning]\nalpha = 1          # an integer is a number\nepsilon = 0.25\n"
+        "[market]\nunmatched_to_grid = false\n"
+        "[run]\nseed = 42\n");
+    const Config cfg = load_config(file.path());
+    EXPECT_EQ(cfg.vehicles, 8);
+    EXPECT_EQ(cfg.mix, "single");
+    EXPECT_EQ(cfg.alpha, 1.0);
+    EXPECT_EQ(cfg.epsilon, 0.25);
+    EXPECT_FALSE(cfg.unmatched_to_grid);
+    EXPECT_EQ(cfg.seed, 42u);
+    EXPECT_EQ(cfg.gamma, Config{}.gamma);  // untouched keys keep their defaults
+}
+
+TEST(Config, DottedKeysAtTopLevel) {
+    TempToml file("learning.alpha = 0.5\n");
+    EXPECT_EQ(load_config(file.path()).alpha, 0.5);
+}
+
+TEST(Config, UnknownKeyNamesFileLineKeyAndSuggests) {
+    const std::string msg = load_error("[learning]\nalpha = 0.1\nalhpa = 0.2\n");
+    EXPECT_TRUE(contains(msg, ":3:1: unknown key 'learning.alhpa'")) << msg;
+    EXPECT_TRUE(contains(msg, "did you mean 'learning.alpha'")) << msg;
+}
+
+TEST(Config, UnknownKeyWithoutCloseMatchHasNoSuggestion) {
+    const std::string msg = load_error("[fleet]\nzzzzzzzzzzzz = 1\n");
+    EXPECT_TRUE(contains(msg, "unknown key 'fleet.zzzzzzzzzzzz'")) << msg;
+    EXPECT_FALSE(contains(msg, "did you mean")) << msg;
+}
+
+TEST(Config, KeyInWrongTableSuggestsTheRightOne) {
+    const std::string msg = load_error("[fleet]\nalpha = 0.1\n");
+    EXPECT_TRUE(contains(msg, "unknown key 'fleet.alpha'")) << msg;
+    EXPECT_TRUE(contains(msg, "did you mean 'learning.alpha'")) << msg;
+}
+
+TEST(Config, UnknownTable) {
+    const std::string msg = load_error("[lerning]\nalpha = 0.1\n");
+    EXPECT_TRUE(contains(msg, ":1:2: unknown key 'lerning'")) << msg;
+    EXPECT_TRUE(contains(msg, "did you mean 'learning'")) << msg;
+}
+
+TEST(Config, GroupThatIsNotATable) {
+    const std::string msg = load_error("learning = 3\n");
+    EXPECT_TRUE(contains(msg, "learning must be a table, got integer")) << msg;
+}
+
+TEST(Config, WrongTypeNamesKeyAndTypes) {
+    std::string msg = load_error("[learning]\nalpha = \"high\"\n");
+    EXPECT_TRUE(contains(msg, ":2:9: learning.alpha must be a number, got string")) << msg;
+    msg = load_error("[fleet]\nvehicles = 8.5\n");
+    EXPECT_TRUE(contains(msg, "fleet.vehicles must be an integer, got float")) << msg;
+    msg = load_error("[market]\nunmatched_to_grid = 1\n");
+    EXPECT_TRUE(contains(msg, "market.unmatched_to_grid must be a boolean (true or false), got integer")) << msg;
+    msg = load_error("[run]\nname = 7\n");
+    EXPECT_TRUE(contains(msg, "run.name must be a string, got integer")) << msg;
+}
+
+TEST(Config, IntegerOverflow) {
+    const std::string msg = load_error("[fleet]\nvehicles = 99999999999\n");
+    EXPECT_TRUE(contains(msg, ":2:12: fleet.vehicles = 99999999999 is out of range")) << msg;
+    EXPECT_TRUE(contains(load_error("[run]\nseed = -1\n"), "run.seed = -1 is out of range"));
+}
+
+TEST(Config, OutOfRangeInFileNamesLineKeyValueAndRange) {
+    std::string msg = load_error("[fleet]\nmix = \"single\"\nsingle_capacity_kwh = -60\n");
+    EXPECT_TRUE(contains(msg, ":3:23: fleet.single_capacity_kwh = -60 is out of range: must be > 0")) << msg;
+    msg = load_error("[learning]\nalpha = 1.5\n");
+    EXPECT_TRUE(contains(msg, "learning.alpha = 1.5 is out of range: must be (0, 1]")) << msg;
+    msg = load_error("[learning]\nalpha = 0\n");
+    EXPECT_TRUE(contains(msg, "learning.alpha = 0 is out of range: must be (0, 1]")) << msg;
+    msg = load_error("[learning]\nepsilon = -0.1\n");
+    EXPECT_TRUE(contains(msg, "learning.epsilon = -0.1 is out of range: must be [0, 1]")) << msg;
+    msg = load_error("[learning]\nepsilon = 1.01\n");
+    EXPECT_TRUE(contains(msg, "learning.epsilon = 1.01 is out of range")) << msg;
+    msg = load_error("[fleet]\nvehicles = 0\n");
+    EXPECT_TRUE(contains(msg, ":2:12: fleet.vehicles = 0 is out of range: must be >= 1")) << msg;
+    msg = load_error("[learning]\nq_sharing = \"everyone\"\n");
+    EXPECT_TRUE(contains(msg, "learning.q_sharing = 'everyone' is not allowed: one of vehicle, community, fleet"))
+        << msg;
+    msg = load_error("[learning]\ngamma = nan\n");
+    EXPECT_TRUE(contains(msg, "learning.gamma = nan must be a finite number")) << msg;
+}
+
+TEST(Config, SyntaxErrorNamesFileLineColumn) {
+    const std::string msg = load_error("[learning]\nalpha = 0.1\ngamma = = 3\n");
+    EXPECT_TRUE(contains(msg, ":3:")) << msg;
+    EXPECT_FALSE(contains(msg, "\n")) << msg;
+    EXPECT_TRUE(contains(load_error("[learning]\nalpha = 0.1\nalpha = 0.2\n"), ":3:")) << "duplicate key";
+}
+
+TEST(Config, MissingFile) {
+    const std::string path = "/nonexistent/dir/v2g.toml";
+    EXPECT_EQ(input_error([&] { load_config(path); }), path + ": cannot open");
+}
+
+TEST(Config, Overrides) {
+    Config cfg;
+    apply_override(&cfg, "learning.alpha=0.5");
+    apply_override(&cfg, "fleet.vehicles = 7");
+    apply_override(&cfg, "fleet.mix=\"single\"");
+    apply_override(&cfg, "run.name='my run'");
+    apply_override(&cfg, "run.device=cpu");
+    apply_override(&cfg, "market.unmatched_to_grid=false");
+    apply_override(&cfg, "learning.gamma=1");  // integer text for a number
+    apply_override(&cfg, "run.seed=18446744073709551");
+    apply_override(&cfg, "signals.price_csv=");
+    EXPECT_EQ(cfg.alpha, 0.5);
+    EXPECT_EQ(cfg.vehicles, 7);
+    EXPECT_EQ(cfg.mix, "single");
+    EXPECT_EQ(cfg.run_name, "my run");
+    EXPECT_EQ(cfg.device, "cpu");
+    EXPECT_FALSE(cfg.unmatched_to_grid);
+    EXPECT_EQ(cfg.gamma, 1.0);
+    EXPECT_EQ(cfg.seed, 18446744073709551u);
+    EXPECT_EQ(cfg.price_csv, "");
+}
+
+TEST(Config, LaterOverrideWinsOverEarlierAndOverFile) {
+    TempToml file("[learning]\nalpha = 0.3\n");
+    Config cfg = load_config(file.path());
+    apply_override(&cfg, "learning.alpha=0.4");
+    apply_override(&cfg, "learning.alpha=0.6");
+    EXPECT_EQ(cfg.alpha, 0.6);
+}
+
+TEST(Config, BadOverrides) {
+    EXPECT_EQ(override_error("learning.alpha=x"), "--set learning.alpha=x: not a number");
+    EXPECT_EQ(override_error("foo=1"), "--set foo=1: unknown key 'foo'");
+    EXPECT_EQ(override_error("learning.alhpa=0.1"),
+              "--set learning.alhpa=0.1: unknown key 'learning.alhpa' (did you mean 'learning.alpha'?)");
+    EXPECT_EQ(override_error("learning.alpha"), "--set learning.alpha: expected group.key=value");
+    EXPECT_EQ(override_error("fleet.vehicles=1.5"), "--set fleet.vehicles=1.5: not an integer");
+    EXPECT_EQ(override_error("fleet.vehicles=99999999999"),
+              "--set fleet.vehicles=99999999999: out of range: must be >= 1");
+    EXPECT_EQ(override_error("run.seed=-1"), "--set run.seed=-1: out of range: must be >= 0");
+    EXPECT_EQ(override_error("market.unmatched_to_grid=yes"),
+              "--set market.unmatched_to_grid=yes: not a boolean (true or false)");
+    EXPECT_TRUE(contains(override_error("learning.alpha=2"), "learning.alpha = 2 is out of range: must be (0, 1]"));
+    EXPECT_TRUE(contains(override_error("run.device=gpu"), "run.device = 'gpu' is not allowed"));
+    EXPECT_TRUE(contains(override_error("learning.alpha=0.1x"), "not a number"));
+    EXPECT_TRUE(contains(override_error("learning.alpha="), "not a number"));
+}
+
+TEST(Config, ValidateRanges) {
+    const auto bad = [](void (*edit)(Config&)) {
+        Config cfg;
+        edit(cfg);
+        return validate_error(cfg);
+    };
+    EXPECT_TRUE(contains(bad([](Config& c) { c.vehicles = 0; }), "fleet.vehicles = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.community_size = 0; }), "fleet.community_size = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.episodes = 0; }), "run.episodes = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.single_capacity_kwh = -1; }), "fleet.single_capacity_kwh = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.single_efficiency = 1.1; }), "fleet.single_efficiency = 1.1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.alpha = 0; }), "learning.alpha = 0 is out of range: must be (0, 1]"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.gamma = -0.5; }), "learning.gamma = -0.5"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.epsilon = 2; }), "learning.epsilon = 2"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.epsilon_decay = 0; }), "learning.epsilon_decay = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.epsilon_min = 0.9; }),
+                         "learning.epsilon_min = 0.9 is out of range: must be in [0, learning.epsilon] = [0, 0.8]"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.soc_min = 0.9, c.soc_max = 0.5; }),
+                         "battery.soc_min = 0.9 must be below battery.soc_max = 0.5"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.initial_soc = 0.05; }), "fleet.initial_soc = 0.05"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.step_hours = 2; }),
+                         "time.step_hours = 2 is not allowed: one of 1, 0.5, 0.25"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.day_start_hour = 24; }), "time.day_start_hour = 24"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.soc_bins = 1001; }), "learning.soc_bins = 1001"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.price_levels = 17; }), "learning.price_levels = 17"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.device = "gpu"; }), "run.device = 'gpu'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.policy = "dqn"; }), "learning.policy 'dqn' is not available yet"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.policy = "sarsa"; }), "learning.policy = 'sarsa'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.session_model = "x"; }), "sessions.model = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.charger = "x"; }), "sessions.charger = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.mix = "x"; }), "fleet.mix = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.signal_source = "x"; }), "signals.source = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.p2p_loss_fraction = 1; }), "market.loss_fraction = 1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.p2p_price_weight = 1.5; }), "market.price_weight = 1.5"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.contracts = -1; }), "ledger.contracts = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.threads = -1; }), "run.threads = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dr_price_per_kwh = -1; }), "market.dr_price_per_kwh = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.unmet_penalty_per_kwh = -1; }), "market.unmet_penalty_per_kwh"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.end_of_life_loss = 1; }), "battery.end_of_life_loss = 1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.signal_days = 0; }), "signals.days = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.seed = UINT64_MAX; }), "run.seed = 18446744073709551615"));
+    // Edges that are allowed.
+    EXPECT_EQ(bad([](Config& c) { c.alpha = 1; }), "");
+    EXPECT_EQ(bad([](Config& c) { c.epsilon = 0, c.epsilon_min = 0; }), "");
+    EXPECT_EQ(bad([](Config& c) { c.step_hours = 0.25; }), "");
+    EXPECT_EQ(bad([](Config& c) { c.initial_soc = c.soc_max; }), "");
+}
+
+TEST(Config, DumpRoundTrips) {
+    Config cfg;
+    cfg.run_name = "quote \" backslash \\ tab \t newline \n é";
+    cfg.alpha = 0.1 + 0.2;  // not a short decimal: needs all 17 digits
+    cfg.gamma = 1.0;        // must stay a float in TOML
+    cfg.vehicles = 12345;
+    cfg.seed = 9000000000000000000u;
+    cfg.unmatched_to_grid = false;
+    cfg.price_noise = -1e-300;
+    cfg.price_csv = "/tmp/a b.csv";
+    const std::string dumped = dump_config(cfg);
+    TempToml file(dumped);
+    const Config back = load_config(file.path());
+    EXPECT_EQ(dump_config(back), dumped);
+    EXPECT_EQ(back.run_name, cfg.run_name);
+    EXPECT_EQ(back.alpha, cfg.alpha);
+    EXPECT_EQ(back.seed, cfg.seed);
+    EXPECT_EQ(back.price_noise, cfg.price_noise);
+    EXPECT_TRUE(contains(dumped, "[learning]\n"));
+    EXPECT_TRUE(contains(dumped, "gamma = 1.0\n"));
+    EXPECT_TRUE(contains(dumped, "epsilon = 0.8\n"));
+}
+
+TEST(Config, DumpListsEveryKey) {
+    const std::string dumped = dump_config(Config{});
+    for (const auto& [key, help] : config_keys()) {
+        const std::string name = key.substr(key.find('.') + 1);
+        EXPECT_TRUE(contains(dumped, "\n" + name + " = ")) << key;
+        EXPECT_FALSE(help.empty()) << key;
+    }
+}
+
+TEST(Config, KeysAreUniqueAndGrouped) {
+    const auto keys = config_keys();
+    EXPECT_GE(keys.size(), 50u);
+    for (size_t i = 0; i < keys.size(); ++i)
+        for (size_t j = i + 1; j < keys.size(); ++j) EXPECT_NE(keys[i].first, keys[j].first);
+}
+
+// The value of `key` in a dump: the text after "name = " in the key's table.
+std::string dumped_value(const std::string& dump, const std::string& key) {
+    const std::string group = key.substr(0, key.find('.')), name = key.substr(key.find('.') + 1);
+    const size_t table = dump.find("[" + group + "]\n");
+    const size_t line = dump.find("\n" + name + " = ", table);
+    if (table == std::string::npos || line == std::string::npos) return "";
+    const size_t begin = line + name.size() + 4;
+    return dump.substr(begin, dump.find('\n', begin) - begin);
+}
+
+TEST(Config, EveryKeyIsDocumentedWithItsDefault) {
+    const std::string path = std::string(V2G_SOURCE_DIR) + "/docs/CONFIG.md";
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << "cannot open " << path;
+    std::string text, line;
+    std::vector<std::string> rows;
+    while (std::getline(in, line)) {
+        text += line + "\n";
+        rows.push_back(line);
+    }
+    const std::string defaults = dump_config(Config{});
+    for (const auto& [key, help] : config_keys()) {
+        // The key's table row: "| `key` | type | `default` | range | meaning |".
+        const std::string head = "| `" + key + "` |";
+        const std::string* row = nullptr;
+        for (const std::string& r : rows)
+            if (r.rfind(head, 0) == 0) row = &r;
+        ASSERT_NE(row, nullptr) << key << " has no row in docs/CONFIG.md";
+        const std::string value = dumped_value(defaults, key);
+        ASSERT_FALSE(value.empty()) << key;
+        EXPECT_TRUE(contains(*row, "| `" + value + "` |")) << key << ": docs/CONFIG.md does not give the default "
+                                                            << value;
+    }
+}
+
+TEST(Config, ExperimentConfigsLoadAndValidate) {
+    for (const char* name : {"paper.toml", "small_deterministic.toml"}) {
+        const std::string path = std::string(V2G_SOURCE_DIR) + "/experiments/" + name;
+        Config cfg;
+        ASSERT_EQ(input_error([&] { cfg = load_config(path); }), "") << name;
+        EXPECT_EQ(validate_error(cfg), "") << name;
+    }
+    const Config paper = load_config(std::string(V2G_SOURCE_DIR) + "/experiments/paper.toml");
+    EXPECT_EQ(paper.vehicles, 50);
+    EXPECT_EQ(paper.episodes, 2000);
+    EXPECT_EQ(paper.alpha, 0.2);
+    EXPECT_EQ(paper.epsilon, 0.8);
+    EXPECT_EQ(paper.epsilon_decay, 0.995);
+    EXPECT_EQ(paper.contracts, 100);
+    EXPECT_EQ(paper.community_size, 50);
+    EXPECT_EQ(paper.q_sharing, "vehicle");
+}
+
+// experiments/small_deterministic.toml is the learning test's instance in file form.
+TEST(Config, SmallDeterministicMatchesTheLearningTest) {
+    Config expected = testing::deterministic_config();
+    // The schedule tests/test_learning.cpp sets on top of deterministic_config().
+    expected.episodes = 1500;
+    expected.epsilon = 1.0;
+    expected.epsilon_decay = 0.997;
+    Config loaded = load_config(std::string(V2G_SOURCE_DIR) + "/experiments/small_deterministic.toml");
+    loaded.run_name = expected.run_name;  // a label only
+    EXPECT_EQ(dump_config(loaded), dump_config(expected));
+}
+
+}  // namespace
+}  // namespace v2g

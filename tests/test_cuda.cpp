@@ -1,0 +1,84 @@
+// CUDA backend: runs only where a GPU is usable (skips with the reason otherwise).
+// CPU-vs-GPU bit parity of the tabular path: the same config and seed through both backends
+// must give byte-identical fleet buffers (battery state + Q-tables) and identical metrics,
+// for per-vehicle, per-community and fleet-shared Q-tables and for every policy mode.
+#include <gtest/gtest.h>
+#include "test_helpers.h"
+
+namespace v2g {
+namespace {
+
+// GTEST_SKIP() returns from the function it is in, so this is a macro used in each test body.
+#define SKIP_WITHOUT_GPU()                                                              \
+    do {                                                                                \
+        std::string why;                                                                \
+        if (!cuda_usable(&why)) GTEST_SKIP() << "no usable GPU, CUDA tests skipped: " << why; \
+    } while (0)
+
+struct Run {
+    std::vector<char> fleet;
+    std::vector<EpisodeMetrics> metrics;
+};
+
+Run run_backend(Backend& b, const Problem& problem, const Config& cfg, int episodes, PolicyMode mode) {
+    Run r;
+    std::vector<float> eps;
+    for (int e = 0; e < episodes; ++e) eps.push_back(epsilon_for_episode(cfg, e));
+    r.metrics.resize(static_cast<size_t>(episodes) * problem.params.num_communities);
+    b.run_episodes(0, episodes, mode, eps.data(), r.metrics.data());
+    b.read_fleet(&r.fleet);
+    return r;
+}
+
+void expect_parity(const Config& cfg, int episodes, PolicyMode mode) {
+    const Problem problem = build_problem(cfg);
+    auto cpu = make_cpu_backend(problem, 2);
+    auto gpu = make_cuda_backend(problem);
+    const Run a = run_backend(*cpu, problem, cfg, episodes, mode);
+    const Run b = run_backend(*gpu, problem, cfg, episodes, mode);
+    ASSERT_EQ(a.fleet.size(), b.fleet.size());
+    size_t first_diff = a.fleet.size();
+    for (size_t i = 0; i < a.fleet.size(); ++i)
+        if (a.fleet[i] != b.fleet[i]) { first_diff = i; break; }
+    EXPECT_EQ(first_diff, a.fleet.size()) << "fleet buffers differ from byte " << first_diff;
+    for (size_t i = 0; i < a.metrics.size(); ++i) {
+        EXPECT_EQ(a.metrics[i].reward, b.metrics[i].reward) << "metrics row " << i;
+        EXPECT_EQ(a.metrics[i].soh, b.metrics[i].soh) << "metrics row " << i;
+        EXPECT_EQ(a.metrics[i].p2p_bought_kwh, b.metrics[i].p2p_bought_kwh) << "metrics row " << i;
+    }
+}
+
+TEST(Cuda, DeviceIsReported) {
+    SKIP_WITHOUT_GPU();
+    const Problem problem = build_problem(testing::small_config());
+    EXPECT_NE(make_cuda_backend(problem)->name().find("cuda"), std::string::npos);
+}
+
+class CudaParity : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CudaParity, TabularTrainingIsBitIdenticalToCpu) {
+    SKIP_WITHOUT_GPU();
+    Config cfg = testing::small_config(21, 300, 50);
+    cfg.q_sharing = GetParam();
+    expect_parity(cfg, 40, kPolicyLearn);
+}
+
+TEST_P(CudaParity, QuarterHourStepsAndOddCommunities) {
+    SKIP_WITHOUT_GPU();
+    Config cfg = testing::small_config(22, 131, 17);
+    cfg.q_sharing = GetParam();
+    cfg.step_hours = 0.25;
+    cfg.unmatched_to_grid = false;
+    expect_parity(cfg, 10, kPolicyLearn);
+}
+
+TEST(CudaParity, FixedPoliciesAreBitIdentical) {
+    SKIP_WITHOUT_GPU();
+    const Config cfg = testing::small_config(23, 100, 25);
+    for (PolicyMode mode : {kPolicyGreedy, kPolicyRandom, kPolicyChargeOnArrival}) expect_parity(cfg, 5, mode);
+}
+
+INSTANTIATE_TEST_SUITE_P(QSharing, CudaParity, ::testing::Values("vehicle", "community", "fleet"));
+
+}  // namespace
+}  // namespace v2g

@@ -1,0 +1,575 @@
+// test_signals.cpp: the data layer: the CSV reader (on the real CityLearn / EV2Gym files and on
+// broken files), the synthetic signal generators, the session model and the fleet mix, checked
+// against the data files in ../shared/data (V2G_DATA_DIR) where a fitted constant stands in
+// for them.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+#include "engine/config.h"
+#include "engine/errors.h"
+#include "engine/fleet_mix.h"
+#include "engine/sessions.h"
+#include "engine/signals.h"
+#include "kernels/session.h"
+
+namespace v2g {
+namespace {
+
+const std::string kData = V2G_DATA_DIR;
+const std::string kPricing = kData + "/citylearn/pricing.csv";
+const std::string kBuilding = kData + "/citylearn/Building_1.csv";
+const std::string kArrival = kData + "/ev2gym/distribution-of-arrival.csv";
+const std::string kConnection = kData + "/ev2gym/distribution-of-connection-time.csv";
+const std::string kDemand = kData + "/ev2gym/distribution-of-energy-demand.csv";
+const std::string kSpecs = kData + "/ev2gym/ev_specs_v2g_enabled2024.json";
+constexpr size_t kHoursPerYear = 8760;
+
+// A file in the temp directory, removed when the test ends.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& name, const std::string& text) {
+        path = ::testing::TempDir() + "v2g_" + std::to_string(::getpid()) + "_" + name;
+        std::ofstream(path, std::ios::binary) << text;
+    }
+    ~TempFile() { std::remove(path.c_str()); }
+};
+
+// The InputError message of f(), or "" when nothing (or something else) was thrown.
+template <typename F>
+std::string input_error_of(F f) {
+    try {
+        f();
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; }
+
+// ------------------------------------------------------------------------------ CSV reader
+
+TEST(CsvColumn, ReadsCityLearnPricing) {
+    const std::vector<double> price = read_csv_column(kPricing, "electricity_pricing");
+    ASSERT_EQ(price.size(), kHoursPerYear);
+    EXPECT_DOUBLE_EQ(price[0], 0.16463999999999998);  // first data row of pricing.csv
+    EXPECT_DOUBLE_EQ(price[1], 0.15747999999999998);
+    const std::vector<double> forecast = read_csv_column(kPricing, "electricity_pricing_predicted_3");
+    EXPECT_DOUBLE_EQ(forecast[0], 0.15394999999999998);
+}
+
+TEST(CsvColumn, ReadsCityLearnBuilding) {
+    const std::vector<double> load = read_csv_column(kBuilding, "non_shiftable_load");
+    const std::vector<double> pv = read_csv_column(kBuilding, "solar_generation");
+    ASSERT_EQ(load.size(), kHoursPerYear);
+    ASSERT_EQ(pv.size(), kHoursPerYear);
+    EXPECT_DOUBLE_EQ(load[0], 2.2758);
+    EXPECT_DOUBLE_EQ(load[1], 0.85116667);
+    EXPECT_EQ(pv[0], 0.0);  // midnight
+    double pv_max = 0.0;
+    for (double w : pv) pv_max = std::max(pv_max, w);
+    EXPECT_DOUBLE_EQ(pv_max, 976.25);  // W per kWp: the reason for the /1000
+}
+
+TEST(CsvColumn, ReadsBomAndQuotedHeader) {
+    // distribution-of-arrival.csv starts with a UTF-8 BOM and quotes its header names.
+    const std::vector<double> v = read_csv_column(kArrival, "private");
+    ASSERT_EQ(v.size(), 96u);
+    EXPECT_DOUBLE_EQ(v[0], 0.868451025056948);
+    EXPECT_NEAR(std::accumulate(v.begin(), v.end(), 0.0), 100.0, 1e-9);
+}
+
+TEST(CsvColumn, HandlesCrlfQuotesAndTrailingBlankLines) {
+    TempFile f("crlf.csv", "\xEF\xBB\xBF\"time\",\"price, $/kWh\"\r\n\"00:00\",\"0.5\"\r\n01:00, 1e-1 \r\n\r\n\r\n");
+    const std::vector<double> v = read_csv_column(f.path, "price, $/kWh");
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_DOUBLE_EQ(v[0], 0.5);
+    EXPECT_DOUBLE_EQ(v[1], 0.1);
+}
+
+TEST(CsvColumn, MissingFile) {
+    const std::string path = ::testing::TempDir() + "v2g_no_such_file.csv";
+    const std::string msg = input_error_of([&] { read_csv_column(path, "x"); });
+    EXPECT_EQ(msg, path + ": cannot open");
+}
+
+TEST(CsvColumn, MissingColumn) {
+    TempFile f("nocol.csv", "a,b\n1,2\n");
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "price"); });
+    EXPECT_TRUE(one_line(msg)) << msg;
+    EXPECT_EQ(msg.rfind(f.path + ":", 0), 0u) << msg;
+    EXPECT_NE(msg.find("'price'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("a, b"), std::string::npos) << msg;  // lists what is there
+}
+
+TEST(CsvColumn, MissingCellNamesLine) {
+    TempFile f("missing.csv", "a,b\n1,2\n3\n5,6\n");
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "b"); });
+    EXPECT_EQ(msg, f.path + ":3: empty value in column 'b'");
+}
+
+TEST(CsvColumn, EmptyCellNamesLine) {
+    TempFile f("empty.csv", "a,b\r\n1,2\r\n3,4\r\n5,\r\n");
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "b"); });
+    EXPECT_EQ(msg, f.path + ":4: empty value in column 'b'");
+}
+
+TEST(CsvColumn, BlankLineInsideDataNamesLine) {
+    TempFile f("blank.csv", "a\n1\n\n3\n");
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "a"); });
+    EXPECT_EQ(msg, f.path + ":3: empty value in column 'a'");
+}
+
+TEST(CsvColumn, NonNumericCellNamesLine) {
+    TempFile f("nan.csv", "a,b\n1,2\n3,abc\n");
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "b"); });
+    EXPECT_EQ(msg, f.path + ":3: 'abc' in column 'b' is not a number");
+    TempFile g("partial.csv", "a\n1.5kW\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "a"); }), g.path + ":2: '1.5kW' in column 'a' is not a number");
+    TempFile h("inf.csv", "a\n1\ninf\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(h.path, "a"); }), h.path + ":3: 'inf' in column 'a' is not a number");
+}
+
+TEST(CsvColumn, NoDataRows) {
+    TempFile f("header_only.csv", "a,b\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "a"); }), f.path + ": no data rows");
+}
+
+// ------------------------------------------------------------------------ synthetic signals
+
+Config synthetic_config(uint64_t seed, int days) {
+    Config cfg;
+    cfg.seed = seed;
+    cfg.signal_days = days;
+    return cfg;
+}
+
+TEST(SyntheticSignals, ShapesAndRanges) {
+    for (double step_hours : {1.0, 0.5, 0.25}) {
+        Config cfg = synthetic_config(1, 30);
+        cfg.step_hours = step_hours;
+        const SignalSeries s = make_signals(cfg);
+        const size_t n = static_cast<size_t>(30 * cfg.steps_per_day());
+        EXPECT_EQ(s.days, 30);
+        EXPECT_EQ(s.steps_per_day, cfg.steps_per_day());
+        ASSERT_EQ(s.retail_price_per_kwh.size(), n);
+        ASSERT_EQ(s.feed_in_price_per_kwh.size(), n);
+        ASSERT_EQ(s.grid_load_kw.size(), n);
+        ASSERT_EQ(s.pv_kw_per_kwp.size(), n);
+        for (size_t i = 0; i < n; ++i) {
+            EXPECT_GT(s.retail_price_per_kwh[i], 0.0f);
+            EXPECT_FLOAT_EQ(s.feed_in_price_per_kwh[i], s.retail_price_per_kwh[i] * 0.5f);
+            EXPECT_GT(s.grid_load_kw[i], 0.0f);
+            EXPECT_GE(s.pv_kw_per_kwp[i], 0.0f);
+            EXPECT_LE(s.pv_kw_per_kwp[i], 1.0f);
+        }
+    }
+}
+
+TEST(SyntheticSignals, DeterministicPerSeedDifferentAcrossSeeds) {
+    const SignalSeries a = make_signals(synthetic_config(5, 20));
+    const SignalSeries b = make_signals(synthetic_config(5, 20));
+    const SignalSeries c = make_signals(synthetic_config(6, 20));
+    EXPECT_EQ(a.retail_price_per_kwh, b.retail_price_per_kwh);
+    EXPECT_EQ(a.grid_load_kw, b.grid_load_kw);
+    EXPECT_EQ(a.pv_kw_per_kwp, b.pv_kw_per_kwp);
+    EXPECT_NE(a.retail_price_per_kwh, c.retail_price_per_kwh);
+    EXPECT_NE(a.grid_load_kw, c.grid_load_kw);
+    EXPECT_NE(a.pv_kw_per_kwp, c.pv_kw_per_kwp);
+}
+
+TEST(SyntheticSignals, ZeroPriceNoiseGivesIdenticalDays) {
+    Config cfg = synthetic_config(9, 10);
+    cfg.price_noise = 0.0;
+    const SignalSeries s = make_signals(cfg);
+    const int steps = s.steps_per_day;
+    for (int d = 1; d < s.days; ++d)
+        for (int k = 0; k < steps; ++k)
+            ASSERT_EQ(s.retail_price_per_kwh[d * steps + k], s.retail_price_per_kwh[k]) << "day " << d << " step " << k;
+    // ... while the default noise makes the days differ.
+    const SignalSeries noisy = make_signals(synthetic_config(9, 10));
+    EXPECT_NE(noisy.retail_price_per_kwh[0], noisy.retail_price_per_kwh[steps]);
+}
+
+TEST(SyntheticSignals, QuarterHourStepsRepeatTheHour) {
+    Config hourly = synthetic_config(3, 5);
+    Config quarter = hourly;
+    quarter.step_hours = 0.25;
+    const SignalSeries h = make_signals(hourly);
+    const SignalSeries q = make_signals(quarter);
+    for (size_t i = 0; i < h.retail_price_per_kwh.size(); ++i)
+        for (int j = 0; j < 4; ++j) {
+            ASSERT_FLOAT_EQ(q.retail_price_per_kwh[4 * i + j], h.retail_price_per_kwh[i]);
+            ASSERT_FLOAT_EQ(q.grid_load_kw[4 * i + j], h.grid_load_kw[i]);
+            ASSERT_FLOAT_EQ(q.pv_kw_per_kwp[4 * i + j], h.pv_kw_per_kwp[i]);
+        }
+}
+
+// Mean by clock hour of an hourly CityLearn column (row i = clock hour i % 24).
+std::vector<double> data_hour_means(const std::vector<double>& v) {
+    std::vector<double> sum(24, 0.0), count(24, 0.0);
+    for (size_t i = 0; i < v.size(); ++i) {
+        sum[i % 24] += v[i];
+        count[i % 24] += 1.0;
+    }
+    for (int h = 0; h < 24; ++h) sum[h] /= count[h];
+    return sum;
+}
+
+// Mean by clock hour of a generated series whose windows start at cfg.day_start_hour.
+std::vector<double> series_hour_means(const std::vector<float>& v, const Config& cfg, int days) {
+    std::vector<double> sum(24, 0.0);
+    const int steps = cfg.steps_per_day();
+    for (int d = 0; d < days; ++d)
+        for (int k = 0; k < steps; ++k) {
+            const int clock = (cfg.day_start_hour + static_cast<int>(k * cfg.step_hours)) % 24;
+            sum[clock] += v[static_cast<size_t>(d) * steps + k] * cfg.step_hours / days;
+        }
+    return sum;
+}
+
+TEST(SyntheticSignals, PriceHourProfileMatchesCityLearn) {
+    constexpr int kDays = 3650;  // ten years
+    const Config cfg = synthetic_config(1, kDays);
+    const SignalSeries s = make_signals(cfg);
+    const std::vector<double> data = data_hour_means(read_csv_column(kPricing, "electricity_pricing"));
+    const std::vector<double> synth = series_hour_means(s.retail_price_per_kwh, cfg, kDays);
+    // The level: the autocorrelated day factor leaves ~2-3 % sampling error in ten years.
+    const double data_mean = std::accumulate(data.begin(), data.end(), 0.0) / 24.0;
+    const double synth_mean = std::accumulate(synth.begin(), synth.end(), 0.0) / 24.0;
+    EXPECT_NEAR(synth_mean, data_mean, 0.08 * data_mean);
+    // The shape: each hour relative to the daily mean, which the day factor does not touch.
+    for (int h = 0; h < 24; ++h)
+        EXPECT_NEAR(synth[h] / synth_mean, data[h] / data_mean, 0.02 * data[h] / data_mean) << "clock hour " << h;
+}
+
+// Log-sd and lag-1 autocorrelation of the log of window (24 h) mean prices.
+std::pair<double, double> window_log_stats(const std::vector<double>& window_means) {
+    std::vector<double> l;
+    for (double m : window_means) l.push_back(std::log(m));
+    const double mean = std::accumulate(l.begin(), l.end(), 0.0) / l.size();
+    double var = 0.0, cov = 0.0;
+    for (size_t i = 0; i < l.size(); ++i) {
+        var += (l[i] - mean) * (l[i] - mean);
+        if (i + 1 < l.size()) cov += (l[i] - mean) * (l[i + 1] - mean);
+    }
+    return {std::sqrt(var / (l.size() - 1)), cov / var};
+}
+
+TEST(SyntheticSignals, PriceDayToDayVariationMatchesCityLearn) {
+    // The same statistic on noon-to-noon windows of the data and of ten synthetic years.
+    const std::vector<double> price = read_csv_column(kPricing, "electricity_pricing");
+    std::vector<double> data_windows;
+    for (size_t t0 = 12; t0 + 24 <= price.size(); t0 += 24)
+        data_windows.push_back(std::accumulate(price.begin() + t0, price.begin() + t0 + 24, 0.0) / 24.0);
+    constexpr int kDays = 3650;
+    const SignalSeries s = make_signals(synthetic_config(4, kDays));
+    std::vector<double> synth_windows;
+    for (int d = 0; d < kDays; ++d)
+        synth_windows.push_back(std::accumulate(s.retail_price_per_kwh.begin() + d * 24,
+                                                s.retail_price_per_kwh.begin() + d * 24 + 24, 0.0) / 24.0);
+    const auto [data_sd, data_ac] = window_log_stats(data_windows);
+    const auto [synth_sd, synth_ac] = window_log_stats(synth_windows);
+    EXPECT_NEAR(synth_sd, data_sd, 0.15 * data_sd);
+    EXPECT_NEAR(synth_ac, data_ac, 0.1);
+    // price_noise scales it: half the noise, about half the log-sd.
+    Config half = synthetic_config(4, kDays);
+    half.price_noise = 0.2;
+    const SignalSeries h = make_signals(half);
+    std::vector<double> half_windows;
+    for (int d = 0; d < kDays; ++d)
+        half_windows.push_back(std::accumulate(h.retail_price_per_kwh.begin() + d * 24,
+                                               h.retail_price_per_kwh.begin() + d * 24 + 24, 0.0) / 24.0);
+    EXPECT_NEAR(window_log_stats(half_windows).first, 0.2, 0.03);
+}
+
+TEST(SyntheticSignals, LoadAndPvMatchCityLearnMeans) {
+    constexpr int kDays = 3650;
+    const Config cfg = synthetic_config(2, kDays);
+    const SignalSeries s = make_signals(cfg);
+    const std::vector<double> load = read_csv_column(kBuilding, "non_shiftable_load");
+    const std::vector<double> pv_w = read_csv_column(kBuilding, "solar_generation");
+    const double load_data = std::accumulate(load.begin(), load.end(), 0.0) / load.size();
+    const double pv_data = std::accumulate(pv_w.begin(), pv_w.end(), 0.0) / pv_w.size() / 1000.0;
+    const double load_synth =
+        std::accumulate(s.grid_load_kw.begin(), s.grid_load_kw.end(), 0.0) / s.grid_load_kw.size();
+    const double pv_synth =
+        std::accumulate(s.pv_kw_per_kwp.begin(), s.pv_kw_per_kwp.end(), 0.0) / s.pv_kw_per_kwp.size();
+    EXPECT_NEAR(load_synth, load_data, 0.05 * load_data);
+    EXPECT_NEAR(pv_synth, pv_data, 0.05 * pv_data);
+    // PV by clock hour: dark at night, peak near midday as in the data.
+    const std::vector<double> pv_hour = series_hour_means(s.pv_kw_per_kwp, cfg, kDays);
+    const std::vector<double> pv_hour_data = data_hour_means(pv_w);
+    for (int h = 0; h < 24; ++h) EXPECT_NEAR(pv_hour[h], pv_hour_data[h] / 1000.0, 0.05) << "clock hour " << h;
+    EXPECT_EQ(pv_hour[2], 0.0);
+    EXPECT_GT(pv_hour[12], 0.5);
+}
+
+TEST(SyntheticSignals, BadSettings) {
+    Config cfg;
+    cfg.signal_source = "database";
+    EXPECT_NE(input_error_of([&] { make_signals(cfg); }).find("signals.source"), std::string::npos);
+    cfg = Config{};
+    cfg.signal_days = 0;
+    EXPECT_NE(input_error_of([&] { make_signals(cfg); }).find("signals.days"), std::string::npos);
+}
+
+// ------------------------------------------------------------------------------ CSV signals
+
+TEST(CsvSignals, CityLearnPriceLoadPv) {
+    Config cfg;
+    cfg.signal_source = "csv";
+    cfg.price_csv = kPricing;
+    cfg.load_csv = kBuilding;
+    cfg.pv_csv = kBuilding;
+    const SignalSeries s = make_signals(cfg);
+    EXPECT_EQ(s.days, 364);  // (8760 - 12) / 24 whole windows from noon
+    ASSERT_EQ(s.retail_price_per_kwh.size(), 364u * 24u);
+    const std::vector<double> price = read_csv_column(kPricing, "electricity_pricing");
+    const std::vector<double> load = read_csv_column(kBuilding, "non_shiftable_load");
+    const std::vector<double> pv = read_csv_column(kBuilding, "solar_generation");
+    for (int d : {0, 100, 363})
+        for (int k : {0, 5, 23}) {
+            const size_t row = static_cast<size_t>(d) * 24 + 12 + k;
+            const size_t i = static_cast<size_t>(d) * 24 + k;
+            EXPECT_FLOAT_EQ(s.retail_price_per_kwh[i], static_cast<float>(price[row]));
+            EXPECT_FLOAT_EQ(s.grid_load_kw[i], static_cast<float>(load[row]));
+            EXPECT_FLOAT_EQ(s.pv_kw_per_kwp[i], static_cast<float>(pv[row] / 1000.0));
+        }
+}
+
+TEST(CsvSignals, EmptyLoadAndPvPathsUseSynthetic) {
+    Config cfg;
+    cfg.signal_source = "csv";
+    cfg.price_csv = kPricing;
+    cfg.step_hours = 0.5;
+    cfg.day_start_hour = 0;
+    const SignalSeries s = make_signals(cfg);
+    EXPECT_EQ(s.days, 365);
+    ASSERT_EQ(s.grid_load_kw.size(), 365u * 48u);
+    ASSERT_EQ(s.pv_kw_per_kwp.size(), 365u * 48u);
+    const std::vector<double> price = read_csv_column(kPricing, "electricity_pricing");
+    EXPECT_FLOAT_EQ(s.retail_price_per_kwh[2 * 17], static_cast<float>(price[17]));
+    EXPECT_FLOAT_EQ(s.retail_price_per_kwh[2 * 17 + 1], static_cast<float>(price[17]));
+    EXPECT_GT(s.grid_load_kw[0], 0.0f);
+}
+
+TEST(CsvSignals, PriceFileRequired) {
+    Config cfg;
+    cfg.signal_source = "csv";
+    const std::string msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_TRUE(one_line(msg));
+    EXPECT_NE(msg.find("signals.price_csv"), std::string::npos) << msg;
+}
+
+TEST(CsvSignals, ErrorsNameTheFile) {
+    TempFile f("short.csv", "electricity_pricing\n0.1\n0.2\n");
+    Config cfg;
+    cfg.signal_source = "csv";
+    cfg.price_csv = f.path;
+    const std::string msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_EQ(msg.rfind(f.path + ":", 0), 0u) << msg;  // too short for one window
+    cfg.price_csv = kPricing;
+    cfg.load_csv = kBuilding;
+    cfg.load_column = "no_such_column";
+    const std::string msg2 = input_error_of([&] { make_signals(cfg); });
+    EXPECT_EQ(msg2.rfind(kBuilding + ": no column 'no_such_column'", 0), 0u) << msg2;
+}
+
+// ---------------------------------------------------------------------------- session model
+
+// Rows of a two-dimensional EV2Gym table: first column -> the charger column.
+std::vector<std::pair<double, double>> table_rows(const std::string& path, const std::string& charger) {
+    std::vector<double> x;
+    {
+        // The first column's header differs between files; read it by name from the header.
+        std::ifstream in(path);
+        std::string header;
+        std::getline(in, header);
+        const size_t q1 = header.find('"'), q2 = header.find('"', q1 + 1);
+        x = read_csv_column(path, header.substr(q1 + 1, q2 - q1 - 1));
+    }
+    const std::vector<double> y = read_csv_column(path, charger);
+    std::vector<std::pair<double, double>> rows;
+    for (size_t i = 0; i < x.size(); ++i) rows.push_back({x[i], y[i]});
+    return rows;
+}
+
+TEST(SessionModel, ArrivalCdfMatchesEv2GymData) {
+    for (const char* charger : {"private", "public", "workplace"}) {
+        for (double step_hours : {1.0, 0.5, 0.25}) {
+            for (int start : {12, 0, 7}) {
+                Config cfg;
+                cfg.charger = charger;
+                cfg.step_hours = step_hours;
+                cfg.day_start_hour = start;
+                const SessionModel m = build_session_model(cfg);
+                const int steps = cfg.steps_per_day();
+                EXPECT_EQ(m.fixed, 0);
+                EXPECT_EQ(m.arrival_cdf[steps - 1], 1.0f);
+                for (int k = 1; k < steps; ++k) ASSERT_GE(m.arrival_cdf[k], m.arrival_cdf[k - 1]);
+                // Independent recomputation from the file: share of arrivals within the first
+                // k+1 steps of the window.
+                const std::vector<double> pct = read_csv_column(kArrival, charger);
+                const int slots_per_step = static_cast<int>(step_hours * 4 + 0.5);
+                double acc = 0.0;
+                for (int k = 0; k < steps; ++k) {
+                    for (int j = 0; j < slots_per_step; ++j) acc += pct[(start * 4 + k * slots_per_step + j) % 96];
+                    EXPECT_NEAR(m.arrival_cdf[k], acc / 100.0, 1e-5) << charger << " step " << k;
+                }
+            }
+        }
+    }
+}
+
+TEST(SessionModel, QuantilesMatchEv2GymData) {
+    for (const char* charger : {"private", "public", "workplace"}) {
+        Config cfg;
+        cfg.charger = charger;
+        const SessionModel m = build_session_model(cfg);
+        for (int q = 1; q < kQuantileCount; ++q) {
+            EXPECT_GE(m.duration_hours_q[q], m.duration_hours_q[q - 1]);
+            EXPECT_GE(m.demand_kwh_q[q], m.demand_kwh_q[q - 1]);
+        }
+        // Row x of the tables = value exceeded by x % of the events, so quantile p = row 100(1-p).
+        for (const auto& [x, hours] : table_rows(kConnection, charger)) {
+            const int pct = static_cast<int>(x + 0.5);
+            if (pct % 5 != 0) continue;
+            EXPECT_FLOAT_EQ(m.duration_hours_q[(100 - pct) / 5], std::min(hours, 24.0)) << charger << " row " << pct;
+        }
+        for (const auto& [x, kwh] : table_rows(kDemand, charger)) {
+            const int pct = static_cast<int>(x + 0.5);
+            if (pct % 5 != 0) continue;
+            EXPECT_FLOAT_EQ(m.demand_kwh_q[(100 - pct) / 5], std::min(kwh, 77.0)) << charger << " row " << pct;
+        }
+        EXPECT_EQ(m.min_duration_steps, 1.0f);
+    }
+}
+
+TEST(SessionModel, DrawnSessionsFitTheWindow) {
+    for (double step_hours : {1.0, 0.25}) {
+        Config cfg;
+        cfg.step_hours = step_hours;
+        EnvParams p{};
+        p.steps_per_day = cfg.steps_per_day();
+        p.step_hours = static_cast<float>(step_hours);
+        p.seed = 11;
+        p.sessions = build_session_model(cfg);
+        int evening_arrivals = 0, total = 0;
+        for (int v = 0; v < 200; ++v)
+            for (int e = 0; e < 50; ++e) {
+                const Session s = draw_session(p, v, e);
+                ASSERT_GE(s.arrival_step, 0);
+                ASSERT_LT(s.arrival_step, s.departure_step);
+                ASSERT_LE(s.departure_step, p.steps_per_day);
+                ASSERT_GE(s.demand_kwh, 0.0f);
+                ASSERT_LE(s.demand_kwh, 77.0f);
+                const double clock = std::fmod(12.0 + s.arrival_step * step_hours, 24.0);
+                evening_arrivals += (clock >= 16.0 && clock < 24.0);
+                ++total;
+            }
+        // Private chargers: about 3/4 of arrivals are between 16:00 and midnight in the data.
+        EXPECT_GT(evening_arrivals, total * 0.65);
+        EXPECT_LT(evening_arrivals, total * 0.85);
+    }
+}
+
+TEST(SessionModel, FixedSessionMapsClockHours) {
+    Config cfg;
+    cfg.session_model = "fixed";
+    cfg.fixed_arrival_hour = 18;
+    cfg.fixed_departure_hour = 7;
+    cfg.fixed_demand_kwh = 12;
+    SessionModel m = build_session_model(cfg);
+    EXPECT_EQ(m.fixed, 1);
+    EXPECT_EQ(m.fixed_arrival_step, 6);     // 18:00 is 6 h after noon
+    EXPECT_EQ(m.fixed_departure_step, 19);  // 07:00 is 19 h after noon
+    EXPECT_FLOAT_EQ(m.fixed_demand_kwh, 12.0f);
+    cfg.step_hours = 0.25;
+    cfg.fixed_arrival_hour = 18.5;
+    m = build_session_model(cfg);
+    EXPECT_EQ(m.fixed_arrival_step, 26);
+    EXPECT_EQ(m.fixed_departure_step, 76);
+    cfg.step_hours = 1.0;
+    cfg.fixed_departure_hour = 12;  // leaving at the window's start = at its end
+    m = build_session_model(cfg);
+    EXPECT_EQ(m.fixed_departure_step, 24);
+}
+
+TEST(SessionModel, BadSettingsNameTheKey) {
+    Config cfg;
+    cfg.session_model = "fixed";
+    cfg.fixed_arrival_hour = 8;
+    cfg.fixed_departure_hour = 7;  // 20 h and 19 h after noon: departs before arriving
+    std::string msg = input_error_of([&] { build_session_model(cfg); });
+    EXPECT_TRUE(one_line(msg));
+    EXPECT_EQ(msg.rfind("sessions.fixed_departure_hour", 0), 0u) << msg;
+    cfg.fixed_arrival_hour = 25;
+    EXPECT_EQ(input_error_of([&] { build_session_model(cfg); }).rfind("sessions.fixed_arrival_hour", 0), 0u);
+    cfg = Config{};
+    cfg.session_model = "poisson";
+    EXPECT_EQ(input_error_of([&] { build_session_model(cfg); }).rfind("sessions.model", 0), 0u);
+    cfg = Config{};
+    cfg.charger = "depot";
+    EXPECT_EQ(input_error_of([&] { build_session_model(cfg); }).rfind("sessions.charger", 0), 0u);
+}
+
+// -------------------------------------------------------------------------------- fleet mix
+
+// The number after `"key":` in the JSON object that follows `"name":`.
+double json_field(const std::string& json, const std::string& name, const std::string& key) {
+    const size_t at = json.find("\"" + name + "\"");
+    EXPECT_NE(at, std::string::npos) << name;
+    const size_t k = json.find("\"" + key + "\"", at);
+    const size_t colon = json.find(':', k);
+    return std::stod(json.substr(colon + 1));
+}
+
+TEST(FleetMix, Ev2GymModelsMatchJson) {
+    std::stringstream buf;
+    buf << std::ifstream(kSpecs).rdbuf();
+    const std::string json = buf.str();
+    ASSERT_FALSE(json.empty());
+    const std::vector<EvModel> models = fleet_mix(Config{});
+    ASSERT_EQ(models.size(), 8u);
+    for (const EvModel& m : models) {
+        EXPECT_GT(m.weight, 0.0);
+        EXPECT_DOUBLE_EQ(m.weight, json_field(json, m.name, "number_of_registrations")) << m.name;
+        EXPECT_FLOAT_EQ(m.capacity_kwh, static_cast<float>(json_field(json, m.name, "battery_capacity"))) << m.name;
+        EXPECT_FLOAT_EQ(m.charge_kw, static_cast<float>(json_field(json, m.name, "max_ac_charge_power"))) << m.name;
+        EXPECT_FLOAT_EQ(m.discharge_kw, static_cast<float>(json_field(json, m.name, "max_ac_discharge_power")))
+            << m.name;
+        EXPECT_GT(m.eta_charge, 0.8f);
+        EXPECT_LT(m.eta_charge, 1.0f);
+        EXPECT_EQ(m.eta_discharge, m.eta_charge);
+    }
+}
+
+TEST(FleetMix, SingleAndUnknown) {
+    Config cfg;
+    cfg.mix = "single";
+    cfg.single_capacity_kwh = 40;
+    cfg.single_charge_kw = 7;
+    cfg.single_discharge_kw = 5;
+    cfg.single_efficiency = 0.95;
+    const std::vector<EvModel> models = fleet_mix(cfg);
+    ASSERT_EQ(models.size(), 1u);
+    EXPECT_GT(models[0].weight, 0.0);
+    EXPECT_FLOAT_EQ(models[0].capacity_kwh, 40.0f);
+    EXPECT_FLOAT_EQ(models[0].charge_kw, 7.0f);
+    EXPECT_FLOAT_EQ(models[0].discharge_kw, 5.0f);
+    EXPECT_FLOAT_EQ(models[0].eta_charge, 0.95f);
+    EXPECT_FLOAT_EQ(models[0].eta_discharge, 0.95f);
+    cfg.mix = "tesla";
+    EXPECT_EQ(input_error_of([&] { fleet_mix(cfg); }).rfind("fleet.mix", 0), 0u);
+}
+
+}  // namespace
+}  // namespace v2g
