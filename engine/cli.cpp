@@ -199,6 +199,12 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
     std::fprintf(out, "env-steps/s    %s (%.6g)\n", human_rate(s.env_steps_per_s).c_str(), s.env_steps_per_s);
     std::fprintf(out, "mean reward    per vehicle per episode: first %d episodes %.6g, last %d episodes %.6g\n",
                  s.window, s.mean_reward_first, s.window, s.mean_reward_last);
+    std::fprintf(out, "reward terms   per vehicle per episode, last %d: revenue %.4g - energy cost %.4g - "
+                      "degradation %.4g - unmet penalty %.4g\n",
+                 s.window, s.last_revenue, s.last_energy_cost, s.last_degradation_cost, s.last_unmet_penalty);
+    std::fprintf(out, "energy (kWh)   per vehicle per episode, last %d: grid import %.4g, grid export %.4g, "
+                      "P2P bought %.4g, unmet at departure %.4g\n",
+                 s.window, s.last_grid_import_kwh, s.last_grid_export_kwh, s.last_p2p_bought_kwh, s.last_unmet_kwh);
     std::fprintf(out, "final SoC      mean %.4f  min %.4f  max %.4f\n", s.soc_mean, s.soc_min, s.soc_max);
     std::fprintf(out, "final SoH      mean %.6f  min %.6f  max %.6f\n", s.soh_mean, s.soh_min, s.soh_max);
 }
@@ -227,15 +233,24 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
     const std::string toml = dump_config(cfg);
     field("config_toml", json_string(toml));
     field("config", config_json(toml, "  "));
-    std::string rewards = "[", eps = "[";
-    for (size_t i = 0; i < s.episodes_metrics.size(); ++i) {
-        const EpisodeMetrics& m = s.episodes_metrics[i];
-        const double per_vehicle = m.vehicles > 0 ? m.reward / static_cast<double>(m.vehicles) : 0.0;
-        rewards += (i ? ", " : "") + json_number(per_vehicle);
-    }
+    // Per-episode series, per vehicle: the reward and each of its terms.
+    const auto series = [&s](double EpisodeMetrics::*term) {
+        std::string a = "[";
+        for (size_t i = 0; i < s.episodes_metrics.size(); ++i) {
+            const EpisodeMetrics& m = s.episodes_metrics[i];
+            a += (i ? ", " : "") + json_number(m.vehicles > 0 ? m.*term / static_cast<double>(m.vehicles) : 0.0);
+        }
+        return a + "]";
+    };
+    field("episode_revenue_per_vehicle", series(&EpisodeMetrics::revenue));
+    field("episode_energy_cost_per_vehicle", series(&EpisodeMetrics::energy_cost));
+    field("episode_degradation_cost_per_vehicle", series(&EpisodeMetrics::degradation_cost));
+    field("episode_unmet_penalty_per_vehicle", series(&EpisodeMetrics::unmet_penalty));
+    const std::string rewards = series(&EpisodeMetrics::reward);
+    std::string eps = "[";
     for (size_t i = 0; i < s.epsilons.size(); ++i) eps += (i ? ", " : "") + json_number(s.epsilons[i]);
     field("episode_epsilon", eps + "]");
-    j += "  \"episode_reward_per_vehicle\": " + rewards + "]\n}\n";
+    j += "  \"episode_reward_per_vehicle\": " + rewards + "\n}\n";
     return j;
 }
 

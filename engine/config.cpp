@@ -102,6 +102,7 @@ const std::vector<Setting>& settings() {
         {"battery.soc_max", &Config::soc_max, "highest SoC the controller uses", closed(0, 1), nullptr},
         {"battery.cell_temperature_c", &Config::cell_temperature_c, "cell temperature for calendar aging (deg C)", closed(kMinCellTemperatureC, kMaxCellTemperatureC), nullptr},
         {"battery.initial_age_days", &Config::initial_age_days, "pack age at the start (days)", at_least(0), nullptr},
+        {"battery.initial_full_cycles", &Config::initial_full_cycles, "equivalent full cycles done before the start", at_least(0), nullptr},
         {"battery.cost_per_kwh", &Config::battery_cost_per_kwh, "pack replacement cost per kWh", at_least(0), nullptr},
         {"battery.end_of_life_loss", &Config::end_of_life_loss, "capacity loss at which a pack is worn out (fraction)", open(0, 1), nullptr},
 

@@ -41,6 +41,10 @@ struct Config {
     double initial_age_days = 365.0;       // battery.initial_age_days: pack age at the start; a
                                            //   year, so the t^0.75 calendar fade of a brand-new
                                            //   cell does not dominate the first episodes
+    double initial_full_cycles = 50.0;     // battery.initial_full_cycles: equivalent full cycles
+                                           //   already done (~ a year of driving: 15,000 km at
+                                           //   0.18 kWh/km on a 60 kWh pack); avoids the sqrt(Q)
+                                           //   cycle fade of a never-cycled cell
     double battery_cost_per_kwh = 139.0;   // battery.cost_per_kwh: pack replacement cost
     double end_of_life_loss = 0.2;         // battery.end_of_life_loss: capacity loss = worn out
 

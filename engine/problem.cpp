@@ -19,6 +19,8 @@ namespace {
 // Schmalstieg et al. 2014 fitted their model on a Sanyo UR18650E cell of 2.05 Ah.
 constexpr float kSchmalstiegCellAh = 2.05f;
 constexpr double kKelvinAtZeroCelsius = 273.15;
+// Depth of cycle assumed for the cycles a pack did before the run (typical daily driving).
+constexpr double kInitialDod = 0.3;
 
 // Edges of `levels` equally populated price levels: the (k/levels)-quantiles, k = 1..levels-1.
 std::vector<float> quantile_edges(std::vector<float> values, int levels) {
@@ -46,6 +48,12 @@ void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
     const double alpha_cap = std::max(0.0, (kCalVoltageSlope * v_start - kCalVoltageOffset) * kCalScale *
                                                static_cast<double>(p.calendar_arrhenius));
     const float initial_calendar_loss = static_cast<float>(alpha_cap * std::pow(cfg.initial_age_days, 0.75));
+    // ... and cycle loss of packs that start cycled, at a mid-range stress (mean SoC
+    // initial_soc, depth of cycle kInitialDod). Cell throughput: two cell capacities per full cycle.
+    const double throughput_ah = cfg.initial_full_cycles * 2.0 * p.cell_capacity_ah;
+    const double dv = v_start - kCycVoltageRef;
+    const double beta_cap = kCycVoltageCurv * dv * dv + kCycBase + kCycDod * kInitialDod;
+    const float initial_cycle_loss = static_cast<float>(beta_cap * std::sqrt(throughput_ah));
     for (int v = 0; v < p.num_vehicles; ++v) {
         const double u = uniform01(random4(p.seed, static_cast<uint32_t>(v), 0, 0, RngPurpose::kFleetModel).v[0]) *
                          total_weight;
@@ -59,9 +67,9 @@ void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
         const_cast<float*>(f->eta_charge)[v] = m.eta_charge;
         const_cast<float*>(f->eta_discharge)[v] = m.eta_discharge;
         f->calendar_loss[v] = initial_calendar_loss;
-        f->cycle_loss[v] = 0.0f;
-        f->throughput_ah[v] = 0.0f;
-        f->soh[v] = 1.0f - initial_calendar_loss;
+        f->cycle_loss[v] = initial_cycle_loss;
+        f->throughput_ah[v] = static_cast<float>(throughput_ah);
+        f->soh[v] = 1.0f - initial_calendar_loss - initial_cycle_loss;
         f->usable_kwh[v] = m.capacity_kwh * f->soh[v];
         f->energy_kwh[v] = static_cast<float>(cfg.initial_soc) * f->usable_kwh[v];
     }

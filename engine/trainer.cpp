@@ -100,11 +100,23 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
 
     sum.window = std::min(kSummaryWindow, cfg_.episodes);
     for (int i = 0; i < sum.window; ++i) {
+        const EpisodeMetrics& last = sum.episodes_metrics[cfg_.episodes - sum.window + i];
         sum.mean_reward_first += sum.episodes_metrics[i].reward;
-        sum.mean_reward_last += sum.episodes_metrics[cfg_.episodes - sum.window + i].reward;
+        sum.mean_reward_last += last.reward;
+        sum.last_revenue += last.revenue;
+        sum.last_energy_cost += last.energy_cost;
+        sum.last_degradation_cost += last.degradation_cost;
+        sum.last_unmet_penalty += last.unmet_penalty;
+        sum.last_unmet_kwh += last.unmet_kwh;
+        sum.last_grid_import_kwh += last.grid_import_kwh;
+        sum.last_grid_export_kwh += last.grid_export_kwh;
+        sum.last_p2p_bought_kwh += last.p2p_bought_kwh;
     }
-    sum.mean_reward_first /= static_cast<double>(sum.window) * p.num_vehicles;
-    sum.mean_reward_last /= static_cast<double>(sum.window) * p.num_vehicles;
+    const double per_vehicle_episode = static_cast<double>(sum.window) * p.num_vehicles;
+    for (double* x : {&sum.mean_reward_first, &sum.mean_reward_last, &sum.last_revenue, &sum.last_energy_cost,
+                      &sum.last_degradation_cost, &sum.last_unmet_penalty, &sum.last_unmet_kwh,
+                      &sum.last_grid_import_kwh, &sum.last_grid_export_kwh, &sum.last_p2p_bought_kwh})
+        *x /= per_vehicle_episode;
 
     std::vector<char> fleet;
     backend_->read_fleet(&fleet);

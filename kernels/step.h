@@ -80,7 +80,10 @@ V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int epi
     f.arrival_step[v] = s.arrival_step;
     f.departure_step[v] = s.departure_step;
     f.demand_kwh[v] = s.demand_kwh;
-    f.required_kwh[v] = min_f(p.soc_max * usable, energy + s.demand_kwh);
+    // Drivers cannot ask for more than the charger can deliver during the stay.
+    const float stay_hours = static_cast<float>(s.departure_step - s.arrival_step) * p.step_hours;
+    const float deliverable_kwh = f.charge_kw[v] * stay_hours * f.eta_charge[v];
+    f.required_kwh[v] = min_f(p.soc_max * usable, energy + min_f(s.demand_kwh, deliverable_kwh));
     const float soc = soc_of(energy, usable);
     f.soc_low_today[v] = soc;
     f.soc_high_today[v] = soc;

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 jobs="$(nproc)"
+# ctest runs tests side by side; OpenMP threads that spin at barriers would then fight over the
+# cores (a phased fleet-shared run slowed 30x). Passive waiting keeps the suite quick.
+export OMP_WAIT_POLICY=PASSIVE
 
 echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
