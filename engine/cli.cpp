@@ -65,24 +65,6 @@ std::string human_duration(double s) {
     return strprintf("%ldh%02ldm", total / 3600, total / 60 % 60);
 }
 
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) out += strprintf("\\u%04x", c);
-                else out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
 
 // Full precision, so the JSON reads back to the same doubles; JSON has no inf/nan.
 std::string json_number(double v) { return std::isfinite(v) ? strprintf("%.17g", v) : "null"; }
@@ -102,13 +84,13 @@ std::string config_json(const std::string& toml, const std::string& indent) {
         if (line.empty()) continue;
         if (line.front() == '[') {
             out += std::string(first_table ? "" : "\n" + indent + "  },") + "\n" + indent + "  " +
-                   json_string(line.substr(1, line.size() - 2)) + ": {";
+                   quoted_string(line.substr(1, line.size() - 2)) + ": {";
             first_table = false;
             first_key = true;
             continue;
         }
         const size_t eq = line.find(" = ");
-        out += std::string(first_key ? "" : ",") + "\n" + indent + "    " + json_string(line.substr(0, eq)) + ": " +
+        out += std::string(first_key ? "" : ",") + "\n" + indent + "    " + quoted_string(line.substr(0, eq)) + ": " +
                line.substr(eq + 3);
         first_key = false;
     }
@@ -212,12 +194,12 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
 std::string summary_json(const Config& cfg, const DeviceChoice& device, const TrainSummary& s) {
     std::string j = "{\n";
     const auto field = [&j](const char* name, const std::string& value) {
-        j += std::string("  ") + json_string(name) + ": " + value + ",\n";
+        j += std::string("  ") + quoted_string(name) + ": " + value + ",\n";
     };
-    field("v2g_version", json_string(V2G_VERSION));
-    field("run_name", json_string(cfg.run_name));
-    field("backend", json_string(s.backend));
-    field("device_reason", json_string(device.reason));
+    field("v2g_version", quoted_string(V2G_VERSION));
+    field("run_name", quoted_string(cfg.run_name));
+    field("backend", quoted_string(s.backend));
+    field("device_reason", quoted_string(device.reason));
     field("episodes", std::to_string(s.episodes));
     field("vehicles", std::to_string(s.vehicles));
     field("steps_per_episode", std::to_string(s.steps_per_day));
@@ -231,7 +213,7 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
     field("soh", "{\"mean\": " + json_number(s.soh_mean) + ", \"min\": " + json_number(s.soh_min) +
                      ", \"max\": " + json_number(s.soh_max) + "}");
     const std::string toml = dump_config(cfg);
-    field("config_toml", json_string(toml));
+    field("config_toml", quoted_string(toml));
     field("config", config_json(toml, "  "));
     // Per-episode series, per vehicle: the reward and each of its terms.
     const auto series = [&s](double EpisodeMetrics::*term) {

@@ -253,30 +253,6 @@ std::string toml_double(double v) {
     return s;
 }
 
-std::string toml_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\t': out += "\\t"; break;
-            case '\n': out += "\\n"; break;
-            case '\f': out += "\\f"; break;
-            case '\r': out += "\\r"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
-}
-
 std::string limits_text(const Limits& l) {
     const bool has_lo = std::isfinite(l.lo), has_hi = std::isfinite(l.hi);
     if (has_lo && has_hi)
@@ -384,7 +360,7 @@ std::string value_text(const Setting& s, const Config& cfg) {
             const T& v = cfg.*m;
             if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
             else if constexpr (std::is_same_v<T, double>) return toml_double(v);
-            else if constexpr (std::is_same_v<T, std::string>) return toml_string(v);
+            else if constexpr (std::is_same_v<T, std::string>) return quoted_string(v);
             else return std::to_string(v);
         },
         s.member);
@@ -589,6 +565,30 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
         out.emplace_back(s.key, line);
     }
     return out;
+}
+
+std::string quoted_string(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\f': out += "\\f"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
 }
 
 }  // namespace v2g

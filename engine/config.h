@@ -103,6 +103,8 @@ void apply_override(Config* cfg, const std::string& assignment);
 void validate(const Config& cfg);
 // Every key with its current value as a TOML document, one [table] per group; loads back.
 std::string dump_config(const Config& cfg);
+// `"s"` with the escapes TOML basic strings and JSON strings share: valid in both.
+std::string quoted_string(const std::string& s);
 // Every key and its one-line description, for --help and docs.
 std::vector<std::pair<std::string, std::string>> config_keys();
 

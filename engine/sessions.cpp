@@ -97,16 +97,6 @@ int charger_index(const std::string& charger) {
     throw InputError("sessions.charger = '" + charger + "': unknown (expected private, public or workplace)");
 }
 
-int checked_steps_per_day(const Config& cfg) {
-    const int steps = cfg.steps_per_day();
-    if (!(cfg.step_hours > 0.0) || steps < 1 || steps > kMaxStepsPerDay ||
-        std::fabs(steps * cfg.step_hours - kHoursPerDay) > 1e-6)
-        throw InputError("time.step_hours = " + std::to_string(cfg.step_hours) + ": must divide 24 h into at most " +
-                         std::to_string(kMaxStepsPerDay) + " steps");
-    if (cfg.day_start_hour < 0 || cfg.day_start_hour >= 24)
-        throw InputError("time.day_start_hour = " + std::to_string(cfg.day_start_hour) + ": must be in [0, 24)");
-    return steps;
-}
 
 // Hours from the window start to a clock hour, in [0, 24).
 double window_offset_hours(const Config& cfg, double clock_hour) {
@@ -176,6 +166,17 @@ SessionModel fixed_model(const Config& cfg, int steps) {
 }
 
 }  // namespace
+
+int checked_steps_per_day(const Config& cfg) {
+    const int steps = cfg.steps_per_day();
+    if (!(cfg.step_hours > 0.0) || steps < 1 || steps > kMaxStepsPerDay ||
+        std::fabs(steps * cfg.step_hours - kHoursPerDay) > 1e-6)
+        throw InputError("time.step_hours = " + std::to_string(cfg.step_hours) + ": must divide 24 h into at most " +
+                         std::to_string(kMaxStepsPerDay) + " steps");
+    if (cfg.day_start_hour < 0 || cfg.day_start_hour >= 24)
+        throw InputError("time.day_start_hour = " + std::to_string(cfg.day_start_hour) + ": must be in [0, 24)");
+    return steps;
+}
 
 int window_step_of_clock_hour(const Config& cfg, double clock_hour) {
     return static_cast<int>(std::floor(window_offset_hours(cfg, clock_hour) / cfg.step_hours + 0.5));

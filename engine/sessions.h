@@ -15,4 +15,8 @@ SessionModel build_session_model(const Config& cfg);
 // cfg.day_start_hour: the nearest step boundary after wrapping the hour into the window.
 int window_step_of_clock_hour(const Config& cfg, double clock_hour);
 
+// cfg.steps_per_day(), after checking that time.step_hours divides the day into at most
+// kMaxStepsPerDay steps and time.day_start_hour is a clock hour (InputError naming the key).
+int checked_steps_per_day(const Config& cfg);
+
 }  // namespace v2g

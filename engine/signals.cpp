@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "kernels/philox.h"
 #include "kernels/session.h"
+#include "sessions.h"
 
 namespace v2g {
 namespace {
@@ -181,16 +182,6 @@ std::vector<float> to_steps(const std::vector<double>& hourly, int days, const C
     return out;
 }
 
-void check_time(const Config& cfg) {
-    const int steps = cfg.steps_per_day();
-    if (!(cfg.step_hours > 0.0) || steps < 1 || steps > kMaxStepsPerDay ||
-        std::fabs(steps * cfg.step_hours - kHoursPerDay) > 1e-6)
-        throw InputError("time.step_hours = " + std::to_string(cfg.step_hours) + ": must divide 24 h into at most " +
-                         std::to_string(kMaxStepsPerDay) + " steps");
-    if (cfg.day_start_hour < 0 || cfg.day_start_hour >= kHoursPerDay)
-        throw InputError("time.day_start_hour = " + std::to_string(cfg.day_start_hour) + ": must be in [0, 24)");
-}
-
 // ---------------------------------------------------------------------------------- CSV
 void strip_line_end(std::string* line) {
     if (!line->empty() && line->back() == '\r') line->pop_back();
@@ -292,7 +283,7 @@ std::vector<double> read_csv_column(const std::string& path, const std::string& 
 }
 
 SignalSeries make_signals(const Config& cfg) {
-    check_time(cfg);
+    checked_steps_per_day(cfg);
     SignalSeries s;
     s.steps_per_day = cfg.steps_per_day();
     std::vector<double> price, load, pv;
