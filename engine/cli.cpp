@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "errors.h"
 #include "problem.h"
 #include "trainer.h"
+#include "ledger/ledger_cli.h"  // `v2g ledger` (hashing work)
 
 namespace v2g {
 namespace {
@@ -153,6 +155,7 @@ struct TrainArgs {
     std::vector<std::string> sets;
     std::string device, seed, episodes, threads;  // empty = not given; parsed by the registry
     std::string summary_path;
+    std::string ledger_path;
     bool quiet = false;
 };
 
@@ -187,6 +190,17 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
     std::fprintf(out, "energy (kWh)   per vehicle per episode, last %d: grid import %.4g, grid export %.4g, "
                       "P2P bought %.4g, unmet at departure %.4g\n",
                  s.window, s.last_grid_import_kwh, s.last_grid_export_kwh, s.last_p2p_bought_kwh, s.last_unmet_kwh);
+    if (s.ledger) {
+        std::fprintf(out, "ledger         %llu blocks + genesis, %llu transactions (%s/s), %d contracts, tip %s\n",
+                     static_cast<unsigned long long>(s.blocks), static_cast<unsigned long long>(s.transactions),
+                     human_rate(s.transactions_per_s).c_str(), cfg.contracts, s.tip_hash.substr(0, 16).c_str());
+        std::fprintf(out, "ledger latency %.2f steps from decision to block; %.3f ms wall per block (hashing %.3f ms)\n",
+                     s.latency_steps, s.latency_seconds_per_block * 1e3, s.commit_seconds_per_block * 1e3);
+        std::fprintf(out, "rejected       energy cap %lld, validity %lld, price %lld, party %lld\n",
+                     static_cast<long long>(s.rejected[kRejectEnergyCap]), static_cast<long long>(s.rejected[kRejectValidity]),
+                     static_cast<long long>(s.rejected[kRejectPrice]), static_cast<long long>(s.rejected[kRejectParty]));
+        if (!s.ledger_path.empty()) std::fprintf(out, "ledger file    %s (check it: v2g verify %s)\n", s.ledger_path.c_str(), s.ledger_path.c_str());
+    }
     std::fprintf(out, "final SoC      mean %.4f  min %.4f  max %.4f\n", s.soc_mean, s.soc_min, s.soc_max);
     std::fprintf(out, "final SoH      mean %.6f  min %.6f  max %.6f\n", s.soh_mean, s.soh_min, s.soh_max);
 }
@@ -212,6 +226,18 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
                      ", \"max\": " + json_number(s.soc_max) + "}");
     field("soh", "{\"mean\": " + json_number(s.soh_mean) + ", \"min\": " + json_number(s.soh_min) +
                      ", \"max\": " + json_number(s.soh_max) + "}");
+    if (s.ledger) {
+        field("ledger", "{\"blocks\": " + std::to_string(s.blocks) + ", \"transactions\": " + std::to_string(s.transactions) +
+                            ", \"transactions_per_s\": " + json_number(s.transactions_per_s) +
+                            ", \"latency_steps\": " + json_number(s.latency_steps) +
+                            ", \"latency_seconds_per_block\": " + json_number(s.latency_seconds_per_block) +
+                            ", \"commit_seconds_per_block\": " + json_number(s.commit_seconds_per_block) +
+                            ", \"rejected\": {\"energy_cap\": " + std::to_string(s.rejected[kRejectEnergyCap]) +
+                            ", \"validity\": " + std::to_string(s.rejected[kRejectValidity]) +
+                            ", \"price\": " + std::to_string(s.rejected[kRejectPrice]) +
+                            ", \"party\": " + std::to_string(s.rejected[kRejectParty]) + "}" +
+                            ", \"tip\": " + quoted_string(s.tip_hash) + ", \"file\": " + quoted_string(s.ledger_path) + "}");
+    }
     const std::string toml = dump_config(cfg);
     field("config_toml", quoted_string(toml));
     field("config", config_json(toml, "  "));
@@ -258,7 +284,10 @@ int run_train(const TrainArgs& args) {
     Problem problem = build_problem(cfg);
     std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
     const EnvParams params = problem.params;
-    Trainer trainer(cfg, params, make_backend(device, std::move(problem), cfg.threads));
+    if (!args.ledger_path.empty() && !cfg.ledger_enabled)
+        throw InputError("--ledger " + args.ledger_path + ": the ledger is off (ledger.enabled = false)");
+    LedgerOutput ledger{args.ledger_path, problem.contracts, run_id_of(cfg)};
+    Trainer trainer(cfg, params, make_backend(device, std::move(problem), cfg.threads), std::move(ledger));
     ProgressDisplay progress(args.quiet);
     const TrainSummary summary = trainer.train([&progress](const TrainProgress& p) { progress(p); });
 
@@ -270,6 +299,22 @@ int run_train(const TrainArgs& args) {
         if (!ok || std::fclose(summary_file.release()) != 0) throw InputError(args.summary_path + ": cannot write");
     }
     return 0;
+}
+
+int run_verify(const std::string& path) {
+    LedgerData data;
+    try {
+        data = read_ledger(path);
+    } catch (const LedgerFormatError& e) {
+        throw InputError(e.what());
+    }
+    const VerifyReport r = verify_ledger(data);
+    if (r.ok) {
+        std::printf("%s: %s\n", path.c_str(), r.message.c_str());
+        return 0;
+    }
+    std::fprintf(stderr, "v2g verify: %s: FAILED: %s\n", path.c_str(), r.message.c_str());
+    return kExitFailure;
 }
 
 void print_keys() {
@@ -304,6 +349,9 @@ int run_cli(int argc, char** argv) {
     train->add_option("--threads", args.threads, "CPU threads, 0 = all cores (run.threads)")->type_name("N");
     train->add_option("--summary", args.summary_path, "also write the summary, the config and per-episode rewards as JSON")
         ->type_name("FILE.json");
+    train->add_option("--ledger", args.ledger_path, "write the run's hash-chained ledger (blocks, contracts, "
+                      "transactions per ledger.store_transactions) to this file")
+        ->type_name("FILE");
     train->add_flag("--quiet,-q", args.quiet, "no progress display");
     train->footer(
         "Config keys, their types, defaults and ranges: docs/CONFIG.md (or `v2g keys`).\n"
@@ -311,6 +359,19 @@ int run_cli(int argc, char** argv) {
         "Exit status: 0 done, 2 bad input (config, CSV, flags), 1 internal error.");
 
     CLI::App* keys = app.add_subcommand("keys", "list every config key with its type, range and default");
+
+    std::string verify_path;
+    CLI::App* verify = app.add_subcommand("verify", "check a run's ledger: registry root, every block's Merkle root "
+                                                    "(where its transactions are stored) and the hash chain");
+    verify->add_option("LEDGER", verify_path, "the ledger file written by `v2g train --ledger`")->required();
+    verify->footer("Exit status: 0 the ledger holds, 1 it does not (the first bad block and transaction are named),\n"
+                   "2 not a readable v2g ledger file.");
+
+    // --- `v2g ledger ...` (hashing work): everything after `ledger` goes to run_ledger_cli. ---
+    CLI::App* ledger_cmd = app.add_subcommand("ledger", "RFC 6962 Merkle roots and proofs of hex leaves on stdin "
+                                                    "(root, prove, check-proof, consistency, check-consistency)");
+    ledger_cmd->prefix_command();
+    ledger_cmd->footer(ledger::ledger_usage());
 
     try {
         app.parse(argc, argv);
@@ -329,6 +390,8 @@ int run_cli(int argc, char** argv) {
             print_keys();
             return 0;
         }
+        if (ledger_cmd->parsed()) return ledger::run_ledger_cli(ledger_cmd->remaining(), std::cin, std::cout, std::cerr);
+        if (verify->parsed()) return run_verify(verify_path);
         return run_train(args);
     } catch (const InputError& e) {
         print_error("error", e.what());

@@ -140,7 +140,13 @@ const std::vector<Setting>& settings() {
         {"learning.epsilon_decay", &Config::epsilon_decay, "epsilon multiplier per episode", open_closed(0, 1), nullptr},
         {"learning.epsilon_min", &Config::epsilon_min, "epsilon floor, in [0, epsilon]", closed(0, 1), nullptr},
 
-        {"ledger.contracts", &Config::contracts, "smart contracts deployed at genesis", at_least(0), nullptr},
+        {"ledger.enabled", &Config::ledger_enabled, "enforce contracts, write and hash transactions, chain blocks", any(), nullptr},
+        {"ledger.contracts", &Config::contracts, "smart contracts deployed at genesis (at least communities + 2)", at_least(0), nullptr},
+        {"ledger.price_floor_per_kwh", &Config::contract_price_floor_per_kwh, "every contract's price floor (currency/kWh)", closed(-1000, 1000), nullptr},
+        {"ledger.price_cap_per_kwh", &Config::contract_price_cap_per_kwh, "every contract's price cap (currency/kWh)", closed(-1000, 1000), nullptr},
+        {"ledger.energy_cap_kwh_per_step", &Config::contract_energy_cap_kwh, "every contract's energy cap per transfer per step (kWh)", closed(0, 4e6), nullptr},
+        {"ledger.valid_episodes", &Config::contract_valid_episodes, "contracts valid for episodes [0, N); 0 = forever", at_least(0), nullptr},
+        {"ledger.store_transactions", &Config::store_transactions, "transaction records kept in the ledger file", any(), "all|last|none"},
     };
     return kSettings;
 }
@@ -539,6 +545,14 @@ void validate(const Config& cfg) {
     if (states > INT_MAX)
         throw InputError("learning.soc_bins * steps per day * learning.price_levels = " + std::to_string(states) +
                          " states: too many");
+    if (!(cfg.contract_price_floor_per_kwh <= cfg.contract_price_cap_per_kwh))
+        throw InputError("ledger.price_floor_per_kwh = " + num(cfg.contract_price_floor_per_kwh) +
+                         " must not exceed ledger.price_cap_per_kwh = " + num(cfg.contract_price_cap_per_kwh));
+    const int64_t communities = (int64_t{cfg.vehicles} + cfg.community_size - 1) / cfg.community_size;
+    if (cfg.ledger_enabled && cfg.contracts < communities + 2)
+        throw InputError("ledger.contracts = " + std::to_string(cfg.contracts) + " is too few: " +
+                         std::to_string(communities) + " communities need one P2P contract each, plus at least one "
+                         "V2G-service contract and one charging tariff (>= " + std::to_string(communities + 2) + ")");
     const int64_t signal_steps = int64_t{cfg.signal_days} * cfg.steps_per_day();
     if (signal_steps > INT_MAX)
         throw InputError("signals.days = " + std::to_string(cfg.signal_days) + " gives too many signal steps");

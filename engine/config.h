@@ -89,7 +89,15 @@ struct Config {
     double epsilon_min = 0.0;              // learning.epsilon_min: floor, in [0, epsilon]
 
     // [ledger]
-    int contracts = 100;                   // ledger.contracts: smart contracts at genesis (ledger issue)
+    bool ledger_enabled = true;            // ledger.enabled: contracts enforced, transactions hashed
+    int contracts = 100;                   // ledger.contracts: smart contracts deployed at genesis
+                                           //   (paper: 100); at least communities + 2
+    double contract_price_floor_per_kwh = 0.0;   // ledger.price_floor_per_kwh: every contract's floor
+    double contract_price_cap_per_kwh = 1.0;     // ledger.price_cap_per_kwh: every contract's cap
+    double contract_energy_cap_kwh = 50.0;       // ledger.energy_cap_kwh_per_step: per transfer
+    int contract_valid_episodes = 0;       // ledger.valid_episodes: validity from episode 0; 0 = forever
+    std::string store_transactions = "last";  // ledger.store_transactions: all | last | none (the
+                                           //   records kept in the ledger file; roots always are)
 
     int steps_per_day() const { return static_cast<int>(24.0 / step_hours + 0.5); }
 };

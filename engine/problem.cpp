@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "fleet_mix.h"
 #include "kernels/layout.h"
+#include "ledger/registry.h"
 #include "sessions.h"
 #include "signals.h"
 
@@ -107,6 +108,33 @@ Problem build_problem(const Config& cfg) {
     p.seed = cfg.seed;
     p.sessions = build_session_model(cfg);
 
+    p.ledger_enabled = cfg.ledger_enabled ? 1 : 0;
+    if (cfg.ledger_enabled) {
+        RegistryTerms terms{};
+        terms.contracts = cfg.contracts;
+        terms.vehicles = p.num_vehicles;
+        terms.communities = p.num_communities;
+        terms.community_size = p.community_size;
+        terms.price_floor_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.contract_price_floor_per_kwh));
+        terms.price_cap_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.contract_price_cap_per_kwh));
+        terms.energy_cap_wh_per_step = static_cast<uint32_t>(std::llround(cfg.contract_energy_cap_kwh * 1000.0));
+        terms.valid_from_episode = 0;
+        terms.valid_until_episode =
+            cfg.contract_valid_episodes > 0 ? static_cast<uint32_t>(cfg.contract_valid_episodes) : 0xFFFFFFFFu;
+        Registry registry;
+        try {
+            registry = deploy_registry(terms);
+        } catch (const std::invalid_argument& e) {
+            throw InputError(e.what());
+        }
+        problem.contracts = registry.contracts;
+        p.num_contracts = static_cast<int>(registry.contracts.size());
+        p.v2g_contract_first = registry.v2g_first;
+        p.v2g_contract_count = registry.v2g_count;
+        p.charging_contract_first = registry.charging_first;
+        p.charging_contract_count = registry.charging_count;
+    }
+
     const SignalSeries series = make_signals(cfg);
     if (series.steps_per_day != p.steps_per_day || series.days < 1)
         throw InputError("signals: series has " + std::to_string(series.days) + " days of " +
@@ -145,6 +173,7 @@ Problem build_problem(const Config& cfg) {
         while (level < p.price_levels - 1 && series.retail_price_per_kwh[i] > edges[level]) ++level;
         s.price_level[i] = static_cast<uint8_t>(level);
     }
+    std::copy(problem.contracts.begin(), problem.contracts.end(), s.contracts);
     for (int c = 0; c < p.num_communities; ++c)
         s.community_pv_kwp[c] =
             static_cast<float>(cfg.pv_kwp_per_vehicle) * static_cast<float>(community_end(p, c) - community_begin(p, c));

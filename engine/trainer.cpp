@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include "errors.h"
 #include "kernels/layout.h"
@@ -51,8 +52,13 @@ EpisodeMetrics merge_communities(const EpisodeMetrics* per_community, int commun
     return fleet;
 }
 
-Trainer::Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend)
-    : cfg_(cfg), params_(params), backend_(std::move(backend)) {}
+Digest run_id_of(const Config& cfg) {
+    const std::string text = dump_config(cfg);
+    return ledger::sha256_digest(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+}
+
+Trainer::Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend, LedgerOutput ledger)
+    : cfg_(cfg), params_(params), ledger_(std::move(ledger)), backend_(std::move(backend)) {}
 
 TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_progress) {
     const EnvParams& p = params_;
@@ -65,6 +71,18 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
 
     std::vector<EpisodeMetrics> per_community;
     std::vector<float> eps;
+    // The ledger: without a file the blocks are still hashed and chained (in memory).
+    sum.ledger = p.ledger_enabled != 0;
+    std::vector<EpisodeLedger> blocks;
+    std::unique_ptr<LedgerWriter> writer;
+    if (sum.ledger) {
+        writer = std::make_unique<LedgerWriter>(ledger_.path, ledger_.contracts, ledger_.run_id);
+        sum.ledger_path = ledger_.path;
+    }
+    const int keep_from = cfg_.store_transactions == "all"    ? 0
+                          : cfg_.store_transactions == "last" ? cfg_.episodes - 1
+                                                              : INT_MAX;
+    double commit_seconds = 0, latency_seconds = 0, latency_steps = 0;
     const auto t0 = std::chrono::steady_clock::now();
     int chunk = 1;
     for (int first = 0; first < cfg_.episodes;) {
@@ -73,13 +91,31 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         for (int i = 0; i < count; ++i) eps[i] = epsilon_for_episode(cfg_, first + i);
         per_community.resize(static_cast<size_t>(count) * p.num_communities);
         const auto tc = std::chrono::steady_clock::now();
-        backend_->run_episodes(first, count, kPolicyLearn, eps.data(), per_community.data());
+        blocks.resize(sum.ledger ? static_cast<size_t>(count) : 0);
+        backend_->run_episodes(first, count, kPolicyLearn, eps.data(), per_community.data(),
+                               sum.ledger ? blocks.data() : nullptr, keep_from);
         const double chunk_s = seconds_since(tc);
         for (int i = 0; i < count; ++i) {
-            sum.episodes_metrics.push_back(
-                merge_communities(per_community.data() + static_cast<size_t>(i) * p.num_communities, p.num_communities));
+            const EpisodeMetrics m =
+                merge_communities(per_community.data() + static_cast<size_t>(i) * p.num_communities, p.num_communities);
+            sum.episodes_metrics.push_back(m);
             sum.epsilons.push_back(eps[i]);
+            if (!sum.ledger) continue;
+            uint64_t rejected = 0;
+            for (int r = 1; r < kNumRejectReasons; ++r) {
+                rejected += static_cast<uint64_t>(m.rejected[r]);
+                sum.rejected[r] += m.rejected[r];
+            }
+            if (writer) writer->append(first + i, p.steps_per_day, rejected, blocks[i]);
+            sum.blocks += 1;
+            sum.transactions += blocks[i].tx_count;
+            commit_seconds += blocks[i].commit_seconds;
+            latency_steps += static_cast<double>(m.tx_latency_steps);
+            // A block commits when its episode's compute and its hashing are done: on average
+            // one chunk's share of wall time.
+            latency_seconds += chunk_s / count;
         }
+        if (writer) writer->flush();
         first += count;
         // Grow the chunk until a chunk takes about kProgressIntervalS.
         if (chunk_s < kProgressIntervalS / 2 && chunk < kMaxChunkEpisodes) chunk *= 2;
@@ -96,6 +132,13 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         }
     }
     sum.seconds = seconds_since(t0);
+    if (sum.ledger && sum.blocks > 0) {
+        sum.transactions_per_s = sum.seconds > 0 ? static_cast<double>(sum.transactions) / sum.seconds : 0.0;
+        sum.commit_seconds_per_block = commit_seconds / static_cast<double>(sum.blocks);
+        sum.latency_seconds_per_block = latency_seconds / static_cast<double>(sum.blocks);
+        sum.latency_steps = sum.transactions ? latency_steps / static_cast<double>(sum.transactions) : 0.0;
+        sum.tip_hash = ledger::to_hex(writer->tip_hash());
+    }
     sum.env_steps_per_s = sum.seconds > 0 ? steps_per_episode * cfg_.episodes / sum.seconds : 0.0;
 
     sum.window = std::min(kSummaryWindow, cfg_.episodes);

@@ -7,6 +7,7 @@
 #include <vector>
 #include "config.h"
 #include "kernels/backend.h"
+#include "ledger/ledger_file.h"
 
 namespace v2g {
 
@@ -44,15 +45,35 @@ struct TrainSummary {
     double last_unmet_kwh = 0, last_grid_import_kwh = 0, last_grid_export_kwh = 0, last_p2p_bought_kwh = 0;
     double soc_mean = 0, soc_min = 0, soc_max = 0;  // final SoC over vehicles
     double soh_mean = 0, soh_min = 0, soh_max = 0;  // final SoH over vehicles
+    // ledger (ledger.enabled): one block per episode
+    bool ledger = false;
+    uint64_t blocks = 0;                  // episode blocks committed (genesis not counted)
+    uint64_t transactions = 0;            // committed transactions
+    double transactions_per_s = 0;        // committed per second of training wall time
+    double commit_seconds_per_block = 0;  // compaction + hashing per block
+    double latency_steps = 0;             // mean steps from a transfer's decision to its block
+    double latency_seconds_per_block = 0; // wall time from an episode's start to its block commit
+    int64_t rejected[kNumRejectReasons] = {};  // transfers rejected, by RejectReason
+    std::string ledger_path;              // the chain file, when written
+    std::string tip_hash;                 // hex hash of the last block
     std::vector<EpisodeMetrics> episodes_metrics;   // fleet-level, one per episode
     std::vector<float> epsilons;                    // one per episode
 };
 
 float epsilon_for_episode(const Config& cfg, int episode);
 
+// Where the chain goes: with a path, a ledger file (ledger_file.h) written block by block.
+struct LedgerOutput {
+    std::string path;                 // empty: blocks are hashed and chained in memory only
+    std::vector<Contract> contracts;  // the registry (Problem::contracts)
+    Digest run_id{};                  // SHA-256 of the run's config
+};
+Digest run_id_of(const Config& cfg);
+
 class Trainer {
 public:
-    Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend);
+    Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend,
+            LedgerOutput ledger = {});
     TrainSummary train(const std::function<void(const TrainProgress&)>& on_progress = {});
     // Runs `episodes` more episodes with a fixed policy (no learning) from the current state,
     // starting at episode index `first_episode`; returns fleet-level metrics per episode.
@@ -63,6 +84,7 @@ public:
 private:
     Config cfg_;
     EnvParams params_;
+    LedgerOutput ledger_;
     std::unique_ptr<Backend> backend_;
 };
 

@@ -3,10 +3,13 @@
 // (step.h) on them. The CPU backend (cpu_backend.cpp, OpenMP) and the CUDA backend
 // (cuda_backend.cu) implement it; the engine never touches device memory itself.
 #pragma once
+#include <climits>
 #include <memory>
 #include <string>
 #include <vector>
 #include "step.h"
+#include "ledger/contracts.h"
+#include "ledger/transaction.h"
 
 namespace v2g {
 
@@ -14,7 +17,18 @@ namespace v2g {
 struct Problem {
     EnvParams params;
     std::vector<char> fleet;    // layout_fleet
-    std::vector<char> signals;  // layout_signals
+    std::vector<char> signals;  // layout_signals (the contract registry included)
+    std::vector<Contract> contracts;  // the registry again, for the ledger file's genesis block
+};
+
+// One episode's block content as a backend produces it: the episode's transactions compacted
+// in slot order (step, then vehicle, then PV) and numbered, hashed on the device that wrote
+// them (RFC 6962 Merkle root), and copied to the host only when asked to keep them.
+struct EpisodeLedger {
+    uint8_t tx_root[32];
+    uint64_t tx_count = 0;
+    double commit_seconds = 0;               // compaction + hashing, wall time
+    std::vector<Transaction> transactions;   // empty unless kept
 };
 
 class Backend {
@@ -22,9 +36,12 @@ public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;
     // Runs `count` episodes from `first_episode`, epsilon[i] for episode first_episode + i.
-    // Writes count * num_communities metrics, episode-major.
+    // Writes count * num_communities metrics, episode-major. With the ledger on
+    // (params.ledger_enabled) and `ledger` given, also one EpisodeLedger per episode, keeping the
+    // transactions of episodes >= keep_transactions_from.
     virtual void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
-                              EpisodeMetrics* metrics) = 0;
+                              EpisodeMetrics* metrics, EpisodeLedger* ledger = nullptr,
+                              int keep_transactions_from = INT_MAX) = 0;
     // Copies the whole fleet buffer (state and Q-tables) to or from the host.
     virtual void read_fleet(std::vector<char>* fleet) = 0;
     virtual void write_fleet(const std::vector<char>& fleet) = 0;

@@ -2,10 +2,15 @@
 // step, so with per-vehicle or per-community Q-tables each OpenMP thread runs whole episodes
 // of its communities (cache-resident, no barriers). A fleet-shared table forces a barrier
 // between phases and a vehicle-ordered update, exactly as the CUDA backend does.
+// With the ledger on, each episode's transaction slots are compacted (two-pass prefix sum over
+// thread chunks, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h).
 #include <omp.h>
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include "backend.h"
 #include "layout.h"
+#include "ledger/merkle.h"
 
 namespace v2g {
 namespace {
@@ -17,18 +22,24 @@ public:
           threads_(threads > 0 ? threads : omp_get_max_threads()) {
         layout_fleet(p_, fleet_buf_.data(), &f_);
         layout_signals(p_, signal_buf_.data(), &sig_);
+        if (p_.ledger_enabled) {
+            slots_.resize(static_cast<size_t>(slots_per_episode(p_)));
+            f_.tx_slots = slots_.data();
+        }
     }
 
     std::string name() const override { return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)"); }
 
     void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
-                      EpisodeMetrics* metrics) override {
+                      EpisodeMetrics* metrics, EpisodeLedger* ledger, int keep_transactions_from) override {
         for (int i = 0; i < count; ++i) {
+            const int episode = first_episode + i;
             EpisodeMetrics* out = metrics + static_cast<size_t>(i) * p_.num_communities;
             if (p_.q_sharing == kQPerFleet)
-                run_episode_phased(first_episode + i, mode, epsilon[i], out);
+                run_episode_phased(episode, mode, epsilon[i], out);
             else
-                run_episode_by_community(first_episode + i, mode, epsilon[i], out);
+                run_episode_by_community(episode, mode, epsilon[i], out);
+            if (p_.ledger_enabled && ledger) commit(&ledger[i], episode >= keep_transactions_from);
         }
     }
 
@@ -38,6 +49,42 @@ public:
     }
 
 private:
+    // Compacts the episode's slots in slot order, numbers and seals each record, hashes them.
+    void commit(EpisodeLedger* out, bool keep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const int64_t n_slots = static_cast<int64_t>(slots_.size());
+        const int chunks = threads_;
+        std::vector<int64_t> offset(static_cast<size_t>(chunks) + 1, 0);
+        compacted_.resize(slots_.size());
+#pragma omp parallel num_threads(threads_)
+        {
+            const int t = omp_get_thread_num();
+            const int64_t begin = n_slots * t / chunks, end = n_slots * (t + 1) / chunks;
+            int64_t kept = 0;
+            for (int64_t i = begin; i < end; ++i) kept += slots_[i].kind != kTxNone;
+            offset[t + 1] = kept;
+#pragma omp barrier
+#pragma omp single
+            for (int k = 0; k < chunks; ++k) offset[k + 1] += offset[k];
+            int64_t at = offset[t];
+            for (int64_t i = begin; i < end; ++i) {
+                if (slots_[i].kind == kTxNone) continue;
+                Transaction tx = slots_[i];
+                tx.sequence = static_cast<uint32_t>(at);
+                tx.check = tx_check(tx);
+                compacted_[at++] = tx;
+            }
+        }
+        const size_t n = static_cast<size_t>(offset[chunks]);
+        const ledger::Digest root = ledger::merkle_root_fixed(reinterpret_cast<const uint8_t*>(compacted_.data()),
+                                              sizeof(Transaction), n, threads_);
+        std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
+        out->tx_count = n;
+        out->transactions.clear();
+        if (keep) out->transactions.assign(compacted_.begin(), compacted_.begin() + static_cast<std::ptrdiff_t>(n));
+        out->commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+
     void run_community(int c, int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
         const int begin = community_begin(p_, c), end = community_end(p_, c);
         const bool learn = mode == kPolicyLearn;
@@ -88,6 +135,8 @@ private:
     FleetView f_{};
     SignalsView sig_{};
     int threads_;
+    std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)
+    std::vector<Transaction> compacted_;  // its transactions in slot order
 };
 
 }  // namespace

@@ -12,11 +12,20 @@
 //
 // Fleet-shared Q-table: phases become separate launches over the whole fleet, and the update
 // runs in vehicle order on one thread (correct and deterministic, not fast).
+// Ledger: after each episode the transaction slots are compacted on the device
+// (thrust::copy_if, stable: slot order as on the CPU), numbered and sealed by a kernel, and
+// hashed by the device Merkle hasher; only the 32-byte root comes back, and the records only
+// when the run keeps them.
 #include <cuda_runtime.h>
+#include <thrust/copy.h>
+#include <thrust/execution_policy.h>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include "backend.h"
 #include "layout.h"
+#include "ledger/merkle.h"
 
 namespace v2g {
 namespace {
@@ -81,6 +90,17 @@ __global__ void summarize_kernel(EnvParams p, FleetView f, EpisodeMetrics* out) 
     if (c < p.num_communities) out[c] = summarize_community(p, f, c);
 }
 
+struct SlotUsed {
+    __host__ __device__ bool operator()(const Transaction& t) const { return t.kind != kTxNone; }
+};
+
+__global__ void seal_transactions_kernel(Transaction* tx, int64_t n) {
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    tx[i].sequence = static_cast<uint32_t>(i);
+    tx[i].check = tx_check(tx[i]);
+}
+
 int blocks_for(int n) { return (n + kThreadsPerBlock - 1) / kThreadsPerBlock; }
 
 class CudaBackend final : public Backend {
@@ -94,6 +114,14 @@ public:
               "upload signals");
         layout_fleet(p_, fleet_dev_, &f_);
         layout_signals(p_, signals_dev_, &sig_);
+        if (p_.ledger_enabled) {
+            n_slots_ = static_cast<size_t>(slots_per_episode(p_));
+            check(cudaMalloc(&slots_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(tx slots)");
+            check(cudaMalloc(&compacted_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(transactions)");
+            scratch_bytes_ = ledger::merkle_scratch_bytes(n_slots_);
+            check(cudaMalloc(&scratch_dev_, scratch_bytes_), "cudaMalloc(merkle scratch)");
+            f_.tx_slots = slots_dev_;
+        }
         check(cudaGetDevice(&device_), "cudaGetDevice");
         cudaDeviceProp prop{};
         check(cudaGetDeviceProperties(&prop, device_), "cudaGetDeviceProperties");
@@ -103,12 +131,15 @@ public:
         cudaFree(fleet_dev_);
         cudaFree(signals_dev_);
         cudaFree(metrics_dev_);
+        cudaFree(slots_dev_);
+        cudaFree(compacted_dev_);
+        cudaFree(scratch_dev_);
     }
 
     std::string name() const override { return "cuda (" + device_name_ + ")"; }
 
     void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
-                      EpisodeMetrics* metrics) override {
+                      EpisodeMetrics* metrics, EpisodeLedger* ledger, int keep_transactions_from) override {
         const size_t per_episode = static_cast<size_t>(p_.num_communities);
         ensure_metrics_capacity(per_episode * count);
         const int nv = p_.num_vehicles, nc = p_.num_communities;
@@ -129,6 +160,7 @@ public:
                 summarize_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, out);
             }
             check(cudaGetLastError(), "episode launch");
+            if (p_.ledger_enabled && ledger) commit(&ledger[i], episode >= keep_transactions_from);
         }
         check(cudaMemcpy(metrics, metrics_dev_, per_episode * count * sizeof(EpisodeMetrics),
                          cudaMemcpyDeviceToHost),
@@ -145,6 +177,27 @@ public:
     }
 
 private:
+    void commit(EpisodeLedger* out, bool keep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Transaction* end = thrust::copy_if(thrust::cuda::par, slots_dev_, slots_dev_ + n_slots_, compacted_dev_, SlotUsed());
+        const int64_t n = end - compacted_dev_;
+        if (n > 0) seal_transactions_kernel<<<static_cast<unsigned>((n + kThreadsPerBlock - 1) / kThreadsPerBlock),
+                                              kThreadsPerBlock>>>(compacted_dev_, n);
+        check(cudaGetLastError(), "seal transactions");
+        const ledger::Digest root = ledger::merkle_root_fixed_device(reinterpret_cast<const uint8_t*>(compacted_dev_),
+                                                     sizeof(Transaction), static_cast<size_t>(n), scratch_dev_,
+                                                     scratch_bytes_);
+        std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
+        out->tx_count = static_cast<uint64_t>(n);
+        out->transactions.clear();
+        if (keep && n > 0) {
+            out->transactions.resize(static_cast<size_t>(n));
+            check(cudaMemcpy(out->transactions.data(), compacted_dev_, static_cast<size_t>(n) * sizeof(Transaction),
+                             cudaMemcpyDeviceToHost), "read transactions");
+        }
+        out->commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+
     void ensure_metrics_capacity(size_t n) {
         if (n <= metrics_capacity_) return;
         cudaFree(metrics_dev_);
@@ -161,6 +214,10 @@ private:
     FleetView f_{};
     SignalsView sig_{};
     int device_ = 0;
+    Transaction* slots_dev_ = nullptr;      // this episode's transaction slots (ledger on)
+    Transaction* compacted_dev_ = nullptr;  // its transactions in slot order
+    void* scratch_dev_ = nullptr;           // Merkle levels
+    size_t n_slots_ = 0, scratch_bytes_ = 0;
     std::string device_name_;
 };
 

@@ -7,6 +7,9 @@
 
 namespace v2g {
 
+struct Contract;     // ledger/contracts.h
+struct Transaction;  // ledger/transaction.h
+
 // The paper's five actions (Maghraby et al. 2025, sec. 3: charging, discharging, idling,
 // selling, buying).
 enum Action : uint8_t {
@@ -86,6 +89,12 @@ struct EnvParams {
     float gamma;                // discount per step
     uint64_t seed;
 
+    // --- ledger (ledger/contracts.h for the registry's order) ---
+    int ledger_enabled;             // 1: write a transaction per executed transfer
+    int num_contracts;
+    int v2g_contract_first, v2g_contract_count;
+    int charging_contract_first, charging_contract_count;
+
     SessionModel sessions;
 };
 
@@ -98,6 +107,7 @@ struct SignalsView {
     const uint8_t* price_level;       // retail price level 0..price_levels-1
     const float* pv_kw_per_kwp;       // PV output per kW peak installed
     const float* community_pv_kwp;    // [community] installed PV (kW peak)
+    const Contract* contracts;        // [num_contracts] the registry deployed at genesis
 };
 
 // Everything per vehicle, struct of arrays, [vehicle] unless noted.
@@ -146,6 +156,11 @@ struct FleetView {
     float* ep_p2p_sold_kwh;           // delivered to the market (at the meter)
     float* ep_conversion_loss_kwh;    // charger/inverter losses
     float* ep_start_kwh;              // stored energy after arrival (after driving)
+    uint32_t* ep_rejected;            // [vehicle * kNumRejectReasons + reason] transfers rejected
+    int64_t* ep_ledger_wh;            // signed energy of the vehicle's transactions (+ = in)
+    int64_t* ep_ledger_micro;         // signed money of its transactions (+ = paid)
+    uint32_t* ep_tx_count;            // its transactions
+    uint32_t* ep_tx_latency_steps;    // sum over them of the steps until the block commits
 
     // per community, this step's market outcome
     float* market_price_per_kwh;      // uniform clearing price
@@ -157,6 +172,14 @@ struct FleetView {
     float* ep_pv_sold_kwh;
     float* ep_pv_revenue;
     float* ep_market_loss_kwh;
+    int64_t* ep_pv_ledger_wh;         // the community PV's transactions, as above
+    int64_t* ep_pv_ledger_micro;
+    uint32_t* ep_pv_tx_count;
+    uint32_t* ep_pv_tx_latency_steps;
+
+    // Transaction slots of the current episode, owned by the backend (not in the fleet
+    // buffer): [step * slots_per_step(p) + 2 * vehicle + leg], then one PV slot per community.
+    Transaction* tx_slots;
 
     // Q-tables: [table][state][action]
     float* q;
@@ -173,6 +196,11 @@ V2G_HD int q_table_of(const EnvParams& p, int vehicle) {
     return p.q_sharing == kQPerVehicle ? vehicle
            : p.q_sharing == kQPerCommunity ? vehicle / p.community_size : 0;
 }
+
+// Two legs per vehicle (the action's transfer, and the grid fallback of an unmatched P2P
+// bid or offer) plus the community's PV sale.
+V2G_HD int64_t slots_per_step(const EnvParams& p) { return 2 * static_cast<int64_t>(p.num_vehicles) + p.num_communities; }
+V2G_HD int64_t slots_per_episode(const EnvParams& p) { return slots_per_step(p) * p.steps_per_day; }
 
 V2G_HD int community_begin(const EnvParams& p, int c) { return c * p.community_size; }
 V2G_HD int community_end(const EnvParams& p, int c) {

@@ -6,6 +6,7 @@
 //   - a fixed summation order (sequential loops, never atomics on floats).
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__CUDACC__)

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include "env_types.h"
+#include "ledger/contracts.h"
 
 namespace v2g {
 
@@ -62,6 +63,11 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f) {
     f->ep_p2p_sold_kwh = c.take<float>(n);
     f->ep_conversion_loss_kwh = c.take<float>(n);
     f->ep_start_kwh = c.take<float>(n);
+    f->ep_rejected = c.take<uint32_t>(n * kNumRejectReasons);
+    f->ep_ledger_wh = c.take<int64_t>(n);
+    f->ep_ledger_micro = c.take<int64_t>(n);
+    f->ep_tx_count = c.take<uint32_t>(n);
+    f->ep_tx_latency_steps = c.take<uint32_t>(n);
     f->market_price_per_kwh = c.take<float>(nc);
     f->market_sell_ratio = c.take<float>(nc);
     f->market_buy_ratio = c.take<float>(nc);
@@ -69,6 +75,11 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f) {
     f->ep_pv_sold_kwh = c.take<float>(nc);
     f->ep_pv_revenue = c.take<float>(nc);
     f->ep_market_loss_kwh = c.take<float>(nc);
+    f->ep_pv_ledger_wh = c.take<int64_t>(nc);
+    f->ep_pv_ledger_micro = c.take<int64_t>(nc);
+    f->ep_pv_tx_count = c.take<uint32_t>(nc);
+    f->ep_pv_tx_latency_steps = c.take<uint32_t>(nc);
+    f->tx_slots = nullptr;  // the backend's own buffer
     f->q = c.take<float>(q);  // last: the bulk of the buffer, and a contiguous tail to copy
     return c.offset;
 }
@@ -83,6 +94,7 @@ inline size_t layout_signals(const EnvParams& p, char* base, SignalsView* s) {
     s->price_level = c.take<uint8_t>(n);
     s->pv_kw_per_kwp = c.take<float>(n);
     s->community_pv_kwp = c.take<float>(static_cast<size_t>(p.num_communities));
+    s->contracts = c.take<Contract>(static_cast<size_t>(p.num_contracts));
     return c.offset;
 }
 
@@ -95,13 +107,14 @@ struct SignalsHostView {
     uint8_t* price_level;
     float* pv_kw_per_kwp;
     float* community_pv_kwp;
+    Contract* contracts;
 };
 
 inline SignalsHostView mutable_signals(const SignalsView& s) {
     return {const_cast<float*>(s.retail_price_per_kwh), const_cast<float*>(s.feed_in_price_per_kwh),
             const_cast<float*>(s.grid_load_kw), const_cast<uint8_t*>(s.dr_event),
             const_cast<uint8_t*>(s.price_level), const_cast<float*>(s.pv_kw_per_kwp),
-            const_cast<float*>(s.community_pv_kwp)};
+            const_cast<float*>(s.community_pv_kwp), const_cast<Contract*>(s.contracts)};
 }
 
 }  // namespace v2g

@@ -17,10 +17,15 @@ struct MarketOutcome {
     float buy_ratio;      // matched share of every bid
 };
 
+// Uniform clearing price: between the feed-in tariff (w = 0) and the retail price (w = 1).
+V2G_HD float market_price(float retail_per_kwh, float feed_in_per_kwh, float price_weight) {
+    return feed_in_per_kwh + price_weight * (retail_per_kwh - feed_in_per_kwh);
+}
+
 V2G_HD MarketOutcome clear_market(float supply_kwh, float demand_kwh, float retail_per_kwh,
                                   float feed_in_per_kwh, float price_weight, float loss_fraction) {
     MarketOutcome m;
-    m.price_per_kwh = feed_in_per_kwh + price_weight * (retail_per_kwh - feed_in_per_kwh);
+    m.price_per_kwh = market_price(retail_per_kwh, feed_in_per_kwh, price_weight);
     m.sell_ratio = 0.0f;
     m.buy_ratio = 0.0f;
     if (supply_kwh <= 0.0f || demand_kwh <= 0.0f) return m;

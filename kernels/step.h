@@ -12,6 +12,8 @@
 #include "market.h"
 #include "qlearning.h"
 #include "session.h"
+#include "ledger/contracts.h"
+#include "ledger/transaction.h"
 
 namespace v2g {
 
@@ -36,6 +38,12 @@ struct EpisodeMetrics {
     double soh;               // sum of SoH
     double soh_min;
     int64_t vehicles;
+    // ledger (zero when the ledger is off)
+    int64_t tx_count;                        // transactions written
+    int64_t tx_latency_steps;                // sum over them of steps from decision to commit
+    int64_t ledger_energy_wh;                // signed sum of their energy (in - out)
+    int64_t ledger_amount_micro;             // signed sum of their money (paid - received)
+    int64_t rejected[kNumRejectReasons];     // transfers rejected, by RejectReason
 };
 
 V2G_HD void merge_metrics(EpisodeMetrics* into, const EpisodeMetrics& m) {
@@ -60,6 +68,11 @@ V2G_HD void merge_metrics(EpisodeMetrics* into, const EpisodeMetrics& m) {
     into->soh += m.soh;
     into->soh_min = m.soh_min < into->soh_min ? m.soh_min : into->soh_min;
     into->vehicles += m.vehicles;
+    into->tx_count += m.tx_count;
+    into->tx_latency_steps += m.tx_latency_steps;
+    into->ledger_energy_wh += m.ledger_energy_wh;
+    into->ledger_amount_micro += m.ledger_amount_micro;
+    for (int r = 0; r < kNumRejectReasons; ++r) into->rejected[r] += m.rejected[r];
 }
 
 V2G_HD int signal_index(const EnvParams& p, int episode, int step) {
@@ -98,12 +111,75 @@ V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int epi
     f.ep_p2p_sold_kwh[v] = 0.0f;
     f.ep_conversion_loss_kwh[v] = 0.0f;
     f.ep_start_kwh[v] = energy;
+    for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = 0;
+    f.ep_ledger_wh[v] = 0;
+    f.ep_ledger_micro[v] = 0;
+    f.ep_tx_count[v] = 0;
+    f.ep_tx_latency_steps[v] = 0;
 }
 
 V2G_HD void reset_community(const FleetView& f, int c) {
     f.ep_pv_sold_kwh[c] = 0.0f;
     f.ep_pv_revenue[c] = 0.0f;
     f.ep_market_loss_kwh[c] = 0.0f;
+    f.ep_pv_ledger_wh[c] = 0;
+    f.ep_pv_ledger_micro[c] = 0;
+    f.ep_pv_tx_count[c] = 0;
+    f.ep_pv_tx_latency_steps[c] = 0;
+}
+
+// --- ledger helpers -------------------------------------------------------------------
+
+// The price a leg pays: its contract's (fixed or the indexed one) when the ledger is on.
+V2G_HD int32_t leg_price_micro(const EnvParams& p, const SignalsView& sig, int v, ContractType type,
+                               int32_t indexed_micro) {
+    return p.ledger_enabled ? contract_price(sig.contracts[contract_for(p, v, type)], indexed_micro) : indexed_micro;
+}
+
+// Checks a transfer against its contract; counts and returns the reason when rejected.
+V2G_HD int admit_transfer(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
+                          ContractType type, float energy_kwh, int32_t price_micro) {
+    if (!p.ledger_enabled || energy_kwh <= 0.0f) return kAccepted;
+    const Contract& k = sig.contracts[contract_for(p, v, type)];
+    const int reason = check_contract(k, v, v / p.community_size, episode,
+                                      round_to_int(static_cast<double>(energy_kwh) * kWhPerKwh), price_micro);
+    if (reason != kAccepted) f.ep_rejected[v * kNumRejectReasons + reason] += 1;
+    return reason;
+}
+
+V2G_HD Transaction* tx_slot(const EnvParams& p, const FleetView& f, int step, int64_t index_in_step) {
+    return f.tx_slots + static_cast<int64_t>(step) * slots_per_step(p) + index_in_step;
+}
+
+// Running sums of one party's transactions in the episode.
+struct LedgerSums {
+    int64_t* wh;
+    int64_t* micro;
+    uint32_t* count;
+    uint32_t* latency_steps;  // a block commits after the episode's last step
+};
+
+// Writes one leg into its slot (kind kTxNone when nothing moved) and adds it to the sums.
+V2G_HD void write_leg(const EnvParams& p, Transaction* slot, int episode, int step, uint8_t kind, uint32_t party,
+                      uint32_t counterparty, uint32_t contract, int64_t energy_wh, int32_t price_micro,
+                      const LedgerSums& sums) {
+    Transaction t = {};
+    if (energy_wh != 0) {
+        t.episode = static_cast<uint32_t>(episode);
+        t.step = static_cast<uint16_t>(step);
+        t.kind = kind;
+        t.vehicle = party;
+        t.counterparty = counterparty;
+        t.contract = contract;
+        t.energy_wh = energy_wh;
+        t.price_micro_per_kwh = price_micro;
+        t.amount_micro = tx_amount_micro(energy_wh, price_micro);
+        *sums.wh += energy_wh;
+        *sums.micro += t.amount_micro;
+        *sums.count += 1;
+        *sums.latency_steps += static_cast<uint32_t>(p.steps_per_day - step);
+    }
+    *slot = t;
 }
 
 V2G_HD bool plugged_in(const FleetView& f, int v, int step) {
@@ -130,11 +206,30 @@ V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetV
     f.action[v] = static_cast<uint8_t>(a);
     const float can_charge = max_charge_kwh(p, energy, usable, f.charge_kw[v], f.eta_charge[v]);
     const float can_discharge = max_discharge_kwh(p, energy, usable, f.discharge_kw[v], f.eta_discharge[v]);
+    // Every transfer executes under its contract or not at all.
+    const float retail = sig.retail_price_per_kwh[idx], feed_in = sig.feed_in_price_per_kwh[idx];
+    const int32_t market_micro = to_micro_per_kwh(market_price(retail, feed_in, p.p2p_price_weight));
     switch (a) {
-        case kCharge: f.grid_kwh[v] = can_charge; break;
-        case kDischarge: f.grid_kwh[v] = -can_discharge; break;
-        case kSell: f.offer_kwh[v] = can_discharge; break;
-        case kBuy: f.bid_kwh[v] = can_charge; break;
+        case kCharge:
+            if (!admit_transfer(p, sig, f, v, episode, kContractChargingTariff, can_charge,
+                                leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail))))
+                f.grid_kwh[v] = can_charge;
+            break;
+        case kDischarge: {
+            const float export_price = sig.dr_event[idx] ? p.dr_price_per_kwh : feed_in;
+            if (!admit_transfer(p, sig, f, v, episode, kContractV2GService, can_discharge,
+                                leg_price_micro(p, sig, v, kContractV2GService, to_micro_per_kwh(export_price))))
+                f.grid_kwh[v] = -can_discharge;
+            break;
+        }
+        case kSell:
+            if (!admit_transfer(p, sig, f, v, episode, kContractP2PMarket, can_discharge, market_micro))
+                f.offer_kwh[v] = can_discharge;
+            break;
+        case kBuy:
+            if (!admit_transfer(p, sig, f, v, episode, kContractP2PMarket, can_charge, market_micro))
+                f.bid_kwh[v] = can_charge;
+            break;
         default: break;
     }
 }
@@ -160,6 +255,12 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
     f.ep_pv_sold_kwh[c] += pv_sold;
     f.ep_pv_revenue[c] += pv_sold * m.price_per_kwh;
     f.ep_market_loss_kwh[c] += (supply * m.sell_ratio + pv_sold) * p.p2p_loss_fraction;
+    if (p.ledger_enabled)
+        write_leg(p, tx_slot(p, f, step, 2 * static_cast<int64_t>(p.num_vehicles) + c), episode, step, kTxPvSell,
+                  kPartyCommunityPv, static_cast<uint32_t>(c), static_cast<uint32_t>(c),
+                  -round_to_int(static_cast<double>(pv_sold) * kWhPerKwh), to_micro_per_kwh(m.price_per_kwh),
+                  LedgerSums{&f.ep_pv_ledger_wh[c], &f.ep_pv_ledger_micro[c], &f.ep_pv_tx_count[c],
+                             &f.ep_pv_tx_latency_steps[c]});
 }
 
 V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
@@ -168,22 +269,33 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     const int idx = signal_index(p, episode, step);
     const float retail = sig.retail_price_per_kwh[idx];
     const float feed_in = sig.feed_in_price_per_kwh[idx];
-    const float export_price = sig.dr_event[idx] ? p.dr_price_per_kwh : feed_in;
-    const float price = f.market_price_per_kwh[c];
     const float keep = 1.0f - p.p2p_loss_fraction;
+    // Prices in micro-units per kWh, as the contracts apply them (and as the ledger records).
+    const int32_t import_micro = leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail));
+    const int32_t export_micro = leg_price_micro(p, sig, v, kContractV2GService,
+                                                 to_micro_per_kwh(sig.dr_event[idx] ? p.dr_price_per_kwh : feed_in));
+    const int32_t feed_in_micro = leg_price_micro(p, sig, v, kContractV2GService, to_micro_per_kwh(feed_in));
+    const float market = f.market_price_per_kwh[c];
+    const int32_t sell_micro = to_micro_per_kwh(market);        // sellers are paid the clearing price
+    const int32_t buy_micro = to_micro_per_kwh(market / keep);  // buyers also pay for the losses
+    constexpr float kMicro = 1.0e-6f;
 
     // Energy at the meter, by route.
-    float grid_import = f.grid_kwh[v] > 0.0f ? f.grid_kwh[v] : 0.0f;
-    float grid_export_dr = f.grid_kwh[v] < 0.0f ? -f.grid_kwh[v] : 0.0f;  // discharge action
-    float grid_export_feed_in = 0.0f;                                     // unmatched offers
+    const float grid_import = f.grid_kwh[v] > 0.0f ? f.grid_kwh[v] : 0.0f;   // charge action
+    const float grid_export = f.grid_kwh[v] < 0.0f ? -f.grid_kwh[v] : 0.0f;  // discharge action
     const float p2p_in = f.bid_kwh[v] * f.market_buy_ratio[c];
     const float p2p_out = f.offer_kwh[v] * f.market_sell_ratio[c];
+    float unmatched_import = 0.0f, unmatched_export = 0.0f;  // the grid fills unmatched P2P legs
     if (p.unmatched_to_grid) {
-        grid_import += f.bid_kwh[v] - p2p_in;
-        grid_export_feed_in = f.offer_kwh[v] - p2p_out;
+        unmatched_import = f.bid_kwh[v] - p2p_in;
+        unmatched_export = f.offer_kwh[v] - p2p_out;
+        if (admit_transfer(p, sig, f, v, episode, kContractChargingTariff, unmatched_import, import_micro))
+            unmatched_import = 0.0f;
+        if (admit_transfer(p, sig, f, v, episode, kContractV2GService, unmatched_export, feed_in_micro))
+            unmatched_export = 0.0f;
     }
-    const float meter_in = grid_import + p2p_in;
-    const float meter_out = grid_export_dr + grid_export_feed_in + p2p_out;
+    const float meter_in = grid_import + unmatched_import + p2p_in;
+    const float meter_out = grid_export + unmatched_export + p2p_out;
     const float eta_c = f.eta_charge[v], eta_d = f.eta_discharge[v];
     const float battery_in = meter_in * eta_c;
     const float battery_out = meter_out / eta_d;
@@ -197,8 +309,32 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     const float e1 = moved ? energy1 : energy0;
 
     // Money.
-    const float cost = grid_import * retail + p2p_in * price / keep;
-    const float revenue = grid_export_dr * export_price + grid_export_feed_in * feed_in + p2p_out * price;
+    const float cost = (grid_import + unmatched_import) * (import_micro * kMicro) + p2p_in * (buy_micro * kMicro);
+    const float revenue = grid_export * (export_micro * kMicro) + unmatched_export * (feed_in_micro * kMicro) +
+                          p2p_out * (sell_micro * kMicro);
+
+    // The ledger: the action's leg and the fallback leg, in the vehicle's two slots.
+    if (p.ledger_enabled) {
+        const auto wh = [](float kwh) { return round_to_int(static_cast<double>(kwh) * kWhPerKwh); };
+        const uint32_t vehicle = static_cast<uint32_t>(v), market_id = static_cast<uint32_t>(c);
+        const uint32_t charging = contract_for(p, v, kContractChargingTariff);
+        const uint32_t v2g = contract_for(p, v, kContractV2GService);
+        const uint32_t p2p = contract_for(p, v, kContractP2PMarket);
+        Transaction* slot = tx_slot(p, f, step, 2 * static_cast<int64_t>(v));
+        const LedgerSums n{&f.ep_ledger_wh[v], &f.ep_ledger_micro[v], &f.ep_tx_count[v], &f.ep_tx_latency_steps[v]};
+        if (grid_import > 0.0f)
+            write_leg(p, slot, episode, step, kTxGridImport, vehicle, kPartyGrid, charging, wh(grid_import), import_micro, n);
+        else if (grid_export > 0.0f)
+            write_leg(p, slot, episode, step, kTxGridExport, vehicle, kPartyGrid, v2g, -wh(grid_export), export_micro, n);
+        else if (p2p_in > 0.0f)
+            write_leg(p, slot, episode, step, kTxP2PBuy, vehicle, market_id, p2p, wh(p2p_in), buy_micro, n);
+        else
+            write_leg(p, slot, episode, step, kTxP2PSell, vehicle, market_id, p2p, -wh(p2p_out), sell_micro, n);
+        if (unmatched_import > 0.0f)
+            write_leg(p, slot + 1, episode, step, kTxUnmatchedImport, vehicle, kPartyGrid, charging, wh(unmatched_import), import_micro, n);
+        else
+            write_leg(p, slot + 1, episode, step, kTxUnmatchedExport, vehicle, kPartyGrid, v2g, -wh(unmatched_export), feed_in_micro, n);
+    }
 
     // Degradation over the step.
     const float soc0 = soc_of(energy0, usable), soc1 = soc_of(e1, usable);
@@ -233,8 +369,8 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     f.ep_degradation_cost[v] += degradation_cost;
     f.ep_unmet_penalty[v] += penalty;
     f.ep_unmet_kwh[v] += unmet;
-    f.ep_grid_import_kwh[v] += grid_import;
-    f.ep_grid_export_kwh[v] += grid_export_dr + grid_export_feed_in;
+    f.ep_grid_import_kwh[v] += grid_import + unmatched_import;
+    f.ep_grid_export_kwh[v] += grid_export + unmatched_export;
     f.ep_p2p_bought_kwh[v] += p2p_in;
     f.ep_p2p_sold_kwh[v] += p2p_out;
     f.ep_conversion_loss_kwh[v] += meter_in * (1.0f - eta_c) + battery_out * (1.0f - eta_d);
@@ -282,9 +418,18 @@ V2G_HD EpisodeMetrics summarize_community(const EnvParams& p, const FleetView& f
         m.soh += f.soh[v];
         m.soh_min = f.soh[v] < m.soh_min ? f.soh[v] : m.soh_min;
         m.vehicles += 1;
+        m.tx_count += f.ep_tx_count[v];
+        m.tx_latency_steps += f.ep_tx_latency_steps[v];
+        m.ledger_energy_wh += f.ep_ledger_wh[v];
+        m.ledger_amount_micro += f.ep_ledger_micro[v];
+        for (int r = 0; r < kNumRejectReasons; ++r) m.rejected[r] += f.ep_rejected[v * kNumRejectReasons + r];
     }
     m.pv_sold_kwh = f.ep_pv_sold_kwh[c];
     m.market_loss_kwh = f.ep_market_loss_kwh[c];
+    m.tx_count += f.ep_pv_tx_count[c];
+    m.tx_latency_steps += f.ep_pv_tx_latency_steps[c];
+    m.ledger_energy_wh += f.ep_pv_ledger_wh[c];
+    m.ledger_amount_micro += f.ep_pv_ledger_micro[c];
     return m;
 }
 

@@ -64,6 +64,8 @@ void run_trial(uint32_t trial, int mode) {
     SignalsView sig{};
     layout_fleet(p, problem.fleet.data(), &f);
     layout_signals(p, problem.signals.data(), &sig);
+    std::vector<Transaction> slots(static_cast<size_t>(slots_per_episode(p)));
+    f.tx_slots = slots.data();
     SCOPED_TRACE("trial " + std::to_string(trial) + " vehicles " + std::to_string(p.num_vehicles) +
                  " community " + std::to_string(p.community_size) + " mode " + std::to_string(mode));
     const float keep = 1.0f - p.p2p_loss_fraction;
@@ -96,7 +98,13 @@ void run_trial(uint32_t trial, int mode) {
                     EXPECT_NEAR(d_imp + d_in - d_exp - d_out, d_stored + d_loss, kEnergyTolKwh)
                         << "energy balance, vehicle " << v << " step " << step;
                     EXPECT_GE(d_loss, 0.0);
+                    // The ledger records the same flows, rounded to whole Wh per leg.
+                    int64_t leg_wh = 0;
+                    for (int leg = 0; leg < 2; ++leg) leg_wh += tx_slot(p, f, step, 2 * v + leg)->energy_wh;
+                    EXPECT_NEAR(static_cast<double>(leg_wh), (d_imp + d_in - d_exp - d_out) * 1000.0, 1.0 + 1e-3)
+                        << "ledger energy, vehicle " << v << " step " << step;
                     if (!plugged_in(f, v, step)) {
+                        EXPECT_EQ(leg_wh, 0) << "transaction while unplugged";
                         EXPECT_EQ(d_imp + d_exp + d_in + d_out, 0.0) << "energy moved while unplugged";
                         EXPECT_EQ(d_stored, 0.0) << "energy moved while unplugged";
                     }

@@ -1,0 +1,351 @@
+// merkle.cpp: the CPU side of merkle.h: hex helpers, SHA-256 through OpenSSL (EVP, which uses
+// SHA-NI where the CPU has it) or the portable sha256.h, level-by-level roots with OpenMP over
+// the nodes of a level, the recursive reference, and RFC 9162 inclusion / consistency proofs.
+#include "ledger/merkle.h"
+
+#include <omp.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <utility>
+
+#include "ledger/sha256.h"
+
+namespace v2g::ledger {
+namespace {
+
+constexpr size_t kDigestHexDigits = 2 * sizeof(Digest::bytes);
+// Below this many nodes a level is hashed on one thread: waking the OpenMP team costs more.
+constexpr size_t kParallelMinNodes = 1024;
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string printable(char c) {
+    if (c >= ' ' && c <= '~') return std::string("'") + c + "'";
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+    return buf;
+}
+
+// ---- OpenSSL: one EVP context per thread, the SHA-256 implementation fetched once. ----
+
+const EVP_MD* openssl_sha256() {
+    // Explicit fetch: EVP_sha256() would make OpenSSL 3 look the algorithm up on every init.
+    static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (!md) throw std::runtime_error("OpenSSL: SHA256 is not available");
+    return md;
+}
+
+class OpensslHasher {
+public:
+    OpensslHasher() : ctx_(EVP_MD_CTX_new()), md_(openssl_sha256()) {
+        if (!ctx_) throw std::runtime_error("OpenSSL: EVP_MD_CTX_new failed");
+    }
+    ~OpensslHasher() { EVP_MD_CTX_free(ctx_); }
+    OpensslHasher(const OpensslHasher&) = delete;
+    OpensslHasher& operator=(const OpensslHasher&) = delete;
+
+    // SHA-256(prefix || a || b) where prefix may be absent (has_prefix false). False on failure.
+    bool hash(bool has_prefix, uint8_t prefix, const uint8_t* a, size_t alen, const uint8_t* b, size_t blen,
+              uint8_t out[kSha256DigestBytes]) {
+        unsigned int len = 0;
+        return EVP_DigestInit_ex2(ctx_, md_, nullptr) == 1 &&
+               (!has_prefix || EVP_DigestUpdate(ctx_, &prefix, 1) == 1) &&
+               (alen == 0 || EVP_DigestUpdate(ctx_, a, alen) == 1) &&
+               (blen == 0 || EVP_DigestUpdate(ctx_, b, blen) == 1) && EVP_DigestFinal_ex(ctx_, out, &len) == 1 &&
+               len == kSha256DigestBytes;
+    }
+
+private:
+    EVP_MD_CTX* ctx_;
+    const EVP_MD* md_;
+};
+
+OpensslHasher& thread_hasher() {
+    thread_local OpensslHasher hasher;
+    return hasher;
+}
+
+void check_openssl(bool ok) {
+    if (!ok) throw std::runtime_error("OpenSSL: SHA-256 failed");
+}
+
+// Hashes one leaf / node with the chosen implementation; returns false on an OpenSSL failure
+// (OpenMP regions must not throw, so the callers collect failures and throw afterwards).
+bool hash_leaf_into(const uint8_t* data, size_t len, Sha256Impl impl, Digest* out) {
+    if (impl == Sha256Impl::portable) {
+        sha256_leaf(data, len, out->bytes);
+        return true;
+    }
+    return thread_hasher().hash(true, kMerkleLeafPrefix, data, len, nullptr, 0, out->bytes);
+}
+
+bool hash_node_into(const Digest& l, const Digest& r, Sha256Impl impl, Digest* out) {
+    if (impl == Sha256Impl::portable) {
+        sha256_node(l.bytes, r.bytes, out->bytes);
+        return true;
+    }
+    return thread_hasher().hash(true, kMerkleNodePrefix, l.bytes, sizeof l.bytes, r.bytes, sizeof r.bytes,
+                                out->bytes);
+}
+
+int team_size(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+// Reduces level 0 (m digests in `cur`) to the root, ping-ponging between cur (>= m digests) and
+// nxt (>= ceil(m/2) digests). Pairs (2i, 2i+1); an odd last node moves up unchanged.
+Digest reduce_levels(Digest* cur, Digest* nxt, size_t m, int threads, Sha256Impl impl) {
+    if (m == 0) return empty_tree_root();
+    const int team = team_size(threads);
+    bool ok = true;
+    while (m > 1) {
+        const size_t pairs = m / 2;
+        const long long np = static_cast<long long>(pairs);
+#pragma omp parallel for num_threads(team) schedule(static) reduction(&& : ok) if (pairs >= kParallelMinNodes)
+        for (long long i = 0; i < np; ++i) ok = hash_node_into(cur[2 * i], cur[2 * i + 1], impl, &nxt[i]) && ok;
+        if (m % 2 == 1) nxt[pairs] = cur[m - 1];
+        m = pairs + m % 2;
+        std::swap(cur, nxt);
+    }
+    check_openssl(ok);
+    return cur[0];
+}
+
+size_t largest_power_of_two_below(size_t n) {  // n >= 2
+    size_t k = 1;
+    while (k * 2 < n) k *= 2;
+    return k;
+}
+
+// Root of a slice of leaf hashes, level by level on this thread.
+Digest slice_root(const Digest* hashes, size_t n) {
+    if (n == 0) return empty_tree_root();
+    std::vector<Digest> a(hashes, hashes + n), b((n + 1) / 2);
+    return reduce_levels(a.data(), b.data(), n, 1, Sha256Impl::openssl);
+}
+
+// RFC 6962 2.1.2 SUBPROOF(m, D[n], b) over leaf hashes.
+void subproof(const Digest* d, size_t m, size_t n, bool complete, std::vector<Digest>* out) {
+    if (m == n) {
+        if (!complete) out->push_back(slice_root(d, n));
+        return;
+    }
+    const size_t k = largest_power_of_two_below(n);
+    if (m <= k) {
+        subproof(d, m, k, complete, out);
+        out->push_back(slice_root(d + k, n - k));
+    } else {
+        subproof(d + k, m - k, n - k, false, out);
+        out->push_back(slice_root(d, k));
+    }
+}
+
+bool is_power_of_two(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+}  // namespace
+
+// ---------------------------------------------------------------- hex
+
+std::string to_hex(const uint8_t* data, size_t len) {
+    static const char kDigits[] = "0123456789abcdef";
+    std::string s(2 * len, '0');
+    for (size_t i = 0; i < len; ++i) {
+        s[2 * i] = kDigits[data[i] >> 4];
+        s[2 * i + 1] = kDigits[data[i] & 0xf];
+    }
+    return s;
+}
+
+std::string to_hex(const Digest& d) { return to_hex(d.bytes, sizeof d.bytes); }
+
+std::vector<uint8_t> bytes_from_hex(const std::string& hex) {
+    for (size_t i = 0; i < hex.size(); ++i)
+        if (hex_value(hex[i]) < 0)
+            throw std::invalid_argument("bad hex: " + printable(hex[i]) + " at position " + std::to_string(i + 1) +
+                                        " is not a hex digit");
+    if (hex.size() % 2 != 0) throw std::invalid_argument("bad hex: odd number of digits");
+    std::vector<uint8_t> out(hex.size() / 2);
+    for (size_t i = 0; i < out.size(); ++i)
+        out[i] = static_cast<uint8_t>(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+    return out;
+}
+
+Digest digest_from_hex(const std::string& hex) {
+    const std::vector<uint8_t> b = bytes_from_hex(hex);
+    if (hex.size() != kDigestHexDigits)
+        throw std::invalid_argument("bad digest: expected " + std::to_string(kDigestHexDigits) + " hex digits, got " +
+                                    std::to_string(hex.size()));
+    Digest d;
+    std::copy(b.begin(), b.end(), d.bytes);
+    return d;
+}
+
+// ---------------------------------------------------------------- single hashes
+
+Digest sha256_digest(const uint8_t* data, size_t len, Sha256Impl impl) {
+    Digest d;
+    if (impl == Sha256Impl::portable)
+        sha256(data, len, d.bytes);
+    else
+        check_openssl(thread_hasher().hash(false, 0, data, len, nullptr, 0, d.bytes));
+    return d;
+}
+
+Digest leaf_hash(const uint8_t* data, size_t len, Sha256Impl impl) {
+    Digest d;
+    check_openssl(hash_leaf_into(data, len, impl, &d));
+    return d;
+}
+
+Digest node_hash(const Digest& left, const Digest& right, Sha256Impl impl) {
+    Digest d;
+    check_openssl(hash_node_into(left, right, impl, &d));
+    return d;
+}
+
+Digest empty_tree_root() {
+    Digest d;
+    sha256(nullptr, 0, d.bytes);
+    return d;
+}
+
+// ---------------------------------------------------------------- roots
+
+Digest merkle_root_fixed(const uint8_t* leaves, size_t leaf_bytes, size_t n, int threads, Sha256Impl impl) {
+    if (n == 0) return empty_tree_root();
+    std::vector<Digest> a(n), b((n + 1) / 2);
+    const int team = team_size(threads);
+    const long long nn = static_cast<long long>(n);
+    bool ok = true;
+#pragma omp parallel for num_threads(team) schedule(static) reduction(&& : ok) if (n >= kParallelMinNodes)
+    for (long long i = 0; i < nn; ++i) ok = hash_leaf_into(leaves + i * leaf_bytes, leaf_bytes, impl, &a[i]) && ok;
+    check_openssl(ok);
+    return reduce_levels(a.data(), b.data(), n, threads, impl);
+}
+
+std::vector<Digest> leaf_hashes(const std::vector<std::string>& leaves, Sha256Impl impl) {
+    std::vector<Digest> out(leaves.size());
+    for (size_t i = 0; i < leaves.size(); ++i)
+        check_openssl(hash_leaf_into(reinterpret_cast<const uint8_t*>(leaves[i].data()), leaves[i].size(), impl,
+                                     &out[i]));
+    return out;
+}
+
+Digest merkle_root_from_leaf_hashes(const std::vector<Digest>& hashes, int threads, Sha256Impl impl) {
+    if (hashes.empty()) return empty_tree_root();
+    std::vector<Digest> a(hashes), b((hashes.size() + 1) / 2);
+    return reduce_levels(a.data(), b.data(), a.size(), threads, impl);
+}
+
+Digest merkle_root(const std::vector<std::string>& leaves, Sha256Impl impl) {
+    return merkle_root_from_leaf_hashes(leaf_hashes(leaves, impl), 1, impl);
+}
+
+Digest merkle_root_recursive(const Digest* h, size_t n) {
+    if (n == 0) return empty_tree_root();
+    if (n == 1) return h[0];
+    const size_t k = largest_power_of_two_below(n);
+    return node_hash(merkle_root_recursive(h, k), merkle_root_recursive(h + k, n - k), Sha256Impl::portable);
+}
+
+// ---------------------------------------------------------------- proofs
+
+std::vector<Digest> inclusion_proof(const std::vector<Digest>& hashes, size_t index) {
+    if (index >= hashes.size())
+        throw std::out_of_range("leaf index " + std::to_string(index) + " is out of range for a tree of " +
+                                std::to_string(hashes.size()) + " leaves");
+    // Walk up the levels: the sibling of node i is i ^ 1 when it exists; a missing sibling means
+    // node i is the odd last node, carried up, and contributes nothing to the path.
+    std::vector<Digest> path;
+    std::vector<Digest> level(hashes);
+    size_t i = index;
+    while (level.size() > 1) {
+        const size_t sibling = i ^ 1;
+        if (sibling < level.size()) path.push_back(level[sibling]);
+        std::vector<Digest> up(level.size() / 2 + level.size() % 2);
+        for (size_t p = 0; p < level.size() / 2; ++p) up[p] = node_hash(level[2 * p], level[2 * p + 1]);
+        if (level.size() % 2 == 1) up.back() = level.back();
+        level.swap(up);
+        i /= 2;
+    }
+    return path;
+}
+
+bool verify_inclusion(const Digest& leaf, size_t index, size_t tree_size, const std::vector<Digest>& path,
+                      const Digest& root) {
+    // RFC 9162 section 2.1.3.2, step by step.
+    if (index >= tree_size) return false;
+    uint64_t fn = index, sn = tree_size - 1;
+    Digest r = leaf;
+    for (const Digest& p : path) {
+        if (sn == 0) return false;
+        if ((fn & 1) || fn == sn) {
+            r = node_hash(p, r);
+            while (!(fn & 1) && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            r = node_hash(r, p);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    return sn == 0 && r == root;
+}
+
+std::vector<Digest> consistency_proof(const std::vector<Digest>& hashes, size_t old_size) {
+    const size_t n = hashes.size();
+    if (old_size > n)
+        throw std::out_of_range("old size " + std::to_string(old_size) + " is larger than the tree's " +
+                                std::to_string(n) + " leaves");
+    std::vector<Digest> proof;
+    if (old_size == 0 || old_size == n) return proof;  // RFC 9162 2.1.4.1: nothing to prove
+    subproof(hashes.data(), old_size, n, true, &proof);
+    return proof;
+}
+
+bool verify_consistency(size_t m, size_t n, const Digest& old_root, const Digest& new_root,
+                        const std::vector<Digest>& proof) {
+    if (m > n) return false;
+    if (m == n) return proof.empty() && old_root == new_root;
+    if (m == 0) return proof.empty() && old_root == empty_tree_root();
+    // RFC 9162 section 2.1.4.2, step by step.
+    if (proof.empty()) return false;
+    std::vector<Digest> path;
+    if (is_power_of_two(m)) path.push_back(old_root);
+    path.insert(path.end(), proof.begin(), proof.end());
+    uint64_t fn = m - 1, sn = n - 1;
+    while (fn & 1) {
+        fn >>= 1;
+        sn >>= 1;
+    }
+    Digest fr = path[0], sr = path[0];
+    for (size_t j = 1; j < path.size(); ++j) {
+        const Digest& c = path[j];
+        if (sn == 0) return false;
+        if ((fn & 1) || fn == sn) {
+            fr = node_hash(c, fr);
+            sr = node_hash(c, sr);
+            while (!(fn & 1) && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            sr = node_hash(sr, c);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    return fr == old_root && sr == new_root && sn == 0;
+}
+
+size_t merkle_scratch_bytes(size_t n) { return (n + (n + 1) / 2) * sizeof(Digest); }
+
+}  // namespace v2g::ledger
