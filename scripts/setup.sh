@@ -10,6 +10,8 @@ PACKAGES=(
   libbenchmark-dev                     # bench/
   libcli11-dev                         # command line
   libtomlplusplus-dev                  # config files
+  libssl-dev                           # ledger: OpenSSL SHA-256 (SHA-NI) on the CPU
+  python3 python3-pytest               # ledger: the Python hashlib cross-check (tests/)
 )
 
 missing=()

@@ -1,0 +1,362 @@
+// The ledger end to end: contracts enforced (each rejection reason; rejected transfers move
+// nothing), committed transactions adding up exactly to the engine's integer totals, blocks
+// chained and verifiable, and tampering of every kind caught and located.
+#include <gtest/gtest.h>
+#include <cstdio>
+#include <fstream>
+#include <sys/wait.h>
+#include "test_helpers.h"
+#include "ledger/ledger_file.h"
+
+namespace v2g {
+namespace {
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "v2g_" + name; }
+
+// Trains cfg with the ledger written to `path` (all transactions stored unless cfg says
+// otherwise) and returns the summary.
+TrainSummary train_with_ledger(Config cfg, const std::string& path, int threads = 1) {
+    Problem problem = build_problem(cfg);
+    const EnvParams params = problem.params;
+    LedgerOutput out{path, problem.contracts, run_id_of(cfg)};
+    Trainer trainer(cfg, params, make_cpu_backend(std::move(problem), threads), std::move(out));
+    return trainer.train();
+}
+
+Config ledger_config(uint64_t seed = 5) {
+    Config cfg = testing::small_config(seed, 24, 8);
+    cfg.episodes = 6;
+    cfg.contracts = 12;
+    cfg.store_transactions = "all";
+    cfg.epsilon = 1.0;  // random actions: every kind of transfer happens
+    cfg.epsilon_decay = 1.0;
+    return cfg;
+}
+
+// --- contracts ---------------------------------------------------------------------------
+
+struct Rejections {
+    int64_t by_reason[kNumRejectReasons] = {};
+    LedgerData ledger;
+};
+
+Rejections run_and_read(const Config& cfg, const std::string& name) {
+    const std::string path = temp_path(name);
+    const TrainSummary s = train_with_ledger(cfg, path);
+    Rejections r;
+    for (int k = 0; k < kNumRejectReasons; ++k) r.by_reason[k] = s.rejected[k];
+    r.ledger = read_ledger(path);
+    EXPECT_TRUE(verify_ledger(r.ledger).ok);
+    std::remove(path.c_str());
+    return r;
+}
+
+TEST(Contracts, RegistryCoversEveryVehicleOnce) {
+    Config cfg = ledger_config();
+    const Problem problem = build_problem(cfg);
+    const EnvParams& p = problem.params;
+    ASSERT_EQ(problem.contracts.size(), 12u);
+    for (int v = 0; v < p.num_vehicles; ++v) {
+        for (ContractType type : {kContractP2PMarket, kContractV2GService, kContractChargingTariff}) {
+            const Contract& k = problem.contracts[contract_for(p, v, type)];
+            EXPECT_EQ(k.type, type);
+            EXPECT_EQ(check_contract(k, v, v / p.community_size, 0, 0, 0), kAccepted) << "vehicle " << v;
+        }
+    }
+}
+
+TEST(Contracts, EnergyCapRejectsLargeTransfersAndOnlyThose) {
+    Config cfg = ledger_config();
+    cfg.contract_energy_cap_kwh = 5.0;  // chargers deliver up to 11 kWh in an hour
+    const Rejections r = run_and_read(cfg, "cap.ledger");
+    EXPECT_GT(r.by_reason[kRejectEnergyCap], 0);
+    EXPECT_EQ(r.by_reason[kRejectPrice] + r.by_reason[kRejectValidity] + r.by_reason[kRejectParty], 0);
+    for (const auto& block : r.ledger.transactions)
+        for (const Transaction& t : block) EXPECT_LE(std::llabs(t.energy_wh), 5000) << "a transfer over the cap executed";
+}
+
+TEST(Contracts, PriceOutsideFloorOrCapIsRejected) {
+    Config cfg = ledger_config();
+    cfg.contract_price_cap_per_kwh = 0.02;  // below every retail and market price
+    const Rejections r = run_and_read(cfg, "price.ledger");
+    EXPECT_GT(r.by_reason[kRejectPrice], 0);
+    for (const auto& block : r.ledger.transactions)
+        for (const Transaction& t : block)
+            if (t.kind != kTxPvSell) EXPECT_LE(t.price_micro_per_kwh, 20000) << "kind " << int(t.kind);
+}
+
+TEST(Contracts, ExpiredContractsRejectEverything) {
+    Config cfg = ledger_config();
+    cfg.contract_valid_episodes = 2;
+    const Rejections r = run_and_read(cfg, "validity.ledger");
+    EXPECT_GT(r.by_reason[kRejectValidity], 0);
+    // Blocks 1 and 2 hold episodes 0 and 1; later episodes execute only PV sales (no vehicle
+    // transfer passes its contract, so nothing is bought or sold either).
+    for (size_t b = 3; b < r.ledger.blocks.size(); ++b) {
+        EXPECT_EQ(r.ledger.transactions[b].size(), 0u) << "block " << b;
+    }
+    EXPECT_GT(r.ledger.transactions[1].size(), 0u);
+}
+
+// A party check, and that a rejected transfer moves neither energy nor money: one step by hand.
+TEST(Contracts, NonPartiesAreRejectedAndNothingMoves) {
+    Config cfg = ledger_config();
+    Problem problem = build_problem(cfg);
+    const EnvParams& p = problem.params;
+    FleetView f{};
+    SignalsView sig{};
+    layout_fleet(p, problem.fleet.data(), &f);
+    layout_signals(p, problem.signals.data(), &sig);
+    std::vector<Transaction> slots(static_cast<size_t>(slots_per_episode(p)));
+    f.tx_slots = slots.data();
+    // Vehicle 0's charging tariff names other vehicles only.
+    Contract* registry = const_cast<Contract*>(sig.contracts);
+    Contract& tariff = registry[contract_for(p, 0, kContractChargingTariff)];
+    tariff.party_first = 1000;
+    tariff.party_last = 2000;
+    for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, f, v, 0);
+    for (int c = 0; c < p.num_communities; ++c) reset_community(f, c);
+    f.arrival_step[0] = 0;  // plugged in at step 0
+    f.departure_step[0] = p.steps_per_day;
+    f.energy_kwh[0] = 0.3f * f.usable_kwh[0];
+    // Force `charge` for vehicle 0: a greedy policy on a Q-table that prefers it.
+    float* q = f.q + 0;
+    for (int s = 0; s < num_states(p); ++s) q[s * kNumActions + kCharge] = 1.0f;
+    const float energy_before = f.energy_kwh[0];
+    act_vehicle(p, sig, f, 0, 0, 0, kPolicyGreedy, 0.0f);
+    for (int c = 0; c < p.num_communities; ++c) clear_community(p, sig, f, c, 0, 0);
+    apply_vehicle(p, sig, f, 0, 0, 0);
+    EXPECT_EQ(f.action[0], kCharge);
+    EXPECT_EQ(f.ep_rejected[0 * kNumRejectReasons + kRejectParty], 1u);
+    EXPECT_EQ(f.grid_kwh[0], 0.0f);
+    EXPECT_EQ(f.energy_kwh[0], energy_before);
+    EXPECT_EQ(f.ep_energy_cost[0], 0.0f);
+    EXPECT_EQ(f.ep_tx_count[0], 0u);
+    EXPECT_EQ(tx_slot(p, f, 0, 0)->kind, kTxNone);
+}
+
+// --- transactions add up --------------------------------------------------------------------
+
+TEST(Transactions, CommittedTotalsEqualTheEnginesExactly) {
+    Config cfg = ledger_config(9);
+    const std::string path = temp_path("totals.ledger");
+    const TrainSummary s = train_with_ledger(cfg, path, 2);
+    const LedgerData d = read_ledger(path);
+    ASSERT_EQ(d.blocks.size(), static_cast<size_t>(cfg.episodes) + 1);
+    for (int e = 0; e < cfg.episodes; ++e) {
+        const EpisodeMetrics& m = s.episodes_metrics[static_cast<size_t>(e)];
+        const std::vector<Transaction>& txs = d.transactions[static_cast<size_t>(e) + 1];
+        int64_t wh = 0, micro = 0;
+        for (const Transaction& t : txs) {
+            wh += t.energy_wh;
+            micro += t.amount_micro;
+            EXPECT_EQ(t.amount_micro, tx_amount_micro(t.energy_wh, t.price_micro_per_kwh));
+        }
+        EXPECT_EQ(static_cast<int64_t>(txs.size()), m.tx_count) << "episode " << e;
+        EXPECT_EQ(d.blocks[static_cast<size_t>(e) + 1].tx_count, txs.size());
+        EXPECT_EQ(wh, m.ledger_energy_wh) << "episode " << e;
+        EXPECT_EQ(micro, m.ledger_amount_micro) << "episode " << e;
+        // And the integers are the float flows, rounded per transaction.
+        const double flows_kwh = m.grid_import_kwh + m.p2p_bought_kwh - m.grid_export_kwh - m.p2p_sold_kwh - m.pv_sold_kwh;
+        EXPECT_NEAR(static_cast<double>(wh), flows_kwh * 1000.0, 0.5 * static_cast<double>(txs.size()) + 1.0);
+        const double money = m.energy_cost - m.revenue;  // PV revenue is the market's, not a vehicle's
+        double pv_revenue_micro = 0;
+        for (const Transaction& t : txs)
+            if (t.kind == kTxPvSell) pv_revenue_micro += static_cast<double>(t.amount_micro);
+        EXPECT_NEAR(static_cast<double>(micro) - pv_revenue_micro, money * 1e6,
+                    1e-4 * std::abs(money) * 1e6 + static_cast<double>(txs.size()));
+    }
+    std::remove(path.c_str());
+}
+
+TEST(Transactions, LedgerIsIdenticalForAnyThreadCount) {
+    Config cfg = ledger_config(13);
+    cfg.store_transactions = "none";
+    const TrainSummary one = train_with_ledger(cfg, "", 1);
+    const TrainSummary two = train_with_ledger(cfg, "", 2);
+    EXPECT_EQ(one.tip_hash, two.tip_hash);
+    EXPECT_EQ(one.transactions, two.transactions);
+    cfg.seed = 14;
+    EXPECT_NE(train_with_ledger(cfg, "", 2).tip_hash, one.tip_hash);
+}
+
+// --- tampering ------------------------------------------------------------------------------
+
+class Tamper : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        path_ = new std::string(temp_path("tamper.ledger"));
+        train_with_ledger(ledger_config(21), *path_);
+        other_ = new std::string(temp_path("other.ledger"));
+        train_with_ledger(ledger_config(22), *other_);
+    }
+    static void TearDownTestSuite() {
+        std::remove(path_->c_str());
+        std::remove(other_->c_str());
+        delete path_;
+        delete other_;
+    }
+    static std::string* path_;
+    static std::string* other_;
+};
+std::string* Tamper::path_ = nullptr;
+std::string* Tamper::other_ = nullptr;
+
+TEST_F(Tamper, UntouchedLedgerVerifies) {
+    const VerifyReport r = verify_ledger(read_ledger(*path_));
+    EXPECT_TRUE(r.ok) << r.message;
+    EXPECT_EQ(r.blocks, 7u);
+    EXPECT_GT(r.transactions_checked, 0u);
+}
+
+TEST_F(Tamper, EveryByteOfATransactionIsCaught) {
+    const LedgerData clean = read_ledger(*path_);
+    const size_t block = 3;
+    ASSERT_GT(clean.transactions[block].size(), 5u);
+    const size_t tx = clean.transactions[block].size() / 2;
+    for (size_t byte = 0; byte < sizeof(Transaction); ++byte) {
+        LedgerData d = clean;
+        reinterpret_cast<uint8_t*>(&d.transactions[block][tx])[byte] ^= 0x01;
+        const VerifyReport r = verify_ledger(d);
+        EXPECT_FALSE(r.ok) << "byte " << byte;
+        EXPECT_EQ(r.bad_block, static_cast<int64_t>(block)) << "byte " << byte << ": " << r.message;
+        EXPECT_EQ(r.bad_tx, static_cast<int64_t>(tx)) << "byte " << byte << ": " << r.message;
+    }
+}
+
+TEST_F(Tamper, EveryByteOfEveryHeaderFieldIsCaught) {
+    const LedgerData clean = read_ledger(*path_);
+    for (size_t block : {size_t{0}, size_t{2}, clean.blocks.size() - 1}) {
+        for (size_t byte = 0; byte < sizeof(BlockHeader); ++byte) {
+            LedgerData d = clean;
+            reinterpret_cast<uint8_t*>(&d.blocks[block])[byte] ^= 0x80;
+            const VerifyReport r = verify_ledger(d);
+            EXPECT_FALSE(r.ok) << "block " << block << " byte " << byte;
+            EXPECT_EQ(r.bad_block, static_cast<int64_t>(block)) << "byte " << byte << ": " << r.message;
+        }
+    }
+}
+
+TEST_F(Tamper, SwappedDroppedAndReplacedAreCaught) {
+    const LedgerData clean = read_ledger(*path_);
+    {  // swap two transactions
+        LedgerData d = clean;
+        std::swap(d.transactions[2][1], d.transactions[2][4]);
+        const VerifyReport r = verify_ledger(d);
+        EXPECT_FALSE(r.ok);
+        EXPECT_EQ(r.bad_block, 2);
+        EXPECT_EQ(r.bad_tx, 1) << r.message;
+    }
+    {  // drop one
+        LedgerData d = clean;
+        d.transactions[4].erase(d.transactions[4].begin() + 3);
+        const VerifyReport r = verify_ledger(d);
+        EXPECT_FALSE(r.ok);
+        EXPECT_EQ(r.bad_block, 4);
+        EXPECT_EQ(r.bad_tx, 3) << r.message;
+    }
+    {  // drop the last one
+        LedgerData d = clean;
+        d.transactions[4].pop_back();
+        const VerifyReport r = verify_ledger(d);
+        EXPECT_FALSE(r.ok);
+        EXPECT_EQ(r.bad_block, 4) << r.message;
+    }
+    {  // replace a block with the same block of another run
+        const LedgerData other = read_ledger(*other_);
+        LedgerData d = clean;
+        d.blocks[3] = other.blocks[3];
+        d.transactions[3] = other.transactions[3];
+        const VerifyReport r = verify_ledger(d);
+        EXPECT_FALSE(r.ok);
+        EXPECT_EQ(r.bad_block, 3) << r.message;
+    }
+    {  // replace a block with another block of the same run
+        LedgerData d = clean;
+        d.blocks[3] = clean.blocks[5];
+        d.transactions[3] = clean.transactions[5];
+        const VerifyReport r = verify_ledger(d);
+        EXPECT_FALSE(r.ok);
+        EXPECT_EQ(r.bad_block, 3) << r.message;
+    }
+    {  // a contract changed after genesis
+        LedgerData d = clean;
+        d.contracts[7].price_cap_micro_per_kwh += 1;
+        const VerifyReport r = verify_ledger(d);
+        EXPECT_FALSE(r.ok);
+        EXPECT_EQ(r.bad_block, 0) << r.message;
+    }
+}
+
+// --- the CLI ----------------------------------------------------------------------------------
+
+struct CliRun {
+    int status;
+    std::string output;
+};
+
+CliRun run(const std::string& args) {
+    CliRun r;
+    FILE* pipe = popen((std::string(V2G_CLI) + " " + args + " 2>&1").c_str(), "r");
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
+    const int status = pclose(pipe);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+TEST_F(Tamper, VerifyCommandNamesTheBadBlockAndTransaction) {
+    EXPECT_EQ(run("verify " + *path_).status, 0);
+    LedgerData d = read_ledger(*path_);
+    // Flip one byte of block 2's transaction 3 in the file itself.
+    std::string bytes;
+    {
+        std::ifstream in(*path_, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const size_t registry = 32 + d.contracts.size() * sizeof(Contract);
+    size_t at = registry;
+    for (size_t b = 0; b < 2; ++b) at += sizeof(BlockHeader) + 8 + d.transactions[b].size() * sizeof(Transaction);
+    at += sizeof(BlockHeader) + 8 + 3 * sizeof(Transaction) + 30;  // block 2, transaction 3, byte 30
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x10);
+    const std::string bad = temp_path("bad.ledger");
+    std::ofstream(bad, std::ios::binary) << bytes;
+    const CliRun r = run("verify " + bad);
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("block 2, transaction 3"), std::string::npos) << r.output;
+    // Truncated: the blocks before the cut still verify, and the cut is named.
+    std::ofstream(bad, std::ios::binary) << bytes.substr(0, at);
+    const CliRun t = run("verify " + bad);
+    EXPECT_EQ(t.status, 1) << t.output;
+    EXPECT_NE(t.output.find("ends inside"), std::string::npos) << t.output;
+    std::remove(bad.c_str());
+}
+
+TEST(VerifyCommand, ForeignOrMissingFilesAreBadInput) {
+    const std::string foreign = temp_path("foreign.ledger");
+    std::ofstream(foreign) << "this is not a ledger\n";
+    const CliRun r = run("verify " + foreign);
+    EXPECT_EQ(r.status, 2) << r.output;
+    EXPECT_NE(r.output.find("not a v2g ledger"), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    const CliRun m = run("verify " + temp_path("does-not-exist.ledger"));
+    EXPECT_EQ(m.status, 2) << m.output;
+    std::remove(foreign.c_str());
+}
+
+TEST(VerifyCommand, PaperRunCommitsItsBlocksAndVerifies) {
+    const std::string path = temp_path("paper.ledger");
+    const CliRun t = run("train " + std::string(V2G_SOURCE_DIR) + "/experiments/paper.toml --device cpu --quiet --ledger " + path);
+    ASSERT_EQ(t.status, 0) << t.output;
+    EXPECT_NE(t.output.find("2000 blocks + genesis"), std::string::npos) << t.output;
+    const LedgerData d = read_ledger(path);
+    EXPECT_EQ(d.contracts.size(), 100u);
+    EXPECT_EQ(d.blocks.size(), 2001u);
+    const CliRun v = run("verify " + path);
+    EXPECT_EQ(v.status, 0) << v.output;
+    EXPECT_NE(v.output.find("2001 blocks"), std::string::npos) << v.output;
+    std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace v2g
