@@ -18,6 +18,7 @@ namespace {
 struct Run {
     std::vector<char> fleet;
     std::vector<EpisodeMetrics> metrics;
+    std::vector<EpisodeLedger> blocks;
 };
 
 Run run_backend(Backend& b, const Problem& problem, const Config& cfg, int episodes, PolicyMode mode) {
@@ -25,7 +26,8 @@ Run run_backend(Backend& b, const Problem& problem, const Config& cfg, int episo
     std::vector<float> eps;
     for (int e = 0; e < episodes; ++e) eps.push_back(epsilon_for_episode(cfg, e));
     r.metrics.resize(static_cast<size_t>(episodes) * problem.params.num_communities);
-    b.run_episodes(0, episodes, mode, eps.data(), r.metrics.data());
+    r.blocks.resize(static_cast<size_t>(episodes));
+    b.run_episodes(0, episodes, mode, eps.data(), r.metrics.data(), r.blocks.data(), episodes - 1);
     b.read_fleet(&r.fleet);
     return r;
 }
@@ -41,10 +43,19 @@ void expect_parity(const Config& cfg, int episodes, PolicyMode mode) {
     for (size_t i = 0; i < a.fleet.size(); ++i)
         if (a.fleet[i] != b.fleet[i]) { first_diff = i; break; }
     EXPECT_EQ(first_diff, a.fleet.size()) << "fleet buffers differ from byte " << first_diff;
+    // The ledger: the same transactions, so the same Merkle roots, block by block.
+    for (size_t e = 0; e < a.blocks.size(); ++e) {
+        EXPECT_EQ(a.blocks[e].tx_count, b.blocks[e].tx_count) << "episode " << e;
+        EXPECT_TRUE(testing::same_bytes(a.blocks[e].tx_root, b.blocks[e].tx_root, 32)) << "episode " << e;
+    }
+    ASSERT_EQ(a.blocks.back().transactions.size(), b.blocks.back().transactions.size());
+    EXPECT_TRUE(testing::same_bytes(a.blocks.back().transactions.data(), b.blocks.back().transactions.data(),
+                                    a.blocks.back().transactions.size() * sizeof(Transaction)));
     for (size_t i = 0; i < a.metrics.size(); ++i) {
         EXPECT_EQ(a.metrics[i].reward, b.metrics[i].reward) << "metrics row " << i;
         EXPECT_EQ(a.metrics[i].soh, b.metrics[i].soh) << "metrics row " << i;
         EXPECT_EQ(a.metrics[i].p2p_bought_kwh, b.metrics[i].p2p_bought_kwh) << "metrics row " << i;
+        EXPECT_EQ(a.metrics[i].ledger_amount_micro, b.metrics[i].ledger_amount_micro) << "metrics row " << i;
     }
 }
 
