@@ -105,7 +105,7 @@ TEST(Sha256, LeafAndNodeAreDomainSeparated) {
         std::vector<uint8_t> data(len), prefixed(len + 1);
         for (auto& b : data) b = static_cast<uint8_t>(rng());
         prefixed[0] = 0x00;
-        std::memcpy(prefixed.data() + 1, data.data(), len);
+        if (len > 0) std::memcpy(prefixed.data() + 1, data.data(), len);  // memcpy of nullptr is UB
         uint8_t leaf[kSha256DigestBytes];
         sha256_leaf(data.data(), len, leaf);
         ASSERT_EQ(to_hex(leaf, sizeof leaf), openssl_hex(prefixed.data(), prefixed.size())) << len;
