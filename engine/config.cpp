@@ -145,6 +145,7 @@ const std::vector<Setting>& settings() {
         {"ledger.price_floor_per_kwh", &Config::contract_price_floor_per_kwh, "every contract's price floor (currency/kWh)", closed(-1000, 1000), nullptr},
         {"ledger.price_cap_per_kwh", &Config::contract_price_cap_per_kwh, "every contract's price cap (currency/kWh)", closed(-1000, 1000), nullptr},
         {"ledger.energy_cap_kwh_per_step", &Config::contract_energy_cap_kwh, "every contract's energy cap per transfer per step (kWh)", closed(0, 4e6), nullptr},
+        {"ledger.charging_fixed_price_per_kwh", &Config::charging_fixed_price_per_kwh, "charging tariffs' fixed price (currency/kWh); < 0 = indexed to the retail price", closed(-1, 1000), nullptr},
         {"ledger.valid_episodes", &Config::contract_valid_episodes, "contracts valid for episodes [0, N); 0 = forever", at_least(0), nullptr},
         {"ledger.store_transactions", &Config::store_transactions, "transaction records kept in the ledger file", any(), "all|last|none"},
     };

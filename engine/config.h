@@ -95,6 +95,8 @@ struct Config {
     double contract_price_floor_per_kwh = 0.0;   // ledger.price_floor_per_kwh: every contract's floor
     double contract_price_cap_per_kwh = 1.0;     // ledger.price_cap_per_kwh: every contract's cap
     double contract_energy_cap_kwh = 50.0;       // ledger.energy_cap_kwh_per_step: per transfer
+    double charging_fixed_price_per_kwh = -1.0;  // ledger.charging_fixed_price_per_kwh: charging
+                                           //   tariffs at this fixed price; < 0 = indexed to retail
     int contract_valid_episodes = 0;       // ledger.valid_episodes: validity from episode 0; 0 = forever
     std::string store_transactions = "last";  // ledger.store_transactions: all | last | none (the
                                            //   records kept in the ledger file; roots always are)

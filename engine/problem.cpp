@@ -118,6 +118,8 @@ Problem build_problem(const Config& cfg) {
         terms.price_floor_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.contract_price_floor_per_kwh));
         terms.price_cap_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.contract_price_cap_per_kwh));
         terms.energy_cap_wh_per_step = static_cast<uint32_t>(std::llround(cfg.contract_energy_cap_kwh * 1000.0));
+        terms.charging_fixed_price_micro_per_kwh =
+            cfg.charging_fixed_price_per_kwh < 0 ? -1 : to_micro_per_kwh(static_cast<float>(cfg.charging_fixed_price_per_kwh));
         terms.valid_from_episode = 0;
         terms.valid_until_episode =
             cfg.contract_valid_episodes > 0 ? static_cast<uint32_t>(cfg.contract_valid_episodes) : 0xFFFFFFFFu;

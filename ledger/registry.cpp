@@ -40,6 +40,10 @@ Registry deploy_registry(const RegistryTerms& t) {
             const uint64_t j = static_cast<uint64_t>(id - (v2g ? r.v2g_first : r.charging_first));
             const uint64_t count = static_cast<uint64_t>(v2g ? r.v2g_count : r.charging_count);
             k.type = v2g ? kContractV2GService : kContractChargingTariff;
+            if (!v2g && t.charging_fixed_price_micro_per_kwh >= 0) {
+                k.price_mode = kPriceFixed;
+                k.fixed_price_micro_per_kwh = t.charging_fixed_price_micro_per_kwh;
+            }
             // The vehicles v with v * count / n == j, i.e. ceil(j n / count) .. ceil((j+1) n / count) - 1.
             k.party_first = static_cast<uint32_t>((j * n + count - 1) / count);
             k.party_last = static_cast<uint32_t>(((j + 1) * n + count - 1) / count - 1);

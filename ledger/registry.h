@@ -17,6 +17,7 @@ struct RegistryTerms {
     uint32_t energy_cap_wh_per_step;     // every contract's per-step energy cap
     uint32_t valid_from_episode;         // every contract's validity window [from, until)
     uint32_t valid_until_episode;
+    int32_t charging_fixed_price_micro_per_kwh;  // < 0: charging tariffs are indexed to retail
 };
 
 struct Registry {

@@ -85,6 +85,21 @@ TEST(Contracts, PriceOutsideFloorOrCapIsRejected) {
             if (t.kind != kTxPvSell) EXPECT_LE(t.price_micro_per_kwh, 20000) << "kind " << int(t.kind);
 }
 
+TEST(Contracts, FixedPriceTariffsChargeTheirPrice) {
+    Config cfg = ledger_config();
+    cfg.charging_fixed_price_per_kwh = 0.25;
+    const Rejections r = run_and_read(cfg, "fixed.ledger");
+    int imports = 0;
+    for (const auto& block : r.ledger.transactions)
+        for (const Transaction& t : block)
+            if (t.kind == kTxGridImport || t.kind == kTxUnmatchedImport) {
+                ++imports;
+                EXPECT_EQ(t.price_micro_per_kwh, 250000);
+                EXPECT_EQ(r.ledger.contracts[t.contract].price_mode, kPriceFixed);
+            }
+    EXPECT_GT(imports, 0);
+}
+
 TEST(Contracts, ExpiredContractsRejectEverything) {
     Config cfg = ledger_config();
     cfg.contract_valid_episodes = 2;
