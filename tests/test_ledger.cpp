@@ -5,13 +5,17 @@
 #include <cstdio>
 #include <fstream>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "test_helpers.h"
 #include "ledger/ledger_file.h"
 
 namespace v2g {
 namespace {
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "v2g_" + name; }
+// ctest runs each test in its own process, several at once: names carry the process id.
+std::string temp_path(const std::string& name) {
+    return ::testing::TempDir() + "v2g_" + std::to_string(getpid()) + "_" + name;
+}
 
 // Trains cfg with the ledger written to `path` (all transactions stored unless cfg says
 // otherwise) and returns the summary.
