@@ -60,6 +60,46 @@ Digest run_id_of(const Config& cfg) {
 Trainer::Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend, LedgerOutput ledger)
     : cfg_(cfg), params_(params), ledger_(std::move(ledger)), backend_(std::move(backend)) {}
 
+void Trainer::set_results(ResultsSink* sink, SnapshotStrides strides) {
+    sink_ = sink;
+    strides_ = strides;
+}
+
+void Trainer::resume_from(ResumeState state) {
+    backend_->write_fleet(state.fleet);
+    resume_ = std::move(state);
+    resuming_ = true;
+}
+
+namespace {
+
+bool due(int episodes_done, int stride) { return stride > 0 && episodes_done % stride == 0; }
+
+// The next episode count at which some stride is due: chunks end there.
+int next_stop(int done, const SnapshotStrides& s, int total) {
+    int stop = total;
+    for (int stride : {s.vehicle, s.q, s.checkpoint})
+        if (stride > 0) stop = std::min(stop, (done / stride + 1) * stride);
+    return stop;
+}
+
+// Per-vehicle summaries of the episode the fleet buffer has just finished.
+void fill_vehicle_snapshot(const EnvParams& p, const FleetView& f, ChunkData* c) {
+    const size_t n = static_cast<size_t>(p.num_vehicles);
+    c->soc_end.resize(n);
+    c->soh.resize(n);
+    c->reward.resize(n);
+    c->unmet_kwh.resize(n);
+    for (size_t v = 0; v < n; ++v) {
+        c->soc_end[v] = soc_of(f.energy_kwh[v], f.usable_kwh[v]);
+        c->soh[v] = f.soh[v];
+        c->reward[v] = f.ep_revenue[v] - f.ep_energy_cost[v] - f.ep_degradation_cost[v] - f.ep_unmet_penalty[v];
+        c->unmet_kwh[v] = f.ep_unmet_kwh[v];
+    }
+}
+
+}  // namespace
+
 TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_progress) {
     const EnvParams& p = params_;
     TrainSummary sum;
@@ -68,6 +108,11 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     sum.vehicles = p.num_vehicles;
     sum.steps_per_day = p.steps_per_day;
     const double steps_per_episode = static_cast<double>(p.num_vehicles) * p.steps_per_day;
+    size_t state_bytes = 0;
+    {
+        FleetView measure{};
+        layout_fleet(p, nullptr, &measure, &state_bytes);
+    }
 
     std::vector<EpisodeMetrics> per_community;
     std::vector<float> eps;
@@ -76,17 +121,25 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     std::vector<EpisodeLedger> blocks;
     std::unique_ptr<LedgerWriter> writer;
     if (sum.ledger) {
-        writer = std::make_unique<LedgerWriter>(ledger_.path, ledger_.contracts, ledger_.run_id);
+        writer = std::make_unique<LedgerWriter>(ledger_.path, ledger_.contracts, ledger_.run_id,
+                                                resuming_ ? &resume_.ledger_tip : nullptr);
         sum.ledger_path = ledger_.path;
     }
     const int keep_from = cfg_.store_transactions == "all"    ? 0
                           : cfg_.store_transactions == "last" ? cfg_.episodes - 1
                                                               : INT_MAX;
-    double commit_seconds = 0, latency_seconds = 0, latency_steps = 0;
+    const int start = resuming_ ? resume_.next_episode : 0;
+    if (resuming_) {
+        sum.episodes_metrics = resume_.metrics;
+        sum.epsilons = resume_.epsilons;
+    }
+    double commit_seconds = 0, latency_seconds = 0;
+    int blocks_this_session = 0;
     const auto t0 = std::chrono::steady_clock::now();
     int chunk = 1;
-    for (int first = 0; first < cfg_.episodes;) {
-        const int count = std::min(chunk, cfg_.episodes - first);
+    std::vector<char> fleet;
+    for (int first = start; first < cfg_.episodes;) {
+        const int count = std::min(chunk, next_stop(first, strides_, cfg_.episodes) - first);
         eps.resize(count);
         for (int i = 0; i < count; ++i) eps[i] = epsilon_for_episode(cfg_, first + i);
         per_community.resize(static_cast<size_t>(count) * p.num_communities);
@@ -95,28 +148,47 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         backend_->run_episodes(first, count, kPolicyLearn, eps.data(), per_community.data(),
                                sum.ledger ? blocks.data() : nullptr, keep_from);
         const double chunk_s = seconds_since(tc);
+        ChunkData out;
+        out.first_episode = first;
+        out.env_steps_per_s = chunk_s > 0 ? steps_per_episode * count / chunk_s : 0.0;
         for (int i = 0; i < count; ++i) {
             const EpisodeMetrics m =
                 merge_communities(per_community.data() + static_cast<size_t>(i) * p.num_communities, p.num_communities);
             sum.episodes_metrics.push_back(m);
             sum.epsilons.push_back(eps[i]);
+            out.metrics.push_back(m);
+            out.epsilons.push_back(eps[i]);
             if (!sum.ledger) continue;
             uint64_t rejected = 0;
-            for (int r = 1; r < kNumRejectReasons; ++r) {
-                rejected += static_cast<uint64_t>(m.rejected[r]);
-                sum.rejected[r] += m.rejected[r];
-            }
-            if (writer) writer->append(first + i, p.steps_per_day, rejected, blocks[i]);
-            sum.blocks += 1;
-            sum.transactions += blocks[i].tx_count;
+            for (int r = 1; r < kNumRejectReasons; ++r) rejected += static_cast<uint64_t>(m.rejected[r]);
+            out.blocks.push_back(writer->append(first + i, p.steps_per_day, rejected, blocks[i]));
+            out.stored_transactions.push_back(std::move(blocks[i].transactions));
             commit_seconds += blocks[i].commit_seconds;
-            latency_steps += static_cast<double>(m.tx_latency_steps);
             // A block commits when its episode's compute and its hashing are done: on average
             // one chunk's share of wall time.
             latency_seconds += chunk_s / count;
+            ++blocks_this_session;
         }
-        if (writer) writer->flush();
+        if (sum.ledger) writer->flush();
         first += count;
+        out.last = first == cfg_.episodes;
+        if (sink_) {
+            out.vehicle_snapshot = due(first, strides_.vehicle) || out.last;
+            out.q_snapshot = due(first, strides_.q) || out.last;
+            out.checkpoint = due(first, strides_.checkpoint) || out.last;
+            if (out.vehicle_snapshot || out.q_snapshot || out.checkpoint) {
+                backend_->read_fleet(&fleet, out.q_snapshot || out.checkpoint ? SIZE_MAX : state_bytes);
+                FleetView f{};
+                layout_fleet(p, fleet.data(), &f);
+                if (out.vehicle_snapshot) fill_vehicle_snapshot(p, f, &out);
+                if (out.q_snapshot) out.q.assign(f.q, f.q + (fleet.size() - state_bytes) / sizeof(float));
+                if (out.checkpoint) {
+                    out.fleet = fleet;
+                    if (sum.ledger) out.ledger_tip = writer->tip();
+                }
+            }
+            sink_->write_chunk(std::move(out));
+        }
         // Grow the chunk until a chunk takes about kProgressIntervalS.
         if (chunk_s < kProgressIntervalS / 2 && chunk < kMaxChunkEpisodes) chunk *= 2;
         if (on_progress) {
@@ -125,21 +197,31 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
             pr.episodes_done = first;
             pr.episodes_total = cfg_.episodes;
             pr.elapsed_s = elapsed;
-            pr.env_steps_per_s = elapsed > 0 ? steps_per_episode * first / elapsed : 0.0;
+            pr.env_steps_per_s = elapsed > 0 ? steps_per_episode * (first - start) / elapsed : 0.0;
             pr.mean_reward = sum.episodes_metrics.back().reward / p.num_vehicles;
             pr.epsilon = eps.back();
             on_progress(pr);
         }
     }
     sum.seconds = seconds_since(t0);
-    if (sum.ledger && sum.blocks > 0) {
+    sum.env_steps_per_s = sum.seconds > 0 ? steps_per_episode * (cfg_.episodes - start) / sum.seconds : 0.0;
+    if (sink_) sum.writer_wait_seconds = sink_->seconds_waited();
+    if (sum.ledger) {
+        double latency_steps = 0;
+        for (const EpisodeMetrics& m : sum.episodes_metrics) {
+            sum.transactions += static_cast<uint64_t>(m.tx_count);
+            latency_steps += static_cast<double>(m.tx_latency_steps);
+            for (int r = 1; r < kNumRejectReasons; ++r) sum.rejected[r] += m.rejected[r];
+        }
+        sum.blocks = sum.episodes_metrics.size();
         sum.transactions_per_s = sum.seconds > 0 ? static_cast<double>(sum.transactions) / sum.seconds : 0.0;
-        sum.commit_seconds_per_block = commit_seconds / static_cast<double>(sum.blocks);
-        sum.latency_seconds_per_block = latency_seconds / static_cast<double>(sum.blocks);
+        if (blocks_this_session > 0) {
+            sum.commit_seconds_per_block = commit_seconds / blocks_this_session;
+            sum.latency_seconds_per_block = latency_seconds / blocks_this_session;
+        }
         sum.latency_steps = sum.transactions ? latency_steps / static_cast<double>(sum.transactions) : 0.0;
         sum.tip_hash = ledger::to_hex(writer->tip_hash());
     }
-    sum.env_steps_per_s = sum.seconds > 0 ? steps_per_episode * cfg_.episodes / sum.seconds : 0.0;
 
     sum.window = std::min(kSummaryWindow, cfg_.episodes);
     for (int i = 0; i < sum.window; ++i) {
@@ -161,8 +243,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                       &sum.last_grid_import_kwh, &sum.last_grid_export_kwh, &sum.last_p2p_bought_kwh})
         *x /= per_vehicle_episode;
 
-    std::vector<char> fleet;
-    backend_->read_fleet(&fleet);
+    backend_->read_fleet(&fleet, state_bytes);
     FleetView f{};
     layout_fleet(p, fleet.data(), &f);
     sum.soc_min = sum.soh_min = 1e300;

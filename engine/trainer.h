@@ -56,11 +56,49 @@ struct TrainSummary {
     int64_t rejected[kNumRejectReasons] = {};  // transfers rejected, by RejectReason
     std::string ledger_path;              // the chain file, when written
     std::string tip_hash;                 // hex hash of the last block
+    double writer_wait_seconds = 0;       // time training waited for the results writer
     std::vector<EpisodeMetrics> episodes_metrics;   // fleet-level, one per episode
     std::vector<float> epsilons;                    // one per episode
 };
 
 float epsilon_for_episode(const Config& cfg, int episode);
+
+// What the training loop hands to a results writer after each chunk of episodes. Snapshots
+// and checkpoints come at chunk ends: the trainer cuts chunks at their strides.
+struct ChunkData {
+    int first_episode = 0;
+    std::vector<EpisodeMetrics> metrics;  // fleet level, one per episode
+    std::vector<float> epsilons;
+    double env_steps_per_s = 0;           // of this chunk
+    std::vector<BlockHeader> blocks;      // one per episode (ledger on)
+    std::vector<std::vector<Transaction>> stored_transactions;  // per block, empty when not kept
+    // Per-vehicle state after the chunk's last episode (when a vehicle snapshot is due).
+    bool vehicle_snapshot = false;
+    std::vector<float> soc_end, soh, reward, unmet_kwh;
+    // Q-tables after the chunk's last episode (when a Q snapshot is due, and at the end).
+    bool q_snapshot = false;
+    std::vector<float> q;
+    // Everything needed to continue after the chunk's last episode (when a checkpoint is due).
+    bool checkpoint = false;
+    std::vector<char> fleet;              // the whole fleet buffer
+    BlockHeader ledger_tip{};             // the chain's last header
+    bool last = false;                    // the run's final chunk
+};
+
+// Receives chunks as training goes. A writer must not block the caller for long: it queues
+// and writes on its own thread, and reports the time the trainer had to wait.
+class ResultsSink {
+public:
+    virtual ~ResultsSink() = default;
+    virtual void write_chunk(ChunkData chunk) = 0;
+    virtual double seconds_waited() const = 0;
+};
+
+struct SnapshotStrides {
+    int vehicle = 0;     // episodes between per-vehicle snapshots, 0 = none
+    int q = 0;           // episodes between Q-table snapshots, 0 = only the final one
+    int checkpoint = 0;  // episodes between checkpoints, 0 = none
+};
 
 // Where the chain goes: with a path, a ledger file (ledger_file.h) written block by block.
 struct LedgerOutput {
@@ -70,11 +108,24 @@ struct LedgerOutput {
 };
 Digest run_id_of(const Config& cfg);
 
+// Where an interrupted run continues: read back from its results file (engine/results.h).
+struct ResumeState {
+    int next_episode = 0;
+    std::vector<EpisodeMetrics> metrics;  // episodes 0 .. next_episode - 1
+    std::vector<float> epsilons;
+    BlockHeader ledger_tip{};
+    std::vector<char> fleet;              // the whole fleet buffer after episode next_episode - 1
+};
+
 class Trainer {
 public:
     Trainer(const Config& cfg, const EnvParams& params, std::unique_ptr<Backend> backend,
             LedgerOutput ledger = {});
     TrainSummary train(const std::function<void(const TrainProgress&)>& on_progress = {});
+    // Hands every chunk to `sink` (not owned), with snapshots and checkpoints at these strides.
+    void set_results(ResultsSink* sink, SnapshotStrides strides);
+    // Continues an interrupted run: the next train() starts at state.next_episode.
+    void resume_from(ResumeState state);
     // Runs `episodes` more episodes with a fixed policy (no learning) from the current state,
     // starting at episode index `first_episode`; returns fleet-level metrics per episode.
     std::vector<EpisodeMetrics> evaluate(PolicyMode mode, int first_episode, int episodes);
@@ -85,6 +136,10 @@ private:
     Config cfg_;
     EnvParams params_;
     LedgerOutput ledger_;
+    ResultsSink* sink_ = nullptr;
+    SnapshotStrides strides_;
+    ResumeState resume_;
+    bool resuming_ = false;
     std::unique_ptr<Backend> backend_;
 };
 

@@ -4,6 +4,7 @@
 // (cuda_backend.cu) implement it; the engine never touches device memory itself.
 #pragma once
 #include <climits>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,8 +43,9 @@ public:
     virtual void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
                               EpisodeMetrics* metrics, EpisodeLedger* ledger = nullptr,
                               int keep_transactions_from = INT_MAX) = 0;
-    // Copies the whole fleet buffer (state and Q-tables) to or from the host.
-    virtual void read_fleet(std::vector<char>* fleet) = 0;
+    // Copies the fleet buffer (state and Q-tables) to or from the host; read_fleet copies only
+    // the first `bytes` (layout_fleet's state_bytes: everything but the Q-tables) when given.
+    virtual void read_fleet(std::vector<char>* fleet, size_t bytes = SIZE_MAX) = 0;
     virtual void write_fleet(const std::vector<char>& fleet) = 0;
 };
 

@@ -43,7 +43,9 @@ public:
         }
     }
 
-    void read_fleet(std::vector<char>* fleet) override { *fleet = fleet_buf_; }
+    void read_fleet(std::vector<char>* fleet, size_t bytes) override {
+        fleet->assign(fleet_buf_.begin(), fleet_buf_.begin() + static_cast<std::ptrdiff_t>(std::min(bytes, fleet_buf_.size())));
+    }
     void write_fleet(const std::vector<char>& fleet) override {
         std::copy(fleet.begin(), fleet.end(), fleet_buf_.begin());
     }

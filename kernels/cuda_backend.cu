@@ -167,9 +167,10 @@ public:
               "read metrics");
     }
 
-    void read_fleet(std::vector<char>* fleet) override {
-        fleet->resize(fleet_bytes_);
-        check(cudaMemcpy(fleet->data(), fleet_dev_, fleet_bytes_, cudaMemcpyDeviceToHost), "read fleet");
+    void read_fleet(std::vector<char>* fleet, size_t bytes) override {
+        const size_t n = bytes < fleet_bytes_ ? bytes : fleet_bytes_;
+        fleet->resize(n);
+        check(cudaMemcpy(fleet->data(), fleet_dev_, n, cudaMemcpyDeviceToHost), "read fleet");
     }
     void write_fleet(const std::vector<char>& fleet) override {
         if (fleet.size() != fleet_bytes_) throw std::invalid_argument("write_fleet: size mismatch");

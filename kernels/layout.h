@@ -23,7 +23,8 @@ struct LayoutCursor {
 };
 
 // Points every field of *f into base (or, with base == nullptr, only measures); returns bytes.
-inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f) {
+// *state_bytes (when given) receives the size of the part before the Q-tables.
+inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t* state_bytes = nullptr) {
     LayoutCursor c{base, 0};
     const size_t n = static_cast<size_t>(p.num_vehicles);
     const size_t nc = static_cast<size_t>(p.num_communities);
@@ -80,6 +81,7 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f) {
     f->ep_pv_tx_count = c.take<uint32_t>(nc);
     f->ep_pv_tx_latency_steps = c.take<uint32_t>(nc);
     f->tx_slots = nullptr;  // the backend's own buffer
+    if (state_bytes) *state_bytes = c.offset;
     f->q = c.take<float>(q);  // last: the bulk of the buffer, and a contiguous tail to copy
     return c.offset;
 }

@@ -64,10 +64,13 @@ Digest registry_root(const std::vector<Contract>& contracts) {
                              contracts.size(), 1);
 }
 
-LedgerWriter::LedgerWriter(const std::string& path, const std::vector<Contract>& contracts, const Digest& run_id)
+LedgerWriter::LedgerWriter(const std::string& path, const std::vector<Contract>& contracts, const Digest& run_id,
+                           const BlockHeader* resume_tip)
     : path_(path), registry_root_(registry_root(contracts)), run_id_(run_id) {
-    tip_ = make_header(0, Digest{}, ledger::empty_tree_root(), registry_root_, run_id_, kGenesisEpisode, 0, 0, 0);
+    tip_ = resume_tip ? *resume_tip
+                      : make_header(0, Digest{}, ledger::empty_tree_root(), registry_root_, run_id_, kGenesisEpisode, 0, 0, 0);
     if (path.empty()) return;
+    if (resume_tip) throw std::runtime_error(path + ": a resumed run writes its chain to its results file only");
     file_ = std::fopen(path.c_str(), "wb");
     if (!file_) throw std::runtime_error(path + ": cannot write the ledger file");
     FileHeader fh = {};

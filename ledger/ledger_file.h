@@ -30,7 +30,9 @@ public:
     // Creates the file and writes the registry and the genesis block; an empty path keeps the
     // chain in memory only (headers are still built and hashed). Throws std::runtime_error
     // naming the path when it cannot be written.
-    LedgerWriter(const std::string& path, const std::vector<Contract>& contracts, const Digest& run_id);
+    // With `resume_tip`, the chain continues from that header (no genesis is written).
+    LedgerWriter(const std::string& path, const std::vector<Contract>& contracts, const Digest& run_id,
+                 const BlockHeader* resume_tip = nullptr);
     ~LedgerWriter();
     LedgerWriter(const LedgerWriter&) = delete;
     LedgerWriter& operator=(const LedgerWriter&) = delete;
