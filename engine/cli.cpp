@@ -4,6 +4,10 @@
 // failures to exit statuses (errors.h).
 #include "cli.h"
 
+#include <atomic>
+#include <csignal>
+#include "results.h"
+
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -156,7 +160,27 @@ struct TrainArgs {
     std::string device, seed, episodes, threads;  // empty = not given; parsed by the registry
     std::string summary_path;
     std::string ledger_path;
+    std::string out_path;     // --out RUN.h5
+    std::string resume_path;  // --resume RUN.h5
     bool quiet = false;
+};
+
+// SIGINT / SIGTERM: finish the current chunk, checkpoint, close the results file cleanly.
+std::atomic<bool> g_stop_requested{false};
+extern "C" void request_stop(int) { g_stop_requested.store(true); }
+
+struct StopOnSignals {
+    StopOnSignals() {
+        g_stop_requested.store(false);
+        old_int_ = std::signal(SIGINT, request_stop);
+        old_term_ = std::signal(SIGTERM, request_stop);
+    }
+    ~StopOnSignals() {
+        std::signal(SIGINT, old_int_);
+        std::signal(SIGTERM, old_term_);
+    }
+    void (*old_int_)(int);
+    void (*old_term_)(int);
 };
 
 // A flag like --seed sets one key; the registry parses and range-checks it, and the error
@@ -263,11 +287,26 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
 }
 
 int run_train(const TrainArgs& args) {
-    Config cfg = load_config(args.config_path);
-    for (const std::string& s : args.sets) apply_override(&cfg, s);
+    const bool resuming = !args.resume_path.empty();
+    Config cfg;
+    std::string input_toml;
+    if (resuming) {
+        // The run continues with its own config: anything that changes results is refused.
+        if (!args.config_path.empty() || !args.sets.empty() || !args.seed.empty() || !args.episodes.empty() ||
+            !args.out_path.empty() || !args.ledger_path.empty())
+            throw InputError("--resume " + args.resume_path +
+                             ": takes the run's own config; only --device, --threads, --summary and --quiet may be given");
+        const ResultsSummary saved = read_results_summary(args.resume_path);
+        cfg = load_config_text(saved.effective_toml, args.resume_path + ":/config/effective_toml");
+    } else {
+        if (args.config_path.empty()) throw InputError("train: a CONFIG file (or --resume RUN.h5) is required");
+        input_toml = read_text_file(args.config_path);
+        cfg = load_config_text(input_toml, args.config_path);
+        for (const std::string& s : args.sets) apply_override(&cfg, s);
+        apply_flag(&cfg, "--seed", "run.seed", args.seed);
+        apply_flag(&cfg, "--episodes", "run.episodes", args.episodes);
+    }
     apply_flag(&cfg, "--device", "run.device", args.device);
-    apply_flag(&cfg, "--seed", "run.seed", args.seed);
-    apply_flag(&cfg, "--episodes", "run.episodes", args.episodes);
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
 
@@ -287,11 +326,41 @@ int run_train(const TrainArgs& args) {
     if (!args.ledger_path.empty() && !cfg.ledger_enabled)
         throw InputError("--ledger " + args.ledger_path + ": the ledger is off (ledger.enabled = false)");
     LedgerOutput ledger{args.ledger_path, problem.contracts, run_id_of(cfg)};
+    RunInfo info;
+    info.input_toml = input_toml;
+    info.device = device.device;
+    info.device_reason = device.reason;
+    const std::vector<Contract> contracts = problem.contracts;
     Trainer trainer(cfg, params, make_backend(device, std::move(problem), cfg.threads), std::move(ledger));
+    info.backend = trainer.backend().name();
+
+    // The results file: created now (an unwritable path fails before training), or reopened.
+    std::unique_ptr<ResultsWriter> results;
+    if (resuming) {
+        ResumeState state = read_resume_state(args.resume_path, params);
+        std::fprintf(stderr, "resume: %s from episode %d of %d\n", args.resume_path.c_str(), state.next_episode,
+                     cfg.episodes);
+        results = std::make_unique<ResultsWriter>(args.resume_path, params, state);
+        trainer.resume_from(std::move(state));
+    } else if (!args.out_path.empty()) {
+        results = std::make_unique<ResultsWriter>(args.out_path, cfg, params, contracts, info);
+    }
+    if (results) {
+        trainer.set_results(results.get(), SnapshotStrides{cfg.vehicle_stride, cfg.q_stride, cfg.checkpoint_every});
+    }
+    StopOnSignals signals;
+    trainer.set_stop_flag(&g_stop_requested);
     ProgressDisplay progress(args.quiet);
     const TrainSummary summary = trainer.train([&progress](const TrainProgress& p) { progress(p); });
+    if (results) results->finish(summary.interrupted ? "interrupted" : "finished");
+    if (summary.interrupted)
+        std::fprintf(stderr, "interrupted: stopped after episode %d of %d; continue with v2g train --resume %s\n",
+                     summary.episodes_done, cfg.episodes, resuming ? args.resume_path.c_str() : args.out_path.c_str());
 
     print_summary(stdout, cfg, device, summary);
+    if (results)
+        std::printf("results        %s (training waited %.3f s for the writer)\n",
+                    (resuming ? args.resume_path : args.out_path).c_str(), summary.writer_wait_seconds);
     std::fflush(stdout);
     if (summary_file) {
         const std::string json = summary_json(cfg, device, summary);
@@ -304,7 +373,7 @@ int run_train(const TrainArgs& args) {
 int run_verify(const std::string& path) {
     LedgerData data;
     try {
-        data = read_ledger(path);
+        data = is_hdf5_file(path) ? read_ledger_from_results(path) : read_ledger(path);
     } catch (const LedgerFormatError& e) {
         throw InputError(e.what());
     }
@@ -315,6 +384,33 @@ int run_verify(const std::string& path) {
     }
     std::fprintf(stderr, "v2g verify: %s: FAILED: %s\n", path.c_str(), r.message.c_str());
     return kExitFailure;
+}
+
+int run_inspect(const std::string& path) {
+    const ResultsSummary s = read_results_summary(path);
+    std::printf("file           %s (schema %s, v2g %s, commit %s)\n", path.c_str(), s.schema_version.c_str(),
+                s.v2g_version.c_str(), s.git_commit.c_str());
+    std::printf("status         %s: %lld of %lld episodes, %lld vehicles\n", s.status.c_str(),
+                static_cast<long long>(s.episodes_done), static_cast<long long>(s.episodes_planned),
+                static_cast<long long>(s.vehicles));
+    std::printf("started        %s on %s (%s)\n", s.start_time.c_str(), s.device.c_str(), s.backend.c_str());
+    if (s.checkpoint_episode >= 0)
+        std::printf("checkpoint     resumes at episode %lld (v2g train --resume %s)\n",
+                    static_cast<long long>(s.checkpoint_episode), path.c_str());
+    if (!s.last_episode.empty()) {
+        std::printf("last episode  ");
+        for (const auto& [name, value] : s.last_episode) std::printf(" %s=%.6g", name.c_str(), value);
+        std::printf("\n");
+    }
+    if (s.ledger_blocks > 0) {
+        const VerifyReport r = verify_ledger(read_ledger_from_results(path));
+        std::printf("ledger         height %lld; %s\n", static_cast<long long>(s.ledger_blocks - 1),
+                    r.ok ? r.message.c_str() : ("DOES NOT VERIFY: " + r.message).c_str());
+    } else {
+        std::printf("ledger         none (ledger.enabled = false)\n");
+    }
+    std::printf("config\n%s", s.effective_toml.c_str());
+    return 0;
 }
 
 void print_keys() {
@@ -338,7 +434,7 @@ int run_cli(int argc, char** argv) {
 
     TrainArgs args;
     CLI::App* train = app.add_subcommand("train", "train a policy from a TOML config");
-    train->add_option("CONFIG", args.config_path, "the run's TOML config (keys: docs/CONFIG.md)")->required();
+    train->add_option("CONFIG", args.config_path, "the run's TOML config (keys: docs/CONFIG.md)");
     train->add_option("--set", args.sets, "override a config key, e.g. --set learning.alpha=0.1 (repeatable)")
         ->type_name("KEY=VALUE")
         ->expected(1)
@@ -352,6 +448,11 @@ int run_cli(int argc, char** argv) {
     train->add_option("--ledger", args.ledger_path, "write the run's hash-chained ledger (blocks, contracts, "
                       "transactions per ledger.store_transactions) to this file")
         ->type_name("FILE");
+    train->add_option("--out", args.out_path, "stream results to this HDF5 file while training (docs/RESULTS.md)")
+        ->type_name("RUN.h5");
+    train->add_option("--resume", args.resume_path, "continue an interrupted run from its last checkpoint, bit-identical "
+                      "to an uninterrupted one (no CONFIG)")
+        ->type_name("RUN.h5");
     train->add_flag("--quiet,-q", args.quiet, "no progress display");
     train->footer(
         "Config keys, their types, defaults and ranges: docs/CONFIG.md (or `v2g keys`).\n"
@@ -363,7 +464,12 @@ int run_cli(int argc, char** argv) {
     std::string verify_path;
     CLI::App* verify = app.add_subcommand("verify", "check a run's ledger: registry root, every block's Merkle root "
                                                     "(where its transactions are stored) and the hash chain");
-    verify->add_option("LEDGER", verify_path, "the ledger file written by `v2g train --ledger`")->required();
+    verify->add_option("LEDGER", verify_path, "a results file (v2g train --out) or a ledger file (--ledger)")->required();
+
+    std::string inspect_path;
+    CLI::App* inspect = app.add_subcommand("inspect", "print a results file's config, progress, last metrics, ledger "
+                                                      "height and whether its ledger verifies");
+    inspect->add_option("RUN", inspect_path, "a results file written by `v2g train --out`")->required();
     verify->footer("Exit status: 0 the ledger holds, 1 it does not (the first bad block and transaction are named),\n"
                    "2 not a readable v2g ledger file.");
 
@@ -392,6 +498,7 @@ int run_cli(int argc, char** argv) {
         }
         if (ledger_cmd->parsed()) return ledger::run_ledger_cli(ledger_cmd->remaining(), std::cin, std::cout, std::cerr);
         if (verify->parsed()) return run_verify(verify_path);
+        if (inspect->parsed()) return run_inspect(inspect_path);
         return run_train(args);
     } catch (const InputError& e) {
         print_error("error", e.what());

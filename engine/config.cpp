@@ -140,6 +140,9 @@ const std::vector<Setting>& settings() {
         {"learning.epsilon_decay", &Config::epsilon_decay, "epsilon multiplier per episode", open_closed(0, 1), nullptr},
         {"learning.epsilon_min", &Config::epsilon_min, "epsilon floor, in [0, epsilon]", closed(0, 1), nullptr},
 
+        {"results.vehicle_stride", &Config::vehicle_stride, "episodes between per-vehicle snapshots (0 = the final only)", at_least(0), nullptr},
+        {"results.q_stride", &Config::q_stride, "episodes between Q-table snapshots (0 = the final only)", at_least(0), nullptr},
+        {"results.checkpoint_every", &Config::checkpoint_every, "episodes between checkpoints (0 = at the end only)", at_least(0), nullptr},
         {"ledger.enabled", &Config::ledger_enabled, "enforce contracts, write and hash transactions, chain blocks", any(), nullptr},
         {"ledger.contracts", &Config::contracts, "smart contracts deployed at genesis (at least communities + 2)", at_least(0), nullptr},
         {"ledger.price_floor_per_kwh", &Config::contract_price_floor_per_kwh, "every contract's price floor (currency/kWh)", closed(-1000, 1000), nullptr},
@@ -426,7 +429,7 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-Config load_config(const std::string& path) {
+std::string read_text_file(const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": cannot open (a directory)");
     std::ifstream in(path, std::ios::binary);
@@ -434,10 +437,15 @@ Config load_config(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw InputError(path + ": cannot read");
+    return text.str();
+}
 
+Config load_config(const std::string& path) { return load_config_text(read_text_file(path), path); }
+
+Config load_config_text(const std::string& text, const std::string& path) {
     toml::table root;
     try {
-        root = toml::parse(text.str(), path);
+        root = toml::parse(text, path);
     } catch (const toml::parse_error& e) {
         // toml++ descriptions can span lines; the CLI promises one.
         std::string msg(e.description());

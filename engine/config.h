@@ -88,6 +88,14 @@ struct Config {
     double epsilon_decay = 0.995;          // learning.epsilon_decay: per episode, in (0, 1]
     double epsilon_min = 0.0;              // learning.epsilon_min: floor, in [0, epsilon]
 
+    // [results]
+    int vehicle_stride = 100;              // results.vehicle_stride: episodes between per-vehicle
+                                           //   snapshots in the results file (0 = the final only)
+    int q_stride = 500;                    // results.q_stride: episodes between Q-table snapshots
+                                           //   (0 = the final only)
+    int checkpoint_every = 100;            // results.checkpoint_every: episodes between checkpoints
+                                           //   (0 = at the end only)
+
     // [ledger]
     bool ledger_enabled = true;            // ledger.enabled: contracts enforced, transactions hashed
     int contracts = 100;                   // ledger.contracts: smart contracts deployed at genesis
@@ -107,6 +115,10 @@ struct Config {
 // Reads a TOML file; unknown keys, wrong types and out-of-range values throw InputError with
 // one line naming the file, line and key.
 Config load_config(const std::string& path);
+// The same for TOML text already in memory; `path` names it in errors.
+Config load_config_text(const std::string& text, const std::string& path);
+// A whole file as text; InputError naming it when it cannot be read.
+std::string read_text_file(const std::string& path);
 // Applies `group.key=value` overrides (from --set); errors name the override.
 void apply_override(Config* cfg, const std::string& assignment);
 // Checks ranges and cross-field rules; throws InputError naming the key.

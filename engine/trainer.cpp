@@ -149,6 +149,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                                sum.ledger ? blocks.data() : nullptr, keep_from);
         const double chunk_s = seconds_since(tc);
         ChunkData out;
+        bool out_checkpointed = false;
         out.first_episode = first;
         out.env_steps_per_s = chunk_s > 0 ? steps_per_episode * count / chunk_s : 0.0;
         for (int i = 0; i < count; ++i) {
@@ -187,7 +188,21 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                     if (sum.ledger) out.ledger_tip = writer->tip();
                 }
             }
+            out_checkpointed = out.checkpoint;
             sink_->write_chunk(std::move(out));
+        }
+        if (stop_ && stop_->load() && first < cfg_.episodes) {
+            // Interrupted: leave a checkpoint at this episode unless the chunk just wrote one.
+            if (sink_ && !out_checkpointed) {
+                ChunkData ckpt;
+                ckpt.first_episode = first;
+                ckpt.checkpoint = true;
+                backend_->read_fleet(&ckpt.fleet);
+                if (sum.ledger) ckpt.ledger_tip = writer->tip();
+                sink_->write_chunk(std::move(ckpt));
+            }
+            sum.interrupted = true;
+            break;
         }
         // Grow the chunk until a chunk takes about kProgressIntervalS.
         if (chunk_s < kProgressIntervalS / 2 && chunk < kMaxChunkEpisodes) chunk *= 2;
@@ -204,7 +219,10 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         }
     }
     sum.seconds = seconds_since(t0);
-    sum.env_steps_per_s = sum.seconds > 0 ? steps_per_episode * (cfg_.episodes - start) / sum.seconds : 0.0;
+    const int done = static_cast<int>(sum.episodes_metrics.size());
+    sum.episodes_done = done;
+    sum.first_episode = start;
+    sum.env_steps_per_s = sum.seconds > 0 ? steps_per_episode * (done - start) / sum.seconds : 0.0;
     if (sink_) sum.writer_wait_seconds = sink_->seconds_waited();
     if (sum.ledger) {
         double latency_steps = 0;
@@ -223,9 +241,9 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         sum.tip_hash = ledger::to_hex(writer->tip_hash());
     }
 
-    sum.window = std::min(kSummaryWindow, cfg_.episodes);
+    sum.window = std::min(kSummaryWindow, done);
     for (int i = 0; i < sum.window; ++i) {
-        const EpisodeMetrics& last = sum.episodes_metrics[cfg_.episodes - sum.window + i];
+        const EpisodeMetrics& last = sum.episodes_metrics[static_cast<size_t>(done - sum.window + i)];
         sum.mean_reward_first += sum.episodes_metrics[i].reward;
         sum.mean_reward_last += last.reward;
         sum.last_revenue += last.revenue;
@@ -237,7 +255,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         sum.last_grid_export_kwh += last.grid_export_kwh;
         sum.last_p2p_bought_kwh += last.p2p_bought_kwh;
     }
-    const double per_vehicle_episode = static_cast<double>(sum.window) * p.num_vehicles;
+    const double per_vehicle_episode = std::max(1.0, static_cast<double>(sum.window) * p.num_vehicles);
     for (double* x : {&sum.mean_reward_first, &sum.mean_reward_last, &sum.last_revenue, &sum.last_energy_cost,
                       &sum.last_degradation_cost, &sum.last_unmet_penalty, &sum.last_unmet_kwh,
                       &sum.last_grid_import_kwh, &sum.last_grid_export_kwh, &sum.last_p2p_bought_kwh})

@@ -1,6 +1,7 @@
 // trainer.h: runs training on a backend: epsilon schedule, episodes in chunks, fleet-level
 // metrics per episode, progress callbacks, and the final summary. Knows nothing of the CLI.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,7 +33,10 @@ struct TrainProgress {
 
 struct TrainSummary {
     std::string backend;
-    int episodes = 0;
+    int episodes = 0;              // planned
+    int episodes_done = 0;         // less than planned when interrupted
+    bool interrupted = false;
+    int first_episode = 0;         // > 0 when this session resumed a run
     int vehicles = 0;
     int steps_per_day = 0;
     double seconds = 0;
@@ -126,6 +130,9 @@ public:
     void set_results(ResultsSink* sink, SnapshotStrides strides);
     // Continues an interrupted run: the next train() starts at state.next_episode.
     void resume_from(ResumeState state);
+    // When *flag becomes true (a signal handler sets it), training stops after the current
+    // chunk, with a checkpoint, and the summary says it was interrupted.
+    void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
     // Runs `episodes` more episodes with a fixed policy (no learning) from the current state,
     // starting at episode index `first_episode`; returns fleet-level metrics per episode.
     std::vector<EpisodeMetrics> evaluate(PolicyMode mode, int first_episode, int episodes);
@@ -140,6 +147,7 @@ private:
     SnapshotStrides strides_;
     ResumeState resume_;
     bool resuming_ = false;
+    const std::atomic<bool>* stop_ = nullptr;
     std::unique_ptr<Backend> backend_;
 };
 

@@ -86,7 +86,9 @@ TEST(Contracts, PriceOutsideFloorOrCapIsRejected) {
     EXPECT_GT(r.by_reason[kRejectPrice], 0);
     for (const auto& block : r.ledger.transactions)
         for (const Transaction& t : block)
-            if (t.kind != kTxPvSell) EXPECT_LE(t.price_micro_per_kwh, 20000) << "kind " << int(t.kind);
+            if (t.kind != kTxPvSell) {
+                EXPECT_LE(t.price_micro_per_kwh, 20000) << "kind " << int(t.kind);
+            }
 }
 
 TEST(Contracts, FixedPriceTariffsChargeTheirPrice) {

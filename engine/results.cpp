@@ -1,0 +1,941 @@
+// results.cpp: the HDF5 results file (see results.h, docs/RESULTS.md).
+#include "results.h"
+
+#include <hdf5.h>
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include "kernels/layout.h"
+
+#ifndef V2G_GIT_COMMIT
+#define V2G_GIT_COMMIT "unknown"
+#endif
+
+namespace v2g {
+namespace {
+
+constexpr int kDeflateLevel = 4;
+constexpr hsize_t kEpisodeChunkRows = 1024;
+constexpr hsize_t kTxChunkRows = 16384;
+constexpr hsize_t kTargetChunkBytes = 4u << 20;  // 4 MiB chunks for the per-vehicle and Q data
+constexpr size_t kStatusBytes = 16;
+constexpr int kCheckpointSlots = 2;
+constexpr size_t kQueueDepth = 2;  // double buffering
+
+// ---------------------------------------------------------------- small HDF5 helpers
+
+void fail(const std::string& what) { throw std::runtime_error("HDF5: " + what); }
+hid_t ok(hid_t id, const char* what) {
+    if (id < 0) fail(what);
+    return id;
+}
+void ok(herr_t e, const char* what) {
+    if (e < 0) fail(what);
+}
+
+// An owned HDF5 identifier.
+class Id {
+public:
+    Id() = default;
+    explicit Id(hid_t id) : id_(id) {}
+    Id(const Id&) = delete;
+    Id& operator=(const Id&) = delete;
+    Id(Id&& o) noexcept : id_(o.id_) { o.id_ = -1; }
+    Id& operator=(Id&& o) noexcept {
+        reset();
+        id_ = o.id_;
+        o.id_ = -1;
+        return *this;
+    }
+    ~Id() { reset(); }
+    hid_t get() const { return id_; }
+    operator hid_t() const { return id_; }
+    void reset() {
+        if (id_ >= 0) {
+            const H5I_type_t type = H5Iget_type(id_);
+            if (type == H5I_FILE) H5Fclose(id_);
+            else if (type == H5I_GROUP) H5Gclose(id_);
+            else if (type == H5I_DATASET) H5Dclose(id_);
+            else if (type == H5I_DATATYPE) H5Tclose(id_);
+            else if (type == H5I_DATASPACE) H5Sclose(id_);
+            else if (type == H5I_ATTR) H5Aclose(id_);
+            else if (type == H5I_GENPROP_LST) H5Pclose(id_);
+        }
+        id_ = -1;
+    }
+
+private:
+    hid_t id_ = -1;
+};
+
+void quiet_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+Id string_type(size_t bytes) {
+    Id t(ok(H5Tcopy(H5T_C_S1), "string type"));
+    ok(H5Tset_size(t, std::max<size_t>(bytes, 1)), "string size");
+    ok(H5Tset_strpad(t, H5T_STR_NULLTERM), "string pad");
+    return t;
+}
+
+void attr_string(hid_t loc, const char* name, const std::string& value) {
+    Id t = string_type(value.size() + 1);
+    Id space(ok(H5Screate(H5S_SCALAR), "scalar space"));
+    Id a(ok(H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT), name));
+    ok(H5Awrite(a, t, value.c_str()), name);
+}
+
+template <typename T>
+void attr_number(hid_t loc, const char* name, hid_t type, T value) {
+    Id space(ok(H5Screate(H5S_SCALAR), "scalar space"));
+    Id a(ok(H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name));
+    ok(H5Awrite(a, type, &value), name);
+}
+
+std::string read_attr_string(hid_t loc, const char* name) {
+    if (H5Aexists(loc, name) <= 0) return "";
+    Id a(ok(H5Aopen(loc, name, H5P_DEFAULT), name));
+    Id t(ok(H5Aget_type(a), name));
+    const size_t n = H5Tget_size(t);
+    std::string s(n, '\0');
+    Id mem = string_type(n);
+    ok(H5Aread(a, mem, s.data()), name);
+    s.resize(std::strlen(s.c_str()));
+    return s;
+}
+
+int64_t read_attr_int(hid_t loc, const char* name) {
+    if (H5Aexists(loc, name) <= 0) return 0;
+    Id a(ok(H5Aopen(loc, name, H5P_DEFAULT), name));
+    int64_t v = 0;
+    ok(H5Aread(a, H5T_NATIVE_INT64, &v), name);
+    return v;
+}
+
+// A scalar fixed-length string dataset (written before SWMR starts; the status one is
+// overwritten in place later, which SWMR allows).
+void write_string_dataset(hid_t loc, const char* name, const std::string& value, size_t bytes) {
+    Id t = string_type(bytes);
+    Id space(ok(H5Screate(H5S_SCALAR), "scalar space"));
+    Id d(ok(H5Dcreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name));
+    std::string padded = value;
+    padded.resize(bytes, '\0');
+    ok(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()), name);
+    attr_string(d, "units", "text");
+}
+
+std::string read_string_dataset(hid_t loc, const char* name) {
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return "";
+    Id d(ok(H5Dopen2(loc, name, H5P_DEFAULT), name));
+    Id t(ok(H5Dget_type(d), name));
+    const size_t n = H5Tget_size(t);
+    std::string s(n, '\0');
+    Id mem = string_type(n);
+    ok(H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data()), name);
+    s.resize(std::strlen(s.c_str()));
+    return s;
+}
+
+// Compound types mirroring the fixed records (memory layout = file layout, little-endian).
+Id u8_array(hsize_t n) { return Id(ok(H5Tarray_create2(H5T_NATIVE_UINT8, 1, &n), "array type")); }
+
+Id transaction_type() {
+    Id t(ok(H5Tcreate(H5T_COMPOUND, sizeof(Transaction)), "transaction type"));
+    H5Tinsert(t, "episode", HOFFSET(Transaction, episode), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "sequence", HOFFSET(Transaction, sequence), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "step", HOFFSET(Transaction, step), H5T_NATIVE_UINT16);
+    H5Tinsert(t, "kind", HOFFSET(Transaction, kind), H5T_NATIVE_UINT8);
+    H5Tinsert(t, "reserved", HOFFSET(Transaction, reserved), H5T_NATIVE_UINT8);
+    H5Tinsert(t, "vehicle", HOFFSET(Transaction, vehicle), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "counterparty", HOFFSET(Transaction, counterparty), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "contract", HOFFSET(Transaction, contract), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "energy_wh", HOFFSET(Transaction, energy_wh), H5T_NATIVE_INT64);
+    H5Tinsert(t, "amount_micro", HOFFSET(Transaction, amount_micro), H5T_NATIVE_INT64);
+    H5Tinsert(t, "price_micro_per_kwh", HOFFSET(Transaction, price_micro_per_kwh), H5T_NATIVE_INT32);
+    H5Tinsert(t, "check", HOFFSET(Transaction, check), H5T_NATIVE_UINT32);
+    return t;
+}
+
+Id block_type() {
+    Id t(ok(H5Tcreate(H5T_COMPOUND, sizeof(BlockHeader)), "block type"));
+    Id h32 = u8_array(32);
+    H5Tinsert(t, "magic", HOFFSET(BlockHeader, magic), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "version", HOFFSET(BlockHeader, version), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "height", HOFFSET(BlockHeader, height), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "prev_hash", HOFFSET(BlockHeader, prev_hash), h32);
+    H5Tinsert(t, "tx_root", HOFFSET(BlockHeader, tx_root), h32);
+    H5Tinsert(t, "registry_root", HOFFSET(BlockHeader, registry_root), h32);
+    H5Tinsert(t, "run_id", HOFFSET(BlockHeader, run_id), h32);
+    H5Tinsert(t, "episode", HOFFSET(BlockHeader, episode), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "steps", HOFFSET(BlockHeader, steps), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "tx_count", HOFFSET(BlockHeader, tx_count), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "rejected", HOFFSET(BlockHeader, rejected), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "reserved", HOFFSET(BlockHeader, reserved), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "check", HOFFSET(BlockHeader, check), H5T_NATIVE_UINT32);
+    return t;
+}
+
+Id contract_type() {
+    Id t(ok(H5Tcreate(H5T_COMPOUND, sizeof(Contract)), "contract type"));
+    H5Tinsert(t, "id", HOFFSET(Contract, id), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "type", HOFFSET(Contract, type), H5T_NATIVE_UINT8);
+    H5Tinsert(t, "price_mode", HOFFSET(Contract, price_mode), H5T_NATIVE_UINT8);
+    H5Tinsert(t, "reserved", HOFFSET(Contract, reserved), H5T_NATIVE_UINT16);
+    H5Tinsert(t, "party_first", HOFFSET(Contract, party_first), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "party_last", HOFFSET(Contract, party_last), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "community", HOFFSET(Contract, community), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "fixed_price_micro_per_kwh", HOFFSET(Contract, fixed_price_micro_per_kwh), H5T_NATIVE_INT32);
+    H5Tinsert(t, "price_floor_micro_per_kwh", HOFFSET(Contract, price_floor_micro_per_kwh), H5T_NATIVE_INT32);
+    H5Tinsert(t, "price_cap_micro_per_kwh", HOFFSET(Contract, price_cap_micro_per_kwh), H5T_NATIVE_INT32);
+    H5Tinsert(t, "energy_cap_wh_per_step", HOFFSET(Contract, energy_cap_wh_per_step), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "valid_from_episode", HOFFSET(Contract, valid_from_episode), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "valid_until_episode", HOFFSET(Contract, valid_until_episode), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "reserved2", HOFFSET(Contract, reserved2), H5T_NATIVE_UINT32);
+    return t;
+}
+
+// A checkpoint slot's description, written after the slot's bytes: a kill during either
+// write leaves a slot whose hash does not match, and the other slot is used.
+struct CheckpointMeta {
+    int64_t next_episode;  // -1: empty slot
+    int64_t sequence;      // higher = newer
+    uint64_t fleet_bytes;
+    uint8_t fleet_sha256[32];
+    BlockHeader ledger_tip;
+};
+
+Id checkpoint_meta_type() {
+    Id t(ok(H5Tcreate(H5T_COMPOUND, sizeof(CheckpointMeta)), "checkpoint type"));
+    Id h32 = u8_array(32);
+    Id tip = block_type();
+    H5Tinsert(t, "next_episode", HOFFSET(CheckpointMeta, next_episode), H5T_NATIVE_INT64);
+    H5Tinsert(t, "sequence", HOFFSET(CheckpointMeta, sequence), H5T_NATIVE_INT64);
+    H5Tinsert(t, "fleet_bytes", HOFFSET(CheckpointMeta, fleet_bytes), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "fleet_sha256", HOFFSET(CheckpointMeta, fleet_sha256), h32);
+    H5Tinsert(t, "ledger_tip", HOFFSET(CheckpointMeta, ledger_tip), tip);
+    return t;
+}
+
+// An extendable dataset along axis 0, chunked and compressed, with a units attribute.
+Id create_growing(hid_t loc, const char* name, hid_t type, std::vector<hsize_t> tail, const char* units,
+                  hsize_t chunk_rows, bool compress = true) {
+    std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{chunk_rows};
+    hsize_t row_elems = 1;
+    for (hsize_t d : tail) {
+        dims.push_back(d);
+        maxdims.push_back(d);
+        row_elems *= d;
+    }
+    // Rows of a big tail (per-vehicle data, Q-tables) are split into ~kTargetChunkBytes pieces.
+    const hsize_t elem = H5Tget_size(type);
+    hsize_t budget = std::max<hsize_t>(1, kTargetChunkBytes / std::max<hsize_t>(1, elem));
+    for (size_t i = 0; i < tail.size(); ++i) {
+        hsize_t inner = 1;
+        for (size_t j = i + 1; j < tail.size(); ++j) inner *= tail[j];
+        chunk.push_back(std::max<hsize_t>(1, std::min(tail[i], budget / std::max<hsize_t>(1, inner))));
+    }
+    if (!tail.empty()) chunk[0] = 1;
+    (void)row_elems;
+    Id space(ok(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()), name));
+    Id dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "dcpl"));
+    ok(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), name);
+    if (compress) {
+        ok(H5Pset_shuffle(dcpl), name);
+        ok(H5Pset_deflate(dcpl, kDeflateLevel), name);
+    }
+    Id d(ok(H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), name));
+    attr_string(d, "units", units);
+    return d;
+}
+
+Id create_fixed(hid_t loc, const char* name, hid_t type, std::vector<hsize_t> dims, const char* units,
+                bool chunked = false) {
+    Id space(ok(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), name));
+    Id dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "dcpl"));
+    if (chunked) {
+        std::vector<hsize_t> chunk(dims);
+        hsize_t inner = 1;
+        for (size_t j = 1; j < dims.size(); ++j) inner *= dims[j];
+        chunk[0] = std::max<hsize_t>(1, std::min(dims[0], kTargetChunkBytes / H5Tget_size(type) / std::max<hsize_t>(1, inner)));
+        ok(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), name);
+        ok(H5Pset_shuffle(dcpl), name);
+        ok(H5Pset_deflate(dcpl, kDeflateLevel), name);
+    }
+    Id d(ok(H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), name));
+    attr_string(d, "units", units);
+    return d;
+}
+
+hsize_t rows_of(hid_t d) {
+    Id space(ok(H5Dget_space(d), "space"));
+    hsize_t dims[H5S_MAX_RANK];
+    ok(H5Sget_simple_extent_dims(space, dims, nullptr), "dims");
+    return dims[0];
+}
+
+// Appends `rows` rows to an extendable dataset.
+void append(hid_t d, hid_t mem_type, const void* data, hsize_t rows) {
+    if (rows == 0) return;
+    Id space(ok(H5Dget_space(d), "space"));
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    std::vector<hsize_t> start(dims.size(), 0), count(dims);
+    start[0] = dims[0];
+    count[0] = rows;
+    dims[0] += rows;
+    ok(H5Dset_extent(d, dims.data()), "extend");
+    Id file_space(ok(H5Dget_space(d), "space"));
+    ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select");
+    Id mem_space(ok(H5Screate_simple(rank, count.data(), nullptr), "mem space"));
+    ok(H5Dwrite(d, mem_type, mem_space, file_space, H5P_DEFAULT, data), "append");
+}
+
+void truncate_rows(hid_t d, hsize_t rows) {
+    Id space(ok(H5Dget_space(d), "space"));
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    if (dims[0] <= rows) return;
+    dims[0] = rows;
+    ok(H5Dset_extent(d, dims.data()), "truncate");
+}
+
+template <typename T>
+std::vector<T> read_all(hid_t d, hid_t mem_type) {
+    const hsize_t n = rows_of(d);
+    Id space(ok(H5Dget_space(d), "space"));
+    const hssize_t elems = H5Sget_simple_extent_npoints(space);
+    std::vector<T> out(static_cast<size_t>(elems));
+    if (n > 0) ok(H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read");
+    return out;
+}
+
+// The per-episode datasets: name, units, and how to get the value from fleet metrics.
+struct EpisodeField {
+    const char* name;
+    const char* units;
+    double (*value)(const EpisodeMetrics& m, double vehicles);
+};
+
+const std::vector<EpisodeField>& episode_fields() {
+    static const std::vector<EpisodeField> fields = {
+        {"reward_mean", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.reward / n; }},
+        {"reward_min", "currency/vehicle/day", [](const EpisodeMetrics& m, double) { return m.reward_min; }},
+        {"reward_max", "currency/vehicle/day", [](const EpisodeMetrics& m, double) { return m.reward_max; }},
+        {"energy_cost", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.energy_cost / n; }},
+        {"revenue", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.revenue / n; }},
+        {"degradation_cost", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.degradation_cost / n; }},
+        {"unmet_penalty", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.unmet_penalty / n; }},
+        {"unmet_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.unmet_kwh / n; }},
+        {"grid_import_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.grid_import_kwh / n; }},
+        {"grid_export_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.grid_export_kwh / n; }},
+        {"p2p_bought_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.p2p_bought_kwh / n; }},
+        {"p2p_sold_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.p2p_sold_kwh / n; }},
+        {"pv_sold_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.pv_sold_kwh / n; }},
+        {"market_volume_kwh", "kWh/vehicle/day",
+         [](const EpisodeMetrics& m, double n) { return (m.p2p_sold_kwh + m.pv_sold_kwh) / n; }},
+        {"conversion_loss_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.conversion_loss_kwh / n; }},
+        {"market_loss_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.market_loss_kwh / n; }},
+        {"soc_end_mean", "1", [](const EpisodeMetrics& m, double n) { return m.soc_end / n; }},
+        {"soh_mean", "1", [](const EpisodeMetrics& m, double n) { return m.soh / n; }},
+        {"soh_min", "1", [](const EpisodeMetrics& m, double) { return m.soh_min; }},
+    };
+    return fields;
+}
+
+std::string iso_now() {
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+Id file_access() {
+    Id fapl(ok(H5Pcreate(H5P_FILE_ACCESS), "fapl"));
+    ok(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "libver");  // SWMR needs it
+    return fapl;
+}
+
+// Reopening a file whose writer was killed: the superblock still says "open for writing";
+// h5clear clears that flag through this file-access property (HDF5 1.10).
+Id file_access_clearing_flags() {
+    Id fapl = file_access();
+    hbool_t clear = 1;
+    if (H5Pexist(fapl, "clear_status_flags") > 0) ok(H5Pset(fapl, "clear_status_flags", &clear), "clear flags");
+    return fapl;
+}
+
+bool has_hdf5_signature(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char sig[8] = {};
+    return in.read(sig, 8) && std::memcmp(sig, "\x89HDF\r\n\x1a\n", 8) == 0;
+}
+
+// Opens a results file for reading, live or not, and checks its schema.
+Id open_for_reading(const std::string& path) {
+    quiet_hdf5();
+    {
+        std::ifstream probe(path, std::ios::binary);
+        if (!probe) throw ResultsError(path + ": cannot open");
+    }
+    if (!has_hdf5_signature(path)) throw ResultsError(path + ": not an HDF5 file");
+    Id fapl = file_access();
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+    if (f < 0) f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) throw ResultsError(path + ": unreadable HDF5 file (truncated or damaged)");
+    Id file(f);
+    const std::string version = read_attr_string(file, "schema_version");
+    if (version.empty()) throw ResultsError(path + ": not a v2g results file (no schema_version)");
+    const int major = std::atoi(version.c_str());
+    if (major > kSchemaMajor)
+        throw ResultsError(path + ": results schema " + version + " is newer than this build reads (" +
+                           std::to_string(kSchemaMajor) + ".x): use a newer v2g");
+    return file;
+}
+
+}  // namespace
+
+bool is_hdf5_file(const std::string& path) { return has_hdf5_signature(path); }
+
+// ---------------------------------------------------------------- the writer's handles
+
+struct ResultsWriter::File {
+    EnvParams p;
+    Id file;
+    Id status;
+    std::vector<Id> episode_datasets;  // parallel to episode_fields()
+    Id episode, epsilon, tx_count, tx_latency, rejected, env_steps_per_s;
+    Id veh_episode, veh_soc, veh_soh, veh_reward, veh_unmet;
+    Id q_episode, q_snapshots, q_final;
+    Id blocks, tx_offset, tx_stored, transactions;
+    Id ckpt_meta;
+    Id ckpt_slot[kCheckpointSlots];
+    Id tx_type, block_type, meta_type;
+    int64_t next_tx_offset = 0;
+    int64_t checkpoint_sequence = 0;
+    hsize_t tables = 0, states = 0;
+
+    void open_datasets() {
+        auto open = [this](const char* name) { return Id(ok(H5Dopen2(file, name, H5P_DEFAULT), name)); };
+        status = open("/status");
+        episode_datasets.clear();
+        for (const EpisodeField& e : episode_fields())
+            episode_datasets.push_back(open(("/episodes/" + std::string(e.name)).c_str()));
+        episode = open("/episodes/episode");
+        epsilon = open("/episodes/epsilon");
+        tx_count = open("/episodes/tx_count");
+        tx_latency = open("/episodes/tx_latency_steps");
+        rejected = open("/episodes/rejected");
+        env_steps_per_s = open("/episodes/env_steps_per_s");
+        veh_episode = open("/vehicles/episode");
+        veh_soc = open("/vehicles/soc_end");
+        veh_soh = open("/vehicles/soh");
+        veh_reward = open("/vehicles/reward");
+        veh_unmet = open("/vehicles/unmet_kwh");
+        q_episode = open("/qtables/episode");
+        q_snapshots = open("/qtables/q");
+        q_final = open("/qtables/final");
+        blocks = open("/ledger/blocks");
+        tx_offset = open("/ledger/tx_offset");
+        tx_stored = open("/ledger/tx_stored");
+        transactions = open("/ledger/transactions");
+        ckpt_meta = open("/checkpoint/meta");
+        for (int s = 0; s < kCheckpointSlots; ++s)
+            ckpt_slot[s] = open(("/checkpoint/slot" + std::to_string(s)).c_str());
+    }
+
+    void set_status(const std::string& s) {
+        std::string padded = s;
+        padded.resize(kStatusBytes, '\0');
+        Id t = string_type(kStatusBytes);
+        ok(H5Dwrite(status, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()), "status");
+        H5Dflush(status);
+    }
+};
+
+ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const EnvParams& p,
+                             const std::vector<Contract>& contracts, const RunInfo& info)
+    : path_(path), file_(std::make_unique<File>()) {
+    quiet_hdf5();
+    File& f = *file_;
+    f.p = p;
+    {
+        Id fapl = file_access();
+        const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+        if (id < 0) throw InputError(path + ": cannot write the results file");
+        f.file = Id(id);
+    }
+    size_t fleet_bytes = 0;
+    {
+        FleetView measure{};
+        fleet_bytes = layout_fleet(p, nullptr, &measure);
+    }
+    f.tables = static_cast<hsize_t>(num_q_tables(p));
+    f.states = static_cast<hsize_t>(num_states(p));
+    const hsize_t n = static_cast<hsize_t>(p.num_vehicles);
+
+    // Root attributes.
+    attr_string(f.file, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
+    attr_string(f.file, "v2g_version", V2G_VERSION);
+    attr_string(f.file, "git_commit", V2G_GIT_COMMIT);
+    attr_string(f.file, "device", info.device);
+    attr_string(f.file, "backend", info.backend);
+    attr_string(f.file, "device_reason", info.device_reason);
+    attr_number(f.file, "seed", H5T_NATIVE_UINT64, static_cast<uint64_t>(cfg.seed));
+    attr_string(f.file, "start_time", info.start_time.empty() ? iso_now() : info.start_time);
+    attr_string(f.file, "run_name", cfg.run_name);
+    attr_number(f.file, "episodes_planned", H5T_NATIVE_INT64, static_cast<int64_t>(cfg.episodes));
+    attr_number(f.file, "vehicles", H5T_NATIVE_INT64, static_cast<int64_t>(p.num_vehicles));
+    attr_number(f.file, "communities", H5T_NATIVE_INT64, static_cast<int64_t>(p.num_communities));
+    attr_number(f.file, "steps_per_episode", H5T_NATIVE_INT64, static_cast<int64_t>(p.steps_per_day));
+    attr_number(f.file, "states", H5T_NATIVE_INT64, static_cast<int64_t>(f.states));
+    attr_number(f.file, "actions", H5T_NATIVE_INT64, static_cast<int64_t>(kNumActions));
+    attr_number(f.file, "q_tables", H5T_NATIVE_INT64, static_cast<int64_t>(f.tables));
+    write_string_dataset(f.file, "/status", "running", kStatusBytes);
+    f.status = Id(ok(H5Dopen2(f.file, "/status", H5P_DEFAULT), "/status"));
+
+    // /config: the text twice (as given, as effective) and every key as an attribute.
+    {
+        Id g(ok(H5Gcreate2(f.file, "/config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/config"));
+        const std::string effective = dump_config(cfg);
+        write_string_dataset(g, "input_toml", info.input_toml, info.input_toml.size() + 1);
+        write_string_dataset(g, "effective_toml", effective, effective.size() + 1);
+        std::istringstream lines(effective);
+        std::string line, group;
+        while (std::getline(lines, line)) {
+            if (line.size() > 2 && line.front() == '[') { group = line.substr(1, line.size() - 2); continue; }
+            const size_t eq = line.find(" = ");
+            if (eq == std::string::npos) continue;
+            const std::string key = group + "." + line.substr(0, eq), value = line.substr(eq + 3);
+            if (!value.empty() && value.front() == '"') attr_string(g, key.c_str(), value.substr(1, value.size() - 2));
+            else if (value == "true" || value == "false") attr_number(g, key.c_str(), H5T_NATIVE_INT8, static_cast<int8_t>(value == "true"));
+            else if (value.find_first_of(".eEin") != std::string::npos) attr_number(g, key.c_str(), H5T_NATIVE_DOUBLE, std::stod(value));
+            else attr_number(g, key.c_str(), H5T_NATIVE_INT64, static_cast<int64_t>(std::stoll(value)));
+        }
+    }
+    // /episodes
+    {
+        Id g(ok(H5Gcreate2(f.file, "/episodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/episodes"));
+        for (const EpisodeField& e : episode_fields())
+            f.episode_datasets.push_back(create_growing(g, e.name, H5T_NATIVE_DOUBLE, {}, e.units, kEpisodeChunkRows));
+        f.episode = create_growing(g, "episode", H5T_NATIVE_INT64, {}, "1", kEpisodeChunkRows);
+        f.epsilon = create_growing(g, "epsilon", H5T_NATIVE_DOUBLE, {}, "1", kEpisodeChunkRows);
+        f.tx_count = create_growing(g, "tx_count", H5T_NATIVE_INT64, {}, "1", kEpisodeChunkRows);
+        f.tx_latency = create_growing(g, "tx_latency_steps", H5T_NATIVE_INT64, {}, "step", kEpisodeChunkRows);
+        attr_string(f.tx_latency, "meaning", "sum over the episode's transactions of the steps from decision to block");
+        f.rejected = create_growing(g, "rejected", H5T_NATIVE_INT64, {kNumRejectReasons - 1}, "1", kEpisodeChunkRows);
+        attr_string(f.rejected, "columns", "energy_cap, validity, price, party");
+        f.env_steps_per_s = create_growing(g, "env_steps_per_s", H5T_NATIVE_DOUBLE, {}, "1/s", kEpisodeChunkRows);
+    }
+    // /vehicles
+    {
+        Id g(ok(H5Gcreate2(f.file, "/vehicles", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/vehicles"));
+        f.veh_episode = create_growing(g, "episode", H5T_NATIVE_INT64, {}, "1", 64);
+        attr_string(f.veh_episode, "meaning", "episodes completed when the row was taken");
+        f.veh_soc = create_growing(g, "soc_end", H5T_NATIVE_FLOAT, {n}, "1", 1);
+        f.veh_soh = create_growing(g, "soh", H5T_NATIVE_FLOAT, {n}, "1", 1);
+        f.veh_reward = create_growing(g, "reward", H5T_NATIVE_FLOAT, {n}, "currency/day", 1);
+        f.veh_unmet = create_growing(g, "unmet_kwh", H5T_NATIVE_FLOAT, {n}, "kWh", 1);
+    }
+    // /qtables
+    {
+        Id g(ok(H5Gcreate2(f.file, "/qtables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/qtables"));
+        f.q_episode = create_growing(g, "episode", H5T_NATIVE_INT64, {}, "1", 64);
+        attr_string(f.q_episode, "meaning", "episodes completed when the snapshot was taken");
+        f.q_snapshots = create_growing(g, "q", H5T_NATIVE_FLOAT, {f.tables, f.states, kNumActions}, "currency", 1);
+        f.q_final = create_fixed(g, "final", H5T_NATIVE_FLOAT, {f.tables, f.states, kNumActions}, "currency", true);
+    }
+    // /ledger
+    {
+        Id g(ok(H5Gcreate2(f.file, "/ledger", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/ledger"));
+        f.tx_type = transaction_type();
+        f.block_type = block_type();
+        Id ctype = contract_type();
+        Id c = create_fixed(g, "contracts", ctype, {static_cast<hsize_t>(contracts.size())}, "1");
+        if (!contracts.empty()) ok(H5Dwrite(c, ctype, H5S_ALL, H5S_ALL, H5P_DEFAULT, contracts.data()), "contracts");
+        f.blocks = create_growing(g, "blocks", f.block_type, {}, "1", 256, false);
+        f.tx_offset = create_growing(g, "tx_offset", H5T_NATIVE_INT64, {}, "1", 1024);
+        f.tx_stored = create_growing(g, "tx_stored", H5T_NATIVE_INT64, {}, "1", 1024);
+        f.transactions = create_growing(g, "transactions", f.tx_type, {}, "1", kTxChunkRows);
+        if (p.ledger_enabled) {
+            // The genesis block: the same header the trainer's chain starts from.
+            const LedgerWriter genesis("", contracts, run_id_of(cfg));
+            const int64_t zero = 0;
+            append(f.blocks, f.block_type, &genesis.tip(), 1);
+            append(f.tx_offset, H5T_NATIVE_INT64, &zero, 1);
+            append(f.tx_stored, H5T_NATIVE_INT64, &zero, 1);
+        }
+    }
+    // /checkpoint: two slots of the whole fleet buffer, contiguous (no filters: fast to rewrite).
+    {
+        Id g(ok(H5Gcreate2(f.file, "/checkpoint", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/checkpoint"));
+        f.meta_type = checkpoint_meta_type();
+        f.ckpt_meta = create_fixed(g, "meta", f.meta_type, {kCheckpointSlots}, "1");
+        CheckpointMeta empty[kCheckpointSlots] = {};
+        for (CheckpointMeta& m : empty) m.next_episode = -1;
+        ok(H5Dwrite(f.ckpt_meta, f.meta_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, empty), "checkpoint meta");
+        for (int s = 0; s < kCheckpointSlots; ++s) {
+            f.ckpt_slot[s] = create_fixed(g, ("slot" + std::to_string(s)).c_str(), H5T_NATIVE_UINT8,
+                                          {static_cast<hsize_t>(fleet_bytes)}, "1");
+            attr_string(f.ckpt_slot[s], "meaning", "the engine's fleet buffer (kernels/layout.h), raw");
+        }
+    }
+    ok(H5Fstart_swmr_write(f.file), "start SWMR");
+    thread_ = std::thread([this] { writer_loop(); });
+}
+
+ResultsWriter::ResultsWriter(const std::string& path, const EnvParams& p, const ResumeState& state)
+    : path_(path), file_(std::make_unique<File>()) {
+    quiet_hdf5();
+    File& f = *file_;
+    f.p = p;
+    {
+        Id fapl = file_access_clearing_flags();
+        const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
+        if (id < 0) throw ResultsError(path + ": cannot reopen the results file for writing");
+        f.file = Id(id);
+    }
+    f.tables = static_cast<hsize_t>(num_q_tables(p));
+    f.states = static_cast<hsize_t>(num_states(p));
+    f.open_datasets();
+    f.tx_type = transaction_type();
+    f.block_type = block_type();
+    f.meta_type = checkpoint_meta_type();
+    // Cut everything recorded after the checkpoint.
+    const hsize_t done = static_cast<hsize_t>(state.next_episode);
+    for (Id& d : f.episode_datasets) truncate_rows(d, done);
+    for (hid_t d : {f.episode.get(), f.epsilon.get(), f.tx_count.get(), f.tx_latency.get(), f.rejected.get(),
+                    f.env_steps_per_s.get()})
+        truncate_rows(d, done);
+    if (p.ledger_enabled) {
+        const std::vector<int64_t> offsets = read_all<int64_t>(f.tx_offset, H5T_NATIVE_INT64);
+        const std::vector<int64_t> stored = read_all<int64_t>(f.tx_stored, H5T_NATIVE_INT64);
+        const size_t keep_blocks = static_cast<size_t>(done) + 1;
+        f.next_tx_offset = keep_blocks <= offsets.size()
+                               ? offsets[keep_blocks - 1] + stored[keep_blocks - 1]
+                               : static_cast<int64_t>(rows_of(f.transactions));
+        for (hid_t d : {f.blocks.get(), f.tx_offset.get(), f.tx_stored.get()}) truncate_rows(d, keep_blocks);
+        truncate_rows(f.transactions, static_cast<hsize_t>(f.next_tx_offset));
+    }
+    for (auto [episodes, datasets] : {std::pair<hid_t, std::vector<hid_t>>{f.veh_episode, {f.veh_episode, f.veh_soc, f.veh_soh, f.veh_reward, f.veh_unmet}},
+                                      std::pair<hid_t, std::vector<hid_t>>{f.q_episode, {f.q_episode, f.q_snapshots}}}) {
+        const std::vector<int64_t> taken = read_all<int64_t>(episodes, H5T_NATIVE_INT64);
+        const hsize_t keep = static_cast<hsize_t>(
+            std::count_if(taken.begin(), taken.end(), [&](int64_t e) { return e <= static_cast<int64_t>(done); }));
+        for (hid_t d : datasets) truncate_rows(d, keep);
+    }
+    std::vector<CheckpointMeta> meta(kCheckpointSlots);
+    ok(H5Dread(f.ckpt_meta, f.meta_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, meta.data()), "checkpoint meta");
+    for (const CheckpointMeta& m : meta) f.checkpoint_sequence = std::max(f.checkpoint_sequence, m.sequence);
+    f.set_status("running");
+    ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
+    ok(H5Fstart_swmr_write(f.file), "start SWMR");
+    thread_ = std::thread([this] { writer_loop(); });
+}
+
+ResultsWriter::~ResultsWriter() {
+    try {
+        if (!finished_) finish("interrupted");
+    } catch (...) {
+    }
+}
+
+void ResultsWriter::rethrow_if_failed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_.empty()) throw std::runtime_error(path_ + ": results writer failed: " + error_);
+}
+
+void ResultsWriter::write_chunk(ChunkData chunk) {
+    rethrow_if_failed();
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (queue_.size() >= kQueueDepth) {
+        // Both buffers are full: the disk is slower than training. Wait, and account for it.
+        const auto t0 = std::chrono::steady_clock::now();
+        cv_.wait(lock, [this] { return queue_.size() < kQueueDepth || !error_.empty(); });
+        seconds_waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    queue_.push_back(std::move(chunk));
+    cv_.notify_all();
+}
+
+void ResultsWriter::writer_loop() {
+    for (;;) {
+        ChunkData chunk;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            cv_.wait(lock, [this] { return !queue_.empty() || stop_; });
+            if (queue_.empty()) return;
+            chunk = std::move(queue_.front());
+        }
+        try {
+            write_now(chunk);
+        } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            error_ = e.what();
+            queue_.clear();
+            cv_.notify_all();
+            return;
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        queue_.pop_front();
+        cv_.notify_all();
+    }
+}
+
+void ResultsWriter::write_now(const ChunkData& c) {
+    File& f = *file_;
+    const EnvParams& p = f.p;
+    const hsize_t rows = c.metrics.size();
+    const double n = static_cast<double>(p.num_vehicles);
+    std::vector<double> values(rows);
+    for (size_t k = 0; k < episode_fields().size(); ++k) {
+        for (hsize_t i = 0; i < rows; ++i) values[i] = episode_fields()[k].value(c.metrics[i], n);
+        append(f.episode_datasets[k], H5T_NATIVE_DOUBLE, values.data(), rows);
+    }
+    std::vector<int64_t> ints(rows);
+    for (hsize_t i = 0; i < rows; ++i) ints[i] = c.first_episode + static_cast<int64_t>(i);
+    append(f.episode, H5T_NATIVE_INT64, ints.data(), rows);
+    for (hsize_t i = 0; i < rows; ++i) values[i] = c.epsilons[i];
+    append(f.epsilon, H5T_NATIVE_DOUBLE, values.data(), rows);
+    for (hsize_t i = 0; i < rows; ++i) ints[i] = c.metrics[i].tx_count;
+    append(f.tx_count, H5T_NATIVE_INT64, ints.data(), rows);
+    for (hsize_t i = 0; i < rows; ++i) ints[i] = c.metrics[i].tx_latency_steps;
+    append(f.tx_latency, H5T_NATIVE_INT64, ints.data(), rows);
+    std::vector<int64_t> rejected;
+    for (const EpisodeMetrics& m : c.metrics)
+        for (int r = 1; r < kNumRejectReasons; ++r) rejected.push_back(m.rejected[r]);
+    append(f.rejected, H5T_NATIVE_INT64, rejected.data(), rows);
+    std::fill(values.begin(), values.end(), c.env_steps_per_s);
+    append(f.env_steps_per_s, H5T_NATIVE_DOUBLE, values.data(), rows);
+
+    const int64_t done = c.first_episode + static_cast<int64_t>(rows);
+    if (c.vehicle_snapshot) {
+        append(f.veh_episode, H5T_NATIVE_INT64, &done, 1);
+        append(f.veh_soc, H5T_NATIVE_FLOAT, c.soc_end.data(), 1);
+        append(f.veh_soh, H5T_NATIVE_FLOAT, c.soh.data(), 1);
+        append(f.veh_reward, H5T_NATIVE_FLOAT, c.reward.data(), 1);
+        append(f.veh_unmet, H5T_NATIVE_FLOAT, c.unmet_kwh.data(), 1);
+    }
+    if (c.q_snapshot) {
+        append(f.q_episode, H5T_NATIVE_INT64, &done, 1);
+        append(f.q_snapshots, H5T_NATIVE_FLOAT, c.q.data(), 1);
+        if (c.last) ok(H5Dwrite(f.q_final, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.q.data()), "final Q");
+    }
+    for (size_t b = 0; b < c.blocks.size(); ++b) {
+        const int64_t stored = static_cast<int64_t>(c.stored_transactions[b].size());
+        append(f.blocks, f.block_type, &c.blocks[b], 1);
+        append(f.tx_offset, H5T_NATIVE_INT64, &f.next_tx_offset, 1);
+        append(f.tx_stored, H5T_NATIVE_INT64, &stored, 1);
+        append(f.transactions, f.tx_type, c.stored_transactions[b].data(), static_cast<hsize_t>(stored));
+        f.next_tx_offset += stored;
+    }
+    // Data first, then the checkpoint that points at it: a kill in between resumes from the
+    // previous checkpoint and cuts the extra rows.
+    ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
+    if (c.checkpoint) {
+        const int slot = static_cast<int>(f.checkpoint_sequence % kCheckpointSlots);
+        CheckpointMeta m = {};
+        m.next_episode = done;
+        m.sequence = ++f.checkpoint_sequence;
+        m.fleet_bytes = c.fleet.size();
+        const ledger::Digest sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(c.fleet.data()), c.fleet.size());
+        std::memcpy(m.fleet_sha256, sha.bytes, 32);
+        m.ledger_tip = c.ledger_tip;
+        ok(H5Dwrite(f.ckpt_slot[slot], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.fleet.data()), "checkpoint");
+        ok(H5Dflush(f.ckpt_slot[slot]), "checkpoint flush");
+        const hsize_t start = static_cast<hsize_t>(slot), count = 1;
+        Id file_space(ok(H5Dget_space(f.ckpt_meta), "space"));
+        ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr), "select");
+        Id mem_space(ok(H5Screate_simple(1, &count, nullptr), "space"));
+        ok(H5Dwrite(f.ckpt_meta, f.meta_type, mem_space, file_space, H5P_DEFAULT, &m), "checkpoint meta");
+        ok(H5Dflush(f.ckpt_meta), "checkpoint flush");
+    }
+}
+
+void ResultsWriter::finish(const std::string& status) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+        cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    finished_ = true;
+    if (file_ && file_->file.get() >= 0) {
+        if (error_.empty()) file_->set_status(status);
+        file_.reset();  // closes every handle, the file last
+    }
+    if (!error_.empty()) throw std::runtime_error(path_ + ": results writer failed: " + error_);
+}
+
+// ---------------------------------------------------------------- readers
+
+namespace {
+
+std::vector<int64_t> read_ints(hid_t file, const char* name) {
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) return {};
+    Id d(ok(H5Dopen2(file, name, H5P_DEFAULT), name));
+    return read_all<int64_t>(d, H5T_NATIVE_INT64);
+}
+
+std::vector<double> read_doubles(hid_t file, const char* name) {
+    Id d(ok(H5Dopen2(file, name, H5P_DEFAULT), name));
+    return read_all<double>(d, H5T_NATIVE_DOUBLE);
+}
+
+bool has_group(hid_t file, const char* name) { return H5Lexists(file, name, H5P_DEFAULT) > 0; }
+
+}  // namespace
+
+ResultsSummary read_results_summary(const std::string& path) {
+    Id file = open_for_reading(path);
+    ResultsSummary s;
+    try {
+        s.schema_version = read_attr_string(file, "schema_version");
+        s.status = read_string_dataset(file, "/status");
+        s.device = read_attr_string(file, "device");
+        s.backend = read_attr_string(file, "backend");
+        s.start_time = read_attr_string(file, "start_time");
+        s.git_commit = read_attr_string(file, "git_commit");
+        s.v2g_version = read_attr_string(file, "v2g_version");
+        s.episodes_planned = read_attr_int(file, "episodes_planned");
+        s.vehicles = read_attr_int(file, "vehicles");
+        if (!has_group(file, "/config") || !has_group(file, "/episodes"))
+            throw ResultsError(path + ": not a v2g results file (no /config or /episodes)");
+        Id cfg(ok(H5Gopen2(file, "/config", H5P_DEFAULT), "/config"));
+        s.effective_toml = read_string_dataset(cfg, "effective_toml");
+        const std::vector<int64_t> episodes = read_ints(file, "/episodes/episode");
+        s.episodes_done = static_cast<int64_t>(episodes.size());
+        if (s.episodes_done > 0) {
+            for (const EpisodeField& e : episode_fields()) {
+                const std::vector<double> v = read_doubles(file, ("/episodes/" + std::string(e.name)).c_str());
+                if (!v.empty()) s.last_episode.emplace_back(e.name, v.back());
+            }
+            const std::vector<double> eps = read_doubles(file, "/episodes/epsilon");
+            if (!eps.empty()) s.last_episode.emplace_back("epsilon", eps.back());
+        }
+        s.ledger_blocks = static_cast<int64_t>(read_ints(file, "/ledger/tx_offset").size());
+        if (has_group(file, "/checkpoint")) {
+            Id meta(ok(H5Dopen2(file, "/checkpoint/meta", H5P_DEFAULT), "checkpoint"));
+            Id type = checkpoint_meta_type();
+            std::vector<CheckpointMeta> m(kCheckpointSlots);
+            if (H5Dread(meta, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data()) >= 0)
+                for (const CheckpointMeta& x : m) s.checkpoint_episode = std::max(s.checkpoint_episode, x.next_episode);
+        }
+    } catch (const std::runtime_error& e) {
+        if (dynamic_cast<const ResultsError*>(&e)) throw;
+        throw ResultsError(path + ": unreadable results file (" + e.what() + ")");
+    }
+    return s;
+}
+
+LedgerData read_ledger_from_results(const std::string& path) {
+    Id file = open_for_reading(path);
+    LedgerData d;
+    try {
+        Id ctype = contract_type(), btype = block_type(), ttype = transaction_type();
+        Id contracts(ok(H5Dopen2(file, "/ledger/contracts", H5P_DEFAULT), "/ledger/contracts"));
+        d.contracts = read_all<Contract>(contracts, ctype);
+        Id blocks(ok(H5Dopen2(file, "/ledger/blocks", H5P_DEFAULT), "/ledger/blocks"));
+        d.blocks = read_all<BlockHeader>(blocks, btype);
+        const std::vector<int64_t> offset = read_ints(file, "/ledger/tx_offset");
+        const std::vector<int64_t> stored = read_ints(file, "/ledger/tx_stored");
+        Id txs(ok(H5Dopen2(file, "/ledger/transactions", H5P_DEFAULT), "/ledger/transactions"));
+        const std::vector<Transaction> all = read_all<Transaction>(txs, ttype);
+        // A live file may show a block before its bookkeeping rows: keep what is complete.
+        const size_t n = std::min({d.blocks.size(), offset.size(), stored.size()});
+        d.blocks.resize(n);
+        for (size_t b = 0; b < n; ++b) {
+            const size_t from = static_cast<size_t>(offset[b]), count = static_cast<size_t>(stored[b]);
+            if (from + count > all.size()) {
+                d.truncated = "block " + std::to_string(b) + "'s transactions are missing from the file";
+                d.blocks.resize(b);
+                break;
+            }
+            d.transactions.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(from),
+                                        all.begin() + static_cast<std::ptrdiff_t>(from + count));
+            d.stored.push_back(count > 0);
+        }
+    } catch (const std::runtime_error& e) {
+        if (dynamic_cast<const ResultsError*>(&e)) throw;
+        throw ResultsError(path + ": unreadable ledger in the results file (" + e.what() + ")");
+    }
+    return d;
+}
+
+ResumeState read_resume_state(const std::string& path, const EnvParams& p) {
+    Id file = open_for_reading(path);
+    ResumeState st;
+    Id meta_d(ok(H5Dopen2(file, "/checkpoint/meta", H5P_DEFAULT), "checkpoint"));
+    Id type = checkpoint_meta_type();
+    std::vector<CheckpointMeta> meta(kCheckpointSlots);
+    ok(H5Dread(meta_d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, meta.data()), "checkpoint meta");
+    std::vector<int> order{0, 1};
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return meta[a].sequence > meta[b].sequence; });
+    size_t fleet_bytes = 0;
+    {
+        FleetView measure{};
+        fleet_bytes = layout_fleet(p, nullptr, &measure);
+    }
+    for (int slot : order) {
+        const CheckpointMeta& m = meta[static_cast<size_t>(slot)];
+        if (m.next_episode < 0) continue;
+        if (m.fleet_bytes != fleet_bytes)
+            throw ResultsError(path + ": its checkpoint does not match this build's state layout (" +
+                               std::to_string(m.fleet_bytes) + " bytes, expected " + std::to_string(fleet_bytes) + ")");
+        Id blob(ok(H5Dopen2(file, ("/checkpoint/slot" + std::to_string(slot)).c_str(), H5P_DEFAULT), "checkpoint"));
+        std::vector<char> fleet(fleet_bytes);
+        if (H5Dread(blob, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, fleet.data()) < 0) continue;
+        const ledger::Digest sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(fleet.data()), fleet.size());
+        if (std::memcmp(sha.bytes, m.fleet_sha256, 32) != 0) continue;  // torn write: use the other slot
+        st.next_episode = static_cast<int>(m.next_episode);
+        st.fleet = std::move(fleet);
+        st.ledger_tip = m.ledger_tip;
+        break;
+    }
+    if (st.fleet.empty()) throw ResultsError(path + ": no complete checkpoint to resume from");
+    // The fleet-level metrics of the episodes before it, from /episodes (what the summary needs).
+    const size_t n = static_cast<size_t>(st.next_episode);
+    const double vehicles = static_cast<double>(p.num_vehicles);
+    std::vector<std::vector<double>> cols;
+    for (const EpisodeField& e : episode_fields()) cols.push_back(read_doubles(file, ("/episodes/" + std::string(e.name)).c_str()));
+    const std::vector<double> eps = read_doubles(file, "/episodes/epsilon");
+    const std::vector<int64_t> tx = read_ints(file, "/episodes/tx_count");
+    const std::vector<int64_t> rej = read_ints(file, "/episodes/rejected");
+    const std::vector<int64_t> latency = read_ints(file, "/episodes/tx_latency_steps");
+    if (eps.size() < n || tx.size() < n) throw ResultsError(path + ": episodes before the checkpoint are missing");
+    auto col = [&](const char* name) -> const std::vector<double>& {
+        for (size_t k = 0; k < episode_fields().size(); ++k)
+            if (std::strcmp(episode_fields()[k].name, name) == 0) return cols[k];
+        throw std::logic_error(name);
+    };
+    for (size_t i = 0; i < n; ++i) {
+        EpisodeMetrics m{};
+        m.vehicles = p.num_vehicles;
+        m.reward = col("reward_mean")[i] * vehicles;
+        m.reward_min = col("reward_min")[i];
+        m.reward_max = col("reward_max")[i];
+        m.energy_cost = col("energy_cost")[i] * vehicles;
+        m.revenue = col("revenue")[i] * vehicles;
+        m.degradation_cost = col("degradation_cost")[i] * vehicles;
+        m.unmet_penalty = col("unmet_penalty")[i] * vehicles;
+        m.unmet_kwh = col("unmet_kwh")[i] * vehicles;
+        m.grid_import_kwh = col("grid_import_kwh")[i] * vehicles;
+        m.grid_export_kwh = col("grid_export_kwh")[i] * vehicles;
+        m.p2p_bought_kwh = col("p2p_bought_kwh")[i] * vehicles;
+        m.p2p_sold_kwh = col("p2p_sold_kwh")[i] * vehicles;
+        m.pv_sold_kwh = col("pv_sold_kwh")[i] * vehicles;
+        m.soh = col("soh_mean")[i] * vehicles;
+        m.soh_min = col("soh_min")[i];
+        m.soc_end = col("soc_end_mean")[i] * vehicles;
+        m.tx_count = tx[i];
+        m.tx_latency_steps = i < latency.size() ? latency[i] : 0;
+        for (int r = 1; r < kNumRejectReasons; ++r) m.rejected[r] = rej[i * (kNumRejectReasons - 1) + static_cast<size_t>(r - 1)];
+        st.metrics.push_back(m);
+        st.epsilons.push_back(static_cast<float>(eps[i]));
+    }
+    return st;
+}
+
+}  // namespace v2g

@@ -1,0 +1,373 @@
+"""Reading a v2g results file (docs/RESULTS.md, schema 1.x): `v2g.open(path)` -> `Run`.
+
+Owns: opening (SWMR read, so a live or killed run opens), schema-version and layout checks,
+and turning every HDF5 failure into one Python exception with one clear message
+(FileNotFoundError, ResultsError). Datasets are read lazily and cached until `refresh()`.
+"""
+
+import errno
+import os
+import tomllib
+
+import h5py
+import numpy as np
+
+from .errors import ResultsError
+from .records import REJECT_REASONS
+
+SCHEMA_MAJOR = 1
+SCHEMA_MINOR = 0
+REQUIRED_GROUPS = ("config", "episodes")
+# /episodes datasets that are 2-D and split into named columns in the DataFrame.
+_SPLIT_COLUMNS = {"rejected": tuple("rejected_" + r for r in REJECT_REASONS)}
+
+
+def _plain(value):
+    """An HDF5 attribute as a plain Python value: bytes -> str, numpy scalars -> int/float."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        if value.shape == ():
+            return _plain(value[()])
+        return [_plain(v) for v in value.tolist()] if value.dtype.kind in "SO" else value
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    return value
+
+
+def parse_schema_version(text, path="file"):
+    """(major, minor) from "MAJOR.MINOR"; ResultsError when it is not that."""
+    try:
+        major, minor = (int(p) for p in str(text).split("."))
+    except ValueError:
+        raise ResultsError(f"{path}: bad schema_version {text!r} (expected MAJOR.MINOR)") from None
+    return major, minor
+
+
+class Run:
+    """One results file. Attributes are read on access and cached until `refresh()`.
+
+    Rows of a live run may be appended to different datasets at slightly different moments;
+    every table (episodes, vehicles) is cut to the rows that all its datasets have.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._file = None
+        self._plain_error = None
+        self._cache = {}
+        self._open_file()
+        self._check_layout()
+
+    # ------------------------------------------------------------------ opening and checks
+
+    def _open_file(self):
+        path = self.path
+        self._plain_error = None
+        if not os.path.exists(path):
+            raise FileNotFoundError(errno.ENOENT, "no such results file", path)
+        if os.path.isdir(path):
+            raise ResultsError(f"{path}: is a directory, not a v2g results file")
+        if not os.access(path, os.R_OK):
+            raise PermissionError(errno.EACCES, "cannot read results file", path)
+        if not h5py.is_hdf5(path):
+            raise ResultsError(f"{path}: not an HDF5 file (no HDF5 signature)")
+        # A plain open checks the end of file (a cut copy fails here) but is refused while a
+        # writer holds the file; a SWMR read open sees a live run, or one killed while running.
+        plain_error = None
+        f = None
+        try:
+            f = h5py.File(path, "r")
+            if _plain(f.attrs.get("status", "")) != "running":
+                self._file = f
+                return
+            f.close()
+        except (OSError, RuntimeError, KeyError, ValueError) as e:
+            plain_error = _short(str(e))
+            if f is not None:
+                f.close()
+        try:
+            self._file = h5py.File(path, "r", swmr=True)
+        except OSError as e:
+            msg = _short(str(e))
+            if "lock" in msg:
+                raise ResultsError(f"{path}: locked by its writer (not yet in SWMR mode); try again") from None
+            raise ResultsError(f"{path}: cannot read as HDF5 (truncated or corrupt: {plain_error or msg})") from None
+        self._plain_error = plain_error
+
+    def _check_layout(self):
+        path = self.path
+        try:
+            attrs = self.attrs
+            if "schema_version" not in attrs:
+                raise ResultsError(f"{path}: not a v2g results file (no schema_version attribute)")
+            major, minor = parse_schema_version(attrs["schema_version"], path)
+            if major > SCHEMA_MAJOR:
+                raise ResultsError(f"{path}: schema {major}.{minor} is newer than this reader "
+                                   f"({SCHEMA_MAJOR}.x): upgrade v2g")
+            if major < SCHEMA_MAJOR:
+                raise ResultsError(f"{path}: schema {major}.{minor} is older than this reader "
+                                   f"({SCHEMA_MAJOR}.x) supports")
+            missing = [g for g in REQUIRED_GROUPS if not isinstance(self._file.get(g), h5py.Group)]
+            if missing:
+                raise ResultsError(f"{path}: not a complete v2g results file (missing group(s) "
+                                   + ", ".join("/" + g for g in missing) + ")")
+            # Read what every caller needs now, so a damaged file fails here, not later.
+            self.config  # noqa: B018 (parses /config/effective_toml)
+            self.episode_arrays  # noqa: B018
+        except ResultsError:
+            self.close()
+            raise
+        if self.status != "running" and getattr(self, "_plain_error", None):
+            # Opened only in SWMR mode (which skips HDF5's end-of-file check) yet the run is
+            # over: the plain open's failure stands (e.g. a cut copy of a finished run).
+            err = self._plain_error
+            self.close()
+            raise ResultsError(f"{path}: truncated or corrupt HDF5 file ({err})")
+
+    # ------------------------------------------------------------------ life cycle
+
+    def refresh(self):
+        """Sees rows a live writer appended since the last read (SWMR), and the new status.
+
+        Datasets are refreshed in place; the file is then reopened because HDF5 1.10 has no
+        refresh for the root group's attributes (status can change at the end of the run).
+        """
+        if self._file is not None:
+            try:
+                self._file.visititems(lambda _, obj: obj.refresh() if isinstance(obj, h5py.Dataset) else None)
+            except (OSError, RuntimeError, ValueError):
+                pass  # reopened below anyway
+            self._file.close()
+        self._cache.clear()
+        self._open_file()
+        self._check_layout()
+        return self
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._cache.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return (f"<v2g.Run {self.path!r} {self.status} {self.episodes_done}/"
+                f"{self.attrs.get('episodes_planned', '?')} episodes>")
+
+    # ------------------------------------------------------------------ low-level access
+
+    @property
+    def h5(self):
+        """The open h5py.File (read-only, SWMR) for anything this class does not wrap."""
+        return self._file
+
+    def has(self, name):
+        return self._file is not None and name in self._file
+
+    def _read(self, name, default=None):
+        """The dataset `name` as numpy, or `default` when absent; HDF5 failures -> ResultsError."""
+        key = ("ds", name)
+        if key not in self._cache:
+            try:
+                obj = self._file.get(name)
+                if obj is None:
+                    value = default
+                elif not isinstance(obj, h5py.Dataset):
+                    raise ResultsError(f"{self.path}: /{name} is not a dataset")
+                else:
+                    value = obj[()]
+            except (OSError, RuntimeError, KeyError) as e:
+                raise ResultsError(f"{self.path}: cannot read /{name} (truncated or corrupt: {_short(str(e))})") from None
+            self._cache[key] = value
+        return self._cache[key]
+
+    def _group_arrays(self, group):
+        """Every dataset of a group as numpy, cut to the rows that all of them have."""
+        g = self._file.get(group)
+        if not isinstance(g, h5py.Group):
+            return {}
+        out = {name: self._read(f"{group}/{name}") for name, obj in g.items() if isinstance(obj, h5py.Dataset)}
+        rows = [a.shape[0] for a in out.values() if a.ndim >= 1]
+        n = min(rows) if rows else 0
+        return {k: (v[:n] if v.ndim >= 1 else v) for k, v in out.items()}
+
+    def units(self, name):
+        """The `units` attribute of a dataset ('1' for counts and fractions)."""
+        return _plain(self._file[name].attrs.get("units"))
+
+    # ------------------------------------------------------------------ metadata and config
+
+    @property
+    def attrs(self):
+        """Root attributes as plain Python values (schema_version, device, seed, status, shapes...)."""
+        if "attrs" not in self._cache:
+            try:
+                self._cache["attrs"] = {k: _plain(v) for k, v in self._file.attrs.items()}
+            except (OSError, RuntimeError) as e:
+                raise ResultsError(f"{self.path}: cannot read the root attributes ({_short(str(e))})") from None
+        return self._cache["attrs"]
+
+    @property
+    def schema_version(self):
+        return self.attrs.get("schema_version")
+
+    @property
+    def status(self):
+        """`running`, `finished` or `interrupted` (a killed run stays `running`)."""
+        return self.attrs.get("status", "unknown")
+
+    @property
+    def episodes_planned(self):
+        return int(self.attrs.get("episodes_planned", 0))
+
+    @property
+    def config_text(self):
+        """/config/effective_toml: every key after overrides; loads back with `v2g train`."""
+        return _text(self._read("config/effective_toml", b""))
+
+    @property
+    def input_toml(self):
+        """/config/input_toml: the config file as given."""
+        return _text(self._read("config/input_toml", b""))
+
+    @property
+    def config(self):
+        """The effective config as a dict of tables, e.g. run.config['learning']['alpha']."""
+        if "config" not in self._cache:
+            text = self.config_text
+            if not text:
+                raise ResultsError(f"{self.path}: /config/effective_toml is missing or empty")
+            try:
+                self._cache["config"] = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as e:
+                raise ResultsError(f"{self.path}: /config/effective_toml is not valid TOML ({e})") from None
+        return self._cache["config"]
+
+    # ------------------------------------------------------------------ per-episode metrics
+
+    @property
+    def episode_arrays(self):
+        """/episodes as a dict of numpy arrays (rejected stays N x 4)."""
+        if "episode_arrays" not in self._cache:
+            self._cache["episode_arrays"] = self._group_arrays("episodes")
+        return self._cache["episode_arrays"]
+
+    @property
+    def episodes_done(self):
+        """Finished episodes whose row every /episodes dataset holds."""
+        arrays = self.episode_arrays
+        return int(min((a.shape[0] for a in arrays.values()), default=0))
+
+    @property
+    def episodes(self):
+        """/episodes as a pandas DataFrame, one column per dataset; `rejected` is split into
+        rejected_energy_cap, rejected_validity, rejected_price, rejected_party."""
+        if "episodes" not in self._cache:
+            import pandas as pd  # pandas is slow to import; only tables need it
+
+            cols = {}
+            arrays = self.episode_arrays
+            for name in (["episode"] if "episode" in arrays else []) + sorted(k for k in arrays if k != "episode"):
+                a = arrays[name]
+                if a.ndim == 2 and name in _SPLIT_COLUMNS and a.shape[1] == len(_SPLIT_COLUMNS[name]):
+                    for i, col in enumerate(_SPLIT_COLUMNS[name]):
+                        cols[col] = a[:, i]
+                elif a.ndim == 2:
+                    for i in range(a.shape[1]):
+                        cols[f"{name}_{i}"] = a[:, i]
+                else:
+                    cols[name] = a
+            self._cache["episodes"] = pd.DataFrame(cols)
+        return self._cache["episodes"]
+
+    # ------------------------------------------------------------------ per-vehicle, Q-tables
+
+    @property
+    def vehicles(self):
+        """/vehicles as a dict: episode (k), soc_end, soh, reward, unmet_kwh (k x vehicles)."""
+        if "vehicles" not in self._cache:
+            self._cache["vehicles"] = self._group_arrays("vehicles")
+        return self._cache["vehicles"]
+
+    @property
+    def q_snapshot_episodes(self):
+        return self._read("qtables/episode", np.zeros(0, np.int64))
+
+    @property
+    def q_snapshots(self):
+        """/qtables/q: (snapshots, tables, states, 5) float32; cut to /qtables/episode's rows."""
+        q = self._read("qtables/q")
+        if q is None:
+            return None
+        return q[: min(q.shape[0], self.q_snapshot_episodes.shape[0])]
+
+    @property
+    def q_final(self):
+        """/qtables/final: (tables, states, 5) after the last episode; None before the run ends."""
+        return self._read("qtables/final")
+
+    # ------------------------------------------------------------------ ledger
+
+    @property
+    def contracts(self):
+        """/ledger/contracts: structured array (docs/LEDGER.md contract terms)."""
+        return self._read("ledger/contracts")
+
+    @property
+    def blocks(self):
+        """/ledger/blocks: structured array of block headers, genesis first."""
+        return self._read("ledger/blocks")
+
+    @property
+    def tx_offset(self):
+        return self._read("ledger/tx_offset", np.zeros(0, np.int64))
+
+    @property
+    def tx_stored(self):
+        return self._read("ledger/tx_stored", np.zeros(0, np.int64))
+
+    @property
+    def transactions(self):
+        """/ledger/transactions: structured array of the stored transactions."""
+        return self._read("ledger/transactions")
+
+    def block_transactions(self, height):
+        """The stored transactions of block `height` (empty when that block kept none)."""
+        offset, stored = self.tx_offset, self.tx_stored
+        if not -len(offset) <= height < len(offset):
+            raise IndexError(f"block {height} out of range: the file has {len(offset)} blocks")
+        start, count = int(offset[height]), int(stored[height])
+        tx = self.transactions
+        if tx is None or count == 0:
+            return np.zeros(0, tx.dtype if tx is not None else np.int64)
+        return tx[start:start + count]
+
+    # ------------------------------------------------------------------ evaluation (later issue)
+
+    @property
+    def evaluation(self):
+        """/evaluation as a dict of numpy arrays, or None when the run has none (yet)."""
+        return self._group_arrays("evaluation") if self.has("evaluation") else None
+
+
+def _text(value):
+    value = _plain(value)
+    if isinstance(value, np.ndarray):  # a 1-element array of strings
+        value = "".join(_text(v) for v in value.tolist())
+    return value if isinstance(value, str) else str(value)
+
+
+def _short(msg):
+    """HDF5's messages carry a '(... )' detail list; keep one line."""
+    return " ".join(str(msg).split())[:200]
+
+
+def open(path):  # noqa: A001 (the package's public name: v2g.open)
+    """Opens a results file for reading (a live run too). See `Run`."""
+    return Run(path)
