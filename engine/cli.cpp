@@ -167,7 +167,11 @@ struct TrainArgs {
 
 // SIGINT / SIGTERM: finish the current chunk, checkpoint, close the results file cleanly.
 std::atomic<bool> g_stop_requested{false};
-extern "C" void request_stop(int) { g_stop_requested.store(true); }
+std::atomic<int> g_stop_signal{0};
+extern "C" void request_stop(int sig) {
+    g_stop_signal.store(sig);
+    g_stop_requested.store(true);
+}
 
 struct StopOnSignals {
     StopOnSignals() {
@@ -340,7 +344,7 @@ int run_train(const TrainArgs& args) {
         ResumeState state = read_resume_state(args.resume_path, params);
         std::fprintf(stderr, "resume: %s from episode %d of %d\n", args.resume_path.c_str(), state.next_episode,
                      cfg.episodes);
-        results = std::make_unique<ResultsWriter>(args.resume_path, params, state);
+        results = std::make_unique<ResultsWriter>(args.resume_path, cfg, params, contracts, info, state);
         trainer.resume_from(std::move(state));
     } else if (!args.out_path.empty()) {
         results = std::make_unique<ResultsWriter>(args.out_path, cfg, params, contracts, info);
@@ -353,9 +357,14 @@ int run_train(const TrainArgs& args) {
     ProgressDisplay progress(args.quiet);
     const TrainSummary summary = trainer.train([&progress](const TrainProgress& p) { progress(p); });
     if (results) results->finish(summary.interrupted ? "interrupted" : "finished");
-    if (summary.interrupted)
-        std::fprintf(stderr, "interrupted: stopped after episode %d of %d; continue with v2g train --resume %s\n",
-                     summary.episodes_done, cfg.episodes, resuming ? args.resume_path.c_str() : args.out_path.c_str());
+    if (summary.interrupted) {
+        if (results)
+            std::fprintf(stderr, "interrupted: stopped after episode %d of %d; continue with v2g train --resume %s\n",
+                         summary.episodes_done, cfg.episodes, resuming ? args.resume_path.c_str() : args.out_path.c_str());
+        else
+            std::fprintf(stderr, "interrupted: stopped after episode %d of %d (no --out file to resume from)\n",
+                         summary.episodes_done, cfg.episodes);
+    }
 
     print_summary(stdout, cfg, device, summary);
     if (results)
@@ -367,7 +376,8 @@ int run_train(const TrainArgs& args) {
         const bool ok = std::fwrite(json.data(), 1, json.size(), summary_file.get()) == json.size();
         if (!ok || std::fclose(summary_file.release()) != 0) throw InputError(args.summary_path + ": cannot write");
     }
-    return 0;
+    // The shell convention for a run a signal stopped: 128 + its number.
+    return summary.interrupted ? 128 + g_stop_signal.load() : 0;
 }
 
 int run_verify(const std::string& path) {

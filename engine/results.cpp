@@ -455,11 +455,29 @@ struct ResultsWriter::File {
     }
 };
 
-ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const EnvParams& p,
-                             const std::vector<Contract>& contracts, const RunInfo& info)
-    : path_(path), file_(std::make_unique<File>()) {
+std::vector<int64_t> read_ints_of(hid_t file, const char* name) {
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) return {};
+    Id d(ok(H5Dopen2(file, name, H5P_DEFAULT), name));
+    return read_all<int64_t>(d, H5T_NATIVE_INT64);
+}
+
+// Slot bytes first, then its description: a kill in between leaves a slot whose hash does not
+// match its bytes, and the reader takes the other slot.
+void write_checkpoint(ResultsWriter::File& f, int slot, const CheckpointMeta& m, const std::vector<char>& fleet) {
+    ok(H5Dwrite(f.ckpt_slot[slot], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, fleet.data()), "checkpoint");
+    ok(H5Dflush(f.ckpt_slot[slot]), "checkpoint flush");
+    const hsize_t start = static_cast<hsize_t>(slot), count = 1;
+    Id file_space(ok(H5Dget_space(f.ckpt_meta), "space"));
+    ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr), "select");
+    Id mem_space(ok(H5Screate_simple(1, &count, nullptr), "space"));
+    ok(H5Dwrite(f.ckpt_meta, f.meta_type, mem_space, file_space, H5P_DEFAULT, &m), "checkpoint meta");
+    ok(H5Dflush(f.ckpt_meta), "checkpoint flush");
+}
+
+// Creates the file with every group, dataset and attribute (SWMR cannot add any later).
+void create_results_file(ResultsWriter::File& f, const std::string& path, const Config& cfg, const EnvParams& p,
+                         const std::vector<Contract>& contracts, const RunInfo& info) {
     quiet_hdf5();
-    File& f = *file_;
     f.p = p;
     {
         Id fapl = file_access();
@@ -582,55 +600,109 @@ ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const E
             attr_string(f.ckpt_slot[s], "meaning", "the engine's fleet buffer (kernels/layout.h), raw");
         }
     }
-    ok(H5Fstart_swmr_write(f.file), "start SWMR");
+}
+
+
+ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const EnvParams& p,
+                             const std::vector<Contract>& contracts, const RunInfo& info)
+    : path_(path), file_(std::make_unique<File>()) {
+    create_results_file(*file_, path, cfg, p, contracts, info);
+    ok(H5Fstart_swmr_write(file_->file), "start SWMR");
     thread_ = std::thread([this] { writer_loop(); });
 }
 
-ResultsWriter::ResultsWriter(const std::string& path, const EnvParams& p, const ResumeState& state)
+namespace {
+
+// Copies the first `rows` rows of dataset `name` from one file to the other.
+void copy_rows(hid_t from, hid_t to, const std::string& name, hsize_t rows) {
+    if (rows == 0) return;
+    Id src(ok(H5Dopen2(from, name.c_str(), H5P_DEFAULT), name.c_str()));
+    Id dst(ok(H5Dopen2(to, name.c_str(), H5P_DEFAULT), name.c_str()));
+    Id type(ok(H5Dget_type(src), "type"));
+    Id space(ok(H5Dget_space(src), "space"));
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    rows = std::min(rows, dims[0]);
+    std::vector<hsize_t> start(dims.size(), 0), count(dims);
+    count[0] = rows;
+    hsize_t elems = 1;
+    for (hsize_t d : count) elems *= d;
+    std::vector<char> buf(static_cast<size_t>(elems * H5Tget_size(type)));
+    ok(H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select");
+    Id mem(ok(H5Screate_simple(rank, count.data(), nullptr), "space"));
+    ok(H5Dread(src, type, mem, space, H5P_DEFAULT, buf.data()), ("read " + name).c_str());
+    append(dst, type, buf.data(), rows);
+}
+
+hsize_t count_rows_upto(hid_t file, const char* name, int64_t episodes) {
+    Id d(ok(H5Dopen2(file, name, H5P_DEFAULT), name));
+    const std::vector<int64_t> taken = read_all<int64_t>(d, H5T_NATIVE_INT64);
+    return static_cast<hsize_t>(std::count_if(taken.begin(), taken.end(), [&](int64_t e) { return e <= episodes; }));
+}
+
+}  // namespace
+
+// A killed writer can leave chunks half-written past its last checkpoint, and HDF5 does not
+// cut such a file back safely in place. So a resume writes a new file next to the old one,
+// copies everything up to the checkpoint, and renames it over the old one: a kill during the
+// resume itself leaves the old file as it was.
+ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const EnvParams& p,
+                             const std::vector<Contract>& contracts, const RunInfo& info, const ResumeState& state)
     : path_(path), file_(std::make_unique<File>()) {
     quiet_hdf5();
-    File& f = *file_;
-    f.p = p;
+    const std::string tmp = path + ".resume-tmp";
+    Id old;
     {
-        Id fapl = file_access_clearing_flags();
-        const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl);
-        if (id < 0) throw ResultsError(path + ": cannot reopen the results file for writing");
-        f.file = Id(id);
+        Id fapl = file_access();
+        const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+        if (id < 0) throw ResultsError(path + ": cannot reopen the results file");
+        old = Id(id);
     }
-    f.tables = static_cast<hsize_t>(num_q_tables(p));
-    f.states = static_cast<hsize_t>(num_states(p));
-    f.open_datasets();
-    f.tx_type = transaction_type();
-    f.block_type = block_type();
-    f.meta_type = checkpoint_meta_type();
-    // Cut everything recorded after the checkpoint.
-    const hsize_t done = static_cast<hsize_t>(state.next_episode);
-    for (Id& d : f.episode_datasets) truncate_rows(d, done);
-    for (hid_t d : {f.episode.get(), f.epsilon.get(), f.tx_count.get(), f.tx_latency.get(), f.rejected.get(),
-                    f.env_steps_per_s.get()})
-        truncate_rows(d, done);
+    RunInfo kept = info;
+    kept.input_toml = read_string_dataset(old, "/config/input_toml");
+    kept.start_time = read_attr_string(old, "start_time");
+    File& f = *file_;
+    create_results_file(f, tmp, cfg, p, contracts, kept);
+    const int64_t done = state.next_episode;
+    for (const EpisodeField& e : episode_fields()) copy_rows(old, f.file, "/episodes/" + std::string(e.name), done);
+    for (const char* name : {"episode", "epsilon", "tx_count", "tx_latency_steps", "rejected", "env_steps_per_s"})
+        copy_rows(old, f.file, "/episodes/" + std::string(name), done);
+    const hsize_t vehicle_rows = count_rows_upto(old, "/vehicles/episode", done);
+    for (const char* name : {"episode", "soc_end", "soh", "reward", "unmet_kwh"})
+        copy_rows(old, f.file, "/vehicles/" + std::string(name), vehicle_rows);
+    const hsize_t q_rows = count_rows_upto(old, "/qtables/episode", done);
+    copy_rows(old, f.file, "/qtables/episode", q_rows);
+    copy_rows(old, f.file, "/qtables/q", q_rows);
     if (p.ledger_enabled) {
-        const std::vector<int64_t> offsets = read_all<int64_t>(f.tx_offset, H5T_NATIVE_INT64);
-        const std::vector<int64_t> stored = read_all<int64_t>(f.tx_stored, H5T_NATIVE_INT64);
-        const size_t keep_blocks = static_cast<size_t>(done) + 1;
-        f.next_tx_offset = keep_blocks <= offsets.size()
-                               ? offsets[keep_blocks - 1] + stored[keep_blocks - 1]
-                               : static_cast<int64_t>(rows_of(f.transactions));
-        for (hid_t d : {f.blocks.get(), f.tx_offset.get(), f.tx_stored.get()}) truncate_rows(d, keep_blocks);
-        truncate_rows(f.transactions, static_cast<hsize_t>(f.next_tx_offset));
+        // The new file holds its genesis row already; copy the episode blocks after it.
+        const std::vector<int64_t> offsets = read_ints_of(old, "/ledger/tx_offset");
+        const std::vector<int64_t> stored = read_ints_of(old, "/ledger/tx_stored");
+        const hsize_t blocks = static_cast<hsize_t>(done) + 1;
+        if (offsets.size() < blocks || stored.size() < blocks)
+            throw ResultsError(path + ": ledger rows before the checkpoint are missing");
+        f.next_tx_offset = offsets[blocks - 1] + stored[blocks - 1];
+        copy_rows(old, f.file, "/ledger/transactions", static_cast<hsize_t>(f.next_tx_offset));
+        for (const char* name : {"/ledger/blocks", "/ledger/tx_offset", "/ledger/tx_stored"}) {
+            truncate_rows(Id(ok(H5Dopen2(f.file, name, H5P_DEFAULT), name)), 0);
+            copy_rows(old, f.file, name, blocks);
+        }
     }
-    for (auto [episodes, datasets] : {std::pair<hid_t, std::vector<hid_t>>{f.veh_episode, {f.veh_episode, f.veh_soc, f.veh_soh, f.veh_reward, f.veh_unmet}},
-                                      std::pair<hid_t, std::vector<hid_t>>{f.q_episode, {f.q_episode, f.q_snapshots}}}) {
-        const std::vector<int64_t> taken = read_all<int64_t>(episodes, H5T_NATIVE_INT64);
-        const hsize_t keep = static_cast<hsize_t>(
-            std::count_if(taken.begin(), taken.end(), [&](int64_t e) { return e <= static_cast<int64_t>(done); }));
-        for (hid_t d : datasets) truncate_rows(d, keep);
+    if (done > 0) {
+        // The checkpoint we resume from, as this file's newest.
+        CheckpointMeta m = {};
+        m.next_episode = done;
+        m.sequence = f.checkpoint_sequence = 1;
+        m.fleet_bytes = state.fleet.size();
+        const ledger::Digest sha =
+            ledger::sha256_digest(reinterpret_cast<const uint8_t*>(state.fleet.data()), state.fleet.size());
+        std::memcpy(m.fleet_sha256, sha.bytes, 32);
+        m.ledger_tip = state.ledger_tip;
+        write_checkpoint(f, 0, m, state.fleet);
     }
-    std::vector<CheckpointMeta> meta(kCheckpointSlots);
-    ok(H5Dread(f.ckpt_meta, f.meta_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, meta.data()), "checkpoint meta");
-    for (const CheckpointMeta& m : meta) f.checkpoint_sequence = std::max(f.checkpoint_sequence, m.sequence);
-    f.set_status("running");
+    old.reset();
     ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw ResultsError(path + ": cannot replace it with the resumed file");
     ok(H5Fstart_swmr_write(f.file), "start SWMR");
     thread_ = std::thread([this] { writer_loop(); });
 }
@@ -743,14 +815,7 @@ void ResultsWriter::write_now(const ChunkData& c) {
         const ledger::Digest sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(c.fleet.data()), c.fleet.size());
         std::memcpy(m.fleet_sha256, sha.bytes, 32);
         m.ledger_tip = c.ledger_tip;
-        ok(H5Dwrite(f.ckpt_slot[slot], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.fleet.data()), "checkpoint");
-        ok(H5Dflush(f.ckpt_slot[slot]), "checkpoint flush");
-        const hsize_t start = static_cast<hsize_t>(slot), count = 1;
-        Id file_space(ok(H5Dget_space(f.ckpt_meta), "space"));
-        ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr), "select");
-        Id mem_space(ok(H5Screate_simple(1, &count, nullptr), "space"));
-        ok(H5Dwrite(f.ckpt_meta, f.meta_type, mem_space, file_space, H5P_DEFAULT, &m), "checkpoint meta");
-        ok(H5Dflush(f.ckpt_meta), "checkpoint flush");
+        write_checkpoint(f, slot, m, c.fleet);
     }
 }
 
@@ -894,7 +959,9 @@ ResumeState read_resume_state(const std::string& path, const EnvParams& p) {
         st.ledger_tip = m.ledger_tip;
         break;
     }
-    if (st.fleet.empty()) throw ResultsError(path + ": no complete checkpoint to resume from");
+    // No complete checkpoint yet (killed early): the run starts over from its initial state,
+    // which the config alone determines.
+    if (st.fleet.empty()) return st;
     // The fleet-level metrics of the episodes before it, from /episodes (what the summary needs).
     const size_t n = static_cast<size_t>(st.next_episode);
     const double vehicles = static_cast<double>(p.num_vehicles);

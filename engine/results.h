@@ -39,9 +39,10 @@ public:
     // cannot be written.
     ResultsWriter(const std::string& path, const Config& cfg, const EnvParams& p,
                   const std::vector<Contract>& contracts, const RunInfo& info);
-    // Reopens an interrupted run's file for appending from `state.next_episode`: everything
-    // recorded after that checkpoint is cut off.
-    ResultsWriter(const std::string& path, const EnvParams& p, const ResumeState& state);
+    // Continues an interrupted run's file from `state.next_episode`: what was recorded up to
+    // that checkpoint is kept, anything after it is dropped (see results.cpp on how).
+    ResultsWriter(const std::string& path, const Config& cfg, const EnvParams& p,
+                  const std::vector<Contract>& contracts, const RunInfo& info, const ResumeState& state);
     ~ResultsWriter() override;
     ResultsWriter(const ResultsWriter&) = delete;
     ResultsWriter& operator=(const ResultsWriter&) = delete;
@@ -51,8 +52,9 @@ public:
     // Drains the queue, records the status ("finished" or "interrupted") and closes the file.
     void finish(const std::string& status);
 
+    struct File;  // the HDF5 handles (results.cpp)
+
 private:
-    struct File;  // the HDF5 handles
     void writer_loop();
     void write_now(const ChunkData& chunk);
     void rethrow_if_failed();
@@ -84,7 +86,8 @@ struct ResultsSummary {
 // Throws ResultsError (bad input) for a missing, non-HDF5, truncated or newer-schema file.
 ResultsSummary read_results_summary(const std::string& path);
 LedgerData read_ledger_from_results(const std::string& path);
-// The newest valid checkpoint and the metrics before it. Throws ResultsError when none.
+// The newest valid checkpoint and the metrics before it; with none yet, next_episode 0 and an
+// empty fleet (start over). Throws ResultsError for a file that is not a results file.
 ResumeState read_resume_state(const std::string& path, const EnvParams& p);
 bool is_hdf5_file(const std::string& path);
 

@@ -66,6 +66,7 @@ void Trainer::set_results(ResultsSink* sink, SnapshotStrides strides) {
 }
 
 void Trainer::resume_from(ResumeState state) {
+    if (state.next_episode == 0) return;  // nothing done yet: an ordinary start
     backend_->write_fleet(state.fleet);
     resume_ = std::move(state);
     resuming_ = true;

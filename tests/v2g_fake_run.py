@@ -180,13 +180,15 @@ def _write_static(f, fr, status, schema_version):
     a["v2g_version"], a["git_commit"] = "0.1.0", "unknown"
     a["device"], a["backend"], a["device_reason"] = "cpu", "cpu (1 threads)", "asked for cpu"
     a["seed"] = np.uint64(7)
-    a["start_time"], a["run_name"], a["status"] = "2025-01-01T00:00:00Z", "fake", status
+    a["start_time"], a["run_name"] = "2025-01-01T00:00:00Z", "fake"
+    # The engine keeps the status in a fixed-length scalar dataset (refreshable under SWMR).
+    f.create_dataset("status", data=np.bytes_(status.encode().ljust(16, b"\0")), dtype="S16").attrs["units"] = "text"
     for k, v in (("episodes_planned", fr.E), ("vehicles", fr.V), ("communities", fr.C),
                  ("steps_per_episode", fr.steps), ("states", fr.S), ("actions", 5)):
         a[k] = np.int64(v)
     g = f.create_group("config")
     for name in STRING_DATASETS:
-        g.create_dataset(name.split("/")[1], data=fr.config).attrs["units"] = "1"
+        g.create_dataset(name.split("/")[1], data=np.bytes_(fr.config.encode())).attrs["units"] = "text"
     g.attrs["run.episodes"] = np.int64(fr.E)
     g.attrs["fleet.vehicles"] = np.int64(fr.V)
     lg = f.create_group("ledger")
@@ -208,12 +210,13 @@ def _write_rows(f, fr, upto, create=False, start=0):
         tx_parts.append(t)
     tables = {
         **{f"episodes/{k}": (v[:upto], SCHEMA[f"episodes/{k}"][2]) for k, v in fr.ep.items()},
-        "vehicles/episode": (np.array(ve, np.int64), "1"),
+        # As the engine writes them: episodes done when the row was taken (10 = after the 10th).
+        "vehicles/episode": (np.array(ve, np.int64) + 1, "1"),
         "vehicles/soc_end": (fr.vsoc[ve].reshape(len(ve), fr.V), "1"),
         "vehicles/soh": (fr.vsoh[ve].reshape(len(ve), fr.V), "1"),
         "vehicles/reward": (fr.vreward[ve].reshape(len(ve), fr.V), "currency/day"),
         "vehicles/unmet_kwh": (fr.vunmet[ve].reshape(len(ve), fr.V), "kWh"),
-        "qtables/episode": (np.array(qe, np.int64), "1"),
+        "qtables/episode": (np.array(qe, np.int64) + 1, "1"),
         "qtables/q": (np.stack([fr.q_final * (e + 1) / fr.E for e in qe]) if qe
                       else np.zeros((0, fr.T, fr.S, 5), np.float32), "currency"),
         "ledger/blocks": (fr.blocks[: upto + 1], "1"),
@@ -244,11 +247,9 @@ def live(path, episodes, delay_s, first=2):
         time.sleep(delay_s)
         _write_rows(f, fr, e)
         f.flush()
+    f["status"][()] = np.bytes_(b"finished".ljust(16, b"\0"))
+    f["status"].flush()
     f.close()
-    # The status change is a metadata write that a SWMR writer may not do: the engine sets it
-    # at close; here the file is reopened (the reader reopens on refresh to see it).
-    with h5py.File(path, "r+") as f:
-        f.attrs["status"] = "finished"
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ v2g.ResultsError (a ValueError) with one clear message.
 
 from .errors import ResultsError
 from .run import SCHEMA_MAJOR, SCHEMA_MINOR, Run, open  # noqa: A004
-from .train import train
+from .launch import train
 
 __version__ = "0.1.0"
 SCHEMA_VERSION = f"{SCHEMA_MAJOR}.{SCHEMA_MINOR}"
@@ -22,7 +22,7 @@ __all__ = ["open", "Run", "ResultsError", "train", "plot", "SCHEMA_VERSION"]
 def __getattr__(name):
     # v2g.plot imports matplotlib (slow): only on first use.
     if name == "plot":
-        from . import plot
+        import importlib
 
-        return plot
+        return importlib.import_module(".plot", __name__)
     raise AttributeError(f"module 'v2g' has no attribute {name!r}")

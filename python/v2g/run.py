@@ -78,7 +78,7 @@ class Run:
         f = None
         try:
             f = h5py.File(path, "r")
-            if _plain(f.attrs.get("status", "")) != "running":
+            if _status_of(f) != "running":
                 self._file = f
                 return
             f.close()
@@ -90,7 +90,7 @@ class Run:
             self._file = h5py.File(path, "r", swmr=True)
         except OSError as e:
             msg = _short(str(e))
-            if "lock" in msg:
+            if "unable to lock" in msg:
                 raise ResultsError(f"{path}: locked by its writer (not yet in SWMR mode); try again") from None
             raise ResultsError(f"{path}: cannot read as HDF5 (truncated or corrupt: {plain_error or msg})") from None
         self._plain_error = plain_error
@@ -118,9 +118,11 @@ class Run:
         except ResultsError:
             self.close()
             raise
-        if self.status != "running" and getattr(self, "_plain_error", None):
+        held = self._plain_error and ("already open" in self._plain_error or "unable to lock" in self._plain_error)
+        if self.status != "running" and self._plain_error and not held:
             # Opened only in SWMR mode (which skips HDF5's end-of-file check) yet the run is
-            # over: the plain open's failure stands (e.g. a cut copy of a finished run).
+            # over: the plain open's failure stands (e.g. a cut copy of a finished run), unless
+            # it failed only because the writer still holds the file (it is closing).
             err = self._plain_error
             self.close()
             raise ResultsError(f"{path}: truncated or corrupt HDF5 file ({err})")
@@ -219,8 +221,12 @@ class Run:
 
     @property
     def status(self):
-        """`running`, `finished` or `interrupted` (a killed run stays `running`)."""
-        return self.attrs.get("status", "unknown")
+        """`running`, `finished` or `interrupted` (a killed run stays `running`). The writer
+        keeps it in the scalar dataset /status (a SWMR reader can refresh a dataset, not an
+        attribute); a root attribute `status` is read when that dataset is absent."""
+        if "status" not in self._cache:
+            self._cache["status"] = _status_of(self._file)
+        return self._cache["status"]
 
     @property
     def episodes_planned(self):
@@ -354,6 +360,15 @@ class Run:
     def evaluation(self):
         """/evaluation as a dict of numpy arrays, or None when the run has none (yet)."""
         return self._group_arrays("evaluation") if self.has("evaluation") else None
+
+
+def _status_of(f):
+    try:
+        if isinstance(f.get("status"), h5py.Dataset):
+            return _text(f["status"][()]).rstrip("\0 ")
+        return _text(f.attrs.get("status", "unknown"))
+    except (OSError, RuntimeError, KeyError) as e:
+        raise ResultsError(f"{f.filename}: cannot read the run status ({_short(str(e))})") from None
 
 
 def _text(value):

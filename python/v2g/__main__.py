@@ -1,0 +1,143 @@
+"""`python3 -m v2g`: info, plot and watch a results file from the shell.
+
+    python3 -m v2g info RUN.h5
+    python3 -m v2g plot RUN.h5 --out DIR [--svg]
+    python3 -m v2g watch RUN.h5 [--interval S] [--once]
+
+Bad input (missing, non-HDF5, truncated or newer-schema file, unwritable --out) prints one
+line `v2g: error: ...` on stderr and exits 2; never a traceback.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from .errors import ResultsError
+from .run import Run
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse prints usage + error; one line is the contract
+        raise SystemExit(_fail(f"{message} (see python3 -m v2g --help)"))
+
+
+def _fail(msg):
+    print(f"v2g: error: {' '.join(str(msg).split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _describe(e):
+    """One line for an exception from opening/plotting: the path and the cause."""
+    if isinstance(e, OSError) and e.filename is not None:
+        return f"{e.filename}: {e.strerror or e}"
+    return str(e)
+
+
+def _fmt(x, spec=".4g"):
+    try:
+        return format(float(x), spec)
+    except (TypeError, ValueError):
+        return "?"
+
+
+def cmd_info(args):
+    run = Run(args.run)
+    a = run.attrs
+    print(f"{run.path}: schema {a.get('schema_version')}, v2g {a.get('v2g_version')} ({a.get('git_commit')})")
+    print(f"run       {a.get('run_name')}  seed {a.get('seed')}  started {a.get('start_time')}")
+    print(f"device    {a.get('device')}: {a.get('backend')} ({a.get('device_reason')})")
+    print(f"status    {run.status}: {run.episodes_done}/{run.episodes_planned} episodes")
+    print(f"shape     {a.get('vehicles')} vehicles, {a.get('communities')} communities, "
+          f"{a.get('steps_per_episode')} steps/episode, {a.get('states')} states x {a.get('actions')} actions")
+    ep = run.episode_arrays
+    if run.episodes_done:
+        i = run.episodes_done - 1
+        print(f"last      episode {int(ep['episode'][i])}: reward {_fmt(ep['reward_mean'][i])} "
+              f"(min {_fmt(ep['reward_min'][i])}, max {_fmt(ep['reward_max'][i])}) currency/vehicle/day, "
+              f"epsilon {_fmt(ep['epsilon'][i], '.3f')}, SoC {_fmt(ep['soc_end_mean'][i], '.3f')}, "
+              f"SoH {_fmt(ep['soh_mean'][i], '.5f')}")
+    blocks = run.blocks
+    if blocks is not None:
+        print(f"ledger    {len(blocks)} blocks, {int(blocks['tx_count'].sum())} transactions committed, "
+              f"{int(run.tx_stored.sum())} stored, {0 if run.contracts is None else len(run.contracts)} contracts")
+    return 0
+
+
+def cmd_plot(args):
+    from . import plot  # matplotlib: only for this command
+
+    run = Run(args.run)
+    notes = []
+    paths = plot.plot_all(run, args.out, svg=args.svg, notes=notes)
+    for n in notes:
+        print(f"v2g: note: {n}", file=sys.stderr)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _progress_line(run, last_time, last_done):
+    ep = run.episode_arrays
+    done = run.episodes_done
+    i = done - 1
+    rate = ""
+    if "env_steps_per_s" in ep and done:
+        rate = f"  {_fmt(ep['env_steps_per_s'][i], '.3g')} env-steps/s"
+    reward = _fmt(ep["reward_mean"][i]) if done else "?"
+    eps = _fmt(ep["epsilon"][i], ".3f") if done else "?"
+    return f"{done}/{run.episodes_planned} episodes  reward {reward}  eps {eps}{rate}  [{run.status}]"
+
+
+def cmd_watch(args):
+    """Prints a line each time the episode count grows, until the status is not running."""
+    if args.interval <= 0:
+        return _fail(f"--interval {args.interval}: must be > 0 seconds")
+    run = Run(args.run)
+    last = -1
+    try:
+        while True:
+            if run.episodes_done != last:
+                print(_progress_line(run, None, last), flush=True)
+                last = run.episodes_done
+            if args.once or run.status != "running":
+                break
+            time.sleep(args.interval)
+            run.refresh()
+    except KeyboardInterrupt:
+        return 130
+    if run.status != "running" and not args.once:
+        print(f"run {run.status}: {run.episodes_done}/{run.episodes_planned} episodes", flush=True)
+    return 0
+
+
+def main(argv=None):
+    p = _Parser(prog="python3 -m v2g", description="Read, plot and watch v2g results files (docs/RESULTS.md).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    s = sub.add_parser("info", help="a short summary of a run")
+    s.add_argument("run", metavar="RUN.h5")
+    s = sub.add_parser("plot", help="write every figure (PNG, and SVG with --svg) and print their paths")
+    s.add_argument("run", metavar="RUN.h5")
+    s.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+    s.add_argument("--svg", action="store_true", help="also write SVG")
+    s = sub.add_parser("watch", help="follow a live run (SWMR): a line each time the episode count grows")
+    s.add_argument("run", metavar="RUN.h5")
+    s.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between reads (2)")
+    s.add_argument("--once", action="store_true", help="print the current progress and exit")
+    for sp in sub.choices.values():
+        sp.error = p.error  # one line for subcommand errors too
+    args = p.parse_args(argv)
+    if args.command is None:
+        return _fail("a command is required: info, plot or watch")
+    try:
+        return {"info": cmd_info, "plot": cmd_plot, "watch": cmd_watch}[args.command](args)
+    except (ResultsError, OSError) as e:  # FileNotFoundError, PermissionError, ... are OSErrors
+        return _fail(_describe(e))
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

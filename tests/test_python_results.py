@@ -1,0 +1,440 @@
+"""The v2g Python package against results files (docs/RESULTS.md, schema 1.0).
+
+Two layers:
+- fixture files written with h5py by tests/v2g_fake_run.py (the documented layout), so the
+  reader, plots, `python3 -m v2g` and bad-input handling are tested without the engine;
+- the engine's own files (`v2g train --out`), checked dataset by dataset against the
+  documented dtype, shape and units and against the `--summary` JSON of the same run, read
+  live through SWMR, plotted, and damaged. These are skipped while `v2g train --help` has no
+  `--out` (before the HDF5 writer landed), and turn on by themselves when it does.
+
+Environment (ctest sets it): V2G_BIN (default build/v2g), PYTHONPATH=python,
+V2G_PYMODULE_DIR (build/python, for the pybind11 module). Run by hand:
+    PYTHONPATH=python /usr/bin/python3 -m pytest -q tests/test_python_results.py
+"""
+
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, HERE)
+
+import v2g  # noqa: E402
+from v2g import plot as v2g_plot  # noqa: E402
+from v2g.launch import load_module, to_toml  # noqa: E402
+from v2g_fake_run import COMPOUNDS, ROOT_ATTRS, SCHEMA, STRING_DATASETS, write_fake_run  # noqa: E402
+
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+V2G = os.environ.get("V2G_BIN", os.path.join(REPO, "build", "v2g"))
+SMALL = os.path.join(REPO, "experiments", "small_deterministic.toml")
+ENV = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python"), MPLBACKEND="Agg")
+
+
+def cli(*args, timeout=60):
+    return subprocess.run([PY, "-m", "v2g", *map(str, args)], env=ENV, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def png_size(path):
+    """(width, height) from the PNG's IHDR chunk."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def assert_one_error_line(p, *fragments):
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("v2g: error: "), p.stderr
+    assert "Traceback" not in p.stderr
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+
+
+def with_schema(src, dst, version):
+    shutil.copy(src, dst)
+    with h5py.File(dst, "r+") as f:
+        del f.attrs["schema_version"]
+        f.attrs["schema_version"] = version
+    return dst
+
+
+# ================================================================ fixture files (h5py)
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):
+    return str(write_fake_run(tmp_path_factory.mktemp("fake") / "run.h5", episodes=20))
+
+
+def test_open_reads_every_part(fake):
+    run = v2g.open(fake)
+    assert run.status == "finished" and run.episodes_done == 20 == run.episodes_planned
+    assert run.config["learning"]["q_sharing"] == "vehicle" and run.config_text.startswith("[run]")
+    assert run.attrs["schema_version"] == "1.0" and run.attrs["vehicles"] == 6
+    df = run.episodes
+    assert len(df) == 20 and list(df["episode"]) == list(range(20))
+    assert {"rejected_energy_cap", "rejected_validity", "rejected_price", "rejected_party"} <= set(df.columns)
+    assert np.array_equal(df["rejected_price"], run.episode_arrays["rejected"][:, 2])
+    assert run.vehicles["soc_end"].shape == (20, 6)
+    assert run.q_final.shape == (6, 4 * 24 * 3, 5) and run.q_snapshots.shape[0] == len(run.q_snapshot_episodes) == 4
+    assert len(run.blocks) == 21 and len(run.contracts) > 0
+    last = run.block_transactions(-1)
+    assert len(last) == run.blocks["tx_count"][-1] and np.all(last["episode"] == 19)
+    assert len(run.block_transactions(3)) == 0  # store "last": earlier blocks keep none
+    with pytest.raises(IndexError):
+        run.block_transactions(99)
+
+
+def test_plots_are_images_of_the_documented_size(fake, tmp_path):
+    notes = []
+    paths = v2g_plot.plot_all(v2g.open(fake), tmp_path / "figs", svg=True, notes=notes)
+    names = {os.path.basename(p) for p in paths}
+    assert {"reward.png", "epsilon.png", "fig7_q_heatmap.png", "fig8_final_battery.png", "energy_flows.png",
+            "ledger.png", "reward.svg"} <= names
+    assert any("Fig. 9" in n for n in notes) and any("over a day" in n for n in notes)
+    for p in paths:
+        assert os.path.getsize(p) > 1000
+        if p.endswith(".png"):
+            assert png_size(p) == v2g_plot.FIG_SIZE_PX
+    with_eval = write_fake_run(tmp_path / "eval.h5", episodes=5, evaluation=True)
+    assert v2g_plot.fig9_battery_performance(with_eval, tmp_path / "figs")[0].endswith("fig9_battery_performance.png")
+
+
+def test_fig7_means_over_visited_states():
+    q = np.zeros((2, 4, 5), np.float32)
+    q[0, 0] = [1, 2, 3, 4, 5]
+    q[0, 1] = [3, 2, 1, 0, -1]  # states 2, 3 never visited: left out of the mean
+    means, visited = v2g_plot.q_action_means(q)
+    assert np.allclose(means[0], [2, 2, 2, 2, 2]) and np.allclose(means[1], 0) and list(visited) == [2, 0]
+
+
+def test_cli_info_plot_watch(fake, tmp_path):
+    p = cli("info", fake)
+    assert p.returncode == 0 and "finished: 20/20 episodes" in p.stdout, p.stderr
+    p = cli("plot", fake, "--out", tmp_path / "f")
+    assert p.returncode == 0, p.stderr
+    printed = p.stdout.split()
+    assert len(printed) == 6 and all(os.path.getsize(x) > 0 for x in printed)
+    p = cli("watch", fake, "--once")
+    assert p.returncode == 0 and p.stdout.startswith("20/20 episodes"), p.stderr
+
+
+def test_live_fake_writer_is_read_through_swmr(tmp_path):
+    path = tmp_path / "live.h5"
+    writer = subprocess.Popen([PY, os.path.join(HERE, "v2g_fake_run.py"), "live", str(path), "--episodes", "12",
+                               "--delay", "0.15"], env=ENV)
+    try:
+        deadline = time.time() + 20
+        run = None
+        while run is None and time.time() < deadline:
+            try:
+                run = v2g.open(path)
+            except (FileNotFoundError, v2g.ResultsError):
+                time.sleep(0.05)
+        assert run is not None, "the live file never opened"
+        first = run.episodes_done
+        while run.refresh().episodes_done <= first and time.time() < deadline:
+            time.sleep(0.05)
+        assert run.episodes_done > first
+        watch = cli("watch", path, "--interval", "0.1", timeout=30)
+        assert watch.returncode == 0, watch.stderr
+        lines = watch.stdout.strip().splitlines()
+        assert len(lines) >= 2 and lines[-1] == "run finished: 12/12 episodes"
+    finally:
+        writer.wait(timeout=30)
+    assert writer.returncode == 0
+
+
+def test_to_toml_loads_back():
+    import tomllib
+
+    cfg = {"run": {"name": 'a "b"\n', "episodes": 5, "seed": 2**40}, "learning.alpha": 0.1,
+           "ledger": {"enabled": False}, "fleet": {"vehicles": 3}}
+    back = tomllib.loads(to_toml(cfg))
+    assert back["run"] == cfg["run"] and back["learning"]["alpha"] == 0.1 and back["ledger"]["enabled"] is False
+    with pytest.raises(ValueError):
+        to_toml({"alpha": 1})
+
+
+# ---------------------------------------------------------------- bad input (fixtures)
+
+@pytest.fixture(scope="module")
+def bad_files(fake, tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    text = d / "notes.txt"
+    text.write_text("not an HDF5 file\n")
+    cut = d / "cut.h5"
+    with open(fake, "rb") as src:
+        cut.write_bytes(src.read()[: os.path.getsize(fake) // 2])
+    nogroup = write_fake_run(d / "nogroup.h5", episodes=3, drop=("episodes",))
+    return {
+        "missing": (str(d / "absent.h5"), FileNotFoundError, "no such results file"),
+        "not_hdf5": (str(text), v2g.ResultsError, "not an HDF5 file"),
+        "truncated": (str(cut), v2g.ResultsError, "truncated"),
+        "schema_2": (str(with_schema(fake, d / "v2.h5", "2.0")), v2g.ResultsError,
+                     "schema 2.0 is newer than this reader (1.x): upgrade v2g"),
+        "no_episodes": (str(nogroup), v2g.ResultsError, "missing group(s) /episodes"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "not_hdf5", "truncated", "schema_2", "no_episodes"])
+def test_bad_file_raises_and_exits_2(bad_files, case):
+    path, exc, message = bad_files[case]
+    with pytest.raises(exc) as e:
+        v2g.open(path)
+    assert message in str(e.value) and "\n" not in str(e.value)
+    if exc is v2g.ResultsError:
+        assert isinstance(e.value, ValueError)
+    for args in (("info", path), ("plot", path, "--out", os.path.dirname(path) + "/figs"), ("watch", path, "--once")):
+        assert_one_error_line(cli(*args), path, message)
+
+
+def test_unwritable_plot_dir(fake, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # a directory below a plain file can never be made (root or not)
+    out = blocker / "figs"
+    with pytest.raises(NotADirectoryError) as e:
+        v2g_plot.plot_all(v2g.open(fake), out)
+    assert "cannot write figures there" in str(e.value)
+    assert_one_error_line(cli("plot", fake, "--out", out), str(out), "cannot write figures")
+
+
+def test_bad_command_line():
+    assert_one_error_line(cli(), "command is required")
+    assert_one_error_line(cli("plot", "x.h5"), "--out")
+    assert_one_error_line(cli("frobnicate"), "invalid choice")
+
+
+# ---------------------------------------------------------------- launching from Python
+
+def test_pybind11_module_trains(tmp_path):
+    module = load_module()
+    if module is None:
+        pytest.skip("the _v2g module is not built (V2G_PYTHON=OFF, e.g. a sanitizer build)")
+    s = module.train({"run": {"episodes": 4, "threads": 1}, "fleet": {"vehicles": 3, "pv_kwp_per_vehicle": 0.0}})
+    assert s["episodes"] == 4 and s["vehicles"] == 3 and len(s["episode_reward_per_vehicle"]) == 4
+    with pytest.raises(ValueError, match="learning.alpha = 1.5 is out of range"):
+        module.train({"learning": {"alpha": 1.5}})
+    with pytest.raises(ValueError, match="unsupported value type"):
+        module.train({"learning": {"alpha": None}})
+
+
+def test_train_falls_back_to_the_binary():
+    if not os.path.exists(V2G):
+        pytest.skip(f"no v2g binary at {V2G}")
+    s = v2g.train(SMALL, None, launcher="binary", args=["--episodes", "5"])
+    assert s["episodes"] == 5 and s["run_name"] == "small-deterministic"
+    with pytest.raises(ValueError, match="unknown key 'learning.alhpa'"):
+        v2g.train({"learning": {"alhpa": 0.1}}, None, launcher="binary")
+
+
+# ================================================================ the engine's own files
+
+def _writer_landed():
+    try:
+        return "--out" in subprocess.run([V2G, "train", "--help"], capture_output=True, text=True, timeout=30).stdout
+    except OSError:
+        return False
+
+
+needs_writer = pytest.mark.skipif(not _writer_landed(), reason="v2g train has no --out yet (HDF5 writer)")
+EPISODES = 50
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    d = tmp_path_factory.mktemp("real")
+    out, summary = d / "RUN.h5", d / "summary.json"
+    p = subprocess.run([V2G, "train", SMALL, "--episodes", str(EPISODES), "--out", out, "--summary", summary,
+                        "--device", "cpu", "--quiet", "--set", "results.vehicle_stride=10",
+                        "--set", "results.q_stride=25", "--set", "ledger.store_transactions=all"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return str(out), json.loads(summary.read_text())
+
+
+def _expected_shape(spec, f):
+    vehicles = int(f.attrs["vehicles"])
+    tables = f["qtables/final"].shape[0]
+    sizes = {"N": f["episodes/episode"].shape[0], "k": f["vehicles/episode"].shape[0],
+             "q": f["qtables/episode"].shape[0], "V": vehicles, "T": tables, "S": int(f.attrs["states"]),
+             "B": f["ledger/blocks"].shape[0], "K": f["ledger/contracts"].shape[0],
+             "n": f["ledger/transactions"].shape[0]}
+    return tuple(sizes[s] if isinstance(s, str) else s for s in spec)
+
+
+def _check_compound(name, got, want):
+    """Documented record layout: same fields in the same order at the same offsets with the
+    same types; a name may carry a unit suffix (fixed_price -> fixed_price_micro_per_kwh)."""
+    assert got.itemsize == want.itemsize, (name, got.itemsize, want.itemsize)
+    assert len(got.names) == len(want.names), (name, got.names)
+    for g, w in zip(got.names, want.names):
+        w_base = w.rstrip("0123456789")
+        assert g.startswith(w_base), (name, g, w)
+        (gt, go), (wt, wo) = got.fields[g][:2], want.fields[w][:2]
+        assert go == wo and gt.base == wt.base and gt.shape == wt.shape, (name, g, gt, go, wt, wo)
+
+
+@needs_writer
+def test_real_file_has_the_documented_layout(real):
+    path, _ = real
+    with h5py.File(path, "r") as f:
+        for attr, kind in ROOT_ATTRS.items():
+            if attr == "status":
+                continue  # checked below: the writer keeps it in the /status dataset
+            assert attr in f.attrs, f"root attribute {attr} missing"
+            v = f.attrs[attr]
+            if kind is str:
+                assert isinstance(v, (str, bytes)), (attr, type(v))
+            else:
+                assert np.asarray(v).dtype == np.dtype(kind), (attr, np.asarray(v).dtype)
+        assert f.attrs["schema_version"] in (b"1.0", "1.0")
+        status = f.get("status")
+        assert (status is not None and status[()].rstrip(b"\0") == b"finished") or f.attrs.get("status") in (
+            b"finished", "finished")
+        for name in STRING_DATASETS:
+            assert f[name].shape == () and f[name].dtype.kind in "SO" and "units" in f[name].attrs, name
+        for name, (dtype, shape, units) in SCHEMA.items():
+            assert name in f, f"/{name} missing"
+            d = f[name]
+            if dtype in COMPOUNDS:
+                _check_compound(name, d.dtype, COMPOUNDS[dtype])
+            else:
+                assert d.dtype == np.dtype(dtype), (name, d.dtype, dtype)
+            assert d.shape == _expected_shape(shape, f), (name, d.shape)
+            assert "units" in d.attrs, f"/{name} has no units attribute"
+            if units is not None:
+                got = d.attrs["units"]
+                assert (got.decode() if isinstance(got, bytes) else got) == units, (name, got, units)
+            if shape[0] in ("N", "k", "q", "B", "n"):
+                assert d.chunks is not None and d.maxshape[0] is None, f"/{name} must be chunked and growable"
+        assert f["config"].attrs["run.episodes"] == EPISODES
+
+
+@needs_writer
+def test_real_values_agree_with_the_summary(real):
+    path, s = real
+    run = v2g.open(path)
+    ep = run.episode_arrays
+    assert run.status == "finished" and run.episodes_done == EPISODES == s["episodes"]
+    assert np.array_equal(ep["episode"], np.arange(EPISODES))
+    assert run.config_text == s["config_toml"] and run.config["run"]["episodes"] == EPISODES
+    assert run.attrs["vehicles"] == s["vehicles"] and run.attrs["steps_per_episode"] == s["steps_per_episode"]
+    for col, key in (("reward_mean", "episode_reward_per_vehicle"), ("revenue", "episode_revenue_per_vehicle"),
+                     ("energy_cost", "episode_energy_cost_per_vehicle"),
+                     ("degradation_cost", "episode_degradation_cost_per_vehicle"),
+                     ("unmet_penalty", "episode_unmet_penalty_per_vehicle"), ("epsilon", "episode_epsilon")):
+        np.testing.assert_allclose(ep[col], np.array(s[key], float), rtol=1e-12, atol=1e-12, err_msg=col)
+    assert np.all(ep["reward_min"] <= ep["reward_mean"] + 1e-9) and np.all(ep["reward_mean"] <= ep["reward_max"] + 1e-9)
+    np.testing.assert_allclose(ep["reward_mean"], ep["revenue"] - ep["energy_cost"] - ep["degradation_cost"]
+                               - ep["unmet_penalty"], rtol=1e-9, atol=1e-9)
+    # Per vehicle: the last /vehicles row is the last episode; its rewards average to the fleet's.
+    # /vehicles/episode and /qtables/episode count the episodes done (10 = after the 10th),
+    # while /episodes/episode is the 0-based index: the engine's convention (RESULTS.md says
+    # only "the episode each row follows").
+    v = run.vehicles
+    assert list(v["episode"]) == list(range(10, EPISODES + 1, 10))
+    np.testing.assert_allclose(v["reward"][-1].mean(), ep["reward_mean"][-1], rtol=1e-5)
+    np.testing.assert_allclose([v["soc_end"][-1].mean(), v["soc_end"][-1].min(), v["soc_end"][-1].max()],
+                               [s["soc"]["mean"], s["soc"]["min"], s["soc"]["max"]], rtol=1e-5)
+    np.testing.assert_allclose([v["soh"][-1].mean(), v["soh"][-1].min()], [s["soh"]["mean"], s["soh"]["min"]],
+                               rtol=1e-6)
+    # Ledger: genesis + one block per episode; every transaction stored (store_transactions = all).
+    led = s["ledger"]
+    blocks = run.blocks
+    # The summary counts the episodes' blocks; the file also holds genesis (block 0).
+    assert len(blocks) == led["blocks"] + 1 == EPISODES + 1
+    assert int(blocks["tx_count"].sum()) == int(ep["tx_count"].sum()) == led["transactions"]
+    assert list(blocks["tx_count"][1:]) == list(ep["tx_count"])
+    rej = ep["rejected"].sum(axis=0)
+    assert list(rej) == [led["rejected"][r] for r in ("energy_cap", "validity", "price", "party")]
+    assert len(run.transactions) == int(run.tx_stored.sum()) == led["transactions"]
+    for h in (1, EPISODES):
+        tx = run.block_transactions(h)
+        assert len(tx) == blocks["tx_count"][h] and np.all(tx["episode"] == h - 1)
+        assert np.array_equal(tx["sequence"], np.arange(len(tx)))
+    assert run.q_final.shape == (run.q_final.shape[0], run.attrs["states"], 5)
+    assert list(run.q_snapshot_episodes) == [25, 50]
+    np.testing.assert_array_equal(run.q_snapshots[-1], run.q_final)
+
+
+@needs_writer
+def test_real_plot_and_info(real, tmp_path):
+    path, _ = real
+    p = cli("plot", path, "--out", tmp_path / "figs")
+    assert p.returncode == 0, p.stderr
+    pngs = p.stdout.split()
+    assert {os.path.basename(x) for x in pngs} >= {"reward.png", "fig7_q_heatmap.png", "fig8_final_battery.png"}
+    for x in pngs:
+        assert os.path.getsize(x) > 1000 and png_size(x) == v2g_plot.FIG_SIZE_PX
+    p = cli("info", path)
+    assert p.returncode == 0 and f"finished: {EPISODES}/{EPISODES} episodes" in p.stdout
+
+
+@needs_writer
+def test_real_bad_copies(real, tmp_path):
+    path, _ = real
+    cut = tmp_path / "cut.h5"
+    with open(path, "rb") as src:
+        cut.write_bytes(src.read()[: os.path.getsize(path) * 2 // 3])
+    newer = with_schema(path, tmp_path / "v2.h5", "2.0")
+    for bad, message in ((cut, "truncated"), (newer, "schema 2.0 is newer than this reader (1.x): upgrade v2g")):
+        with pytest.raises(v2g.ResultsError, match=message.replace(".", r"\.").replace("(", r"\(").replace(")", r"\)")):
+            v2g.open(bad)
+        assert_one_error_line(cli("info", bad), message)
+
+
+@needs_writer
+def test_real_run_is_read_live_and_interrupted_cleanly(tmp_path):
+    out = tmp_path / "live.h5"
+    proc = subprocess.Popen([V2G, "train", SMALL, "--episodes", "1000000", "--out", out, "--device", "cpu",
+                             "--quiet", "--set", "fleet.vehicles=2000", "--set", "fleet.community_size=50"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 40
+        run = None
+        while time.time() < deadline:
+            try:
+                run = v2g.open(out)
+                if run.episodes_done > 0:
+                    break
+            except (FileNotFoundError, v2g.ResultsError):
+                pass
+            time.sleep(0.1)
+        assert run is not None and run.episodes_done > 0 and run.status == "running", "no episode seen"
+        first = run.episodes_done
+        while run.refresh().episodes_done <= first and time.time() < deadline:
+            time.sleep(0.1)
+        assert run.episodes_done > first, "the episode count did not grow"
+        assert cli("watch", out, "--once").returncode == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    run.refresh()
+    assert run.status == "interrupted", (run.status, err)
+    assert run.episodes_done >= first
+    run.close()
+
+
+@needs_writer
+def test_train_from_python_writes_the_results(tmp_path):
+    cfg = {"run": {"episodes": 6, "threads": 1, "name": "from-python"}, "fleet": {"vehicles": 4}}
+    for launcher in (("module", "binary") if load_module() else ("binary",)):
+        out = tmp_path / f"{launcher}.h5"
+        s = v2g.train(cfg, out, launcher=launcher)
+        run = v2g.open(s["results_path"])
+        assert run.episodes_done == 6 and run.attrs["run_name"] == "from-python"
+        np.testing.assert_allclose(run.episode_arrays["reward_mean"], s["episode_reward_per_vehicle"], rtol=1e-12)
