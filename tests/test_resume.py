@@ -120,3 +120,20 @@ def test_resume_refuses_changes_and_bad_files(tmp_path):
         assert r.returncode == 2, r.stderr
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and needle in lines[0], r.stderr
+
+
+def test_h5dump_lists_the_documented_layout(reference):
+    """`h5dump -H` shows every dataset, and every dataset is documented in docs/RESULTS.md."""
+    path, _, ref = reference
+    header = subprocess.run(["h5dump", "-H", path], capture_output=True, text=True)
+    assert header.returncode == 0, header.stderr
+    with open(os.path.join(ROOT, "docs", "RESULTS.md")) as f:
+        doc = f.read()
+    with h5py.File(path, "r") as f:
+        names = []
+        f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    assert len(names) > 40
+    for name in names:
+        base = name.split("/")[-1]
+        assert f'DATASET "{base}"' in header.stdout, name
+        assert f"`{base}`" in doc or f"`/{name}`" in doc or f"`{name}`" in doc, f"{name} is not documented"
