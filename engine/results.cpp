@@ -97,6 +97,17 @@ std::string read_attr_string(hid_t loc, const char* name) {
     if (H5Aexists(loc, name) <= 0) return "";
     Id a(ok(H5Aopen(loc, name, H5P_DEFAULT), name));
     Id t(ok(H5Aget_type(a), name));
+    if (H5Tget_class(t) != H5T_STRING) fail(std::string(name) + " is not a string");
+    if (H5Tis_variable_str(t) > 0) {  // as h5py writes them
+        Id mem(ok(H5Tcopy(H5T_C_S1), name));
+        ok(H5Tset_size(mem, H5T_VARIABLE), name);
+        ok(H5Tset_cset(mem, H5Tget_cset(t)), name);  // h5py writes UTF-8
+        char* value = nullptr;
+        ok(H5Aread(a, mem, &value), name);
+        std::string s = value ? value : "";
+        H5free_memory(value);
+        return s;
+    }
     const size_t n = H5Tget_size(t);
     std::string s(n, '\0');
     Id mem = string_type(n);
@@ -386,7 +397,12 @@ Id open_for_reading(const std::string& path) {
     if (f < 0) f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) throw ResultsError(path + ": unreadable HDF5 file (truncated or damaged)");
     Id file(f);
-    const std::string version = read_attr_string(file, "schema_version");
+    std::string version;
+    try {
+        version = read_attr_string(file, "schema_version");
+    } catch (const std::runtime_error& e) {
+        throw ResultsError(path + ": unreadable schema_version attribute (" + e.what() + ")");
+    }
     if (version.empty()) throw ResultsError(path + ": not a v2g results file (no schema_version)");
     const int major = std::atoi(version.c_str());
     if (major > kSchemaMajor)

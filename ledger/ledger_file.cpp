@@ -116,7 +116,7 @@ LedgerData read_ledger(const std::string& path) {
     if (!in) throw LedgerFormatError(path + ": cannot open");
     FileHeader fh = {};
     if (!in.read(reinterpret_cast<char*>(&fh), sizeof fh) || std::memcmp(fh.magic, kFileMagic, sizeof fh.magic) != 0)
-        throw LedgerFormatError(path + ": not a v2g ledger file (bad magic)");
+        throw LedgerFormatError(path + ": not an HDF5 results file nor a v2g ledger file (bad magic)");
     if (fh.version != kFileVersion || fh.header_bytes != sizeof(BlockHeader) || fh.tx_bytes != sizeof(Transaction) ||
         fh.contract_bytes != sizeof(Contract))
         throw LedgerFormatError(path + ": ledger format version " + std::to_string(fh.version) +

@@ -358,7 +358,7 @@ TEST(VerifyCommand, ForeignOrMissingFilesAreBadInput) {
     std::ofstream(foreign) << "this is not a ledger\n";
     const CliRun r = run("verify " + foreign);
     EXPECT_EQ(r.status, 2) << r.output;
-    EXPECT_NE(r.output.find("not a v2g ledger"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("nor a v2g ledger file"), std::string::npos) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
     const CliRun m = run("verify " + temp_path("does-not-exist.ledger"));
     EXPECT_EQ(m.status, 2) << m.output;
