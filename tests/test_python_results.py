@@ -407,12 +407,16 @@ def test_real_run_is_read_live_and_interrupted_cleanly(tmp_path):
         deadline = time.time() + 40
         run = None
         while time.time() < deadline:
+            # One Run, refreshed: a second h5py open of a file this process still holds would
+            # share the first one's (stale) metadata.
             try:
-                run = v2g.open(out)
+                run = v2g.open(out) if run is None else run.refresh()
                 if run.episodes_done > 0:
                     break
             except (FileNotFoundError, v2g.ResultsError):
-                pass
+                if run is not None:
+                    run.close()
+                run = None
             time.sleep(0.1)
         assert run is not None and run.episodes_done > 0 and run.status == "running", "no episode seen"
         first = run.episodes_done
