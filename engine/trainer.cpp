@@ -183,7 +183,10 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                 FleetView f{};
                 layout_fleet(p, fleet.data(), &f);
                 if (out.vehicle_snapshot) fill_vehicle_snapshot(p, f, &out);
-                if (out.q_snapshot) out.q.assign(f.q, f.q + (fleet.size() - state_bytes) / sizeof(float));
+                if (out.q_snapshot) {
+                    const size_t q_floats = static_cast<size_t>(num_q_tables(p)) * num_states(p) * kNumActions;
+                    out.q.assign(f.q, f.q + q_floats);
+                }
                 if (out.checkpoint) {
                     out.fleet = fleet;
                     if (sum.ledger) out.ledger_tip = writer->tip();
