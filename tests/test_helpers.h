@@ -54,6 +54,24 @@ inline Trained train_cpu(const Config& cfg, int threads) {
     return t;
 }
 
+// A problem's host buffers with their views and an episode of transaction slots, for tests
+// that drive the step phases by hand. Not movable: the views point into its own buffers.
+struct HostFleet {
+    explicit HostFleet(const Config& cfg) : problem(build_problem(cfg)), p(problem.params) {
+        layout_fleet(p, problem.fleet.data(), &f);
+        layout_signals(p, problem.signals.data(), &sig);
+        slots.resize(static_cast<size_t>(slots_per_episode(p)));
+        f.tx_slots = slots.data();
+    }
+    HostFleet(const HostFleet&) = delete;
+    HostFleet& operator=(const HostFleet&) = delete;
+    Problem problem;
+    const EnvParams& p;
+    FleetView f{};
+    SignalsView sig{};
+    std::vector<Transaction> slots;
+};
+
 inline bool same_bytes(const void* a, const void* b, size_t n) { return std::memcmp(a, b, n) == 0; }
 
 }  // namespace v2g::testing

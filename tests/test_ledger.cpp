@@ -121,15 +121,10 @@ TEST(Contracts, ExpiredContractsRejectEverything) {
 
 // A party check, and that a rejected transfer moves neither energy nor money: one step by hand.
 TEST(Contracts, NonPartiesAreRejectedAndNothingMoves) {
-    Config cfg = ledger_config();
-    Problem problem = build_problem(cfg);
-    const EnvParams& p = problem.params;
-    FleetView f{};
-    SignalsView sig{};
-    layout_fleet(p, problem.fleet.data(), &f);
-    layout_signals(p, problem.signals.data(), &sig);
-    std::vector<Transaction> slots(static_cast<size_t>(slots_per_episode(p)));
-    f.tx_slots = slots.data();
+    testing::HostFleet host(ledger_config());
+    const EnvParams& p = host.p;
+    FleetView& f = host.f;
+    const SignalsView& sig = host.sig;
     // Vehicle 0's charging tariff names other vehicles only.
     Contract* registry = const_cast<Contract*>(sig.contracts);
     Contract& tariff = registry[contract_for(p, 0, kContractChargingTariff)];

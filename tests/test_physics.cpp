@@ -57,15 +57,10 @@ void check_bounds(const EnvParams& p, const FleetView& f, int v) {
 }
 
 void run_trial(uint32_t trial, int mode) {
-    const Config cfg = random_config(trial);
-    Problem problem = build_problem(cfg);
-    const EnvParams& p = problem.params;
-    FleetView f{};
-    SignalsView sig{};
-    layout_fleet(p, problem.fleet.data(), &f);
-    layout_signals(p, problem.signals.data(), &sig);
-    std::vector<Transaction> slots(static_cast<size_t>(slots_per_episode(p)));
-    f.tx_slots = slots.data();
+    testing::HostFleet host(random_config(trial));
+    const EnvParams& p = host.p;
+    FleetView& f = host.f;
+    const SignalsView& sig = host.sig;
     SCOPED_TRACE("trial " + std::to_string(trial) + " vehicles " + std::to_string(p.num_vehicles) +
                  " community " + std::to_string(p.community_size) + " mode " + std::to_string(mode));
     const float keep = 1.0f - p.p2p_loss_fraction;
