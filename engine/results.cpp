@@ -767,9 +767,19 @@ void ResultsWriter::writer_loop() {
             return;
         }
         std::lock_guard<std::mutex> lock(mutex_);
+        if (queue_.front().fleet.capacity() > 0 && spare_.size() < kQueueDepth)
+            spare_.push_back(std::move(queue_.front().fleet));
         queue_.pop_front();
         cv_.notify_all();
     }
+}
+
+std::vector<char> ResultsWriter::spare_buffer() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (spare_.empty()) return {};
+    std::vector<char> b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
 }
 
 void ResultsWriter::write_now(const ChunkData& c) {
@@ -807,9 +817,11 @@ void ResultsWriter::write_now(const ChunkData& c) {
         append(f.veh_unmet, H5T_NATIVE_FLOAT, c.unmet_kwh.data(), 1);
     }
     if (c.q_snapshot) {
+        FleetView view{};
+        layout_fleet(p, const_cast<char*>(c.fleet.data()), &view);
         append(f.q_episode, H5T_NATIVE_INT64, &done, 1);
-        append(f.q_snapshots, H5T_NATIVE_FLOAT, c.q.data(), 1);
-        if (c.last) ok(H5Dwrite(f.q_final, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.q.data()), "final Q");
+        append(f.q_snapshots, H5T_NATIVE_FLOAT, view.q, 1);
+        if (c.last) ok(H5Dwrite(f.q_final, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, view.q), "final Q");
     }
     for (size_t b = 0; b < c.blocks.size(); ++b) {
         const int64_t stored = static_cast<int64_t>(c.stored_transactions[b].size());

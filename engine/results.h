@@ -49,6 +49,7 @@ public:
 
     void write_chunk(ChunkData chunk) override;
     double seconds_waited() const override { return seconds_waited_; }
+    std::vector<char> spare_buffer() override;
     // Drains the queue, records the status ("finished" or "interrupted") and closes the file.
     void finish(const std::string& status);
 
@@ -65,6 +66,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<ChunkData> queue_;
+    std::vector<std::vector<char>> spare_;  // written fleet buffers, for the trainer to refill
     bool stop_ = false;
     std::string error_;          // the writer thread's failure, reported on the next call
     double seconds_waited_ = 0;

@@ -179,18 +179,12 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
             out.q_snapshot = due(first, strides_.q) || out.last;
             out.checkpoint = due(first, strides_.checkpoint) || out.last;
             if (out.vehicle_snapshot || out.q_snapshot || out.checkpoint) {
-                backend_->read_fleet(&fleet, out.q_snapshot || out.checkpoint ? SIZE_MAX : state_bytes);
+                out.fleet = sink_->spare_buffer();
+                backend_->read_fleet(&out.fleet, out.q_snapshot || out.checkpoint ? SIZE_MAX : state_bytes);
                 FleetView f{};
-                layout_fleet(p, fleet.data(), &f);
+                layout_fleet(p, out.fleet.data(), &f);
                 if (out.vehicle_snapshot) fill_vehicle_snapshot(p, f, &out);
-                if (out.q_snapshot) {
-                    const size_t q_floats = static_cast<size_t>(num_q_tables(p)) * num_states(p) * kNumActions;
-                    out.q.assign(f.q, f.q + q_floats);
-                }
-                if (out.checkpoint) {
-                    out.fleet = fleet;
-                    if (sum.ledger) out.ledger_tip = writer->tip();
-                }
+                if (out.checkpoint && sum.ledger) out.ledger_tip = writer->tip();
             }
             out_checkpointed = out.checkpoint;
             sink_->write_chunk(std::move(out));
@@ -201,6 +195,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                 ChunkData ckpt;
                 ckpt.first_episode = first;
                 ckpt.checkpoint = true;
+                ckpt.fleet = sink_->spare_buffer();
                 backend_->read_fleet(&ckpt.fleet);
                 if (sum.ledger) ckpt.ledger_tip = writer->tip();
                 sink_->write_chunk(std::move(ckpt));

@@ -79,12 +79,14 @@ struct ChunkData {
     // Per-vehicle state after the chunk's last episode (when a vehicle snapshot is due).
     bool vehicle_snapshot = false;
     std::vector<float> soc_end, soh, reward, unmet_kwh;
-    // Q-tables after the chunk's last episode (when a Q snapshot is due, and at the end).
+    // Q-tables after the chunk's last episode (when a Q snapshot is due, and at the end): the
+    // Q part of `fleet`.
     bool q_snapshot = false;
-    std::vector<float> q;
     // Everything needed to continue after the chunk's last episode (when a checkpoint is due).
     bool checkpoint = false;
-    std::vector<char> fleet;              // the whole fleet buffer
+    // The fleet buffer after the chunk's last episode: whole for a Q snapshot or a checkpoint,
+    // else only its state part (layout_fleet's state_bytes) for a vehicle snapshot.
+    std::vector<char> fleet;
     BlockHeader ledger_tip{};             // the chain's last header
     bool last = false;                    // the run's final chunk
 };
@@ -96,6 +98,9 @@ public:
     virtual ~ResultsSink() = default;
     virtual void write_chunk(ChunkData chunk) = 0;
     virtual double seconds_waited() const = 0;
+    // A fleet buffer the sink has finished with, to fill again: fleet-sized buffers are
+    // recycled rather than allocated per snapshot (fresh pages cost a fault each).
+    virtual std::vector<char> spare_buffer() = 0;
 };
 
 struct SnapshotStrides {
