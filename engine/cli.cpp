@@ -335,6 +335,7 @@ int run_train(const TrainArgs& args) {
     info.device = device.device;
     info.device_reason = device.reason;
     const std::vector<Contract> contracts = problem.contracts;
+    std::vector<char> signal_buffer = problem.signals;  // for the results file's traced day
     Trainer trainer(cfg, params, make_backend(device, std::move(problem), cfg.threads), std::move(ledger));
     info.backend = trainer.backend().name();
 
@@ -351,6 +352,7 @@ int run_train(const TrainArgs& args) {
     }
     if (results) {
         trainer.set_results(results.get(), SnapshotStrides{cfg.vehicle_stride, cfg.q_stride, cfg.checkpoint_every});
+        trainer.set_day_trace(std::move(signal_buffer), cfg.day_start_hour);
     }
     StopOnSignals signals;
     trainer.set_stop_flag(&g_stop_requested);

@@ -415,6 +415,32 @@ Id open_for_reading(const std::string& path) {
 
 bool is_hdf5_file(const std::string& path) { return has_hdf5_signature(path); }
 
+// The /day datasets: name, units, and the DayTrace member.
+struct DayField {
+    const char* name;
+    const char* units;
+    std::vector<double> DayTrace::*values;
+};
+
+const std::vector<DayField>& day_fields() {
+    static const std::vector<DayField> fields = {
+        {"clock_hour", "h", &DayTrace::clock_hour},
+        {"retail_price_per_kwh", "currency/kWh", &DayTrace::retail_price_per_kwh},
+        {"feed_in_price_per_kwh", "currency/kWh", &DayTrace::feed_in_price_per_kwh},
+        {"grid_load_kw", "kW", &DayTrace::grid_load_kw},
+        {"dr_event", "1", &DayTrace::dr_event},
+        {"pv_kw", "kW", &DayTrace::pv_kw},
+        {"grid_import_kwh", "kWh", &DayTrace::grid_import_kwh},
+        {"grid_export_kwh", "kWh", &DayTrace::grid_export_kwh},
+        {"p2p_bought_kwh", "kWh", &DayTrace::p2p_bought_kwh},
+        {"p2p_sold_kwh", "kWh", &DayTrace::p2p_sold_kwh},
+        {"pv_sold_kwh", "kWh", &DayTrace::pv_sold_kwh},
+        {"soc_mean", "1", &DayTrace::soc_mean},
+        {"plugged_in", "1", &DayTrace::plugged_in},
+    };
+    return fields;
+}
+
 // ---------------------------------------------------------------- the writer's handles
 
 struct ResultsWriter::File {
@@ -427,6 +453,8 @@ struct ResultsWriter::File {
     Id q_episode, q_snapshots, q_final;
     Id blocks, tx_offset, tx_stored, transactions;
     Id ckpt_meta;
+    Id day_episode;
+    std::vector<Id> day;  // parallel to day_fields()
     Id ckpt_slot[kCheckpointSlots];
     Id tx_type, block_type, meta_type;
     int64_t next_tx_offset = 0;
@@ -601,6 +629,16 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
             append(f.tx_offset, H5T_NATIVE_INT64, &zero, 1);
             append(f.tx_stored, H5T_NATIVE_INT64, &zero, 1);
         }
+    }
+    // /day: fleet totals per step of one more day under the greedy policy (written at the end).
+    {
+        Id g(ok(H5Gcreate2(f.file, "/day", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/day"));
+        const hsize_t steps = static_cast<hsize_t>(p.steps_per_day);
+        for (const DayField& d : day_fields()) f.day.push_back(create_fixed(g, d.name, H5T_NATIVE_DOUBLE, {steps}, d.units));
+        f.day_episode = create_fixed(g, "episode", H5T_NATIVE_INT64, {1}, "1");
+        const int64_t none = -1;
+        ok(H5Dwrite(f.day_episode, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &none), "/day/episode");
+        attr_string(f.day_episode, "meaning", "the day traced (the episode after training); -1 until written");
     }
     // /checkpoint: two slots of the whole fleet buffer, contiguous (no filters: fast to rewrite).
     {
@@ -822,6 +860,13 @@ void ResultsWriter::write_now(const ChunkData& c) {
         append(f.q_episode, H5T_NATIVE_INT64, &done, 1);
         append(f.q_snapshots, H5T_NATIVE_FLOAT, view.q, 1);
         if (c.last) ok(H5Dwrite(f.q_final, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, view.q), "final Q");
+    }
+    if (c.day.episode >= 0) {
+        for (size_t k = 0; k < day_fields().size(); ++k)
+            ok(H5Dwrite(f.day[k], H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, (c.day.*day_fields()[k].values).data()),
+               day_fields()[k].name);
+        const int64_t e = c.day.episode;
+        ok(H5Dwrite(f.day_episode, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &e), "/day/episode");
     }
     for (size_t b = 0; b < c.blocks.size(); ++b) {
         const int64_t stored = static_cast<int64_t>(c.stored_transactions[b].size());

@@ -185,6 +185,8 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                 layout_fleet(p, out.fleet.data(), &f);
                 if (out.vehicle_snapshot) fill_vehicle_snapshot(p, f, &out);
                 if (out.checkpoint && sum.ledger) out.ledger_tip = writer->tip();
+                if (out.last && !trace_signals_.empty())
+                    out.day = trace_day(p, out.fleet, trace_signals_, cfg_.episodes, day_start_hour_);
             }
             out_checkpointed = out.checkpoint;
             sink_->write_chunk(std::move(out));

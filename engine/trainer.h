@@ -8,6 +8,7 @@
 #include <vector>
 #include "config.h"
 #include "kernels/backend.h"
+#include "day_trace.h"
 #include "ledger/ledger_file.h"
 
 namespace v2g {
@@ -89,6 +90,7 @@ struct ChunkData {
     std::vector<char> fleet;
     BlockHeader ledger_tip{};             // the chain's last header
     bool last = false;                    // the run's final chunk
+    DayTrace day;                         // final chunk: a day of the greedy policy, step by step
 };
 
 // Receives chunks as training goes. A writer must not block the caller for long: it queues
@@ -138,6 +140,11 @@ public:
     // When *flag becomes true (a signal handler sets it), training stops after the current
     // chunk, with a checkpoint, and the summary says it was interrupted.
     void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
+    // With the problem's signal buffer, the final chunk carries a DayTrace (day_trace.h).
+    void set_day_trace(std::vector<char> signals, int day_start_hour) {
+        trace_signals_ = std::move(signals);
+        day_start_hour_ = day_start_hour;
+    }
     // Runs `episodes` more episodes with a fixed policy (no learning) from the current state,
     // starting at episode index `first_episode`; returns fleet-level metrics per episode.
     std::vector<EpisodeMetrics> evaluate(PolicyMode mode, int first_episode, int episodes);
@@ -153,6 +160,8 @@ private:
     ResumeState resume_;
     bool resuming_ = false;
     const std::atomic<bool>* stop_ = nullptr;
+    std::vector<char> trace_signals_;
+    int day_start_hour_ = 0;
     std::unique_ptr<Backend> backend_;
 };
 

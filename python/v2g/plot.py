@@ -32,8 +32,8 @@ FIG_SIZE_IN = (10.0, 6.0)
 FIG_SIZE_PX = (int(FIG_SIZE_IN[0] * DPI), int(FIG_SIZE_IN[1] * DPI))  # (width, height)
 MAX_BARS = 200  # more vehicles than this: sorted curves instead of one bar each
 
-PER_DAY_NOTE = ("energy flows and market volume over a day need per-step data, which schema "
-                "1.0 does not hold yet: plotted over episodes only")
+NO_DAY_NOTE = ("no traced day in this file (/day is written when a run finishes): "
+               "energy flows over a day not plotted")
 
 
 def _run(run):
@@ -147,11 +147,10 @@ def epsilon_curve(run, out_dir, svg=False, notes=None):
 
 def energy_flows(run, out_dir, svg=False, notes=None):
     """energy_flows.png: grid, P2P and PV energy and losses per vehicle per day, and the
-    market volume, over episodes. (Over a day: needs per-step data, not in schema 1.0.)"""
+    market volume, over episodes (a single day, step by step: day_flows)."""
     run = _run(run)
     if _no_episodes(run, notes, "energy flows"):
         return []
-    _note(notes, PER_DAY_NOTE)
     out_dir = prepare_out_dir(out_dir)
     ep = run.episode_arrays
     x, w = ep["episode"], _window(run.episodes_done)
@@ -170,6 +169,48 @@ def energy_flows(run, out_dir, svg=False, notes=None):
     b.set_xlabel("episode")
     fig.tight_layout()
     return _save(fig, out_dir, "energy_flows", svg)
+
+
+def day_flows(run, out_dir, svg=False, notes=None):
+    """day_flows.png: one day under the trained greedy policy (/day: the day after training),
+    step by step: fleet energy by route as bars, PV; and prices, DR events and mean SoC."""
+    run = _run(run)
+    day = run.h5.get("day")
+    if day is None or int(day["episode"][0]) < 0:
+        _note(notes, NO_DAY_NOTE)
+        return []
+    out_dir = prepare_out_dir(out_dir)
+    d = {name: day[name][()] for name in day if name != "episode"}
+    steps = np.arange(len(d["clock_hour"]))
+    labels = [f"{h:g}" for h in d["clock_hour"]]
+    fig, (a, b) = _figure(2)
+    width = 0.2
+    for k, (name, sign) in enumerate((("grid_import_kwh", 1), ("p2p_bought_kwh", 1), ("grid_export_kwh", -1),
+                                      ("p2p_sold_kwh", -1))):
+        a.bar(steps + (k - 1.5) * width, sign * d[name], width, label=name[:-4].replace("_", " ")
+              + (" (out)" if sign < 0 else " (in)"))
+    a.plot(steps, d["pv_sold_kwh"], color="gold", marker=".", label="community PV sold")
+    a.axhline(0, color="black", linewidth=0.5)
+    a.set_ylabel("fleet energy per step (kWh)")
+    a.set_title(f"a day under the greedy policy (episode {int(day['episode'][0])})")
+    a.legend(loc="best", fontsize=8, ncol=3)
+    b.step(steps, d["retail_price_per_kwh"], where="mid", label="retail price")
+    b.step(steps, d["feed_in_price_per_kwh"], where="mid", label="feed-in price")
+    dr = d["dr_event"] > 0
+    if dr.any():
+        b.scatter(steps[dr], d["retail_price_per_kwh"][dr], color="red", zorder=3, label="demand-response event")
+    b.set_ylabel("currency/kWh")
+    c = b.twinx()
+    c.plot(steps, d["soc_mean"], color="C2", linestyle="--", label="mean SoC")
+    c.set_ylabel("mean SoC")
+    c.set_ylim(0, 1)
+    b.legend(loc="upper left", fontsize=8)
+    c.legend(loc="upper right", fontsize=8)
+    b.set_xticks(steps[:: max(1, len(steps) // 12)])
+    b.set_xticklabels(labels[:: max(1, len(steps) // 12)])
+    b.set_xlabel("clock hour")
+    fig.tight_layout()
+    return _save(fig, out_dir, "day_flows", svg)
 
 
 def ledger_activity(run, out_dir, svg=False, notes=None):
@@ -326,7 +367,7 @@ def fig9_battery_performance(run, out_dir, svg=False, notes=None):
 
 
 FIGURES = (reward_curve, epsilon_curve, fig7_q_heatmap, fig8_final_battery, fig9_battery_performance,
-           energy_flows, ledger_activity)
+           energy_flows, day_flows, ledger_activity)
 
 
 def plot_all(run, out_dir, svg=False, notes=None):
