@@ -406,7 +406,7 @@ int run_inspect(const std::string& path) {
                 static_cast<long long>(s.episodes_done), static_cast<long long>(s.episodes_planned),
                 static_cast<long long>(s.vehicles));
     std::printf("started        %s on %s (%s)\n", s.start_time.c_str(), s.device.c_str(), s.backend.c_str());
-    if (s.checkpoint_episode >= 0)
+    if (s.checkpoint_episode >= 0 && s.status != "finished")
         std::printf("checkpoint     resumes at episode %lld (v2g train --resume %s)\n",
                     static_cast<long long>(s.checkpoint_episode), path.c_str());
     if (!s.last_episode.empty()) {

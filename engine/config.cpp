@@ -142,7 +142,7 @@ const std::vector<Setting>& settings() {
 
         {"results.vehicle_stride", &Config::vehicle_stride, "episodes between per-vehicle snapshots (0 = the final only)", at_least(0), nullptr},
         {"results.q_stride", &Config::q_stride, "episodes between Q-table snapshots (0 = the final only)", at_least(0), nullptr},
-        {"results.checkpoint_every", &Config::checkpoint_every, "episodes between checkpoints (0 = at the end only)", at_least(0), nullptr},
+        {"results.checkpoint_every", &Config::checkpoint_every, "episodes between checkpoints (0 = only when stopped by a signal)", at_least(0), nullptr},
         {"ledger.enabled", &Config::ledger_enabled, "enforce contracts, write and hash transactions, chain blocks", any(), nullptr},
         {"ledger.contracts", &Config::contracts, "smart contracts deployed at genesis (at least communities + 2)", at_least(0), nullptr},
         {"ledger.price_floor_per_kwh", &Config::contract_price_floor_per_kwh, "every contract's price floor (currency/kWh)", closed(-1000, 1000), nullptr},

@@ -94,7 +94,7 @@ struct Config {
     int q_stride = 500;                    // results.q_stride: episodes between Q-table snapshots
                                            //   (0 = the final only)
     int checkpoint_every = 100;            // results.checkpoint_every: episodes between checkpoints
-                                           //   (0 = at the end only)
+                                           //   (0 = only when stopped by a signal)
 
     // [ledger]
     bool ledger_enabled = true;            // ledger.enabled: contracts enforced, transactions hashed

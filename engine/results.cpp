@@ -16,7 +16,7 @@
 namespace v2g {
 namespace {
 
-constexpr int kDeflateLevel = 4;
+constexpr int kDeflateLevel = 1;  // fast: the writer shares the cores with training
 constexpr hsize_t kEpisodeChunkRows = 1024;
 constexpr hsize_t kTxChunkRows = 16384;
 constexpr hsize_t kTargetChunkBytes = 4u << 20;  // 4 MiB chunks for the per-vehicle and Q data
@@ -787,6 +787,15 @@ void ResultsWriter::write_chunk(ChunkData chunk) {
 }
 
 void ResultsWriter::writer_loop() {
+    // One fleet-sized buffer for the trainer's snapshots, allocated and touched here while the
+    // first episodes train on the other cores: fresh pages fault one by one (about 2 s per GB
+    // on the project's machines), which would otherwise land in the training loop.
+    {
+        FleetView measure{};
+        std::vector<char> spare(layout_fleet(file_->p, nullptr, &measure), 0);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (spare_.empty()) spare_.push_back(std::move(spare));
+    }
     for (;;) {
         ChunkData chunk;
         {
@@ -854,11 +863,13 @@ void ResultsWriter::write_now(const ChunkData& c) {
         append(f.veh_reward, H5T_NATIVE_FLOAT, c.reward.data(), 1);
         append(f.veh_unmet, H5T_NATIVE_FLOAT, c.unmet_kwh.data(), 1);
     }
-    if (c.q_snapshot) {
+    if (c.q_snapshot || c.last) {
         FleetView view{};
         layout_fleet(p, const_cast<char*>(c.fleet.data()), &view);
-        append(f.q_episode, H5T_NATIVE_INT64, &done, 1);
-        append(f.q_snapshots, H5T_NATIVE_FLOAT, view.q, 1);
+        if (c.q_snapshot) {
+            append(f.q_episode, H5T_NATIVE_INT64, &done, 1);
+            append(f.q_snapshots, H5T_NATIVE_FLOAT, view.q, 1);
+        }
         if (c.last) ok(H5Dwrite(f.q_final, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, view.q), "final Q");
     }
     if (c.day.episode >= 0) {

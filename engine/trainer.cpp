@@ -175,12 +175,15 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         first += count;
         out.last = first == cfg_.episodes;
         if (sink_) {
+            // The final chunk always brings per-vehicle data and the final Q-tables (written once,
+            // as /qtables/final, unless a snapshot row is due anyway). A finished run needs no
+            // checkpoint.
             out.vehicle_snapshot = due(first, strides_.vehicle) || out.last;
-            out.q_snapshot = due(first, strides_.q) || out.last;
-            out.checkpoint = due(first, strides_.checkpoint) || out.last;
-            if (out.vehicle_snapshot || out.q_snapshot || out.checkpoint) {
+            out.q_snapshot = due(first, strides_.q);
+            out.checkpoint = due(first, strides_.checkpoint) && !out.last;
+            if (out.vehicle_snapshot || out.q_snapshot || out.checkpoint || out.last) {
                 out.fleet = sink_->spare_buffer();
-                backend_->read_fleet(&out.fleet, out.q_snapshot || out.checkpoint ? SIZE_MAX : state_bytes);
+                backend_->read_fleet(&out.fleet, out.q_snapshot || out.checkpoint || out.last ? SIZE_MAX : state_bytes);
                 FleetView f{};
                 layout_fleet(p, out.fleet.data(), &f);
                 if (out.vehicle_snapshot) fill_vehicle_snapshot(p, f, &out);

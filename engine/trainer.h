@@ -80,8 +80,8 @@ struct ChunkData {
     // Per-vehicle state after the chunk's last episode (when a vehicle snapshot is due).
     bool vehicle_snapshot = false;
     std::vector<float> soc_end, soh, reward, unmet_kwh;
-    // Q-tables after the chunk's last episode (when a Q snapshot is due, and at the end): the
-    // Q part of `fleet`.
+    // A Q-table snapshot row is due after the chunk's last episode (the Q part of `fleet`);
+    // the final chunk's `fleet` also gives /qtables/final.
     bool q_snapshot = false;
     // Everything needed to continue after the chunk's last episode (when a checkpoint is due).
     bool checkpoint = false;
