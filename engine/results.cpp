@@ -369,15 +369,6 @@ Id file_access() {
     return fapl;
 }
 
-// Reopening a file whose writer was killed: the superblock still says "open for writing";
-// h5clear clears that flag through this file-access property (HDF5 1.10).
-Id file_access_clearing_flags() {
-    Id fapl = file_access();
-    hbool_t clear = 1;
-    if (H5Pexist(fapl, "clear_status_flags") > 0) ok(H5Pset(fapl, "clear_status_flags", &clear), "clear flags");
-    return fapl;
-}
-
 bool has_hdf5_signature(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     char sig[8] = {};
@@ -460,35 +451,6 @@ struct ResultsWriter::File {
     int64_t next_tx_offset = 0;
     int64_t checkpoint_sequence = 0;
     hsize_t tables = 0, states = 0;
-
-    void open_datasets() {
-        auto open = [this](const char* name) { return Id(ok(H5Dopen2(file, name, H5P_DEFAULT), name)); };
-        status = open("/status");
-        episode_datasets.clear();
-        for (const EpisodeField& e : episode_fields())
-            episode_datasets.push_back(open(("/episodes/" + std::string(e.name)).c_str()));
-        episode = open("/episodes/episode");
-        epsilon = open("/episodes/epsilon");
-        tx_count = open("/episodes/tx_count");
-        tx_latency = open("/episodes/tx_latency_steps");
-        rejected = open("/episodes/rejected");
-        env_steps_per_s = open("/episodes/env_steps_per_s");
-        veh_episode = open("/vehicles/episode");
-        veh_soc = open("/vehicles/soc_end");
-        veh_soh = open("/vehicles/soh");
-        veh_reward = open("/vehicles/reward");
-        veh_unmet = open("/vehicles/unmet_kwh");
-        q_episode = open("/qtables/episode");
-        q_snapshots = open("/qtables/q");
-        q_final = open("/qtables/final");
-        blocks = open("/ledger/blocks");
-        tx_offset = open("/ledger/tx_offset");
-        tx_stored = open("/ledger/tx_stored");
-        transactions = open("/ledger/transactions");
-        ckpt_meta = open("/checkpoint/meta");
-        for (int s = 0; s < kCheckpointSlots; ++s)
-            ckpt_slot[s] = open(("/checkpoint/slot" + std::to_string(s)).c_str());
-    }
 
     void set_status(const std::string& s) {
         std::string padded = s;
