@@ -622,8 +622,15 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
 ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const EnvParams& p,
                              const std::vector<Contract>& contracts, const RunInfo& info)
     : path_(path), file_(std::make_unique<File>()) {
-    create_results_file(*file_, path, cfg, p, contracts, info);
+    // Built under a temporary name and put in place only once in SWMR mode: a reader polling
+    // for the file never finds it half-made, nor holds it while SWMR writing starts.
+    const std::string tmp = path + ".creating";
+    create_results_file(*file_, tmp, cfg, p, contracts, info);
     ok(H5Fstart_swmr_write(file_->file), "start SWMR");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw InputError(path + ": cannot write the results file");
+    }
     thread_ = std::thread([this] { writer_loop(); });
 }
 
@@ -718,8 +725,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const E
     }
     old.reset();
     ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw ResultsError(path + ": cannot replace it with the resumed file");
     ok(H5Fstart_swmr_write(f.file), "start SWMR");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw ResultsError(path + ": cannot replace it with the resumed file");
     thread_ = std::thread([this] { writer_loop(); });
 }
 

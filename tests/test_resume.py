@@ -27,15 +27,18 @@ def wait_for_episodes(path, proc, episodes, timeout_s=120):
     """Polls the live file (SWMR) until it holds `episodes` episodes; the kill then lands at a
     moment of the run that does not depend on how fast this machine is."""
     deadline = time.monotonic() + timeout_s
+    seen, last_error = 0, None
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             with h5py.File(path, "r", swmr=True) as f:
-                if len(f["episodes/episode"]) >= episodes:
+                seen = len(f["episodes/episode"])
+                if seen >= episodes:
                     return
-        except (OSError, KeyError):
-            pass  # not created or not in SWMR mode yet
+        except (OSError, KeyError) as e:
+            last_error = e  # not created or not in SWMR mode yet
         time.sleep(0.005)
-    raise AssertionError(f"the run ended or stalled before episode {episodes}")
+    raise AssertionError(f"the run ended (exit {proc.poll()}) or stalled before episode {episodes}: "
+                         f"last seen {seen}, last read error {last_error}")
 
 
 def train(out, extra=()):
