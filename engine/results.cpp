@@ -232,11 +232,9 @@ Id checkpoint_meta_type() {
 Id create_growing(hid_t loc, const char* name, hid_t type, std::vector<hsize_t> tail, const char* units,
                   hsize_t chunk_rows, bool compress = true) {
     std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk{chunk_rows};
-    hsize_t row_elems = 1;
     for (hsize_t d : tail) {
         dims.push_back(d);
         maxdims.push_back(d);
-        row_elems *= d;
     }
     // Rows of a big tail (per-vehicle data, Q-tables) are split into ~kTargetChunkBytes pieces.
     const hsize_t elem = H5Tget_size(type);
@@ -247,7 +245,6 @@ Id create_growing(hid_t loc, const char* name, hid_t type, std::vector<hsize_t> 
         chunk.push_back(std::max<hsize_t>(1, std::min(tail[i], budget / std::max<hsize_t>(1, inner))));
     }
     if (!tail.empty()) chunk[0] = 1;
-    (void)row_elems;
     Id space(ok(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()), name));
     Id dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "dcpl"));
     ok(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), name);
@@ -891,11 +888,6 @@ void ResultsWriter::finish(const std::string& status) {
 
 namespace {
 
-std::vector<int64_t> read_ints(hid_t file, const char* name) {
-    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) return {};
-    Id d(ok(H5Dopen2(file, name, H5P_DEFAULT), name));
-    return read_all<int64_t>(d, H5T_NATIVE_INT64);
-}
 
 std::vector<double> read_doubles(hid_t file, const char* name) {
     Id d(ok(H5Dopen2(file, name, H5P_DEFAULT), name));
@@ -923,7 +915,7 @@ ResultsSummary read_results_summary(const std::string& path) {
             throw ResultsError(path + ": not a v2g results file (no /config or /episodes)");
         Id cfg(ok(H5Gopen2(file, "/config", H5P_DEFAULT), "/config"));
         s.effective_toml = read_string_dataset(cfg, "effective_toml");
-        const std::vector<int64_t> episodes = read_ints(file, "/episodes/episode");
+        const std::vector<int64_t> episodes = read_ints_of(file, "/episodes/episode");
         s.episodes_done = static_cast<int64_t>(episodes.size());
         if (s.episodes_done > 0) {
             for (const EpisodeField& e : episode_fields()) {
@@ -933,7 +925,7 @@ ResultsSummary read_results_summary(const std::string& path) {
             const std::vector<double> eps = read_doubles(file, "/episodes/epsilon");
             if (!eps.empty()) s.last_episode.emplace_back("epsilon", eps.back());
         }
-        s.ledger_blocks = static_cast<int64_t>(read_ints(file, "/ledger/tx_offset").size());
+        s.ledger_blocks = static_cast<int64_t>(read_ints_of(file, "/ledger/tx_offset").size());
         if (has_group(file, "/checkpoint")) {
             Id meta(ok(H5Dopen2(file, "/checkpoint/meta", H5P_DEFAULT), "checkpoint"));
             Id type = checkpoint_meta_type();
@@ -957,8 +949,8 @@ LedgerData read_ledger_from_results(const std::string& path) {
         d.contracts = read_all<Contract>(contracts, ctype);
         Id blocks(ok(H5Dopen2(file, "/ledger/blocks", H5P_DEFAULT), "/ledger/blocks"));
         d.blocks = read_all<BlockHeader>(blocks, btype);
-        const std::vector<int64_t> offset = read_ints(file, "/ledger/tx_offset");
-        const std::vector<int64_t> stored = read_ints(file, "/ledger/tx_stored");
+        const std::vector<int64_t> offset = read_ints_of(file, "/ledger/tx_offset");
+        const std::vector<int64_t> stored = read_ints_of(file, "/ledger/tx_stored");
         Id txs(ok(H5Dopen2(file, "/ledger/transactions", H5P_DEFAULT), "/ledger/transactions"));
         const std::vector<Transaction> all = read_all<Transaction>(txs, ttype);
         // A live file may show a block before its bookkeeping rows: keep what is complete.
@@ -1021,9 +1013,9 @@ ResumeState read_resume_state(const std::string& path, const EnvParams& p) {
     std::vector<std::vector<double>> cols;
     for (const EpisodeField& e : episode_fields()) cols.push_back(read_doubles(file, ("/episodes/" + std::string(e.name)).c_str()));
     const std::vector<double> eps = read_doubles(file, "/episodes/epsilon");
-    const std::vector<int64_t> tx = read_ints(file, "/episodes/tx_count");
-    const std::vector<int64_t> rej = read_ints(file, "/episodes/rejected");
-    const std::vector<int64_t> latency = read_ints(file, "/episodes/tx_latency_steps");
+    const std::vector<int64_t> tx = read_ints_of(file, "/episodes/tx_count");
+    const std::vector<int64_t> rej = read_ints_of(file, "/episodes/rejected");
+    const std::vector<int64_t> latency = read_ints_of(file, "/episodes/tx_latency_steps");
     if (eps.size() < n || tx.size() < n) throw ResultsError(path + ": episodes before the checkpoint are missing");
     auto col = [&](const char* name) -> const std::vector<double>& {
         for (size_t k = 0; k < episode_fields().size(); ++k)

@@ -270,14 +270,19 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     const float retail = sig.retail_price_per_kwh[idx];
     const float feed_in = sig.feed_in_price_per_kwh[idx];
     const float keep = 1.0f - p.p2p_loss_fraction;
-    // Prices in micro-units per kWh, as the contracts apply them (and as the ledger records).
-    const int32_t import_micro = leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail));
-    const int32_t export_micro = leg_price_micro(p, sig, v, kContractV2GService,
-                                                 to_micro_per_kwh(sig.dr_event[idx] ? p.dr_price_per_kwh : feed_in));
-    const int32_t feed_in_micro = leg_price_micro(p, sig, v, kContractV2GService, to_micro_per_kwh(feed_in));
+    // Prices in micro-units per kWh, as the contracts apply them (and as the ledger records);
+    // looked up only for a vehicle that trades this step (most do not, e.g. when unplugged).
+    const bool trades = f.grid_kwh[v] != 0.0f || f.bid_kwh[v] > 0.0f || f.offer_kwh[v] > 0.0f;
+    const int32_t import_micro =
+        trades ? leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail)) : 0;
+    const int32_t export_micro =
+        trades ? leg_price_micro(p, sig, v, kContractV2GService,
+                                 to_micro_per_kwh(sig.dr_event[idx] ? p.dr_price_per_kwh : feed_in))
+               : 0;
+    const int32_t feed_in_micro = trades ? leg_price_micro(p, sig, v, kContractV2GService, to_micro_per_kwh(feed_in)) : 0;
     const float market = f.market_price_per_kwh[c];
-    const int32_t sell_micro = to_micro_per_kwh(market);        // sellers are paid the clearing price
-    const int32_t buy_micro = to_micro_per_kwh(market / keep);  // buyers also pay for the losses
+    const int32_t sell_micro = trades ? to_micro_per_kwh(market) : 0;        // sellers: the clearing price
+    const int32_t buy_micro = trades ? to_micro_per_kwh(market / keep) : 0;  // buyers also pay the losses
     constexpr float kMicro = 1.0e-6f;
 
     // Energy at the meter, by route.

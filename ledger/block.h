@@ -31,10 +31,7 @@ static_assert(sizeof(BlockHeader) == 176, "block header is 176 bytes");
 static_assert(offsetof(BlockHeader, check) == 172, "layout");
 
 inline uint32_t header_check(const BlockHeader& h) {
-    const uint8_t* b = reinterpret_cast<const uint8_t*>(&h);
-    uint32_t x = kFnvOffset;
-    for (size_t i = 0; i < offsetof(BlockHeader, check); ++i) x = (x ^ b[i]) * kFnvPrime;
-    return x;
+    return fnv1a32(reinterpret_cast<const uint8_t*>(&h), offsetof(BlockHeader, check));
 }
 
 }  // namespace v2g

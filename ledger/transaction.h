@@ -44,15 +44,17 @@ static_assert(offsetof(Transaction, check) == 44, "layout");
 
 constexpr uint32_t kFnvOffset = 2166136261u;  // FNV-1a 32-bit (Fowler, Noll, Vo)
 constexpr uint32_t kFnvPrime = 16777619u;
-constexpr int kTxCheckedBytes = 44;
-
-// Any change of one byte changes the result: each round (xor, then multiply by an odd
-// number mod 2^32) is a bijection of the running value.
-V2G_HD uint32_t tx_check(const Transaction& t) {
-    const uint8_t* b = reinterpret_cast<const uint8_t*>(&t);
+// FNV-1a over n bytes. Any change of one byte changes the result: each round (xor, then
+// multiply by an odd number mod 2^32) is a bijection of the running value.
+V2G_HD uint32_t fnv1a32(const uint8_t* b, size_t n) {
     uint32_t h = kFnvOffset;
-    for (int i = 0; i < kTxCheckedBytes; ++i) h = (h ^ b[i]) * kFnvPrime;
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * kFnvPrime;
     return h;
+}
+
+// The record's check field: FNV-1a of every byte before it.
+V2G_HD uint32_t tx_check(const Transaction& t) {
+    return fnv1a32(reinterpret_cast<const uint8_t*>(&t), offsetof(Transaction, check));
 }
 
 // Rounded to the nearest micro-unit, halves away from zero, in integers: every device agrees.
