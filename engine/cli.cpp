@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "config.h"
+#include "evaluation.h"
+#include "metrics.h"
 #include "errors.h"
 #include "problem.h"
 #include "trainer.h"
@@ -425,6 +427,93 @@ int run_inspect(const std::string& path) {
     return 0;
 }
 
+struct EvalArgs {
+    std::string run_path;
+    std::string days, faults, device, threads;
+    std::vector<std::string> sets;  // evaluation.* only
+    bool quiet = false;
+};
+
+double mean_of(const std::vector<DayMetrics>& days, int metric) {
+    double sum = 0.0;
+    int n = 0;
+    for (const DayMetrics& m : days)
+        if (std::isfinite(m[metric])) {
+            sum += m[metric];
+            ++n;
+        }
+    return n > 0 ? sum / n : std::nan("");
+}
+
+int run_eval(const EvalArgs& args) {
+    const ResultsSummary saved = read_results_summary(args.run_path);
+    if (saved.status != "finished" && saved.status != "interrupted")
+        throw InputError(args.run_path + ": status '" + saved.status +
+                         "': still training, or killed (continue it with v2g train --resume first)");
+    Config cfg = load_config_text(saved.effective_toml, args.run_path + ":/config/effective_toml");
+    for (const std::string& s : args.sets) {
+        if (s.rfind("evaluation.", 0) != 0)
+            throw InputError("--set " + s + ": eval takes only evaluation.* keys (the run's own config is fixed)");
+        apply_override(&cfg, s);
+    }
+    apply_flag(&cfg, "--days", "evaluation.days", args.days);
+    if (!args.faults.empty()) {
+        // A bare list needs TOML quotes for apply_override.
+        apply_override(&cfg, "evaluation.faults=" + quoted_string(args.faults));
+    }
+    apply_flag(&cfg, "--device", "run.device", args.device);
+    apply_flag(&cfg, "--threads", "run.threads", args.threads);
+    validate(cfg);
+    const DeviceChoice device = choose_device(cfg.device);
+    const EnvParams params = build_problem(cfg).params;
+    ResumeState trained = read_resume_state(args.run_path, params);
+    if (trained.fleet.empty())
+        throw InputError(args.run_path + ": has no checkpoint of the trained state to evaluate");
+    std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+    std::fprintf(stderr, "eval: %s after %d episodes, %d days from episode %d, faults: %s\n", args.run_path.c_str(),
+                 trained.next_episode, cfg.eval_days, trained.next_episode, cfg.eval_faults.c_str());
+    const bool tty = isatty(fileno(stderr)) != 0;
+    const EvaluationResult r = run_evaluation(cfg, trained.fleet, trained.next_episode, device, [&](const EvalProgress& p) {
+        if (args.quiet) return;
+        if (p.policy.empty())
+            std::fprintf(stderr, "%s%d/%d policy runs  took %s%s\n", tty ? "\r" : "", p.runs_done, p.runs_total,
+                         human_duration(p.elapsed_s).c_str(), tty ? "\x1b[K" : "");
+        else
+            std::fprintf(stderr, "%s%d/%d policy runs  %s: %s  %s%s", tty ? "\r" : "", p.runs_done, p.runs_total,
+                         p.scenario.c_str(), p.policy.c_str(), human_duration(p.elapsed_s).c_str(),
+                         tty ? "\x1b[K" : "\n");
+    });
+    write_evaluation(args.run_path, r);
+
+    // The table: fault-free means over the days.
+    const ScenarioResult& base = r.scenarios.front();
+    const int columns[] = {kMoneyPerVehicle, kUnmetKwhPerVehicle, kDepartureEnergyMet, kPeakImportKw,
+                           kDrImportKwh, kDrExportKwh, kEnergyEfficiency};
+    std::printf("evaluation     %d days from episode %d on %s; means over days (units: docs/EVALUATION.md)\n", r.days,
+                r.first_episode, r.backend.c_str());
+    std::printf("%-18s", "policy");
+    for (int c : columns) std::printf(" %14.14s", metric_table()[c].name);
+    std::printf("\n");
+    for (size_t k = 0; k < r.policies.size(); ++k) {
+        std::printf("%-18s", r.policies[k].c_str());
+        for (int c : columns) std::printf(" %14.4g", mean_of(base.metrics[k], c));
+        std::printf("\n");
+    }
+    double optimum = 0.0;
+    for (double v : r.optimum_value_per_vehicle) optimum += v / r.days;
+    std::printf("optimum (DP value of the plugged-in steps) %.4g per vehicle per day\n", optimum);
+    for (size_t s = 1; s < r.scenarios.size(); ++s) {
+        std::printf("fault %-16s", r.scenarios[s].name.c_str());
+        std::printf(" money/vehicle change:");
+        for (size_t k = 0; k < r.policies.size(); ++k)
+            std::printf(" %s %+.3g", r.policies[k].c_str(),
+                        mean_of(r.scenarios[s].metrics[k], kMoneyPerVehicle) - mean_of(base.metrics[k], kMoneyPerVehicle));
+        std::printf("\n");
+    }
+    std::printf("results        %s:/evaluation\n", args.run_path.c_str());
+    return 0;
+}
+
 void print_keys() {
     for (const auto& [key, help] : config_keys()) std::printf("%-32s %s\n", key.c_str(), help.c_str());
 }
@@ -485,6 +574,25 @@ int run_cli(int argc, char** argv) {
     verify->footer("Exit status: 0 the ledger holds, 1 it does not (the first bad block and transaction are named),\n"
                    "2 not a readable v2g ledger file.");
 
+    EvalArgs eval_args;
+    CLI::App* eval = app.add_subcommand("eval", "evaluate a trained run against the yardsticks (random, uncontrolled, "
+                                                "time-of-use, the DP optimum) on held-out days, fault-free and under "
+                                                "faults; writes /evaluation into the run file");
+    eval->add_option("RUN", eval_args.run_path, "a results file written by `v2g train --out`")->required();
+    eval->add_option("--days", eval_args.days, "held-out days (evaluation.days)")->type_name("E");
+    eval->add_option("--faults", eval_args.faults, "none | all | comma list of missing_vehicles, grid_outage, "
+                                                   "price_spike, lost_community (evaluation.faults)")
+        ->type_name("LIST");
+    eval->add_option("--set", eval_args.sets, "override an evaluation.* key (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    eval->add_option("--device", eval_args.device, "backend: auto | cpu | cuda")->type_name("DEVICE");
+    eval->add_option("--threads", eval_args.threads, "CPU threads, 0 = all cores")->type_name("N");
+    eval->add_flag("--quiet,-q", eval_args.quiet, "no progress display");
+    eval->footer("Metrics and their definitions: docs/EVALUATION.md. Report: python3 -m v2g report RUN --out DIR.\n"
+                 "Exit status: 0 done, 2 bad input (file, flags), 1 internal error.");
+
     // --- `v2g ledger ...` (hashing work): everything after `ledger` goes to run_ledger_cli. ---
     CLI::App* ledger_cmd = app.add_subcommand("ledger", "RFC 6962 Merkle roots and proofs of hex leaves on stdin "
                                                     "(root, prove, check-proof, consistency, check-consistency)");
@@ -511,6 +619,7 @@ int run_cli(int argc, char** argv) {
         if (ledger_cmd->parsed()) return ledger::run_ledger_cli(ledger_cmd->remaining(), std::cin, std::cout, std::cerr);
         if (verify->parsed()) return run_verify(verify_path);
         if (inspect->parsed()) return run_inspect(inspect_path);
+        if (eval->parsed()) return run_eval(eval_args);
         return run_train(args);
     } catch (const InputError& e) {
         print_error("error", e.what());

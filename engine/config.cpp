@@ -41,6 +41,9 @@ constexpr int kMaxSocBins = 1000;
 // Signal series are indexed [day * steps_per_day + step] with ints; 100 years of days is
 // far more than any run needs and keeps that index far from INT_MAX.
 constexpr int kMaxSignalDays = 36600;
+// The optimum's plan holds days x steps x points bytes per vehicle; beyond this the grid is
+// finer than the float energy arithmetic of a step can tell apart anyway.
+constexpr int kMaxDpEnergyPoints = 4001;
 // Cell temperatures outside the usual Li-ion operating window would put the calendar-aging
 // fit (Arrhenius in Kelvin) far outside the data it came from.
 constexpr double kMinCellTemperatureC = -40.0;
@@ -151,6 +154,14 @@ const std::vector<Setting>& settings() {
         {"ledger.charging_fixed_price_per_kwh", &Config::charging_fixed_price_per_kwh, "charging tariffs' fixed price (currency/kWh); < 0 = indexed to the retail price", closed(-1, 1000), nullptr},
         {"ledger.valid_episodes", &Config::contract_valid_episodes, "contracts valid for episodes [0, N); 0 = forever", at_least(0), nullptr},
         {"ledger.store_transactions", &Config::store_transactions, "transaction records kept in the ledger file", any(), "all|last|none"},
+
+        {"evaluation.days", &Config::eval_days, "held-out days every policy runs in `v2g eval`", closed(1, kMaxSignalDays), nullptr},
+        {"evaluation.dp_energy_points", &Config::dp_energy_points, "stored-energy grid points of the dynamic-programming optimum", closed(2, kMaxDpEnergyPoints), nullptr},
+        {"evaluation.faults", &Config::eval_faults, "fault scenarios: none, all, or a comma list of missing_vehicles, grid_outage, price_spike, lost_community", any(), nullptr},
+        {"evaluation.fault_missing_share", &Config::fault_missing_share, "share of vehicles away all day (missing_vehicles)", closed(0, 1), nullptr},
+        {"evaluation.fault_outage_start_hour", &Config::fault_outage_start_hour, "clock hour the grid outage / price spike begins", closed_open(0, kHoursPerDay), nullptr},
+        {"evaluation.fault_outage_hours", &Config::fault_outage_hours, "length of the grid outage / price spike (h)", closed(0, kHoursPerDay), nullptr},
+        {"evaluation.fault_spike_factor", &Config::fault_spike_factor, "retail price multiplier during the price spike", above(0), nullptr},
     };
     return kSettings;
 }
@@ -528,11 +539,36 @@ void apply_override(Config* cfg, const std::string& assignment) {
         s->member);
 }
 
+namespace {
+const char* const kEvalFaults[] = {"missing_vehicles", "grid_outage", "price_spike", "lost_community"};
+}  // namespace
+
+std::vector<std::string> eval_fault_list(const std::string& faults) {
+    std::vector<std::string> out;
+    if (faults == "none") return out;
+    if (faults == "all") return std::vector<std::string>(std::begin(kEvalFaults), std::end(kEvalFaults));
+    std::string item;
+    std::vector<std::string> known(std::begin(kEvalFaults), std::end(kEvalFaults));
+    for (size_t i = 0; i <= faults.size(); ++i) {
+        if (i < faults.size() && faults[i] != ',') {
+            if (faults[i] != ' ') item += faults[i];
+            continue;
+        }
+        if (std::find(known.begin(), known.end(), item) == known.end())
+            throw InputError("evaluation.faults: unknown fault '" + item + "'" + suggestion(item, known) +
+                             "; use none, all, or a comma list of missing_vehicles, grid_outage, price_spike, lost_community");
+        if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+        item.clear();
+    }
+    return out;
+}
+
 void validate(const Config& cfg) {
     for (const Setting& s : settings()) {
         const std::string problem = range_problem_of(s, cfg);
         if (!problem.empty()) throw InputError(problem);
     }
+    eval_fault_list(cfg.eval_faults);
     const auto num = [](double v) { return format_double(v); };
     if (cfg.policy == "dqn") throw InputError("learning.policy 'dqn' is not available yet");
     if (!(cfg.soc_min < cfg.soc_max))

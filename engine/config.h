@@ -1,6 +1,6 @@
 // config.h: every setting of a run, in one struct, with its TOML key, default and unit.
 // The TOML file has one table per group: [run] [time] [fleet] [battery] [sessions] [signals]
-// [market] [learning] [ledger]; a key is written `group.name` on the command line
+// [market] [learning] [results] [ledger] [evaluation]; a key is written `group.name` on the command line
 // (`--set learning.alpha=0.1`). Defaults: see docs/CONFIG.md, which lists the sources.
 #pragma once
 #include <cstdint>
@@ -109,6 +109,19 @@ struct Config {
     std::string store_transactions = "last";  // ledger.store_transactions: all | last | none (the
                                            //   records kept in the ledger file; roots always are)
 
+    // [evaluation] (`v2g eval`, docs/EVALUATION.md)
+    int eval_days = 30;                    // evaluation.days: held-out days every policy runs
+    int dp_energy_points = 101;            // evaluation.dp_energy_points: stored-energy grid of
+                                           //   the dynamic-programming optimum (0.4 kWh steps on a
+                                           //   50 kWh window)
+    std::string eval_faults = "all";       // evaluation.faults: none | all | a comma list of
+                                           //   missing_vehicles, grid_outage, price_spike, lost_community
+    double fault_missing_share = 0.2;      // evaluation.fault_missing_share: vehicles away all day
+    double fault_outage_start_hour = 18.0; // evaluation.fault_outage_start_hour: clock hour the
+                                           //   grid outage and the price spike begin (evening peak)
+    double fault_outage_hours = 3.0;       // evaluation.fault_outage_hours: their length
+    double fault_spike_factor = 3.0;       // evaluation.fault_spike_factor: retail price multiplier
+
     int steps_per_day() const { return static_cast<int>(24.0 / step_hours + 0.5); }
 };
 
@@ -127,6 +140,8 @@ void validate(const Config& cfg);
 std::string dump_config(const Config& cfg);
 // `"s"` with the escapes TOML basic strings and JSON strings share: valid in both.
 std::string quoted_string(const std::string& s);
+// The fault scenarios evaluation.faults names ("none" -> empty, "all" -> every one, in order).
+std::vector<std::string> eval_fault_list(const std::string& faults);
 // Every key and its one-line description, for --help and docs.
 std::vector<std::pair<std::string, std::string>> config_keys();
 

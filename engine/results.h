@@ -13,6 +13,7 @@
 #include "config.h"
 #include "errors.h"
 #include "ledger/ledger_file.h"
+#include "evaluation.h"
 #include "trainer.h"
 
 namespace v2g {
@@ -92,5 +93,9 @@ LedgerData read_ledger_from_results(const std::string& path);
 // empty fleet (start over). Throws ResultsError for a file that is not a results file.
 ResumeState read_resume_state(const std::string& path, const EnvParams& p);
 bool is_hdf5_file(const std::string& path);
+
+// Writes `/evaluation` (docs/EVALUATION.md) into a finished or interrupted run's file,
+// replacing an earlier evaluation: built as /evaluation_new, then moved into place.
+void write_evaluation(const std::string& path, const EvaluationResult& result);
 
 }  // namespace v2g

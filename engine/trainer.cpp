@@ -176,11 +176,11 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         out.last = first == cfg_.episodes;
         if (sink_) {
             // The final chunk always brings per-vehicle data and the final Q-tables (written once,
-            // as /qtables/final, unless a snapshot row is due anyway). A finished run needs no
-            // checkpoint.
+            // as /qtables/final, unless a snapshot row is due anyway), and a checkpoint: the
+            // trained state that `v2g eval` starts every policy from.
             out.vehicle_snapshot = due(first, strides_.vehicle) || out.last;
             out.q_snapshot = due(first, strides_.q);
-            out.checkpoint = due(first, strides_.checkpoint) && !out.last;
+            out.checkpoint = due(first, strides_.checkpoint) || out.last;
             if (out.vehicle_snapshot || out.q_snapshot || out.checkpoint || out.last) {
                 out.fleet = sink_->spare_buffer();
                 backend_->read_fleet(&out.fleet, out.q_snapshot || out.checkpoint || out.last ? SIZE_MAX : state_bytes);

@@ -47,6 +47,14 @@ public:
     // the first `bytes` (layout_fleet's state_bytes: everything but the Q-tables) when given.
     virtual void read_fleet(std::vector<char>* fleet, size_t bytes = SIZE_MAX) = 0;
     virtual void write_fleet(const std::vector<char>& fleet) = 0;
+
+    // Evaluation. The plan policy's table (FleetView::plan; params.plan_points must match):
+    // kPolicyPlan reads it from the next run_episodes on.
+    virtual void set_plan(const std::vector<uint8_t>& plan) = 0;
+    // With recording on, every episode fills the step record (step.h record_community);
+    // read_record copies the last episode's: [community][step][kRecordFields].
+    virtual void set_recording(bool on) = 0;
+    virtual void read_record(std::vector<double>* record) = 0;
 };
 
 // The CPU backend works in the Problem's own buffers: pass it by std::move to avoid a copy.

@@ -50,6 +50,16 @@ public:
         std::copy(fleet.begin(), fleet.end(), fleet_buf_.begin());
     }
 
+    void set_plan(const std::vector<uint8_t>& plan) override {
+        plan_ = plan;
+        f_.plan = plan_.data();
+    }
+    void set_recording(bool on) override {
+        record_.assign(on ? static_cast<size_t>(p_.num_communities) * p_.steps_per_day * kRecordFields : 0, 0.0);
+        f_.step_record = on ? record_.data() : nullptr;
+    }
+    void read_record(std::vector<double>* record) override { *record = record_; }
+
 private:
     // Compacts the episode's slots in slot order, numbers and seals each record, hashes them.
     void commit(EpisodeLedger* out, bool keep) {
@@ -96,6 +106,7 @@ private:
             for (int v = begin; v < end; ++v) act_vehicle(p_, sig_, f_, v, episode, step, mode, epsilon);
             clear_community(p_, sig_, f_, c, episode, step);
             for (int v = begin; v < end; ++v) apply_vehicle(p_, sig_, f_, v, episode, step);
+            if (f_.step_record) record_community(p_, f_, c, step, f_.step_record);
             if (learn)
                 for (int v = begin; v < end; ++v) learn_vehicle(p_, f_, v);
         }
@@ -122,6 +133,10 @@ private:
                 for (int c = 0; c < nc; ++c) clear_community(p_, sig_, f_, c, episode, step);
 #pragma omp for schedule(static)
                 for (int v = 0; v < n; ++v) apply_vehicle(p_, sig_, f_, v, episode, step);
+                if (f_.step_record) {
+#pragma omp for schedule(static)
+                    for (int c = 0; c < nc; ++c) record_community(p_, f_, c, step, f_.step_record);
+                }
                 if (mode == kPolicyLearn) {
 #pragma omp single
                     for (int v = 0; v < n; ++v) learn_vehicle(p_, f_, v);
@@ -139,6 +154,8 @@ private:
     int threads_;
     std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)
     std::vector<Transaction> compacted_;  // its transactions in slot order
+    std::vector<uint8_t> plan_;           // the plan policy's table (evaluation)
+    std::vector<double> record_;          // the step record (evaluation)
 };
 
 }  // namespace

@@ -58,8 +58,11 @@ __global__ void episode_by_community_kernel(EnvParams p, SignalsView sig, FleetV
             if (learn && !shared_table) learn_vehicle(p, f, v);
         }
         __syncthreads();
-        if (learn && shared_table && threadIdx.x == 0)
-            for (int v = begin; v < end; ++v) learn_vehicle(p, f, v);
+        if (threadIdx.x == 0) {
+            if (f.step_record) record_community(p, f, c, step, f.step_record);
+            if (learn && shared_table)
+                for (int v = begin; v < end; ++v) learn_vehicle(p, f, v);
+        }
         __syncthreads();
     }
     if (threadIdx.x == 0) out[c] = summarize_community(p, f, c);
@@ -81,6 +84,10 @@ __global__ void clear_kernel(EnvParams p, SignalsView sig, FleetView f, int epis
 __global__ void apply_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step) {
     const int v = blockIdx.x * blockDim.x + threadIdx.x;
     if (v < p.num_vehicles) apply_vehicle(p, sig, f, v, episode, step);
+}
+__global__ void record_kernel(EnvParams p, FleetView f, int step) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c < p.num_communities) record_community(p, f, c, step, f.step_record);
 }
 __global__ void learn_in_order_kernel(EnvParams p, FleetView f) {
     for (int v = 0; v < p.num_vehicles; ++v) learn_vehicle(p, f, v);
@@ -134,6 +141,8 @@ public:
         cudaFree(slots_dev_);
         cudaFree(compacted_dev_);
         cudaFree(scratch_dev_);
+        cudaFree(plan_dev_);
+        cudaFree(record_dev_);
     }
 
     std::string name() const override { return "cuda (" + device_name_ + ")"; }
@@ -155,6 +164,7 @@ public:
                     act_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step, mode, epsilon[i]);
                     clear_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
                     apply_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
+                    if (f_.step_record) record_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, step);
                     if (mode == kPolicyLearn) learn_in_order_kernel<<<1, 1>>>(p_, f_);
                 }
                 summarize_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, out);
@@ -175,6 +185,32 @@ public:
     void write_fleet(const std::vector<char>& fleet) override {
         if (fleet.size() != fleet_bytes_) throw std::invalid_argument("write_fleet: size mismatch");
         check(cudaMemcpy(fleet_dev_, fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "write fleet");
+    }
+
+    void set_plan(const std::vector<uint8_t>& plan) override {
+        cudaFree(plan_dev_);
+        plan_dev_ = nullptr;
+        if (!plan.empty()) {
+            check(cudaMalloc(&plan_dev_, plan.size()), "cudaMalloc(plan)");
+            check(cudaMemcpy(plan_dev_, plan.data(), plan.size(), cudaMemcpyHostToDevice), "upload plan");
+        }
+        f_.plan = plan_dev_;
+    }
+    void set_recording(bool on) override {
+        cudaFree(record_dev_);
+        record_dev_ = nullptr;
+        record_size_ = on ? static_cast<size_t>(p_.num_communities) * p_.steps_per_day * kRecordFields : 0;
+        if (on) {
+            check(cudaMalloc(&record_dev_, record_size_ * sizeof(double)), "cudaMalloc(step record)");
+            check(cudaMemset(record_dev_, 0, record_size_ * sizeof(double)), "clear step record");
+        }
+        f_.step_record = record_dev_;
+    }
+    void read_record(std::vector<double>* record) override {
+        record->resize(record_size_);
+        if (record_size_ > 0)
+            check(cudaMemcpy(record->data(), record_dev_, record_size_ * sizeof(double), cudaMemcpyDeviceToHost),
+                  "read step record");
     }
 
 private:
@@ -220,6 +256,9 @@ private:
     void* scratch_dev_ = nullptr;           // Merkle levels
     size_t n_slots_ = 0, scratch_bytes_ = 0;
     std::string device_name_;
+    uint8_t* plan_dev_ = nullptr;           // the plan policy's table (evaluation)
+    double* record_dev_ = nullptr;          // the step record (evaluation)
+    size_t record_size_ = 0;
 };
 
 }  // namespace

@@ -34,6 +34,9 @@ enum PolicyMode : int {
     kPolicyGreedy = 1,          // argmax Q, no updates
     kPolicyRandom = 2,          // uniform over the five actions, no updates
     kPolicyChargeOnArrival = 3, // always charge while plugged in (uncontrolled charging)
+    kPolicyTimeOfUse = 4,       // charge in the cheapest remaining steps that meet the requirement
+    kPolicyPlan = 5,            // follow FleetView::plan (the dynamic-programming optimum)
+    kPolicyExplore = 6,         // epsilon-greedy on Q, no updates (the untrained initial policy)
 };
 
 constexpr int kMaxStepsPerDay = 96;   // 15-minute steps
@@ -96,6 +99,14 @@ struct EnvParams {
     int charging_contract_first, charging_contract_count;
 
     SessionModel sessions;
+
+    // --- evaluation: fault injection (all off in training) and the plan policy ---
+    float fault_missing_share;      // share of vehicles that never plug in (Philox per vehicle)
+    int fault_community_offline;    // 1: community fault_community's vehicles never plug in
+    int fault_community;
+    int fault_outage_begin_step;    // grid down in [begin, end): no grid import or export
+    int fault_outage_end_step;      //   (begin = end: no outage)
+    int plan_points;                // stored-energy grid points of FleetView::plan (kPolicyPlan)
 };
 
 // Per-step signals for signal_days days, [day * steps_per_day + step].
@@ -179,7 +190,15 @@ struct FleetView {
 
     // Transaction slots of the current episode, owned by the backend (not in the fleet
     // buffer): [step * slots_per_step(p) + 2 * vehicle + leg], then one PV slot per community.
+    // Null when no ledger is written (also in the optimum's single-vehicle model).
     Transaction* tx_slots;
+
+    // The plan policy's table, owned by the backend (not in the fleet buffer):
+    // [(vehicle * steps_per_day + step) * plan_points + energy grid point] -> action.
+    const uint8_t* plan;
+
+    // The step record (step.h record_community), owned by the backend; null: not recorded.
+    double* step_record;
 
     // Q-tables: [table][state][action]
     float* q;

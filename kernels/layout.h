@@ -80,7 +80,9 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t*
     f->ep_pv_ledger_micro = c.take<int64_t>(nc);
     f->ep_pv_tx_count = c.take<uint32_t>(nc);
     f->ep_pv_tx_latency_steps = c.take<uint32_t>(nc);
-    f->tx_slots = nullptr;  // the backend's own buffer
+    f->tx_slots = nullptr;  // the backend's own buffers
+    f->plan = nullptr;
+    f->step_record = nullptr;
     if (state_bytes) *state_bytes = c.offset;
     f->q = c.take<float>(q);  // last: the bulk of the buffer, and a contiguous tail to copy
     return c.offset;

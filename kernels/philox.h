@@ -50,6 +50,7 @@ enum class RngPurpose : uint32_t {
     kSession = 2,      // arrival, duration, energy demand of the day's session
     kFleetModel = 3,   // which EV model a vehicle is
     kSignals = 4,      // synthetic prices, load, PV (host side)
+    kFault = 5,        // which vehicles a fault scenario removes (evaluation)
     kTest = 99,        // reserved for tests
 };
 

@@ -83,8 +83,25 @@ V2G_HD float soc_of(float energy_kwh, float usable_kwh) {
     return usable_kwh > 0.0f ? energy_kwh / usable_kwh : 0.0f;
 }
 
+// Evaluation faults: a vehicle that is away all day (missing, or its community offline).
+V2G_HD bool vehicle_absent(const EnvParams& p, int v) {
+    if (p.fault_community_offline && v / p.community_size == p.fault_community) return true;
+    return p.fault_missing_share > 0.0f &&
+           uniform01(random4(p.seed, static_cast<uint32_t>(v), 0u, 0u, RngPurpose::kFault).v[0]) < p.fault_missing_share;
+}
+
+// Evaluation fault: no grid import or export during the outage window.
+V2G_HD bool grid_down(const EnvParams& p, int step) {
+    return step >= p.fault_outage_begin_step && step < p.fault_outage_end_step;
+}
+
 V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int episode) {
-    const Session s = draw_session(p, v, episode);
+    Session s = draw_session(p, v, episode);
+    if (vehicle_absent(p, v)) {  // never plugs in today (and does not drive in our window)
+        s.arrival_step = p.steps_per_day;
+        s.departure_step = p.steps_per_day;
+        s.demand_kwh = 0.0f;
+    }
     const float usable = f.capacity_kwh[v] * f.soh[v];
     // Drive home: today's demand is what was used since the last departure.
     const float energy = clamp_f(f.energy_kwh[v] - s.demand_kwh, p.soc_min * usable, p.soc_max * usable);
@@ -186,39 +203,62 @@ V2G_HD bool plugged_in(const FleetView& f, int v, int step) {
     return step >= f.arrival_step[v] && step < f.departure_step[v];
 }
 
-V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
-                        int episode, int step, int mode, float epsilon) {
+// Stored-energy grid of the plan policy and of the dynamic-programming optimum
+// (kernels/optimum.h): plan_points equally spaced levels from soc_min to soc_max of usable.
+V2G_HD float plan_energy_kwh(const EnvParams& p, float usable_kwh, int point) {
+    const float lo = p.soc_min * usable_kwh, hi = p.soc_max * usable_kwh;
+    return p.plan_points > 1 ? lo + (hi - lo) * static_cast<float>(point) / static_cast<float>(p.plan_points - 1) : lo;
+}
+
+// The nearest grid point to a stored energy.
+V2G_HD int plan_point(const EnvParams& p, float energy_kwh, float usable_kwh) {
+    const float lo = p.soc_min * usable_kwh, hi = p.soc_max * usable_kwh;
+    if (p.plan_points <= 1 || hi <= lo) return 0;
+    const float x = (energy_kwh - lo) / (hi - lo) * static_cast<float>(p.plan_points - 1);
+    const int g = static_cast<int>(x + 0.5f);
+    return g < 0 ? 0 : (g >= p.plan_points ? p.plan_points - 1 : g);
+}
+
+// Time-of-use yardstick: knows the day's retail prices and charges in as many of the cheapest
+// remaining steps of the stay as the departure requirement needs (ties: earlier first).
+V2G_HD int time_of_use_action(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
+                              int step) {
+    const float needed_kwh = f.required_kwh[v] - f.energy_kwh[v];  // battery side
+    const float per_step_kwh = f.charge_kw[v] * p.step_hours * f.eta_charge[v];
+    if (needed_kwh <= 0.0f || per_step_kwh <= 0.0f) return kIdle;
+    int steps_needed = static_cast<int>(needed_kwh / per_step_kwh);
+    if (static_cast<float>(steps_needed) * per_step_kwh < needed_kwh) ++steps_needed;
+    const float now = sig.retail_price_per_kwh[signal_index(p, episode, step)];
+    int cheaper_later = 0;
+    for (int u = step + 1; u < f.departure_step[v]; ++u)
+        cheaper_later += sig.retail_price_per_kwh[signal_index(p, episode, u)] < now ? 1 : 0;
+    return cheaper_later < steps_needed ? kCharge : kIdle;
+}
+
+// Turns an action into this step's grid request, P2P offer or bid: every transfer executes
+// under its contract or not at all, and none touches the grid while it is down.
+V2G_HD void request_transfer(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
+                             int step, int a) {
     f.grid_kwh[v] = 0.0f;
     f.offer_kwh[v] = 0.0f;
     f.bid_kwh[v] = 0.0f;
-    if (!plugged_in(f, v, step)) {
-        f.state[v] = -1;
-        f.action[v] = kIdle;
-        return;
-    }
     const int idx = signal_index(p, episode, step);
     const float energy = f.energy_kwh[v], usable = f.usable_kwh[v];
-    const int s = state_index(p, soc_of(energy, usable), step, sig.price_level[idx]);
-    const Philox4 r = random4(p.seed, static_cast<uint32_t>(v), static_cast<uint32_t>(episode),
-                              static_cast<uint32_t>(step), RngPurpose::kExplore);
-    const int a = choose_action(q_row(p, f.q, q_table_of(p, v), s), mode, epsilon, r);
-    f.state[v] = s;
-    f.action[v] = static_cast<uint8_t>(a);
     const float can_charge = max_charge_kwh(p, energy, usable, f.charge_kw[v], f.eta_charge[v]);
     const float can_discharge = max_discharge_kwh(p, energy, usable, f.discharge_kw[v], f.eta_discharge[v]);
-    // Every transfer executes under its contract or not at all.
     const float retail = sig.retail_price_per_kwh[idx], feed_in = sig.feed_in_price_per_kwh[idx];
     const int32_t market_micro = to_micro_per_kwh(market_price(retail, feed_in, p.p2p_price_weight));
+    const bool grid = !grid_down(p, step);
     switch (a) {
         case kCharge:
-            if (!admit_transfer(p, sig, f, v, episode, kContractChargingTariff, can_charge,
-                                leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail))))
+            if (grid && !admit_transfer(p, sig, f, v, episode, kContractChargingTariff, can_charge,
+                                        leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail))))
                 f.grid_kwh[v] = can_charge;
             break;
         case kDischarge: {
             const float export_price = sig.dr_event[idx] ? p.dr_price_per_kwh : feed_in;
-            if (!admit_transfer(p, sig, f, v, episode, kContractV2GService, can_discharge,
-                                leg_price_micro(p, sig, v, kContractV2GService, to_micro_per_kwh(export_price))))
+            if (grid && !admit_transfer(p, sig, f, v, episode, kContractV2GService, can_discharge,
+                                        leg_price_micro(p, sig, v, kContractV2GService, to_micro_per_kwh(export_price))))
                 f.grid_kwh[v] = -can_discharge;
             break;
         }
@@ -232,6 +272,35 @@ V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetV
             break;
         default: break;
     }
+}
+
+V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
+                        int episode, int step, int mode, float epsilon) {
+    if (!plugged_in(f, v, step)) {
+        f.grid_kwh[v] = 0.0f;
+        f.offer_kwh[v] = 0.0f;
+        f.bid_kwh[v] = 0.0f;
+        f.state[v] = -1;
+        f.action[v] = kIdle;
+        return;
+    }
+    const float energy = f.energy_kwh[v], usable = f.usable_kwh[v];
+    const int s = state_index(p, soc_of(energy, usable), step, sig.price_level[signal_index(p, episode, step)]);
+    int a;
+    if (mode == kPolicyTimeOfUse) {
+        a = time_of_use_action(p, sig, f, v, episode, step);
+    } else if (mode == kPolicyPlan) {
+        a = f.plan[(static_cast<size_t>(v) * static_cast<size_t>(p.steps_per_day) + static_cast<size_t>(step)) *
+                       static_cast<size_t>(p.plan_points) +
+                   static_cast<size_t>(plan_point(p, energy, usable))];
+    } else {
+        const Philox4 r = random4(p.seed, static_cast<uint32_t>(v), static_cast<uint32_t>(episode),
+                                  static_cast<uint32_t>(step), RngPurpose::kExplore);
+        a = choose_action(q_row(p, f.q, q_table_of(p, v), s), mode, epsilon, r);
+    }
+    f.state[v] = s;
+    f.action[v] = static_cast<uint8_t>(a);
+    request_transfer(p, sig, f, v, episode, step, a);
 }
 
 // Sums run in vehicle order on one thread: the same float result on every backend.
@@ -255,7 +324,7 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
     f.ep_pv_sold_kwh[c] += pv_sold;
     f.ep_pv_revenue[c] += pv_sold * m.price_per_kwh;
     f.ep_market_loss_kwh[c] += (supply * m.sell_ratio + pv_sold) * p.p2p_loss_fraction;
-    if (p.ledger_enabled)
+    if (p.ledger_enabled && f.tx_slots)
         write_leg(p, tx_slot(p, f, step, 2 * static_cast<int64_t>(p.num_vehicles) + c), episode, step, kTxPvSell,
                   kPartyCommunityPv, static_cast<uint32_t>(c), static_cast<uint32_t>(c),
                   -round_to_int(static_cast<double>(pv_sold) * kWhPerKwh), to_micro_per_kwh(m.price_per_kwh),
@@ -291,7 +360,7 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     const float p2p_in = f.bid_kwh[v] * f.market_buy_ratio[c];
     const float p2p_out = f.offer_kwh[v] * f.market_sell_ratio[c];
     float unmatched_import = 0.0f, unmatched_export = 0.0f;  // the grid fills unmatched P2P legs
-    if (p.unmatched_to_grid) {
+    if (p.unmatched_to_grid && !grid_down(p, step)) {
         unmatched_import = f.bid_kwh[v] - p2p_in;
         unmatched_export = f.offer_kwh[v] - p2p_out;
         if (admit_transfer(p, sig, f, v, episode, kContractChargingTariff, unmatched_import, import_micro))
@@ -319,7 +388,7 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
                           p2p_out * (sell_micro * kMicro);
 
     // The ledger: the action's leg and the fallback leg, in the vehicle's two slots.
-    if (p.ledger_enabled) {
+    if (p.ledger_enabled && f.tx_slots) {
         const auto wh = [](float kwh) { return round_to_int(static_cast<double>(kwh) * kWhPerKwh); };
         const uint32_t vehicle = static_cast<uint32_t>(v), market_id = static_cast<uint32_t>(c);
         const uint32_t charging = contract_for(p, v, kContractChargingTariff);
@@ -396,6 +465,40 @@ V2G_HD void learn_vehicle(const EnvParams& p, const FleetView& f, int v) {
     const int s_next = f.next_state[v];
     q_update(q_row(p, f.q, table, s), f.action[v], f.reward[v],
              s_next >= 0 ? q_row(p, f.q, table, s_next) : nullptr, p.alpha, p.gamma);
+}
+
+// Step record (evaluation): per community and step, the running totals of its vehicles'
+// flows (kRecord*Cum, summed in vehicle order in double; a step's flow is the difference
+// from the previous step) and the step's market outcome. record points at
+// [community][step][kRecordFields].
+enum RecordField : int {
+    kRecordImportCum = 0,   // grid import so far today (kWh)
+    kRecordExportCum = 1,   // grid export so far today (kWh)
+    kRecordBoughtCum = 2,   // P2P energy received so far today (kWh)
+    kRecordSoldCum = 3,     // P2P energy delivered so far today (kWh)
+    kRecordPrice = 4,       // this step's clearing price (currency/kWh)
+    kRecordSellRatio = 5,   // matched share of offers
+    kRecordBuyRatio = 6,    // matched share of bids
+    kRecordFields = 7,
+};
+
+V2G_HD void record_community(const EnvParams& p, const FleetView& f, int c, int step, double* record) {
+    double imp = 0.0, exp = 0.0, bought = 0.0, sold = 0.0;
+    for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
+        imp += f.ep_grid_import_kwh[v];
+        exp += f.ep_grid_export_kwh[v];
+        bought += f.ep_p2p_bought_kwh[v];
+        sold += f.ep_p2p_sold_kwh[v];
+    }
+    double* r = record + (static_cast<size_t>(c) * static_cast<size_t>(p.steps_per_day) + static_cast<size_t>(step)) *
+                             kRecordFields;
+    r[kRecordImportCum] = imp;
+    r[kRecordExportCum] = exp;
+    r[kRecordBoughtCum] = bought;
+    r[kRecordSoldCum] = sold;
+    r[kRecordPrice] = f.market_price_per_kwh[c];
+    r[kRecordSellRatio] = f.market_sell_ratio[c];
+    r[kRecordBuyRatio] = f.market_buy_ratio[c];
 }
 
 V2G_HD EpisodeMetrics summarize_community(const EnvParams& p, const FleetView& f, int c) {

@@ -15,6 +15,7 @@ PACKAGES=(
   pybind11-dev                         # the _v2g Python module
   python3-numpy python3-h5py python3-pandas python3-matplotlib   # the v2g Python package
   python3 python3-pytest               # ledger: the Python hashlib cross-check (tests/)
+  chromium                             # the HTML report's rendering test (headless)
 )
 
 missing=()

@@ -3,6 +3,8 @@
 // must give byte-identical fleet buffers (battery state + Q-tables) and identical metrics,
 // for per-vehicle, per-community and fleet-shared Q-tables and for every policy mode.
 #include <gtest/gtest.h>
+#include <cmath>
+#include "engine/evaluation.h"
 #include "test_helpers.h"
 
 namespace v2g {
@@ -86,7 +88,33 @@ TEST_P(CudaParity, QuarterHourStepsAndOddCommunities) {
 TEST(CudaParity, FixedPoliciesAreBitIdentical) {
     SKIP_WITHOUT_GPU();
     const Config cfg = testing::small_config(23, 100, 25);
-    for (PolicyMode mode : {kPolicyGreedy, kPolicyRandom, kPolicyChargeOnArrival}) expect_parity(cfg, 5, mode);
+    for (PolicyMode mode : {kPolicyGreedy, kPolicyRandom, kPolicyChargeOnArrival, kPolicyTimeOfUse, kPolicyExplore})
+        expect_parity(cfg, 5, mode);
+}
+
+// The whole evaluation (every policy, the optimum's plans, every fault, the step record) gives
+// the same numbers on both backends.
+TEST(CudaParity, EvaluationIsBitIdentical) {
+    SKIP_WITHOUT_GPU();
+    Config cfg = testing::small_config(24, 60, 20);
+    cfg.episodes = 30;
+    cfg.eval_days = 3;
+    cfg.dp_energy_points = 31;
+    const testing::Trained trained = testing::train_cpu(cfg, 2);
+    const EvaluationResult a = run_evaluation(cfg, trained.fleet, cfg.episodes, DeviceChoice{"cpu", "test"});
+    const EvaluationResult b = run_evaluation(cfg, trained.fleet, cfg.episodes, DeviceChoice{"cuda", "test"});
+    ASSERT_EQ(a.scenarios.size(), b.scenarios.size());
+    for (size_t s = 0; s < a.scenarios.size(); ++s)
+        for (size_t k = 0; k < a.scenarios[s].metrics.size(); ++k)
+            for (size_t d = 0; d < a.scenarios[s].metrics[k].size(); ++d)
+                for (int m = 0; m < kMetricCount; ++m) {
+                    const double x = a.scenarios[s].metrics[k][d][m], y = b.scenarios[s].metrics[k][d][m];
+                    EXPECT_TRUE(x == y || (std::isnan(x) && std::isnan(y)))
+                        << "scenario " << s << " policy " << a.policies[k] << " day " << d << " "
+                        << metric_table()[m].name << ": " << x << " vs " << y;
+                }
+    EXPECT_EQ(a.flows, b.flows);
+    EXPECT_EQ(a.optimum_value_per_vehicle, b.optimum_value_per_vehicle);
 }
 
 INSTANTIATE_TEST_SUITE_P(QSharing, CudaParity, ::testing::Values("vehicle", "community", "fleet"));

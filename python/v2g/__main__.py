@@ -3,6 +3,7 @@
     python3 -m v2g info RUN.h5
     python3 -m v2g plot RUN.h5 --out DIR [--svg]
     python3 -m v2g watch RUN.h5 [--interval S] [--once]
+    python3 -m v2g report RUN.h5 --out DIR     (DIR/report.html: offline, self-contained)
 
 Bad input (missing, non-HDF5, truncated or newer-schema file, unwritable --out) prints one
 line `v2g: error: ...` on stderr and exits 2; never a traceback.
@@ -79,6 +80,13 @@ def cmd_plot(args):
     return 0
 
 
+def cmd_report(args):
+    from . import report  # matplotlib: only for this command
+
+    print(report.write_report(Run(args.run), args.out))
+    return 0
+
+
 def _progress_line(run, last_time, last_done):
     ep = run.episode_arrays
     done = run.episodes_done
@@ -126,13 +134,17 @@ def main(argv=None):
     s.add_argument("run", metavar="RUN.h5")
     s.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between reads (2)")
     s.add_argument("--once", action="store_true", help="print the current progress and exit")
+    s = sub.add_parser("report", help="write DIR/report.html: learning curves, the paper's figures, the evaluation "
+                                      "(v2g eval) tables and figures; self-contained, opens offline")
+    s.add_argument("run", metavar="RUN.h5")
+    s.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
     for sp in sub.choices.values():
         sp.error = p.error  # one line for subcommand errors too
     args = p.parse_args(argv)
     if args.command is None:
-        return _fail("a command is required: info, plot or watch")
+        return _fail("a command is required: info, plot, watch or report")
     try:
-        return {"info": cmd_info, "plot": cmd_plot, "watch": cmd_watch}[args.command](args)
+        return {"info": cmd_info, "plot": cmd_plot, "watch": cmd_watch, "report": cmd_report}[args.command](args)
     except (ResultsError, OSError) as e:  # FileNotFoundError, PermissionError, ... are OSErrors
         return _fail(_describe(e))
     except BrokenPipeError:

@@ -354,12 +354,51 @@ class Run:
             return np.zeros(0, tx.dtype if tx is not None else np.int64)
         return tx[start:start + count]
 
-    # ------------------------------------------------------------------ evaluation (later issue)
+    # ------------------------------------------------------------------ evaluation (v2g eval)
 
     @property
     def evaluation(self):
-        """/evaluation as a dict of numpy arrays, or None when the run has none (yet)."""
-        return self._group_arrays("evaluation") if self.has("evaluation") else None
+        """/evaluation's top-level datasets as a dict of numpy arrays (shapes as written: they
+        differ, [policies], [days], [vehicles]), or None when the run has not been evaluated."""
+        if not self.has("evaluation"):
+            return None
+        g = self._file["evaluation"]
+        return {name: self._read(f"evaluation/{name}") for name, obj in g.items() if isinstance(obj, h5py.Dataset)}
+
+    @property
+    def evaluation_attrs(self):
+        """/evaluation's attributes as plain values ({} when not evaluated)."""
+        return {k: _plain(v) for k, v in self._file["evaluation"].attrs.items()} if self.has("evaluation") else {}
+
+    @property
+    def policies(self):
+        """The evaluated policies' names, in the order of every [policies, ...] dataset."""
+        names = self._read("evaluation/policies")
+        return [] if names is None else [_plain(n) for n in names]
+
+    def evaluation_metrics(self, fault=None):
+        """{metric: (array [policies, days], units, definition)} fault-free, or under `fault`."""
+        base = "evaluation/metrics" if fault is None else f"evaluation/faults/{fault}/metrics"
+        g = self._file.get(base)
+        if not isinstance(g, h5py.Group):
+            return {}
+        return {name: (self._read(f"{base}/{name}"), _plain(obj.attrs.get("units")), _plain(obj.attrs.get("definition", "")))
+                for name, obj in g.items()}
+
+    @property
+    def faults(self):
+        """{fault: description} of the evaluated fault scenarios."""
+        g = self._file.get("evaluation/faults")
+        if not isinstance(g, h5py.Group):
+            return {}
+        return {name: _plain(obj.attrs.get("description", "")) for name, obj in g.items()}
+
+    def evaluation_day(self):
+        """/evaluation/day as a dict of numpy arrays ({} when absent)."""
+        g = self._file.get("evaluation/day")
+        if not isinstance(g, h5py.Group):
+            return {}
+        return {name: self._read(f"evaluation/day/{name}") for name in g}
 
 
 def _status_of(f):

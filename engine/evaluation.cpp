@@ -1,0 +1,358 @@
+// evaluation.cpp: see evaluation.h. Each scenario (fault-free, then each fault) gets its own
+// Problem and backend; each policy starts from the same trained state and runs the days in a
+// row, one episode per backend call, with the step record on. The optimum's plans are solved
+// on the host, day by day, from the backend's state at the start of that day.
+#include "evaluation.h"
+
+#include <omp.h>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include "errors.h"
+#include "kernels/layout.h"
+#include "kernels/optimum.h"
+#include "problem.h"
+
+namespace v2g {
+
+const std::vector<EvalPolicy>& eval_policies() {
+    static const std::vector<EvalPolicy> kPolicies = {
+        {"learned", kPolicyGreedy},
+        {"initial", kPolicyExplore},
+        {"random", kPolicyRandom},
+        {"charge_on_arrival", kPolicyChargeOnArrival},
+        {"time_of_use", kPolicyTimeOfUse},
+        {"optimal_dp", kPolicyPlan},
+    };
+    return kPolicies;
+}
+
+namespace {
+
+constexpr int kLearned = 0, kInitial = 1, kUncontrolled = 3;
+constexpr double kHoursPerDayD = 24.0;
+constexpr int kMarketFields = 3;  // price, sell ratio, buy ratio: optimum.h's market record
+
+// The [begin, end) steps of the outage / price-spike window; cut at the episode's end.
+std::pair<int, int> fault_window(const Config& cfg) {
+    const double from_start = std::fmod(cfg.fault_outage_start_hour - cfg.day_start_hour + kHoursPerDayD, kHoursPerDayD);
+    const int begin = static_cast<int>(std::lround(from_start / cfg.step_hours));
+    const int length = static_cast<int>(std::lround(cfg.fault_outage_hours / cfg.step_hours));
+    return {std::min(begin, cfg.steps_per_day()), std::min(begin + length, cfg.steps_per_day())};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// What one policy's run of the days produced.
+struct PolicyRun {
+    std::vector<DayTotals> days;
+    std::vector<std::vector<double>> record;  // [day]: the backend's step record
+    std::vector<double> optimum_value;        // [day] (the plan policy only)
+    // per vehicle, summed over the days
+    std::vector<double> needed_kwh, unmet_kwh, money;
+    std::vector<float> soh_end;
+};
+
+class ScenarioRunner {
+public:
+    ScenarioRunner(const Config& cfg, Problem problem, const std::vector<char>& trained_fleet, int first_episode,
+                   const DeviceChoice& device)
+        : cfg_(cfg), problem_(std::move(problem)), trained_(trained_fleet), first_(first_episode) {
+        p_ = problem_.params;
+        FleetView measure{};
+        const size_t bytes = layout_fleet(p_, nullptr, &measure, &state_bytes_);
+        if (bytes != trained_.size())
+            throw InputError("the run's fleet buffer has " + std::to_string(trained_.size()) + " bytes, its config needs " +
+                             std::to_string(bytes) + " (a results file from another version?)");
+        backend_ = make_backend(device, problem_, cfg.threads);
+        backend_->set_recording(true);
+        backend_name_ = backend_->name();
+        host_fleet_.assign(bytes, 0);
+        layout_fleet(p_, host_fleet_.data(), &host_f_);
+        layout_signals(p_, problem_.signals.data(), &host_sig_);
+        threads_ = cfg.threads > 0 ? cfg.threads : omp_get_max_threads();
+    }
+
+    const std::string& backend_name() const { return backend_name_; }
+    const EnvParams& params() const { return p_; }
+    SignalsView signals() const { return host_sig_; }
+
+    // `learned_record`: the learned policy's step records of these days (the optimum's market).
+    PolicyRun run(const EvalPolicy& policy, const std::vector<std::vector<double>>* learned_record) {
+        std::vector<char> start = trained_;
+        if (policy.mode == kPolicyExplore)  // the initial policy: the Q-tables training started from
+            std::fill(start.begin() + static_cast<std::ptrdiff_t>(state_bytes_), start.end(), 0);
+        backend_->write_fleet(start);
+        const float epsilon = policy.mode == kPolicyExplore ? epsilon_for_episode(cfg_, 0) : 0.0f;
+        const int n = p_.num_vehicles, nc = p_.num_communities;
+        PolicyRun out;
+        out.needed_kwh.assign(n, 0.0);
+        out.unmet_kwh.assign(n, 0.0);
+        out.money.assign(n, 0.0);
+        std::vector<EpisodeMetrics> per_community(static_cast<size_t>(nc));
+        std::vector<char> state;
+        for (int d = 0; d < cfg_.eval_days; ++d) {
+            const int episode = first_ + d;
+            if (policy.mode == kPolicyPlan) out.optimum_value.push_back(plan_day(episode, (*learned_record)[d]));
+            backend_->run_episodes(episode, 1, policy.mode, &epsilon, per_community.data());
+            out.record.emplace_back();
+            backend_->read_record(&out.record.back());
+            backend_->read_fleet(&state, state_bytes_);
+            out.days.push_back(totals_of(episode, merge_communities(per_community.data(), nc), out.record.back(), state,
+                                         &out));
+        }
+        FleetView f{};
+        state.resize(host_fleet_.size());
+        layout_fleet(p_, state.data(), &f);
+        out.soh_end.assign(f.soh, f.soh + n);
+        return out;
+    }
+
+private:
+    // Solves every vehicle's day on the host from the backend's state and hands the plan over.
+    // Returns the DP value, fleet mean per vehicle.
+    double plan_day(int episode, const std::vector<double>& learned_record) {
+        std::vector<char> state;
+        backend_->read_fleet(&state, state_bytes_);
+        std::copy(state.begin(), state.end(), host_fleet_.begin());
+        const int n = p_.num_vehicles, nc = p_.num_communities, steps = p_.steps_per_day, points = p_.plan_points;
+        const size_t per_vehicle = static_cast<size_t>(steps) * static_cast<size_t>(points);
+        plan_.assign(static_cast<size_t>(n) * per_vehicle, kIdle);
+        std::vector<double> value(static_cast<size_t>(nc), 0.0);
+        // Communities touch disjoint memory of the host copy (optimum.h), so they run in parallel.
+#pragma omp parallel num_threads(threads_)
+        {
+            std::vector<double> market(static_cast<size_t>(steps) * kMarketFields);
+            std::vector<uint8_t> plan;
+#pragma omp for schedule(dynamic)
+            for (int c = 0; c < nc; ++c) {
+                for (int t = 0; t < steps; ++t) {
+                    const double* r = &learned_record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
+                    market[t * kMarketFields + 0] = r[kRecordPrice];
+                    market[t * kMarketFields + 1] = r[kRecordSellRatio];
+                    market[t * kMarketFields + 2] = r[kRecordBuyRatio];
+                }
+                for (int v = community_begin(p_, c); v < community_end(p_, c); ++v) {
+                    reset_vehicle(p_, host_f_, v, episode);
+                    PlanContext ctx{p_, host_sig_, host_f_, v, episode, market.data()};
+                    value[c] += solve_day(ctx, &plan);
+                    std::copy(plan.begin(), plan.end(), plan_.begin() + static_cast<std::ptrdiff_t>(v * per_vehicle));
+                }
+            }
+        }
+        backend_->set_plan(plan_);
+        double sum = 0.0;
+        for (double x : value) sum += x;  // community order: the same sum on any thread count
+        return sum / n;
+    }
+
+    DayTotals totals_of(int episode, const EpisodeMetrics& m, const std::vector<double>& record,
+                        const std::vector<char>& state, PolicyRun* run) const {
+        DayTotals d;
+        d.vehicles = p_.num_vehicles;
+        d.step_hours = p_.step_hours;
+        d.p2p_loss_fraction = p_.p2p_loss_fraction;
+        d.revenue = m.revenue;
+        d.energy_cost = m.energy_cost;
+        d.degradation_cost = m.degradation_cost;
+        d.unmet_penalty = m.unmet_penalty;
+        d.unmet_kwh = m.unmet_kwh;
+        d.grid_import_kwh = m.grid_import_kwh;
+        d.grid_export_kwh = m.grid_export_kwh;
+        d.p2p_bought_kwh = m.p2p_bought_kwh;
+        d.p2p_sold_kwh = m.p2p_sold_kwh;
+        d.ledger = p_.ledger_enabled != 0;
+        d.tx_count = static_cast<double>(m.tx_count);
+        d.tx_latency_steps = static_cast<double>(m.tx_latency_steps);
+        // Per vehicle: needs, conversion, and the Fig. 9 sums (the state part of the buffer;
+        // the Q-table pointer is never followed).
+        std::vector<char> buffer(state);
+        buffer.resize(host_fleet_.size());
+        FleetView f{};
+        layout_fleet(p_, buffer.data(), &f);
+        for (int v = 0; v < p_.num_vehicles; ++v) {
+            const double needed = std::max(0.0, static_cast<double>(f.required_kwh[v]) - f.ep_start_kwh[v]);
+            const double meter_in = static_cast<double>(f.ep_grid_import_kwh[v]) + f.ep_p2p_bought_kwh[v];
+            const double meter_out = static_cast<double>(f.ep_grid_export_kwh[v]) + f.ep_p2p_sold_kwh[v];
+            d.needed_kwh += needed;
+            d.battery_in_kwh += meter_in * f.eta_charge[v];
+            d.battery_out_kwh += meter_out / f.eta_discharge[v];
+            run->needed_kwh[v] += needed;
+            run->unmet_kwh[v] += f.ep_unmet_kwh[v];
+            run->money[v] += static_cast<double>(f.ep_revenue[v]) - f.ep_energy_cost[v] - f.ep_degradation_cost[v] -
+                             f.ep_unmet_penalty[v];
+        }
+        // Fleet flows per step from the communities' running totals.
+        const int steps = p_.steps_per_day;
+        d.step_import_kwh.assign(steps, 0.0);
+        d.step_export_kwh.assign(steps, 0.0);
+        for (int c = 0; c < p_.num_communities; ++c) {
+            for (int t = 0; t < steps; ++t) {
+                const double* r = &record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
+                const double* prev = t > 0 ? r - kRecordFields : nullptr;
+                d.step_import_kwh[t] += r[kRecordImportCum] - (prev ? prev[kRecordImportCum] : 0.0);
+                d.step_export_kwh[t] += r[kRecordExportCum] - (prev ? prev[kRecordExportCum] : 0.0);
+            }
+        }
+        d.dr_event.resize(steps);
+        for (int t = 0; t < steps; ++t) d.dr_event[t] = host_sig_.dr_event[signal_index(p_, episode, t)];
+        return d;
+    }
+
+    Config cfg_;
+    Problem problem_;
+    const std::vector<char>& trained_;
+    int first_;
+    EnvParams p_{};
+    size_t state_bytes_ = 0;
+    std::unique_ptr<Backend> backend_;
+    std::string backend_name_;
+    std::vector<char> host_fleet_;  // the optimum's host copy of the state
+    FleetView host_f_{};
+    SignalsView host_sig_{};
+    std::vector<uint8_t> plan_;
+    int threads_ = 1;
+};
+
+// Fleet flows per step of one policy-day, [step][kFlowFields].
+void append_flows(const EnvParams& p, const std::vector<double>& record, std::vector<double>* out) {
+    const int steps = p.steps_per_day;
+    for (int t = 0; t < steps; ++t) {
+        double f[kFlowFields] = {};
+        for (int c = 0; c < p.num_communities; ++c) {
+            const double* r = &record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
+            for (int k = 0; k < kFlowFields; ++k) {
+                const int field = kRecordImportCum + k;  // the four running totals, in FlowField order
+                f[k] += r[field] - (t > 0 ? r[field - kRecordFields] : 0.0);
+            }
+        }
+        out->insert(out->end(), f, f + kFlowFields);
+    }
+}
+
+}  // namespace
+
+std::string describe_fault(const Config& cfg, const std::string& fault) {
+    char buf[256];
+    if (fault == "missing_vehicles")
+        std::snprintf(buf, sizeof buf, "%.0f%% of vehicles (chosen by Philox) never plug in", cfg.fault_missing_share * 100);
+    else if (fault == "grid_outage")
+        std::snprintf(buf, sizeof buf, "no grid import or export for %.4g h from %.4g h (P2P still clears)",
+                      cfg.fault_outage_hours, cfg.fault_outage_start_hour);
+    else if (fault == "price_spike")
+        std::snprintf(buf, sizeof buf, "retail price x %.4g for %.4g h from %.4g h", cfg.fault_spike_factor,
+                      cfg.fault_outage_hours, cfg.fault_outage_start_hour);
+    else if (fault == "lost_community")
+        std::snprintf(buf, sizeof buf, "community 0 offline all day (none of its vehicles plug in)");
+    else
+        throw InputError("evaluation.faults: unknown fault '" + fault + "'");
+    return buf;
+}
+
+void apply_fault(const Config& cfg, const std::string& fault, Problem* problem) {
+    EnvParams& p = problem->params;
+    const auto [begin, end] = fault_window(cfg);
+    if (fault == "missing_vehicles") {
+        p.fault_missing_share = static_cast<float>(cfg.fault_missing_share);
+    } else if (fault == "grid_outage") {
+        p.fault_outage_begin_step = begin;
+        p.fault_outage_end_step = end;
+    } else if (fault == "price_spike") {
+        SignalsView sig{};
+        layout_signals(p, problem->signals.data(), &sig);
+        float* retail = const_cast<float*>(sig.retail_price_per_kwh);
+        uint8_t* level = const_cast<uint8_t*>(sig.price_level);
+        for (int day = 0; day < p.signal_days; ++day)
+            for (int t = begin; t < end; ++t) {
+                const size_t i = static_cast<size_t>(day) * p.steps_per_day + t;
+                retail[i] *= static_cast<float>(cfg.fault_spike_factor);
+                // The learner sees a spike as the top price level (a fall as the lowest).
+                level[i] = cfg.fault_spike_factor >= 1.0 ? static_cast<uint8_t>(p.price_levels - 1) : 0;
+            }
+    } else if (fault == "lost_community") {
+        p.fault_community_offline = 1;
+        p.fault_community = 0;
+    } else {
+        throw InputError("evaluation.faults: unknown fault '" + fault + "'");
+    }
+}
+
+EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
+                                const DeviceChoice& device, const std::function<void(const EvalProgress&)>& on_progress) {
+    const std::vector<EvalPolicy>& policies = eval_policies();
+    const std::vector<std::string> faults = eval_fault_list(cfg.eval_faults);
+    EvaluationResult res;
+    res.first_episode = first_episode;
+    res.days = cfg.eval_days;
+    res.steps_per_day = cfg.steps_per_day();
+    res.vehicles = cfg.vehicles;
+    res.dp_energy_points = cfg.dp_energy_points;
+    res.step_hours = cfg.step_hours;
+    res.ledger = cfg.ledger_enabled;
+    res.device = device.device;
+    res.faults = faults.empty() ? "none" : "";
+    for (const std::string& f : faults) res.faults += (res.faults.empty() ? "" : ",") + f;
+    for (const EvalPolicy& pol : policies) res.policies.push_back(pol.name);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const int runs_total = static_cast<int>((faults.size() + 1) * policies.size());
+    int runs_done = 0;
+    for (size_t s = 0; s <= faults.size(); ++s) {
+        Problem problem = build_problem(cfg);
+        problem.params.plan_points = cfg.dp_energy_points;
+        ScenarioResult scenario;
+        if (s > 0) {
+            scenario.name = faults[s - 1];
+            scenario.description = describe_fault(cfg, scenario.name);
+            apply_fault(cfg, scenario.name, &problem);
+        }
+        ScenarioRunner runner(cfg, std::move(problem), trained_fleet, first_episode, device);
+        res.backend = runner.backend_name();
+        std::vector<PolicyRun> runs;
+        for (const EvalPolicy& pol : policies) {
+            if (on_progress)
+                on_progress({s == 0 ? "fault-free" : scenario.name, pol.name, runs_done, runs_total, seconds_since(t0)});
+            runs.push_back(runner.run(pol, runs.empty() ? nullptr : &runs[kLearned].record));
+            ++runs_done;
+        }
+        for (size_t k = 0; k < runs.size(); ++k) {
+            std::vector<DayMetrics> per_day;
+            for (int d = 0; d < cfg.eval_days; ++d)
+                per_day.push_back(compute_day_metrics(runs[k].days[d], &runs[kUncontrolled].days[d]));
+            scenario.metrics.push_back(std::move(per_day));
+        }
+        if (s == 0) {  // the fault-free days also give the day series and Fig. 9
+            const EnvParams& p = runner.params();
+            const SignalsView sig = runner.signals();
+            for (int d = 0; d < cfg.eval_days; ++d)
+                for (int t = 0; t < p.steps_per_day; ++t) {
+                    const int i = signal_index(p, first_episode + d, t);
+                    res.clock_hour.push_back(std::fmod(cfg.day_start_hour + t * cfg.step_hours, kHoursPerDayD));
+                    res.retail_price_per_kwh.push_back(sig.retail_price_per_kwh[i]);
+                    res.feed_in_price_per_kwh.push_back(sig.feed_in_price_per_kwh[i]);
+                    res.dr_event.push_back(sig.dr_event[i]);
+                }
+            for (const PolicyRun& run : runs)
+                for (const std::vector<double>& record : run.record) append_flows(p, record, &res.flows);
+            res.optimum_value_per_vehicle = runs.back().optimum_value;
+            const auto per_vehicle = [&](const PolicyRun& run, std::vector<double>* met, std::vector<double>* money,
+                                         std::vector<double>* soh) {
+                for (int v = 0; v < p.num_vehicles; ++v) {
+                    met->push_back(run.needed_kwh[v] > 0.0 ? 1.0 - run.unmet_kwh[v] / run.needed_kwh[v] : 1.0);
+                    money->push_back(run.money[v] / cfg.eval_days);
+                    soh->push_back(run.soh_end[v]);
+                }
+            };
+            per_vehicle(runs[kInitial], &res.initial_departure_met, &res.initial_money_per_day, &res.initial_soh);
+            per_vehicle(runs[kLearned], &res.enhanced_departure_met, &res.enhanced_money_per_day, &res.enhanced_soh);
+        }
+        res.scenarios.push_back(std::move(scenario));
+    }
+    if (on_progress) on_progress({"", "", runs_done, runs_total, seconds_since(t0)});
+    return res;
+}
+
+}  // namespace v2g

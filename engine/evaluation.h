@@ -1,0 +1,66 @@
+// evaluation.h: `v2g eval`: the trained policy and the yardsticks (initial, random,
+// charge-on-arrival, time-of-use, the dynamic-programming optimum) on the same held-out days,
+// on the run's backend, fault-free and under each configured fault; every metric of
+// metrics.h per policy and day, the day series, and the per-vehicle initial-vs-enhanced
+// figures (docs/EVALUATION.md). Knows nothing of files: evaluation_io.h writes the result.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+#include "config.h"
+#include "metrics.h"
+#include "trainer.h"
+
+namespace v2g {
+
+// The policies in the order of /evaluation/policies.
+struct EvalPolicy {
+    const char* name;
+    PolicyMode mode;
+};
+const std::vector<EvalPolicy>& eval_policies();
+
+struct ScenarioResult {
+    std::string name;          // "" for the fault-free days, else the fault
+    std::string description;
+    std::vector<std::vector<DayMetrics>> metrics;  // [policy][day]
+};
+
+// Fleet flows per step in the day series, [policy][day][step][kFlowFields].
+enum FlowField : int { kFlowImport = 0, kFlowExport, kFlowBought, kFlowSold, kFlowFields };
+
+struct EvaluationResult {
+    int first_episode = 0, days = 0, steps_per_day = 0, vehicles = 0, dp_energy_points = 0;
+    double step_hours = 1.0;
+    bool ledger = false;
+    std::string device, backend, faults;
+    std::vector<std::string> policies;
+    std::vector<ScenarioResult> scenarios;  // [0]: fault-free
+    // Fault-free day series, [day][step].
+    std::vector<double> clock_hour, retail_price_per_kwh, feed_in_price_per_kwh, dr_event;
+    std::vector<double> flows;              // [policy][day][step][kFlowFields] (kWh)
+    std::vector<double> optimum_value_per_vehicle;  // [day]: the DP value, fleet mean
+    // Per vehicle over the fault-free days: `initial` vs `learned` (the paper's Fig. 9).
+    std::vector<double> initial_departure_met, enhanced_departure_met;
+    std::vector<double> initial_money_per_day, enhanced_money_per_day;
+    std::vector<double> initial_soh, enhanced_soh;
+};
+
+struct EvalProgress {
+    std::string scenario;  // "fault-free" or the fault
+    std::string policy;
+    int runs_done = 0, runs_total = 0;  // (scenario, policy) pairs
+    double elapsed_s = 0;
+};
+
+// Evaluates the trained fleet buffer (state and Q-tables after `first_episode` episodes) of a
+// run with config `cfg`, for cfg.eval_days days under every fault of cfg.eval_faults.
+EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
+                                const DeviceChoice& device,
+                                const std::function<void(const EvalProgress&)>& on_progress = {});
+
+// The fault scenario's description, and its changes to a problem (params and signals).
+std::string describe_fault(const Config& cfg, const std::string& fault);
+void apply_fault(const Config& cfg, const std::string& fault, Problem* problem);
+
+}  // namespace v2g
