@@ -41,6 +41,8 @@ constexpr int kMaxSocBins = 1000;
 // Signal series are indexed [day * steps_per_day + step] with ints; 100 years of days is
 // far more than any run needs and keeps that index far from INT_MAX.
 constexpr int kMaxSignalDays = 36600;
+// More slack levels than steps in a day can never be told apart.
+constexpr int kMaxStepsPerDayConfig = 96;
 // The optimum's plan holds days x steps x points bytes per vehicle; beyond this the grid is
 // finer than the float energy arithmetic of a step can tell apart anyway.
 constexpr int kMaxDpEnergyPoints = 4001;
@@ -136,6 +138,7 @@ const std::vector<Setting>& settings() {
         {"learning.policy", &Config::policy, "learner (dqn: not available yet)", any(), "tabular|dqn"},
         {"learning.soc_bins", &Config::soc_bins, "SoC bins of the tabular state", closed(1, kMaxSocBins), nullptr},
         {"learning.price_levels", &Config::price_levels, "price levels of the tabular state (quantiles)", closed(1, kMaxPriceLevels), nullptr},
+        {"learning.deadline_levels", &Config::deadline_levels, "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)", closed(1, kMaxStepsPerDayConfig), nullptr},
         {"learning.q_sharing", &Config::q_sharing, "who owns a Q-table", any(), "vehicle|community|fleet"},
         {"learning.alpha", &Config::alpha, "learning rate", open_closed(0, 1), nullptr},
         {"learning.gamma", &Config::gamma, "discount per step", closed(0, 1), nullptr},
@@ -586,9 +589,9 @@ void validate(const Config& cfg) {
                          std::to_string(kMaxStepsPerDay) + " steps per day");
     // The kernels index states and signal steps with int; the ranges above keep these far
     // below INT_MAX, and this keeps it so if a range is ever widened.
-    const int64_t states = int64_t{cfg.soc_bins} * cfg.steps_per_day() * cfg.price_levels;
+    const int64_t states = int64_t{cfg.soc_bins} * cfg.steps_per_day() * cfg.price_levels * cfg.deadline_levels;
     if (states > INT_MAX)
-        throw InputError("learning.soc_bins * steps per day * learning.price_levels = " + std::to_string(states) +
+        throw InputError("learning.soc_bins * steps per day * learning.price_levels * learning.deadline_levels = " + std::to_string(states) +
                          " states: too many");
     if (!(cfg.contract_price_floor_per_kwh <= cfg.contract_price_cap_per_kwh))
         throw InputError("ledger.price_floor_per_kwh = " + num(cfg.contract_price_floor_per_kwh) +

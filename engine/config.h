@@ -81,6 +81,8 @@ struct Config {
     std::string policy = "tabular";        // learning.policy: tabular (dqn: a later issue)
     int soc_bins = 10;                     // learning.soc_bins
     int price_levels = 3;                  // learning.price_levels (quantiles of the price series)
+    int deadline_levels = 1;               // learning.deadline_levels: charging-slack levels in the
+                                           //   state (1 = off: the paper's SoC x hour x price state)
     std::string q_sharing = "vehicle";     // learning.q_sharing: vehicle | community | fleet
     double alpha = 0.2;                    // learning.alpha: in (0, 1]
     double gamma = 0.95;                   // learning.gamma: in [0, 1]

@@ -102,6 +102,7 @@ Problem build_problem(const Config& cfg) {
     p.unmet_penalty_per_kwh = static_cast<float>(cfg.unmet_penalty_per_kwh);
     p.soc_bins = cfg.soc_bins;
     p.price_levels = cfg.price_levels;
+    p.deadline_levels = cfg.deadline_levels;
     p.q_sharing = cfg.q_sharing == "community" ? kQPerCommunity : cfg.q_sharing == "fleet" ? kQPerFleet : kQPerVehicle;
     p.alpha = static_cast<float>(cfg.alpha);
     p.gamma = static_cast<float>(cfg.gamma);

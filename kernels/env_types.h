@@ -87,6 +87,7 @@ struct EnvParams {
     // --- learning ---
     int soc_bins;               // SoC discretisation of the tabular state
     int price_levels;           // retail price discretisation of the tabular state
+    int deadline_levels;        // charging-slack levels of the tabular state (1: off, the paper's state)
     int q_sharing;              // QSharing
     float alpha;                // learning rate
     float gamma;                // discount per step
@@ -204,7 +205,9 @@ struct FleetView {
     float* q;
 };
 
-V2G_HD int num_states(const EnvParams& p) { return p.soc_bins * p.steps_per_day * p.price_levels; }
+V2G_HD int num_states(const EnvParams& p) {
+    return p.soc_bins * p.steps_per_day * p.price_levels * (p.deadline_levels > 1 ? p.deadline_levels : 1);
+}
 
 V2G_HD int num_q_tables(const EnvParams& p) {
     return p.q_sharing == kQPerVehicle ? p.num_vehicles

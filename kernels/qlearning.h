@@ -12,8 +12,11 @@ V2G_HD int soc_bin(const EnvParams& p, float soc) {
     return b < 0 ? 0 : (b >= p.soc_bins ? p.soc_bins - 1 : b);
 }
 
-V2G_HD int state_index(const EnvParams& p, float soc, int step, int price_level) {
-    return (soc_bin(p, soc) * p.steps_per_day + step) * p.price_levels + price_level;
+// The paper's state: SoC bin x step of the day x price level; with learning.deadline_levels > 1
+// also the charging slack before departure (step.h slack_level), the fastest-varying index.
+V2G_HD int state_index(const EnvParams& p, float soc, int step, int price_level, int slack = 0) {
+    const int base = (soc_bin(p, soc) * p.steps_per_day + step) * p.price_levels + price_level;
+    return p.deadline_levels > 1 ? base * p.deadline_levels + slack : base;
 }
 
 V2G_HD float* q_row(const EnvParams& p, float* q, int table, int state) {

@@ -219,15 +219,38 @@ V2G_HD int plan_point(const EnvParams& p, float energy_kwh, float usable_kwh) {
     return g < 0 ? 0 : (g >= p.plan_points ? p.plan_points - 1 : g);
 }
 
+// Steps of full-power charging still needed to reach the departure requirement from `energy`.
+V2G_HD int charge_steps_needed(const EnvParams& p, const FleetView& f, int v, float energy_kwh) {
+    const float needed_kwh = f.required_kwh[v] - energy_kwh;  // battery side
+    const float per_step_kwh = f.charge_kw[v] * p.step_hours * f.eta_charge[v];
+    if (needed_kwh <= 0.0f || per_step_kwh <= 0.0f) return 0;
+    int steps = static_cast<int>(needed_kwh / per_step_kwh);
+    if (static_cast<float>(steps) * per_step_kwh < needed_kwh) ++steps;
+    return steps;
+}
+
+// Charging slack of the tabular state (learning.deadline_levels): the steps to spare before
+// departure if the vehicle charged at full power from now, clamped to [0, levels - 1]; 0 also
+// when the requirement can no longer be met.
+V2G_HD int slack_level(const EnvParams& p, const FleetView& f, int v, float energy_kwh, int step) {
+    if (p.deadline_levels <= 1) return 0;
+    const int spare = (f.departure_step[v] - step) - charge_steps_needed(p, f, v, energy_kwh);
+    return spare < 0 ? 0 : (spare >= p.deadline_levels ? p.deadline_levels - 1 : spare);
+}
+
+// The learner's state of a plugged-in vehicle holding `energy_kwh` at `step`.
+V2G_HD int tabular_state(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
+                         int step, float energy_kwh) {
+    return state_index(p, soc_of(energy_kwh, f.usable_kwh[v]), step, sig.price_level[signal_index(p, episode, step)],
+                       slack_level(p, f, v, energy_kwh, step));
+}
+
 // Time-of-use yardstick: knows the day's retail prices and charges in as many of the cheapest
 // remaining steps of the stay as the departure requirement needs (ties: earlier first).
 V2G_HD int time_of_use_action(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
                               int step) {
-    const float needed_kwh = f.required_kwh[v] - f.energy_kwh[v];  // battery side
-    const float per_step_kwh = f.charge_kw[v] * p.step_hours * f.eta_charge[v];
-    if (needed_kwh <= 0.0f || per_step_kwh <= 0.0f) return kIdle;
-    int steps_needed = static_cast<int>(needed_kwh / per_step_kwh);
-    if (static_cast<float>(steps_needed) * per_step_kwh < needed_kwh) ++steps_needed;
+    const int steps_needed = charge_steps_needed(p, f, v, f.energy_kwh[v]);
+    if (steps_needed == 0) return kIdle;
     const float now = sig.retail_price_per_kwh[signal_index(p, episode, step)];
     int cheaper_later = 0;
     for (int u = step + 1; u < f.departure_step[v]; ++u)
@@ -285,7 +308,7 @@ V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetV
         return;
     }
     const float energy = f.energy_kwh[v], usable = f.usable_kwh[v];
-    const int s = state_index(p, soc_of(energy, usable), step, sig.price_level[signal_index(p, episode, step)]);
+    const int s = tabular_state(p, sig, f, v, episode, step, energy);
     int a;
     if (mode == kPolicyTimeOfUse) {
         a = time_of_use_action(p, sig, f, v, episode, step);
@@ -453,8 +476,7 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     if (!plugged || departs) {
         f.next_state[v] = -1;
     } else {
-        const int next_level = sig.price_level[signal_index(p, episode, step + 1)];
-        f.next_state[v] = state_index(p, soc1, step + 1, next_level);
+        f.next_state[v] = tabular_state(p, sig, f, v, episode, step + 1, e1);
     }
 }
 

@@ -93,7 +93,7 @@ TEST(Learning, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimalOnes) {
         std::vector<uint8_t> plan;
         optimum += solve_day(c, &plan);
         const auto greedy_action = [&](int t, float energy) {
-            const int s = state_index(p, soc_of(energy, f.usable_kwh[v]), t, sig.price_level[signal_index(p, day, t)]);
+            const int s = tabular_state(p, sig, f, v, day, t, energy);
             return argmax_action(q_row(p, f.q, q_table_of(p, v), s));
         };
         greedy += evaluate_in_model(c, greedy_action);
@@ -106,7 +106,7 @@ TEST(Learning, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimalOnes) {
         float energy = f.energy_kwh[v];
         for (int t = plan_arrival(c); t < plan_departure(c); ++t) {
             const int a = greedy_action(t, energy);
-            const int s = state_index(p, soc_of(energy, f.usable_kwh[v]), t, sig.price_level[signal_index(p, day, t)]);
+            const int s = tabular_state(p, sig, f, v, day, t, energy);
             const int g = plan_point(p, energy, f.usable_kwh[v]);
             const double star = q_star[(static_cast<size_t>(t) * p.plan_points + g) * kNumActions + a];
             q_error += std::abs(q_row(p, f.q, q_table_of(p, v), s)[a] - star);
