@@ -3,6 +3,7 @@
 // policy and than charging on arrival, evaluated on the same days from the same state.
 #include <gtest/gtest.h>
 #include <numeric>
+#include "kernels/optimum.h"
 #include "test_helpers.h"
 
 namespace v2g {
@@ -14,21 +15,35 @@ double mean_reward_per_vehicle(const std::vector<EpisodeMetrics>& m) {
     return total / static_cast<double>(m.size());
 }
 
-TEST(Learning, GreedyBeatsRandomAndChargeOnArrival) {
+// The deterministic instance, explored fully at first and decayed to ~0.011 by the end.
+Config learning_config() {
     Config cfg = testing::deterministic_config();
     cfg.episodes = 1500;
     cfg.epsilon = 1.0;
     cfg.epsilon_decay = 0.997;
-    const Problem problem = build_problem(cfg);
-    Trainer trainer(cfg, problem.params, make_cpu_backend(problem, 1));
-    trainer.train();
+    return cfg;
+}
+
+// Trained on the deterministic instance on one CPU thread; `trained` is the fleet afterwards.
+struct Learned {
+    Config cfg = learning_config();
+    Problem problem = build_problem(cfg);
+    Trainer trainer{cfg, problem.params, make_cpu_backend(problem, 1)};
     std::vector<char> trained;
-    trainer.backend().read_fleet(&trained);
+    Learned() {
+        trainer.train();
+        trainer.backend().read_fleet(&trained);
+    }
+};
+
+TEST(Learning, GreedyBeatsRandomAndChargeOnArrival) {
+    Learned learned;
+    Trainer& trainer = learned.trainer;
 
     constexpr int kEvalDays = 20;
     auto evaluate = [&](PolicyMode mode) {
-        trainer.backend().write_fleet(trained);
-        return mean_reward_per_vehicle(trainer.evaluate(mode, cfg.episodes, kEvalDays));
+        trainer.backend().write_fleet(learned.trained);
+        return mean_reward_per_vehicle(trainer.evaluate(mode, learned.cfg.episodes, kEvalDays));
     };
     const double greedy = evaluate(kPolicyGreedy);
     const double random = evaluate(kPolicyRandom);
@@ -40,27 +55,16 @@ TEST(Learning, GreedyBeatsRandomAndChargeOnArrival) {
     EXPECT_GT(greedy, on_arrival + std::max(0.05, 0.1 * std::abs(on_arrival)));
 }
 
-}  // namespace
-}  // namespace v2g
-
-#include "kernels/optimum.h"
-
-namespace v2g {
-namespace {
 
 // Tabular Q-learning against the exact optimum of the same day (kernels/optimum.h), on the
 // deterministic instance, in the optimum's model: the learned greedy policy, a random policy
 // and the optimum are scored on the same vehicle-days, the market as the greedy policy met it.
 TEST(Learning, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimalOnes) {
-    Config cfg = testing::deterministic_config();
-    cfg.episodes = 1500;
-    cfg.epsilon = 1.0;
-    cfg.epsilon_decay = 0.997;
-    const Problem problem = build_problem(cfg);
-    Trainer trainer(cfg, problem.params, make_cpu_backend(problem, 1));
-    trainer.train();
-    std::vector<char> trained;
-    trainer.backend().read_fleet(&trained);
+    Learned learned;
+    const Config& cfg = learned.cfg;
+    const Problem& problem = learned.problem;
+    Trainer& trainer = learned.trainer;
+    const std::vector<char>& trained = learned.trained;
 
     // The market of the evaluation day under the greedy policy.
     const int day = cfg.episodes;
