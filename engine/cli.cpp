@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "config.h"
+#include "dqn.h"
+#include "kernels/observation.h"
 #include "evaluation.h"
 #include "metrics.h"
 #include "errors.h"
@@ -164,6 +166,7 @@ struct TrainArgs {
     std::string ledger_path;
     std::string out_path;     // --out RUN.h5
     std::string resume_path;  // --resume RUN.h5
+    std::string model_out;    // --model-out FILE.pt (dqn)
     bool quiet = false;
 };
 
@@ -315,6 +318,13 @@ int run_train(const TrainArgs& args) {
     apply_flag(&cfg, "--device", "run.device", args.device);
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
+    const bool dqn = cfg.policy == "dqn";
+    if (dqn && resuming)
+        throw InputError("--resume " + args.resume_path + ": resuming a DQN run is not supported yet (its network is "
+                         "not in the results file); start it again");
+    if (!args.model_out.empty() && !dqn)
+        throw InputError("--model-out " + args.model_out + ": only a DQN run (learning.policy = \"dqn\") has a network to export");
+    if (dqn && !dqn_available()) make_dqn_backend(cfg, Problem{});  // throws the one-line reason
 
     // Opened before training so that an unwritable path fails now, not after a long run.
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> summary_file(nullptr, &std::fclose);
@@ -323,7 +333,11 @@ int run_train(const TrainArgs& args) {
         if (!summary_file) throw InputError(args.summary_path + ": cannot write");
     }
 
-    const DeviceChoice device = choose_device(cfg.device);
+    DeviceChoice device = choose_device(cfg.device);
+    if (dqn && device.device == "cuda") {
+        if (cfg.device == "cuda") throw InputError("--device cuda: the DQN runs on the CPU in this version");
+        device = {"cpu", "the DQN runs on the CPU in this version"};
+    }
     // The problem is built before the device line is printed, so a bad CSV (InputError from
     // the signal loader) is the only line on stderr.
     Problem problem = build_problem(cfg);
@@ -338,7 +352,9 @@ int run_train(const TrainArgs& args) {
     info.device_reason = device.reason;
     const std::vector<Contract> contracts = problem.contracts;
     std::vector<char> signal_buffer = problem.signals;  // for the results file's traced day
-    Trainer trainer(cfg, params, make_backend(device, std::move(problem), cfg.threads), std::move(ledger));
+    Trainer trainer(cfg, params,
+                    dqn ? make_dqn_backend(cfg, std::move(problem)) : make_backend(device, std::move(problem), cfg.threads),
+                    std::move(ledger));
     info.backend = trainer.backend().name();
 
     // The results file: created now (an unwritable path fails before training), or reopened.
@@ -371,6 +387,11 @@ int run_train(const TrainArgs& args) {
     }
 
     print_summary(stdout, cfg, device, summary);
+    if (!args.model_out.empty()) {
+        export_dqn_model(trainer.backend(), args.model_out);
+        std::printf("model          %s (TorchScript: forward(obs [n, %d]) -> Q [n, 5])\n", args.model_out.c_str(),
+                    kObservationSize);
+    }
     if (results)
         std::printf("results        %s (training waited %.3f s for the writer)\n",
                     (resuming ? args.resume_path : args.out_path).c_str(), summary.writer_wait_seconds);
@@ -451,6 +472,9 @@ int run_eval(const EvalArgs& args) {
         throw InputError(args.run_path + ": status '" + saved.status +
                          "': still training, or killed (continue it with v2g train --resume first)");
     Config cfg = load_config_text(saved.effective_toml, args.run_path + ":/config/effective_toml");
+    if (cfg.policy == "dqn")
+        throw InputError(args.run_path + ": evaluating a DQN run is not supported yet (its network is not in the results "
+                         "file)");
     for (const std::string& s : args.sets) {
         if (s.rfind("evaluation.", 0) != 0)
             throw InputError("--set " + s + ": eval takes only evaluation.* keys (the run's own config is fixed)");
@@ -554,6 +578,9 @@ int run_cli(int argc, char** argv) {
     train->add_option("--resume", args.resume_path, "continue an interrupted run from its last checkpoint, bit-identical "
                       "to an uninterrupted one (no CONFIG)")
         ->type_name("RUN.h5");
+    train->add_option("--model-out", args.model_out, "DQN runs: write the trained Q-network as TorchScript "
+                      "(docs/DQN.md)")
+        ->type_name("FILE.pt");
     train->add_flag("--quiet,-q", args.quiet, "no progress display");
     train->footer(
         "Config keys, their types, defaults and ranges: docs/CONFIG.md (or `v2g keys`).\n"

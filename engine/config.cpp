@@ -41,6 +41,10 @@ constexpr int kMaxSocBins = 1000;
 // Signal series are indexed [day * steps_per_day + step] with ints; 100 years of days is
 // far more than any run needs and keeps that index far from INT_MAX.
 constexpr int kMaxSignalDays = 36600;
+// DQN sizes: a batch and a buffer must fit in memory many times over.
+constexpr int kMaxDqnBatch = 1 << 16;
+constexpr int kMaxDqnWidth = 1 << 14;
+constexpr int kMaxDqnBuffer = 1 << 28;
 // More slack levels than steps in a day can never be told apart.
 constexpr int kMaxStepsPerDayConfig = 96;
 // The optimum's plan holds days x steps x points bytes per vehicle; beyond this the grid is
@@ -135,7 +139,7 @@ const std::vector<Setting>& settings() {
         {"market.dr_price_per_kwh", &Config::dr_price_per_kwh, "V2G payment per kWh during demand-response events", at_least(0), nullptr},
         {"market.unmet_penalty_per_kwh", &Config::unmet_penalty_per_kwh, "penalty per kWh short of the requirement at departure", at_least(0), nullptr},
 
-        {"learning.policy", &Config::policy, "learner (dqn: not available yet)", any(), "tabular|dqn"},
+        {"learning.policy", &Config::policy, "learner: tabular Q-learning, or a DQN (needs a build with LibTorch)", any(), "tabular|dqn"},
         {"learning.soc_bins", &Config::soc_bins, "SoC bins of the tabular state", closed(1, kMaxSocBins), nullptr},
         {"learning.price_levels", &Config::price_levels, "price levels of the tabular state (quantiles)", closed(1, kMaxPriceLevels), nullptr},
         {"learning.deadline_levels", &Config::deadline_levels, "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)", closed(1, kMaxStepsPerDayConfig), nullptr},
@@ -157,6 +161,19 @@ const std::vector<Setting>& settings() {
         {"ledger.charging_fixed_price_per_kwh", &Config::charging_fixed_price_per_kwh, "charging tariffs' fixed price (currency/kWh); < 0 = indexed to the retail price", closed(-1, 1000), nullptr},
         {"ledger.valid_episodes", &Config::contract_valid_episodes, "contracts valid for episodes [0, N); 0 = forever", at_least(0), nullptr},
         {"ledger.store_transactions", &Config::store_transactions, "transaction records kept in the ledger file", any(), "all|last|none"},
+
+        {"dqn.hidden", &Config::dqn_hidden, "hidden layer widths of the Q-network, comma separated (e.g. 64,64)", any(), nullptr},
+        {"dqn.learning_rate", &Config::dqn_learning_rate, "Adam step size", open(0, 1), nullptr},
+        {"dqn.batch_size", &Config::dqn_batch_size, "transitions per gradient step", closed(1, kMaxDqnBatch), nullptr},
+        {"dqn.buffer_size", &Config::dqn_buffer_size, "replay buffer capacity (transitions)", closed(1, kMaxDqnBuffer), nullptr},
+        {"dqn.learning_starts", &Config::dqn_learning_starts, "transitions stored before the first gradient step", at_least(0), nullptr},
+        {"dqn.updates_per_step", &Config::dqn_updates_per_step, "gradient steps per fleet step", closed(0, kMaxDqnBatch), nullptr},
+        {"dqn.target_update", &Config::dqn_target_update, "target network updates: hard copies or soft (Polyak)", any(), "hard|soft"},
+        {"dqn.target_period", &Config::dqn_target_period, "gradient steps between hard target copies", at_least(1), nullptr},
+        {"dqn.tau", &Config::dqn_tau, "Polyak factor of soft target updates", open_closed(0, 1), nullptr},
+        {"dqn.double", &Config::dqn_double, "double-DQN targets", any(), nullptr},
+        {"dqn.loss", &Config::dqn_loss, "TD loss", any(), "huber|mse"},
+        {"dqn.grad_clip", &Config::dqn_grad_clip, "max gradient L2 norm, 0 = off", at_least(0), nullptr},
 
         {"evaluation.days", &Config::eval_days, "held-out days every policy runs in `v2g eval`", closed(1, kMaxSignalDays), nullptr},
         {"evaluation.dp_energy_points", &Config::dp_energy_points, "stored-energy grid points of the dynamic-programming optimum", closed(2, kMaxDpEnergyPoints), nullptr},
@@ -546,6 +563,25 @@ namespace {
 const char* const kEvalFaults[] = {"missing_vehicles", "grid_outage", "price_spike", "lost_community"};
 }  // namespace
 
+std::vector<int> dqn_hidden_sizes(const std::string& text) {
+    std::vector<int> sizes;
+    std::string item;
+    for (size_t i = 0; i <= text.size(); ++i) {
+        if (i < text.size() && text[i] != ',') {
+            if (text[i] != ' ') item += text[i];
+            continue;
+        }
+        char* end = nullptr;
+        const long n = std::strtol(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || n < 1 || n > kMaxDqnWidth)
+            throw InputError("dqn.hidden = '" + text + "': expected comma-separated layer widths in [1, " +
+                             std::to_string(kMaxDqnWidth) + "], e.g. \"64,64\"");
+        sizes.push_back(static_cast<int>(n));
+        item.clear();
+    }
+    return sizes;
+}
+
 std::vector<std::string> eval_fault_list(const std::string& faults) {
     std::vector<std::string> out;
     if (faults == "none") return out;
@@ -573,7 +609,7 @@ void validate(const Config& cfg) {
     }
     eval_fault_list(cfg.eval_faults);
     const auto num = [](double v) { return format_double(v); };
-    if (cfg.policy == "dqn") throw InputError("learning.policy 'dqn' is not available yet");
+    dqn_hidden_sizes(cfg.dqn_hidden);
     if (!(cfg.soc_min < cfg.soc_max))
         throw InputError("battery.soc_min = " + num(cfg.soc_min) + " must be below battery.soc_max = " +
                          num(cfg.soc_max));

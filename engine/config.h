@@ -78,7 +78,7 @@ struct Config {
     double unmet_penalty_per_kwh = 0.50;   // market.unmet_penalty_per_kwh
 
     // [learning]
-    std::string policy = "tabular";        // learning.policy: tabular (dqn: a later issue)
+    std::string policy = "tabular";        // learning.policy: tabular | dqn (a build with LibTorch)
     int soc_bins = 10;                     // learning.soc_bins
     int price_levels = 3;                  // learning.price_levels (quantiles of the price series)
     int deadline_levels = 1;               // learning.deadline_levels: charging-slack levels in the
@@ -111,6 +111,20 @@ struct Config {
     std::string store_transactions = "last";  // ledger.store_transactions: all | last | none (the
                                            //   records kept in the ledger file; roots always are)
 
+    // [dqn] (learning.policy = "dqn", engine/dqn.cpp, docs/DQN.md)
+    std::string dqn_hidden = "64,64";      // dqn.hidden: hidden layer widths of the Q-network MLP
+    double dqn_learning_rate = 1e-3;       // dqn.learning_rate: Adam step size
+    int dqn_batch_size = 64;               // dqn.batch_size: transitions per gradient step
+    int dqn_buffer_size = 100000;          // dqn.buffer_size: replay capacity (transitions)
+    int dqn_learning_starts = 1000;        // dqn.learning_starts: transitions stored before learning
+    int dqn_updates_per_step = 1;          // dqn.updates_per_step: gradient steps per fleet step
+    std::string dqn_target_update = "hard";  // dqn.target_update: hard (copy every period) | soft
+    int dqn_target_period = 500;           // dqn.target_period: gradient steps between hard copies
+    double dqn_tau = 0.005;                // dqn.tau: Polyak factor of soft updates
+    bool dqn_double = true;                // dqn.double: double DQN targets (van Hasselt et al. 2016)
+    std::string dqn_loss = "huber";        // dqn.loss: huber | mse
+    double dqn_grad_clip = 10.0;           // dqn.grad_clip: max gradient L2 norm, 0 = off
+
     // [evaluation] (`v2g eval`, docs/EVALUATION.md)
     int eval_days = 30;                    // evaluation.days: held-out days every policy runs
     int dp_energy_points = 101;            // evaluation.dp_energy_points: stored-energy grid of
@@ -142,6 +156,8 @@ void validate(const Config& cfg);
 std::string dump_config(const Config& cfg);
 // `"s"` with the escapes TOML basic strings and JSON strings share: valid in both.
 std::string quoted_string(const std::string& s);
+// The Q-network's hidden widths from dqn.hidden ("64,64"); InputError naming the key.
+std::vector<int> dqn_hidden_sizes(const std::string& text);
 // The fault scenarios evaluation.faults names ("none" -> empty, "all" -> every one, in order).
 std::vector<std::string> eval_fault_list(const std::string& faults);
 // Every key and its one-line description, for --help and docs.

@@ -13,6 +13,46 @@
 #include "ledger/merkle.h"
 
 namespace v2g {
+
+// Compacts an episode's slots in slot order (two-pass prefix sum over thread chunks), numbers
+// and seals each record, and hashes them (OpenSSL SHA-256, RFC 6962).
+void commit_slots_cpu(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads,
+                      EpisodeLedger* out, bool keep) {
+    std::vector<Transaction>& records = *compacted;
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t n_slots = static_cast<int64_t>(slots.size());
+    const int chunks = threads;
+    std::vector<int64_t> offset(static_cast<size_t>(chunks) + 1, 0);
+    records.resize(slots.size());
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num();
+        const int64_t begin = n_slots * t / chunks, end = n_slots * (t + 1) / chunks;
+        int64_t kept = 0;
+        for (int64_t i = begin; i < end; ++i) kept += slots[i].kind != kTxNone;
+        offset[t + 1] = kept;
+#pragma omp barrier
+#pragma omp single
+        for (int k = 0; k < chunks; ++k) offset[k + 1] += offset[k];
+        int64_t at = offset[t];
+        for (int64_t i = begin; i < end; ++i) {
+            if (slots[i].kind == kTxNone) continue;
+            Transaction tx = slots[i];
+            tx.sequence = static_cast<uint32_t>(at);
+            tx.check = tx_check(tx);
+            records[at++] = tx;
+        }
+    }
+    const size_t n = static_cast<size_t>(offset[chunks]);
+    const ledger::Digest root = ledger::merkle_root_fixed(reinterpret_cast<const uint8_t*>(records.data()),
+                                          sizeof(Transaction), n, threads);
+    std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
+    out->tx_count = n;
+    out->transactions.clear();
+    if (keep) out->transactions.assign(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(n));
+    out->commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 namespace {
 
 class CpuBackend final : public Backend {
@@ -61,41 +101,7 @@ public:
     void read_record(std::vector<double>* record) override { *record = record_; }
 
 private:
-    // Compacts the episode's slots in slot order, numbers and seals each record, hashes them.
-    void commit(EpisodeLedger* out, bool keep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        const int64_t n_slots = static_cast<int64_t>(slots_.size());
-        const int chunks = threads_;
-        std::vector<int64_t> offset(static_cast<size_t>(chunks) + 1, 0);
-        compacted_.resize(slots_.size());
-#pragma omp parallel num_threads(threads_)
-        {
-            const int t = omp_get_thread_num();
-            const int64_t begin = n_slots * t / chunks, end = n_slots * (t + 1) / chunks;
-            int64_t kept = 0;
-            for (int64_t i = begin; i < end; ++i) kept += slots_[i].kind != kTxNone;
-            offset[t + 1] = kept;
-#pragma omp barrier
-#pragma omp single
-            for (int k = 0; k < chunks; ++k) offset[k + 1] += offset[k];
-            int64_t at = offset[t];
-            for (int64_t i = begin; i < end; ++i) {
-                if (slots_[i].kind == kTxNone) continue;
-                Transaction tx = slots_[i];
-                tx.sequence = static_cast<uint32_t>(at);
-                tx.check = tx_check(tx);
-                compacted_[at++] = tx;
-            }
-        }
-        const size_t n = static_cast<size_t>(offset[chunks]);
-        const ledger::Digest root = ledger::merkle_root_fixed(reinterpret_cast<const uint8_t*>(compacted_.data()),
-                                              sizeof(Transaction), n, threads_);
-        std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
-        out->tx_count = n;
-        out->transactions.clear();
-        if (keep) out->transactions.assign(compacted_.begin(), compacted_.begin() + static_cast<std::ptrdiff_t>(n));
-        out->commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
+    void commit(EpisodeLedger* out, bool keep) { commit_slots_cpu(slots_, &compacted_, threads_, out, keep); }
 
     void run_community(int c, int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
         const int begin = community_begin(p_, c), end = community_end(p_, c);

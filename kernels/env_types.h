@@ -37,6 +37,7 @@ enum PolicyMode : int {
     kPolicyTimeOfUse = 4,       // charge in the cheapest remaining steps that meet the requirement
     kPolicyPlan = 5,            // follow FleetView::plan (the dynamic-programming optimum)
     kPolicyExplore = 6,         // epsilon-greedy on Q, no updates (the untrained initial policy)
+    kPolicyGiven = 7,           // the action already in FleetView::action (set by a deep policy)
 };
 
 constexpr int kMaxStepsPerDay = 96;   // 15-minute steps

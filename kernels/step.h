@@ -312,6 +312,8 @@ V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetV
     int a;
     if (mode == kPolicyTimeOfUse) {
         a = time_of_use_action(p, sig, f, v, episode, step);
+    } else if (mode == kPolicyGiven) {
+        a = f.action[v];
     } else if (mode == kPolicyPlan) {
         a = f.plan[(static_cast<size_t>(v) * static_cast<size_t>(p.steps_per_day) + static_cast<size_t>(step)) *
                        static_cast<size_t>(p.plan_points) +

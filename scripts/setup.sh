@@ -16,6 +16,7 @@ PACKAGES=(
   python3-numpy python3-h5py python3-pandas python3-matplotlib   # the v2g Python package
   python3 python3-pytest               # ledger: the Python hashlib cross-check (tests/)
   chromium                             # the HTML report's rendering test (headless)
+  libtorch-dev                         # the DQN learner (LibTorch 1.13, CPU)
 )
 
 missing=()

@@ -151,8 +151,11 @@ TEST(Cli, CrossKeyRuleAfterOverrides) {
     const std::string cfg = dir.write("c.toml", kTinyConfig);
     expect_bad_input(run_v2g("train " + cfg + " --set battery.soc_min=0.95"),
                      {"battery.soc_min = 0.95 must be below battery.soc_max = 0.9"});
-    expect_bad_input(run_v2g("train " + cfg + " --set learning.policy=dqn"),
-                     {"learning.policy 'dqn' is not available yet"});
+    expect_bad_input(run_v2g("train " + cfg + " --set learning.policy=dqn --set dqn.hidden=64,x"),
+                     {"dqn.hidden = '64,x'"});
+    expect_bad_input(run_v2g("train " + cfg + " --set dqn.loss=l1"), {"dqn.loss = 'l1'", "huber, mse"});
+    expect_bad_input(run_v2g("train " + cfg + " --set dqn.hiden=64"), {"dqn.hiden", "did you mean 'dqn.hidden'"});
+    expect_bad_input(run_v2g("train " + cfg + " --model-out " + dir.file("m.pt")), {"--model-out", "only a DQN run"});
 }
 
 TEST(Cli, TomlSyntaxError) {

@@ -241,7 +241,10 @@ TEST(Config, ValidateRanges) {
     EXPECT_TRUE(contains(bad([](Config& c) { c.soc_bins = 1001; }), "learning.soc_bins = 1001"));
     EXPECT_TRUE(contains(bad([](Config& c) { c.price_levels = 17; }), "learning.price_levels = 17"));
     EXPECT_TRUE(contains(bad([](Config& c) { c.device = "gpu"; }), "run.device = 'gpu'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.policy = "dqn"; }), "learning.policy 'dqn' is not available yet"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_hidden = "64,x"; }), "dqn.hidden = '64,x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_hidden = ""; }), "dqn.hidden = ''"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_hidden = "0"; }), "dqn.hidden = '0'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_loss = "l1"; }), "dqn.loss = 'l1'"));
     EXPECT_TRUE(contains(bad([](Config& c) { c.policy = "sarsa"; }), "learning.policy = 'sarsa'"));
     EXPECT_TRUE(contains(bad([](Config& c) { c.session_model = "x"; }), "sessions.model = 'x'"));
     EXPECT_TRUE(contains(bad([](Config& c) { c.charger = "x"; }), "sessions.charger = 'x'"));

@@ -1,16 +1,17 @@
-"""`python3 -m v2g`: info, plot and watch a results file from the shell.
+"""`python3 -m v2g`: info, plot, watch and report a results file from the shell.
 
     python3 -m v2g info RUN.h5
     python3 -m v2g plot RUN.h5 --out DIR [--svg]
     python3 -m v2g watch RUN.h5 [--interval S] [--once]
-    python3 -m v2g report RUN.h5 --out DIR     (DIR/report.html: offline, self-contained)
+    python3 -m v2g report RUN.h5 --out DIR     (DIR/report.html: offline, self-contained;
+                                                prints its path; v2g.report owns the page)
 
-Bad input (missing, non-HDF5, truncated or newer-schema file, unwritable --out) prints one
-line `v2g: error: ...` on stderr and exits 2; never a traceback.
+Bad input (missing, non-HDF5, truncated or newer-schema file, a malformed /evaluation for
+report, unwritable --out) prints one line `v2g: error: ...` on stderr and exits 2; never a
+traceback.
 """
 
 import argparse
-import os
 import sys
 import time
 
@@ -122,7 +123,8 @@ def cmd_watch(args):
 
 
 def main(argv=None):
-    p = _Parser(prog="python3 -m v2g", description="Read, plot and watch v2g results files (docs/RESULTS.md).")
+    p = _Parser(prog="python3 -m v2g", description="Read, plot, watch and report v2g results files "
+                                                         "(docs/RESULTS.md, docs/EVALUATION.md).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     s = sub.add_parser("info", help="a short summary of a run")
     s.add_argument("run", metavar="RUN.h5")
@@ -134,8 +136,9 @@ def main(argv=None):
     s.add_argument("run", metavar="RUN.h5")
     s.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between reads (2)")
     s.add_argument("--once", action="store_true", help="print the current progress and exit")
-    s = sub.add_parser("report", help="write DIR/report.html: learning curves, the paper's figures, the evaluation "
-                                      "(v2g eval) tables and figures; self-contained, opens offline")
+    s = sub.add_parser("report", help="write DIR/report.html and print its path: learning curves, the paper's "
+                                      "Figs. 7-9, the evaluation (v2g eval) tables and figures; self-contained, "
+                                      "opens offline")
     s.add_argument("run", metavar="RUN.h5")
     s.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
     for sp in sub.choices.values():

@@ -332,36 +332,46 @@ def fig8_final_battery(run, out_dir, svg=False, notes=None):
     return _save(fig, out_dir, "fig8_final_battery", svg)
 
 
+def fig9_pairs(evaluation):
+    """The X of every initial_X / enhanced_X dataset pair of /evaluation, sorted."""
+    ev = evaluation or {}
+    return sorted(k[len("initial_"):] for k in ev if k.startswith("initial_") and "enhanced_" + k[len("initial_"):] in ev)
+
+
 def fig9_battery_performance(run, out_dir, svg=False, notes=None):
     """fig9_battery_performance.png (paper Fig. 9): initial vs enhanced battery performance
-    per vehicle, from /evaluation (the evaluation issue's data). Pairs datasets named
-    initial_X / enhanced_X and plots the first pair; skipped with a note when absent."""
+    per vehicle, from /evaluation (`v2g eval`): one panel per initial_X / enhanced_X pair
+    (departure energy met, money per day, SoH); skipped with a note when there is none."""
     run = _run(run)
     ev = run.evaluation
-    pairs = sorted(k[len("initial_"):] for k in (ev or {}) if k.startswith("initial_")
-                   and "enhanced_" + k[len("initial_"):] in ev)
+    pairs = fig9_pairs(ev)
     if not pairs:
         _note(notes, "Fig. 9: skipped, the run has no /evaluation data (initial vs enhanced "
-                     "battery performance comes with the evaluation issue)")
+                     "battery performance): run `v2g eval` on it")
         return []
     out_dir = prepare_out_dir(out_dir)
-    what = pairs[0]
-    ini, enh = (np.ravel(np.asarray(ev[p + what], float)) for p in ("initial_", "enhanced_"))
-    units = run.units("evaluation/initial_" + what) or ""
-    fig, (a,) = _figure(1)
-    n = len(ini)
-    if n <= MAX_BARS:
-        x = np.arange(n)
-        a.bar(x - 0.2, ini, 0.4, label="initial")
-        a.bar(x + 0.2, enh, 0.4, label="enhanced")
-        a.set_xlabel("vehicle")
-    else:
-        a.plot(np.sort(ini), label="initial (sorted)")
-        a.plot(np.sort(enh), label="enhanced (sorted)")
-        a.set_xlabel("vehicles, sorted")
-    a.set_ylabel(f"{what.replace('_', ' ')} ({units})")
-    a.set_title("Fig. 9: initial vs enhanced battery performance")
-    a.legend(loc="best", fontsize=8)
+    fig, axes = _figure(len(pairs), sharex=True)
+    for a, what in zip(axes, pairs):
+        ini, enh = (np.ravel(np.asarray(ev[p + what], float)) for p in ("initial_", "enhanced_"))
+        units = run.units("evaluation/initial_" + what) or ""
+        n = len(ini)
+        if n <= MAX_BARS:
+            x = np.arange(n)
+            a.bar(x - 0.2, ini, 0.4, label=f"initial (mean {np.nanmean(ini):.4g})")
+            a.bar(x + 0.2, enh, 0.4, label=f"enhanced (mean {np.nanmean(enh):.4g})")
+        else:
+            a.plot(np.sort(ini), label=f"initial, sorted (mean {np.nanmean(ini):.4g})")
+            a.plot(np.sort(enh), label=f"enhanced, sorted (mean {np.nanmean(enh):.4g})")
+        both = np.concatenate([ini, enh])
+        both = both[np.isfinite(both)]
+        if both.size and both.min() > 0 and both.min() > 0.5 * both.max():
+            # Values far from 0 that differ little (SoH ~0.95): bars from 0 would hide the change.
+            pad = max(0.1 * (both.max() - both.min()), 1e-4 * abs(both.max()))
+            a.set_ylim(both.min() - pad, both.max() + pad)
+        a.set_ylabel(f"{what.replace('_', ' ')}\n({units})", fontsize=8)
+        a.legend(loc="best", fontsize=7)
+    axes[-1].set_xlabel("vehicle" if len(ev["initial_" + pairs[0]]) <= MAX_BARS else "vehicles, sorted")
+    axes[0].set_title("Fig. 9: battery performance per vehicle, initial (untrained) vs enhanced (trained) policy")
     fig.tight_layout()
     return _save(fig, out_dir, "fig9_battery_performance", svg)
 

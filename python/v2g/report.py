@@ -1,12 +1,16 @@
 """`python3 -m v2g report RUN.h5 --out DIR`: one self-contained HTML page of a run.
 
 Owns the page: run header, learning curves (over episodes and over wall time), the paper's
-Figs. 7-9, a day of energy flows and prices per evaluated policy, the metrics table (mean and
-spread over the evaluation days, with units and definitions, docs/EVALUATION.md), the DP
-bound, the resilience table (each fault's change from the fault-free days) and Fig. 9's
-initial-vs-enhanced table. Figures are PNGs embedded as data URIs; CSS is inline; nothing is
-fetched, so the page opens offline. A small inline script records on <body> whether every
-image decoded (`data-render-check`), which the headless-browser test reads back.
+Figs. 7-9, a day of energy flows and prices per evaluated policy, the per-policy summary with
+the DP bound, the metrics table (mean and spread over the evaluation days, with units and
+definitions, docs/EVALUATION.md), the resilience table (each fault's change from the
+fault-free days) and Fig. 9's initial-vs-enhanced table. Figures are PNGs embedded as data
+URIs; CSS is inline; nothing is fetched, so the page opens offline. A small inline script
+records on <body> how many images decoded and how many tables there are
+(`data-render-check`), which the headless-browser tests read back.
+
+Everything is generic over the policies (/evaluation/policies) and the metric names the file
+holds: nothing here knows how many policies or metrics there are.
 
 A run that `v2g eval` has not evaluated still gets a report (learning curves, Figs. 7-8, the
 traced day) with a note saying how to add the rest.
@@ -21,24 +25,45 @@ import tempfile
 import numpy as np
 
 from . import plot
+from .errors import ResultsError
 from .run import Run
 
 REPORT_NAME = "report.html"
 # The resilience table's columns: the metrics whose change under a fault matters most.
 RESILIENCE_METRICS = ("money_per_vehicle", "unmet_kwh_per_vehicle", "peak_import_kw", "departure_energy_met")
+# The per-policy summary's columns (those the file holds; the full list is the metrics table).
+SUMMARY_METRICS = ("money_per_vehicle", "unmet_kwh_per_vehicle", "departure_energy_met", "peak_import_kw",
+                   "peak_reduction", "energy_efficiency")
+# The metrics' order in the tables: docs/EVALUATION.md's for the documented ones (money first),
+# then any other metric the file holds, by name (HDF5 lists a group's members by name).
+METRIC_ORDER = ("money_per_vehicle", "energy_cost_per_vehicle", "revenue_per_vehicle", "degradation_cost_per_vehicle",
+                "unmet_kwh_per_vehicle", "departure_energy_met", "grid_import_kwh_per_vehicle",
+                "grid_export_kwh_per_vehicle", "peak_import_kw", "peak_reduction", "energy_efficiency",
+                "dr_import_kwh", "dr_import_reduction", "dr_export_kwh", "transaction_latency_hours",
+                "transactions_per_vehicle")
+MONEY = "money_per_vehicle"
+OPTIMUM = "optimum_value_per_vehicle"
+NA = "n/a"
 
 _CSS = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 1em 0; font-size: .9em; }
-th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; }
-th { background: #f2f2f2; } td.name, th.name { text-align: left; }
+table { border-collapse: collapse; margin: 1em 0; font-size: .85em; }
+th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; vertical-align: top; }
+th { background: #f2f2f2; white-space: normal; } td.name, th.name, td.text { text-align: left; }
+td.text { color: #555; white-space: normal; min-width: 16em; }
+td.name { white-space: normal; min-width: 12em; max-width: 20em; }
+div.def { color: #666; font-size: .85em; } td.span { text-align: center; }
+div.wide { overflow-x: auto; }
+tr.bound td { background: #eef5ff; font-style: italic; }
 .note { background: #fff6d5; border: 1px solid #e6c84f; padding: .6em 1em; }
 img { max-width: 100%; display: block; margin: 1em 0; }
 .small { color: #666; font-size: .85em; }
+nav a { margin-right: 1em; }
 """
 
-# Counts the images that decoded and the tables, and writes the result on <body>.
+# Counts the images that decoded and the tables, and writes the result on <body>: the only way
+# a headless browser's --dump-dom can tell the test what the page looked like once loaded.
 _CHECK_SCRIPT = """
 window.addEventListener('load', function () {
   var imgs = document.images, ok = 0;
@@ -53,20 +78,32 @@ def _esc(x):
     return html.escape(str(x))
 
 
-def _num(x, spec=".4g"):
+def fmt(x, spec=".4g"):
+    """A number for the page; NaN, inf and non-numbers read "n/a"."""
     try:
         x = float(x)
     except (TypeError, ValueError):
-        return "n/a"
-    return "n/a" if not math.isfinite(x) else format(x, spec)
+        return NA
+    return NA if not math.isfinite(x) else format(x, spec)
 
 
-def _mean_std(a):
-    a = np.asarray(a, float)
-    a = a[np.isfinite(a)]
-    if a.size == 0:
-        return float("nan"), float("nan")
-    return float(a.mean()), float(a.std())
+def spread(a):
+    """(mean, sd, finite count, count) over the days (or vehicles). NaN days (e.g. a ratio whose
+    reference was 0 that day) are left out rather than turning the whole cell into n/a."""
+    a = np.ravel(np.asarray(a, float))
+    good = a[np.isfinite(a)]
+    if good.size == 0:
+        return float("nan"), float("nan"), 0, a.size
+    return float(good.mean()), float(good.std()), int(good.size), int(a.size)
+
+
+def mean_sd_cell(a):
+    """"mean ± sd" over the days, "(k of n days)" when some are NaN, "n/a" when all are."""
+    m, s, k, n = spread(a)
+    if k == 0:
+        return NA
+    # No-break spaces: a narrow page wraps a cell only before "±" and before the day count.
+    return f"{fmt(m)} ±\u00a0{fmt(s, '.2g')}" + (f" ({k}\u00a0of\u00a0{n}\u00a0days)" if k < n else "")
 
 
 def _img(path, alt):
@@ -75,207 +112,343 @@ def _img(path, alt):
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _table(header, rows, first_is_name=True):
-    out = ["<table><tr>"]
-    out += [f'<th class="name">{_esc(h)}</th>' if i == 0 and first_is_name else f"<th>{_esc(h)}</th>"
-            for i, h in enumerate(header)]
-    out.append("</tr>")
-    for row in rows:
-        out.append("<tr>" + "".join(f'<td class="name">{_esc(c)}</td>' if i == 0 and first_is_name
-                                    else f"<td>{_esc(c)}</td>" for i, c in enumerate(row)) + "</tr>")
-    out.append("</table>")
-    return "".join(out)
+def _cell(value, cls=None, colspan=1):
+    attrs = (f' class="{cls}"' if cls else "") + (f' colspan="{colspan}"' if colspan > 1 else "")
+    return f"<td{attrs}>{_esc(value)}</td>"
+
+
+def _tr(cells, cls=None):
+    """A row of cells made by _cell."""
+    return (f'<tr class="{cls}">' if cls else "<tr>") + "".join(cells) + "</tr>"
+
+
+def _th(title, name=False):
+    # <wbr> after underscores: long metric names may break there rather than widen the table.
+    cls = ' class="name"' if name else ""
+    return f"<th{cls}>{_esc(title).replace('_', '_<wbr>')}</th>"
+
+
+def _table(header, rows, table_id, name_columns=1):
+    """header: column titles, or None; the first name_columns columns are names (left aligned).
+    rows: lists of _cell strings, or a finished _tr string. Wrapped in a div that scrolls
+    sideways should a table still be wider than the page."""
+    head = "" if header is None else "<tr>" + "".join(_th(h, i < name_columns) for i, h in enumerate(header)) + "</tr>"
+    body = "".join(r if isinstance(r, str) else _tr(r) for r in rows)
+    return f'<div class="wide"><table id="{table_id}">{head}{body}</table></div>'
+
+
+# ---------------------------------------------------------------- checks
+
+def check_evaluation(run):
+    """ResultsError naming the dataset when /evaluation's shapes disagree with its policy list
+    and day count (docs/EVALUATION.md), so a damaged group is bad input, not a traceback."""
+    ev = run.evaluation
+    if ev is None:
+        return
+    where = f"{run.path}: /evaluation"
+    policies = len(run.policies)
+    if policies == 0:
+        raise ResultsError(f"{where}/policies is missing or empty")
+    days = run.evaluation_attrs.get("days")
+    metrics = run.evaluation_metrics()
+    if days is None and metrics:  # no attribute: the first metric says it (checked below)
+        days = next(iter(metrics.values()))[0].shape[-1]
+    try:
+        days = int(days or 0)
+    except (TypeError, ValueError):
+        raise ResultsError(f"{where}: bad `days` attribute {days!r}") from None
+    for fault in [None] + list(run.faults):
+        for name, (values, _, _) in run.evaluation_metrics(fault).items():
+            if values is None or values.shape != (policies, days):
+                group = "metrics" if fault is None else f"faults/{fault}/metrics"
+                raise ResultsError(f"{where}/{group}/{name} has shape {getattr(values, 'shape', None)}, "
+                                   f"expected ({policies}, {days}) (policies, days)")
+    day = run.evaluation_day()
+    if day:
+        steps = day["clock_hour"].shape[-1] if "clock_hour" in day else None
+        for name, values in day.items():
+            want = (days, steps) if values.ndim == 2 else (policies, days, steps)
+            if steps is None or values.shape != want:
+                raise ResultsError(f"{where}/day/{name} has shape {values.shape}, expected {want}")
+    if OPTIMUM in ev and ev[OPTIMUM].shape != (days,):
+        raise ResultsError(f"{where}/{OPTIMUM} has shape {ev[OPTIMUM].shape}, expected ({days},)")
 
 
 # ---------------------------------------------------------------- figures made here
 
-def learning_over_wall_time(run, out_dir):
-    """Mean reward per vehicle per day against the training's wall time (from each episode's
-    env-steps/s), so policies of different speed compare on the clock."""
+def learning_over_wall_time(run, out_dir, notes=None):
+    """Mean reward per vehicle per day against the training's compute time, rebuilt from each
+    episode's env-steps/s (an episode is vehicles x steps env-steps), so runs of different
+    speed compare on the clock."""
     ep = run.episode_arrays
-    if not run.episodes_done or "env_steps_per_s" not in ep:
+    rate = np.asarray(ep.get("env_steps_per_s", []), float)
+    if not run.episodes_done or not np.any(rate > 0):
+        plot._note(notes, "learning over wall time: skipped, no /episodes/env_steps_per_s to rebuild the clock from")
         return []
     steps = float(run.attrs.get("vehicles", 1)) * float(run.attrs.get("steps_per_episode", 1))
-    rate = np.asarray(ep["env_steps_per_s"], float)
     seconds = np.cumsum(np.where(rate > 0, steps / np.maximum(rate, 1e-300), 0.0))
-    fig, (a,) = plot._figure(1)
+    fig, (a, b) = plot._figure(2, sharex=True)
     w = plot._window(run.episodes_done)
     a.plot(seconds, plot._smooth(ep["reward_mean"], w))
-    a.set_xlabel("training wall time (s)")
-    a.set_ylabel("reward (currency/vehicle/day)")
-    a.set_title("learning curve over wall time" + (f" (moving mean over {w} episodes)" if w > 1 else ""))
+    a.set_ylabel("reward\n(currency/vehicle/day)")
+    a.set_title("learning curve over training time" + (f" (moving mean over {w} episodes)" if w > 1 else ""))
+    b.plot(seconds, ep["epsilon"], color="C1")
+    b.set_ylabel("epsilon")
+    b.set_xlabel("training compute time (s, from env-steps/s)")
     fig.tight_layout()
     return plot._save(fig, out_dir, "learning_wall_time", False)
 
 
-def policy_day_flows(run, out_dir, day=0):
+DAY_SERIES = ("clock_hour", "retail_price_per_kwh", "dr_event", "grid_import_kwh", "grid_export_kwh",
+              "p2p_bought_kwh", "p2p_sold_kwh")
+
+
+def policy_day_flows(run, out_dir, notes=None, day=0):
     """One panel per evaluated policy: the fleet's grid import/export and P2P per step of
-    evaluation day `day`, with the retail price and the demand-response steps shaded."""
+    evaluation day `day`, with the retail price and the demand-response steps shaded. The
+    panels share their energy axis so the policies compare at a glance."""
     d = run.evaluation_day()
     policies = run.policies
-    if not d or not policies:
+    missing = [n for n in DAY_SERIES if n not in d]
+    if missing or not policies:
+        plot._note(notes, "per-policy day flows: skipped, /evaluation/day lacks " + ", ".join(missing or ["policies"]))
         return []
+    import matplotlib.pyplot as plt
+
     hours = d["clock_hour"][day]
     steps = np.arange(len(hours))
     price = d["retail_price_per_kwh"][day]
     dr = d["dr_event"][day] > 0
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(policies), 1, figsize=(10.0, 2.2 * len(policies) + 1), dpi=plot.DPI, sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(len(policies), 1, figsize=(10.0, 2.0 * len(policies) + 1.2), dpi=plot.DPI,
+                             sharex=True, sharey=True, squeeze=False)
     for k, (name, a) in enumerate(zip(policies, axes[:, 0])):
         for t in steps[dr]:
-            a.axvspan(t - 0.5, t + 0.5, color="red", alpha=0.08, lw=0)
-        a.bar(steps - 0.2, d["grid_import_kwh"][k, day], 0.4, label="grid import")
-        a.bar(steps - 0.2, -d["grid_export_kwh"][k, day], 0.4, label="grid export")
-        a.bar(steps + 0.2, d["p2p_bought_kwh"][k, day], 0.4, label="P2P bought")
-        a.bar(steps + 0.2, -d["p2p_sold_kwh"][k, day], 0.4, label="P2P sold")
+            a.axvspan(t - 0.5, t + 0.5, color="red", alpha=0.1, lw=0)
+        # The colours of plot.day_flows (the /day figure next to this one).
+        a.bar(steps - 0.2, d["grid_import_kwh"][k, day], 0.4, color="C0", label="grid import")
+        a.bar(steps - 0.2, -d["grid_export_kwh"][k, day], 0.4, color="C2", label="grid export")
+        a.bar(steps + 0.2, d["p2p_bought_kwh"][k, day], 0.4, color="C1", label="P2P bought")
+        a.bar(steps + 0.2, -d["p2p_sold_kwh"][k, day], 0.4, color="C3", label="P2P sold")
         a.axhline(0, color="black", lw=0.5)
         a.set_ylabel(f"{name}\nkWh/step", fontsize=8)
         b = a.twinx()
-        b.step(steps, price, where="mid", color="black", lw=1)
-        b.set_ylabel("retail\n/kWh", fontsize=8)
+        b.step(steps, price, where="mid", color="black", lw=1, label="retail price")
+        b.set_ylabel("currency\n/kWh", fontsize=8)
         if k == 0:
             a.legend(loc="upper left", fontsize=7, ncol=4)
-            a.set_title(f"evaluation day {day}: fleet energy per step by policy (red: demand-response steps)")
-    axes[-1, 0].set_xticks(steps[:: max(1, len(steps) // 12)])
-    axes[-1, 0].set_xticklabels([f"{h:g}" for h in hours[:: max(1, len(steps) // 12)]])
+            b.legend(loc="upper right", fontsize=7)
+            a.set_title(f"evaluation day {day}: fleet energy per step by policy (out negative; red: demand-response steps)",
+                        fontsize=10)
+    tick = max(1, len(steps) // 12)
+    axes[-1, 0].set_xticks(steps[::tick])
+    axes[-1, 0].set_xticklabels([f"{h:g}" for h in hours[::tick]])
     axes[-1, 0].set_xlabel("clock hour")
     fig.tight_layout()
     return plot._save(fig, out_dir, "policy_day_flows", False)
 
 
-def money_by_policy(run, out_dir):
-    """Money per vehicle per day and peak import by policy: mean over days, 1 sd error bars."""
+def money_by_policy(run, out_dir, notes=None):
+    """Money per vehicle per day and peak import by policy: mean over days, 1 sd error bars,
+    with the DP value as a line."""
     metrics = run.evaluation_metrics()
-    if "money_per_vehicle" not in metrics:
+    names = [n for n in (MONEY, "peak_import_kw") if n in metrics]
+    if not names:
         return []
     policies = run.policies
-    fig, (a, b) = plot._figure(2, sharex=True)
+    fig, axes = plot._figure(len(names), sharex=True)
     x = np.arange(len(policies))
-    for axis, name in ((a, "money_per_vehicle"), (b, "peak_import_kw")):
+    for axis, name in zip(axes, names):
         values, units, _ = metrics[name]
-        stats = [_mean_std(values[k]) for k in range(len(policies))]
+        stats = [spread(values[k]) for k in range(len(policies))]
         axis.bar(x, [s[0] for s in stats], yerr=[s[1] for s in stats], capsize=4)
         axis.set_ylabel(f"{name.replace('_', ' ')}\n({units})", fontsize=9)
     ev = run.evaluation
-    if ev is not None and "optimum_value_per_vehicle" in ev:
-        a.axhline(_mean_std(ev["optimum_value_per_vehicle"])[0], color="red", ls="--",
-                  label="DP value (plugged-in steps)")
-        a.legend(loc="best", fontsize=8)
-    b.set_xticks(x)
-    b.set_xticklabels(policies, fontsize=8)
-    a.set_title("evaluation: means over the days, 1 sd error bars")
+    if MONEY in names and OPTIMUM in ev and spread(ev[OPTIMUM])[2]:
+        axes[0].axhline(spread(ev[OPTIMUM])[0], color="red", ls="--", label="DP value (plugged-in steps)")
+        axes[0].legend(loc="best", fontsize=8)
+    axes[-1].set_xticks(x)
+    axes[-1].set_xticklabels(policies, fontsize=8)
+    axes[0].set_title("evaluation: means over the days, 1 sd error bars")
     fig.tight_layout()
     return plot._save(fig, out_dir, "money_by_policy", False)
 
 
-# ---------------------------------------------------------------- the page
+# ---------------------------------------------------------------- tables
 
-def _metrics_table(run):
+def _optimum(run):
+    """(units, "mean ± sd" cell, definition) of the DP bound, /evaluation/optimum_value_per_vehicle."""
+    attrs = run.dataset_attrs(f"evaluation/{OPTIMUM}")
+    return (attrs.get("units", ""), mean_sd_cell(run.evaluation[OPTIMUM]),
+            attrs.get("definition") or "the dynamic-programming optimum's value, fleet mean")
+
+
+def summary_table(run):
+    """One row per policy with the headline metrics; the DP bound under the policies, in the
+    money column (it is one value per day, not per policy)."""
+    metrics = run.evaluation_metrics()
+    names = [n for n in SUMMARY_METRICS if n in metrics] or ordered(metrics)[:6]
+    rows = [[_cell(p, "name")] + [_cell(mean_sd_cell(metrics[n][0][k])) for n in names]
+            for k, p in enumerate(run.policies)]
+    if OPTIMUM in run.evaluation and MONEY in names:
+        cell = _optimum(run)[1]
+        rows.append(_tr([_cell(f"DP bound ({OPTIMUM})", "name")] +
+                        [_cell(cell if n == MONEY else "") for n in names], "bound"))
+    return _table(["policy"] + [f"{n} ({metrics[n][1]})" for n in names], rows, "policy-summary")
+
+
+def ordered(names):
+    """Metric names in METRIC_ORDER, unknown ones after, by name."""
+    rank = {n: i for i, n in enumerate(METRIC_ORDER)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def _name_cell(name, definition):
+    """A metric's name with its definition under it (one table, narrow enough for the page)."""
+    return f'<td class="name">{_esc(name)}<div class="def">{_esc(definition)}</div></td>'
+
+
+def metrics_table(run):
+    """Every metric of /evaluation/metrics: its definition, unit, and mean ± sd over the days
+    per policy; the DP bound right under money_per_vehicle, spanning the policy columns."""
     metrics = run.evaluation_metrics()
     policies = run.policies
-    header = ["metric", "unit"] + policies + ["definition"]
     rows = []
-    for name, (values, units, definition) in metrics.items():
-        cells = []
-        for k in range(len(policies)):
-            m, s = _mean_std(values[k])
-            cells.append(f"{_num(m)} ± {_num(s, '.2g')}" if math.isfinite(m) else "n/a")
-        rows.append([name, units] + cells + [definition])
-    return _table(header, rows)
+    for name in ordered(metrics):
+        values, units, definition = metrics[name]
+        rows.append([_name_cell(name, definition or "see docs/EVALUATION.md"), _cell(units)] +
+                    [_cell(mean_sd_cell(values[k])) for k in range(len(policies))])
+        if name == MONEY and OPTIMUM in run.evaluation:
+            units, cell, definition = _optimum(run)
+            rows.append(_tr([_name_cell(f"DP bound ({OPTIMUM})", definition), _cell(units),
+                             _cell(cell, "span", colspan=max(1, len(policies)))], "bound"))
+    return _table(["metric", "unit"] + policies, rows, "metrics")
 
 
-def _resilience_table(run):
+def fault_order(run):
+    """The fault groups in the order of /evaluation's `faults` attribute (the order they ran),
+    any others after (HDF5 lists a group's members by name)."""
+    listed = [f for f in str(run.evaluation_attrs.get("faults", "")).split(",") if f]
+    faults = run.faults
+    return [f for f in listed if f in faults] + sorted(f for f in faults if f not in listed)
+
+
+def fault_delta(fault_values, base_values):
+    """Mean over the days of (fault - fault-free), pairing each day with itself; days where
+    either is NaN are left out; NaN when none is left."""
+    diff = np.asarray(fault_values, float) - np.asarray(base_values, float)
+    diff = diff[np.isfinite(diff)]
+    return float(diff.mean()) if diff.size else float("nan")
+
+
+def resilience_table(run):
+    """Per fault and policy, the change of the resilience metrics from the fault-free days."""
     base = run.evaluation_metrics()
+    names = [n for n in RESILIENCE_METRICS if n in base]
     rows = []
-    for fault, description in run.faults.items():
+    for fault in fault_order(run):
         metrics = run.evaluation_metrics(fault)
         for k, policy in enumerate(run.policies):
-            row = [fault, policy]
-            for name in RESILIENCE_METRICS:
-                if name in metrics and name in base:
-                    delta = _mean_std(metrics[name][0][k])[0] - _mean_std(base[name][0][k])[0]
-                    row.append(_num(delta, "+.4g"))
-                else:
-                    row.append("n/a")
-            rows.append(row)
-    header = ["fault", "policy"] + [f"Δ {m} ({base[m][1]})" if m in base else m for m in RESILIENCE_METRICS]
-    return _table(header, rows), {f: d for f, d in run.faults.items()}
+            rows.append([_cell(fault, "name"), _cell(policy, "name")] +
+                        [_cell(fmt(fault_delta(metrics[n][0][k], base[n][0][k]), "+.4g") if n in metrics else NA)
+                         for n in names])
+    return _table(["fault", "policy"] + [f"Δ {n} ({base[n][1]})" for n in names], rows, "resilience", 2)
 
 
-def _fig9_table(run):
+def fig9_table(run):
+    """Fleet mean ± sd over the vehicles of each initial_X / enhanced_X pair."""
     ev = run.evaluation
     rows = []
-    for what in sorted(k[len("initial_"):] for k in ev if k.startswith("initial_") and "enhanced_" + k[8:] in ev):
-        ini, enh = _mean_std(ev["initial_" + what]), _mean_std(ev["enhanced_" + what])
-        units = run.units("evaluation/initial_" + what) or ""
-        rows.append([what, units, f"{_num(ini[0])} ± {_num(ini[1], '.2g')}", f"{_num(enh[0])} ± {_num(enh[1], '.2g')}"])
-    return _table(["per-vehicle index", "unit", "initial (untrained)", "enhanced (trained greedy)"], rows)
+    for what in plot.fig9_pairs(ev):
+        ini, enh = spread(ev["initial_" + what]), spread(ev["enhanced_" + what])
+        rows.append([_cell(what, "name"), _cell(run.units("evaluation/initial_" + what) or ""),
+                     _cell(f"{fmt(ini[0])} ± {fmt(ini[1], '.2g')}"), _cell(f"{fmt(enh[0])} ± {fmt(enh[1], '.2g')}"),
+                     _cell(fmt(enh[0] - ini[0], "+.4g"))])
+    return _table(["per-vehicle index", "unit", "initial (untrained)", "enhanced (trained greedy)",
+                   "enhanced - initial"], rows, "fig9")
 
 
-def write_report(run, out_dir):
-    """Writes DIR/report.html and returns its path."""
-    run = run if isinstance(run, Run) else Run(run)
+# ---------------------------------------------------------------- the page
+
+def _header_table(run):
+    a = run.attrs
+    rows = [
+        ["run", a.get("run_name", "")],
+        ["file", run.path],
+        ["status", f"{run.status}: {run.episodes_done} of {run.episodes_planned} episodes"],
+        ["fleet", f"{a.get('vehicles')} vehicles, {a.get('communities')} communities, "
+                  f"{a.get('steps_per_episode')} steps per day"],
+        ["device", f"{a.get('device')}: {a.get('backend')}"],
+        ["v2g", f"{a.get('v2g_version')}, commit {a.get('git_commit')}, started {a.get('start_time')}"],
+    ]
+    e = run.evaluation_attrs
+    if run.evaluation is not None:
+        rows.append(["evaluation", f"{e.get('days', '?')} days from episode {e.get('first_episode', '?')}, "
+                                   f"{len(run.policies)} policies, on {e.get('device', '?')}: {e.get('backend', '?')}; "
+                                   f"faults: {', '.join(fault_order(run)) or 'none'}; created {e.get('created_utc', '?')}"])
+    return _table(None, [[_cell(k, "name"), _cell(v, "text")] for k, v in rows], "run-header")
+
+
+def write_report(run_or_path, out_dir):
+    """Writes OUT_DIR/report.html and returns its path. Raises FileNotFoundError/ResultsError
+    for a bad file and OSError for an unwritable directory (before any figure is drawn)."""
+    run = run_or_path if isinstance(run_or_path, Run) else Run(run_or_path)
     out_dir = plot.prepare_out_dir(out_dir)
+    check_evaluation(run)
     notes = []
     a = run.attrs
     evaluated = run.evaluation is not None
-    parts = [f"<h1>v2g run report: {_esc(a.get('run_name', ''))}</h1>"]
-    parts.append(_table(["", ""], [
-        ["file", run.path],
-        ["status", f"{run.status}: {run.episodes_done} of {run.episodes_planned} episodes"],
-        ["fleet", f"{a.get('vehicles')} vehicles, {a.get('communities')} communities, {a.get('steps_per_episode')} steps per day"],
-        ["device", f"{a.get('device')}: {a.get('backend')}"],
-        ["v2g", f"{a.get('v2g_version')} (commit {a.get('git_commit')}), started {a.get('start_time')}"],
-    ] + ([["evaluation", "{days} days from episode {first_episode} on {backend}, faults: {faults}, created {created_utc}"
-           .format(**{k: run.evaluation_attrs.get(k, "?") for k in
-                      ("days", "first_episode", "backend", "faults", "created_utc")})]] if evaluated else [])))
+    title = f"v2g run report: {a.get('run_name', '')}"
+    parts = [f"<h1>{_esc(title)}</h1>", _header_table(run)]
+    sections = [("learning", "Learning"), ("paper", "The paper's figures"), ("day", "A day")]
+    if evaluated:
+        sections += [("evaluation", "Evaluation")] + ([("resilience", "Resilience")] if run.faults else [])
+    parts.append("<nav>" + "".join(f'<a href="#{i}">{_esc(t)}</a>' for i, t in sections) + "</nav>")
     if not evaluated:
         parts.append('<p class="note">This run has not been evaluated: <code>v2g eval '
                      f'{_esc(os.path.basename(run.path))}</code> adds the yardstick policies, the metrics table, '
-                     'the resilience table and Fig. 9 to this report.</p>')
+                     "the DP bound, the resilience table and Fig. 9 to this report.</p>")
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # figures live only until they are embedded
         def figs(fn, title, *args):
-            paths = [p for p in fn(run, tmp, *args, **({} if fn in _OWN else {"notes": notes})) if p.endswith(".png")]
+            paths = [p for p in fn(run, tmp, *args, notes=notes) if p.endswith(".png")]
             if paths:
                 parts.append(f"<h3>{_esc(title)}</h3>" + "".join(_img(p, title) for p in paths))
 
-        parts.append("<h2>Learning</h2>")
+        parts.append('<h2 id="learning">Learning</h2>')
         figs(plot.reward_curve, "Reward per vehicle per day over the episodes")
-        figs(learning_over_wall_time, "Reward over training wall time")
         figs(plot.epsilon_curve, "Exploration rate")
+        figs(learning_over_wall_time, "Reward and exploration over training time")
         figs(plot.energy_flows, "Energy flows per episode")
-        parts.append("<h2>The paper's figures</h2>")
+        parts.append('<h2 id="paper">The paper\'s figures</h2>')
         figs(plot.fig7_q_heatmap, "Fig. 7: Q-values per action")
         figs(plot.fig8_final_battery, "Fig. 8: final battery state")
         if evaluated:
             figs(plot.fig9_battery_performance, "Fig. 9: initial vs enhanced battery performance")
-            parts.append(_fig9_table(run))
-        parts.append("<h2>A day of energy flows and prices</h2>")
+            if plot.fig9_pairs(run.evaluation):
+                parts.append("<p>Fig. 9 in numbers: fleet mean ± sd over the vehicles, under the untrained "
+                             "(<code>initial</code>) and the trained (<code>learned</code>) policy.</p>" + fig9_table(run))
+        parts.append('<h2 id="day">A day of energy flows and prices</h2>')
         if evaluated:
-            figs(policy_day_flows, "Per policy, first evaluation day")
+            figs(policy_day_flows, "Per policy, evaluation day 0")
         figs(plot.day_flows, "The trained policy on the day after training (/day)")
         if evaluated:
-            parts.append("<h2>Evaluation: policies on the same held-out days</h2>")
-            ev = run.evaluation
-            optimum = _mean_std(ev.get("optimum_value_per_vehicle", []))
-            parts.append(f"<p>DP optimum (value of the plugged-in steps, the part of the day's money a policy "
-                         f"controls): <b>{_num(optimum[0])} ± {_num(optimum[1], '.2g')}</b> currency/vehicle/day. "
-                         "Definitions: docs/EVALUATION.md.</p>")
+            parts.append('<h2 id="evaluation">Evaluation: policies on the same held-out days</h2>')
+            parts.append("<p>Means ± sd over the evaluation days. The DP bound is the dynamic-programming "
+                         "optimum's value of the plugged-in steps (the part of the day's money a policy "
+                         "controls). Definitions: docs/EVALUATION.md.</p>")
+            parts.append(summary_table(run))
             figs(money_by_policy, "Money and peak import by policy")
-            parts.append(_metrics_table(run))
-            table, descriptions = _resilience_table(run)
-            if descriptions:
-                parts.append("<h2>Resilience: change under each fault from the fault-free days</h2><ul>" +
-                             "".join(f"<li><b>{_esc(f)}</b>: {_esc(d)}</li>" for f, d in descriptions.items()) +
-                             "</ul>" + table)
+            parts.append("<h3>Every metric</h3>" + metrics_table(run))
+            if run.faults:
+                parts.append('<h2 id="resilience">Resilience: change under each fault from the fault-free days</h2>'
+                             "<p>Fault minus fault-free, mean over the same days.</p><ul>" +
+                             "".join(f"<li><b>{_esc(f)}</b>: {_esc(run.faults[f])}</li>" for f in fault_order(run)) +
+                             "</ul>" + resilience_table(run))
         figs(plot.ledger_activity, "Ledger")
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>")
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>v2g report: {_esc(a.get('run_name', ''))}</title><style>{_CSS}</style></head>"
+            f"<title>{_esc(title)}</title><style>{_CSS}</style></head>"
             f"<body>{''.join(parts)}<p class=\"small\">written by python3 -m v2g report</p>"
             f"<script>{_CHECK_SCRIPT}</script></body></html>\n")
     path = os.path.join(out_dir, REPORT_NAME)
@@ -284,6 +457,3 @@ def write_report(run, out_dir):
         f.write(page)
     os.replace(tmp_path, path)  # never a half-written report
     return path
-
-
-_OWN = (learning_over_wall_time, policy_day_flows, money_by_policy)

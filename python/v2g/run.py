@@ -203,6 +203,17 @@ class Run:
         """The `units` attribute of a dataset ('1' for counts and fractions)."""
         return _plain(self._file[name].attrs.get("units"))
 
+    def dataset_attrs(self, name):
+        """Every attribute of the object `name` (dataset or group) as plain values; {} when the
+        file has no such object (e.g. `definition` and `units` of an /evaluation dataset)."""
+        obj = self._file.get(name) if self._file is not None else None
+        if obj is None:
+            return {}
+        try:
+            return {k: _plain(v) for k, v in obj.attrs.items()}
+        except (OSError, RuntimeError) as e:
+            raise ResultsError(f"{self.path}: cannot read the attributes of /{name} ({_short(str(e))})") from None
+
     # ------------------------------------------------------------------ metadata and config
 
     @property

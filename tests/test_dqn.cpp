@@ -1,0 +1,222 @@
+// The DQN (engine/dqn.cpp, dqn_core.h): replay buffer, TD targets, target updates and the
+// observation by hand; learning against the exact optimum; the TorchScript export against the
+// engine's own Q-values. Built only with LibTorch (tests/CMakeLists.txt).
+#include <gtest/gtest.h>
+#include <torch/script.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <cstdio>
+#include <unistd.h>
+#include "engine/dqn.h"
+#include "engine/dqn_core.h"
+#include "kernels/observation.h"
+#include "kernels/optimum.h"
+#include "test_helpers.h"
+
+namespace v2g {
+namespace {
+
+torch::Tensor rows(int64_t n, int64_t first) {  // [n, 2] with row i = (first + i, -(first + i))
+    torch::Tensor t = torch::arange(first, first + n, torch::kFloat32).unsqueeze(1);
+    return torch::cat({t, -t}, 1);
+}
+
+TEST(Dqn, ReplayBufferWrapsAroundAndSamplesOnlyWhatItHolds) {
+    dqn::ReplayBuffer buffer(5, 2);
+    auto push = [&](int64_t n, int64_t first) {
+        buffer.push(rows(n, first), torch::arange(first, first + n, torch::kInt64),
+                    torch::arange(first, first + n, torch::kFloat32), rows(n, first + 100), torch::zeros({n}));
+    };
+    push(3, 0);
+    EXPECT_EQ(buffer.size(), 3);
+    EXPECT_EQ(buffer.next_slot(), 3);
+    push(4, 3);  // 3, 4 fill slots 3-4; 5, 6 overwrite slots 0-1
+    EXPECT_EQ(buffer.size(), 5);
+    EXPECT_EQ(buffer.next_slot(), 2);
+    const std::vector<float> expected = {5, 6, 2, 3, 4};
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(buffer.rewards()[i].item<float>(), expected[i]) << "slot " << i;
+    push(12, 10);  // more than the capacity in one push: the last five remain
+    EXPECT_EQ(buffer.size(), 5);
+    std::vector<float> held;
+    for (int i = 0; i < 5; ++i) held.push_back(buffer.rewards()[i].item<float>());
+    std::sort(held.begin(), held.end());
+    EXPECT_EQ(held, (std::vector<float>{17, 18, 19, 20, 21}));
+    // Samples: rows consistent across fields, drawn only from the stored ones, all reachable.
+    torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(7);
+    std::set<int64_t> seen;
+    for (int k = 0; k < 50; ++k) {
+        const auto b = buffer.sample(8, gen);
+        for (int64_t i = 0; i < 8; ++i) {
+            const float r = b.reward[i].item<float>();
+            EXPECT_GE(r, 17);
+            EXPECT_EQ(b.action[i].item<int64_t>(), static_cast<int64_t>(r));
+            EXPECT_EQ(b.obs[i][0].item<float>(), r);
+            EXPECT_EQ(b.next_obs[i][0].item<float>(), r + 100);
+            seen.insert(b.index[i].item<int64_t>());
+        }
+    }
+    EXPECT_EQ(seen.size(), 5u);
+}
+
+// Q-networks with no hidden layer and zero weights: Q(s, .) is the bias for every s.
+torch::nn::Sequential constant_q(std::vector<float> q) {
+    torch::nn::Sequential net = dqn::make_q_network(2, {}, 1);
+    torch::NoGradGuard no_grad;
+    auto params = net->parameters();
+    params[0].zero_();
+    params[1].copy_(torch::tensor(q));
+    return net;
+}
+
+TEST(Dqn, TdTargetsPlainAndDoubleByHand) {
+    torch::nn::Sequential online = constant_q({5, 4, 3, 2, 1});  // argmax: action 0
+    torch::nn::Sequential target = constant_q({1, 2, 3, 4, 5});  // max 5, at action 4
+    const torch::Tensor reward = torch::tensor({1.0f, 2.0f}), done = torch::tensor({0.0f, 1.0f});
+    const torch::Tensor next = torch::zeros({2, 2});
+    const torch::Tensor plain = dqn::td_target(online, target, reward, next, done, 0.9, false);
+    const torch::Tensor twin = dqn::td_target(online, target, reward, next, done, 0.9, true);
+    EXPECT_FLOAT_EQ(plain[0].item<float>(), 1.0f + 0.9f * 5.0f);  // r + gamma max_a Q_target
+    EXPECT_FLOAT_EQ(twin[0].item<float>(), 1.0f + 0.9f * 1.0f);   // r + gamma Q_target(argmax Q_online)
+    EXPECT_FLOAT_EQ(plain[1].item<float>(), 2.0f);                 // terminal: no bootstrap
+    EXPECT_FLOAT_EQ(twin[1].item<float>(), 2.0f);
+}
+
+TEST(Dqn, TargetUpdatesHardAndSoft) {
+    torch::nn::Sequential online = constant_q({5, 4, 3, 2, 1});
+    torch::nn::Sequential target = constant_q({1, 1, 1, 1, 1});
+    dqn::soft_update(target, online, 0.25);
+    EXPECT_FLOAT_EQ(target->parameters()[1][0].item<float>(), 0.75f * 1 + 0.25f * 5);
+    EXPECT_FLOAT_EQ(target->parameters()[1][4].item<float>(), 1.0f);
+    dqn::hard_update(target, online);
+    for (size_t i = 0; i < online->parameters().size(); ++i)
+        EXPECT_TRUE(torch::equal(target->parameters()[i], online->parameters()[i]));
+}
+
+TEST(Dqn, ObservationFeaturesAreScaledAsDocumented) {
+    Config cfg = testing::deterministic_config();
+    testing::HostFleet h(cfg);
+    const int v = 3, episode = 2;
+    reset_vehicle(h.p, h.f, v, episode);
+    const int step = h.f.arrival_step[v] + 2;  // plugged in: 20:00
+    float price_scale = 0;
+    for (int i = 0; i < h.p.signal_days * h.p.steps_per_day; ++i) price_scale = std::max(price_scale, h.sig.retail_price_per_kwh[i]);
+    float obs[kObservationSize];
+    observe_vehicle(h.p, h.sig, h.f, v, episode, step, price_scale, cfg.day_start_hour, obs);
+    const double hour = cfg.day_start_hour + step * cfg.step_hours;
+    EXPECT_FLOAT_EQ(obs[kObsSoc], h.f.energy_kwh[v] / h.f.usable_kwh[v]);
+    EXPECT_NEAR(obs[kObsHourSin], std::sin(2 * M_PI * hour / 24), 1e-6);
+    EXPECT_NEAR(obs[kObsHourCos], std::cos(2 * M_PI * hour / 24), 1e-6);
+    EXPECT_FLOAT_EQ(obs[kObsPriceNow], h.sig.retail_price_per_kwh[step] / price_scale);
+    EXPECT_FLOAT_EQ(obs[kObsPriceNext], h.sig.retail_price_per_kwh[step + 1] / price_scale);
+    EXPECT_EQ(obs[kObsPlugged], 1.0f);
+    EXPECT_FLOAT_EQ(obs[kObsTimeToDeparture], static_cast<float>(h.f.departure_step[v] - step) / 24.0f);
+    EXPECT_FLOAT_EQ(obs[kObsEnergyNeeded], (h.f.required_kwh[v] - h.f.energy_kwh[v]) / h.f.usable_kwh[v]);
+    EXPECT_FLOAT_EQ(obs[kObsSoh], h.f.soh[v]);
+    for (float x : obs) {
+        EXPECT_GE(x, -1.0f);
+        EXPECT_LE(x, 1.0f);
+    }
+    observe_vehicle(h.p, h.sig, h.f, v, episode, 0, price_scale, cfg.day_start_hour, obs);  // noon: away
+    EXPECT_EQ(obs[kObsPlugged], 0.0f);
+    EXPECT_EQ(obs[kObsTimeToDeparture], 0.0f);
+}
+
+// The instance of the tabular learning test, with a schedule that fits a short DQN run.
+Config dqn_config() {
+    Config cfg = testing::deterministic_config();
+    cfg.policy = "dqn";
+    cfg.episodes = 250;
+    cfg.epsilon = 1.0;
+    cfg.epsilon_decay = 0.98;
+    cfg.epsilon_min = 0.02;
+    cfg.gamma = 1.0;
+    cfg.dqn_learning_starts = 500;
+    cfg.dqn_target_update = "soft";
+    cfg.dqn_tau = 0.01;
+    cfg.dqn_updates_per_step = 2;
+    return cfg;
+}
+
+TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
+    const Config cfg = dqn_config();
+    const Problem problem = build_problem(cfg);
+    Trainer trainer(cfg, problem.params, make_dqn_backend(cfg, problem));
+    trainer.train();
+    Backend& backend = trainer.backend();
+    std::vector<char> fleet;
+    backend.read_fleet(&fleet);
+
+    const int day = cfg.episodes;
+    backend.set_recording(true);
+    std::vector<EpisodeMetrics> metrics(static_cast<size_t>(problem.params.num_communities));
+    const float eps = 0.0f;
+    backend.run_episodes(day, 1, kPolicyGreedy, &eps, metrics.data());
+    std::vector<double> record;
+    backend.read_record(&record);
+    const int T = problem.params.steps_per_day;
+    std::vector<double> market(static_cast<size_t>(T) * kPlanMarketFields);
+    for (int t = 0; t < T; ++t)
+        for (int k = 0; k < kPlanMarketFields; ++k) market[t * kPlanMarketFields + k] = record[t * kRecordFields + kRecordPrice + k];
+
+    EnvParams p = problem.params;
+    p.plan_points = 201;
+    FleetView f{};
+    layout_fleet(p, fleet.data(), &f);
+    f.tx_slots = nullptr;
+    std::vector<char> signals = problem.signals;
+    SignalsView sig{};
+    layout_signals(p, signals.data(), &sig);
+    const float price_scale = dqn_price_scale(backend);
+    double optimum = 0, learned = 0, random = 0;
+    for (int v = 0; v < p.num_vehicles; ++v) {
+        reset_vehicle(p, f, v, day);
+        const PlanContext c{p, sig, f, v, day, market.data()};
+        std::vector<uint8_t> plan;
+        optimum += solve_day(c, &plan);
+        learned += evaluate_in_model(c, [&](int t, float energy) {
+            const float saved = f.energy_kwh[v];
+            f.energy_kwh[v] = energy;
+            std::vector<float> obs(kObservationSize);
+            observe_vehicle(p, sig, f, v, day, t, price_scale, cfg.day_start_hour, obs.data());
+            f.energy_kwh[v] = saved;
+            const std::vector<float> q = dqn_q_values(backend, obs);
+            return static_cast<int>(std::max_element(q.begin(), q.end()) - q.begin());
+        });
+        random += evaluate_in_model(c, [&](int t, float) {
+            return static_cast<int>(random4(p.seed, static_cast<uint32_t>(v), day, static_cast<uint32_t>(t), RngPurpose::kTest).v[0] % kNumActions);
+        });
+    }
+    const double n = p.num_vehicles;
+    std::printf("per vehicle-day (plugged-in steps): optimum %.4f, DQN %.4f, random %.4f\n", optimum / n, learned / n,
+                random / n);
+    // "At least 90% of the optimum" for a negative return (a cost): within 10% of it.
+    EXPECT_GE(learned, optimum - 0.10 * std::abs(optimum));
+}
+
+TEST(Dqn, TorchScriptExportGivesTheEnginesQValues) {
+    Config cfg = dqn_config();
+    cfg.episodes = 3;
+    cfg.dqn_learning_starts = 50;
+    cfg.dqn_hidden = "32,16";
+    const Problem problem = build_problem(cfg);
+    Trainer trainer(cfg, problem.params, make_dqn_backend(cfg, problem));
+    trainer.train();
+    const std::string path = "/tmp/v2g_test_dqn_" + std::to_string(getpid()) + ".pt";
+    export_dqn_model(trainer.backend(), path);
+    torch::jit::Module m = torch::jit::load(path);
+    std::remove(path.c_str());
+    EXPECT_EQ(m.attr("observation_layout_version").toInt(), kObservationLayoutVersion);
+    EXPECT_EQ(m.attr("observation_size").toInt(), kObservationSize);
+    torch::manual_seed(5);
+    const torch::Tensor obs = torch::rand({7, kObservationSize});
+    const torch::Tensor q = m.forward({obs}).toTensor();
+    ASSERT_EQ(q.size(0), 7);
+    ASSERT_EQ(q.size(1), kNumActions);
+    const std::vector<float> engine = dqn_q_values(trainer.backend(), std::vector<float>(obs.data_ptr<float>(), obs.data_ptr<float>() + obs.numel()));
+    for (int i = 0; i < 7 * kNumActions; ++i) EXPECT_NEAR(q.view(-1)[i].item<float>(), engine[i], 1e-6f) << i;
+}
+
+}  // namespace
+}  // namespace v2g
