@@ -5,7 +5,6 @@
 // it was found, communities solvable in parallel; and the solve time of a whole hourly day.
 #include <gtest/gtest.h>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -514,47 +513,6 @@ TEST(Optimum, RefusesWhatItCannotDo) {
     EXPECT_EQ(from_problem.sig.retail_price_per_kwh[0], c.sig.retail_price_per_kwh[0]);
     state.pop_back();
     EXPECT_THROW(plan_context(p, &state, problem.signals, 0, 0, market.data()), std::invalid_argument);
-}
-
-// The solve time of a vehicle-day at the evaluation's defaults: 101 energy points, hourly steps,
-// a whole day plugged in (24 decisions), and the fitted sessions' typical day.
-TEST(Optimum, SolveTimeOfAnHourlyDay) {
-    constexpr int kPoints = 101, kRepeats = 20;
-    Config whole_day = testing::small_config(31, 1, 1);
-    whole_day.session_model = "fixed";
-    whole_day.fixed_arrival_hour = 12;
-    whole_day.fixed_departure_hour = 12;
-    Config fitted = testing::small_config(31, 50, 50);
-    for (const Config* cfg : {&whole_day, &fitted}) {
-        const Problem problem = build_problem(*cfg);
-        EnvParams p = problem.params;
-        p.plan_points = kPoints;
-        const std::vector<double> market(static_cast<size_t>(p.steps_per_day) * kPlanMarketFields, 0.5);
-        double seconds = 0.0, value = 0.0;
-        int solves = 0, decisions = 0;
-        std::vector<uint8_t> plan;
-        for (int e = 0; e < kRepeats; ++e) {
-            std::vector<char> fleet = problem.fleet;  // each day from the initial state
-            for (int v = 0; v < p.num_vehicles; ++v) {
-                const PlanContext c = plan_context(p, &fleet, problem.signals, v, e, market.data());
-                reset_vehicle(c.p, c.f, v, e);
-                const auto t0 = std::chrono::steady_clock::now();
-                value += solve_day(c, &plan);
-                seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                decisions += std::max(0, plan_departure(c) - plan_arrival(c));
-                ++solves;
-            }
-        }
-        std::printf("solve_day, %d points, %d steps of %.0f h, %s: %.3f ms per vehicle-day (mean stay %.1f steps), "
-                    "%.0f ns per transition\n",
-                    kPoints, p.steps_per_day, static_cast<double>(p.step_hours),
-                    cfg == &whole_day ? "plugged in all day" : "fitted sessions", 1e3 * seconds / solves,
-                    static_cast<double>(decisions) / solves, 1e9 * seconds / (static_cast<double>(decisions) * kPoints * kNumActions + 1e-30));
-        EXPECT_TRUE(std::isfinite(value));
-        if (cfg == &whole_day) {
-            EXPECT_EQ(decisions, solves * p.steps_per_day);
-        }
-    }
 }
 
 }  // namespace
