@@ -211,19 +211,7 @@ inline void restore(const FleetView& f, int v, int c, const Snapshot& s) {
 
 // The episode accumulators a step adds to, zeroed so that a transition starts from a clean day
 // (no reward depends on them; they are restored afterwards).
-inline void zero_accumulators(const FleetView& f, int v) {
-    f.ep_energy_cost[v] = 0.0f;
-    f.ep_revenue[v] = 0.0f;
-    f.ep_degradation_cost[v] = 0.0f;
-    f.ep_unmet_penalty[v] = 0.0f;
-    f.ep_unmet_kwh[v] = 0.0f;
-    f.ep_grid_import_kwh[v] = 0.0f;
-    f.ep_grid_export_kwh[v] = 0.0f;
-    f.ep_p2p_bought_kwh[v] = 0.0f;
-    f.ep_p2p_sold_kwh[v] = 0.0f;
-    f.ep_conversion_loss_kwh[v] = 0.0f;
-    for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = 0;
-}
+inline void zero_accumulators(const FleetView& f, int v) { clear_day_sums(f, v); }
 
 inline void check_context(const PlanContext& c, const char* who) {
     const auto fail = [who](const std::string& what) { throw std::invalid_argument(std::string(who) + ": " + what); };

@@ -95,6 +95,21 @@ V2G_HD bool grid_down(const EnvParams& p, int step) {
     return step >= p.fault_outage_begin_step && step < p.fault_outage_end_step;
 }
 
+// The money, energy and rejection sums a vehicle's steps add to during a day.
+V2G_HD void clear_day_sums(const FleetView& f, int v) {
+    f.ep_energy_cost[v] = 0.0f;
+    f.ep_revenue[v] = 0.0f;
+    f.ep_degradation_cost[v] = 0.0f;
+    f.ep_unmet_penalty[v] = 0.0f;
+    f.ep_unmet_kwh[v] = 0.0f;
+    f.ep_grid_import_kwh[v] = 0.0f;
+    f.ep_grid_export_kwh[v] = 0.0f;
+    f.ep_p2p_bought_kwh[v] = 0.0f;
+    f.ep_p2p_sold_kwh[v] = 0.0f;
+    f.ep_conversion_loss_kwh[v] = 0.0f;
+    for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = 0;
+}
+
 V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int episode) {
     Session s = draw_session(p, v, episode);
     if (vehicle_absent(p, v)) {  // never plugs in today (and does not drive in our window)
@@ -117,18 +132,8 @@ V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int epi
     const float soc = soc_of(energy, usable);
     f.soc_low_today[v] = soc;
     f.soc_high_today[v] = soc;
-    f.ep_energy_cost[v] = 0.0f;
-    f.ep_revenue[v] = 0.0f;
-    f.ep_degradation_cost[v] = 0.0f;
-    f.ep_unmet_penalty[v] = 0.0f;
-    f.ep_unmet_kwh[v] = 0.0f;
-    f.ep_grid_import_kwh[v] = 0.0f;
-    f.ep_grid_export_kwh[v] = 0.0f;
-    f.ep_p2p_bought_kwh[v] = 0.0f;
-    f.ep_p2p_sold_kwh[v] = 0.0f;
-    f.ep_conversion_loss_kwh[v] = 0.0f;
+    clear_day_sums(f, v);
     f.ep_start_kwh[v] = energy;
-    for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = 0;
     f.ep_ledger_wh[v] = 0;
     f.ep_ledger_micro[v] = 0;
     f.ep_tx_count[v] = 0;

@@ -6,6 +6,7 @@
 #include "engine/problem.h"
 #include "engine/trainer.h"
 #include "kernels/layout.h"
+#include "kernels/optimum.h"
 
 namespace v2g::testing {
 
@@ -71,6 +72,22 @@ struct HostFleet {
     SignalsView sig{};
     std::vector<Transaction> slots;
 };
+
+// The market community 0 met on `day` under the backend's greedy policy, in the layout of
+// kernels/optimum.h's PlanContext::market (the learning tests score policies in that model).
+inline std::vector<double> greedy_day_market(Backend& backend, const EnvParams& p, int day) {
+    backend.set_recording(true);
+    std::vector<EpisodeMetrics> metrics(static_cast<size_t>(p.num_communities));
+    const float greedy_epsilon = 0.0f;
+    backend.run_episodes(day, 1, kPolicyGreedy, &greedy_epsilon, metrics.data());
+    std::vector<double> record;
+    backend.read_record(&record);
+    std::vector<double> market(static_cast<size_t>(p.steps_per_day) * kPlanMarketFields);
+    for (int t = 0; t < p.steps_per_day; ++t)
+        for (int k = 0; k < kPlanMarketFields; ++k)
+            market[t * kPlanMarketFields + k] = record[t * kRecordFields + kRecordPrice + k];
+    return market;
+}
 
 inline bool same_bytes(const void* a, const void* b, size_t n) { return std::memcmp(a, b, n) == 0; }
 

@@ -68,16 +68,7 @@ TEST(Learning, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimalOnes) {
 
     // The market of the evaluation day under the greedy policy.
     const int day = cfg.episodes;
-    trainer.backend().set_recording(true);
-    std::vector<EpisodeMetrics> metrics(static_cast<size_t>(problem.params.num_communities));
-    const float eps = 0.0f;
-    trainer.backend().run_episodes(day, 1, kPolicyGreedy, &eps, metrics.data());
-    std::vector<double> record;
-    trainer.backend().read_record(&record);
-    const int T = problem.params.steps_per_day;
-    std::vector<double> market(static_cast<size_t>(T) * kPlanMarketFields);
-    for (int t = 0; t < T; ++t)
-        for (int k = 0; k < kPlanMarketFields; ++k) market[t * kPlanMarketFields + k] = record[t * kRecordFields + kRecordPrice + k];
+    const std::vector<double> market = testing::greedy_day_market(trainer.backend(), problem.params, day);
 
     EnvParams p = problem.params;
     p.plan_points = p.soc_bins * 20 + 1;  // fine enough that rounding costs little
