@@ -32,7 +32,6 @@ namespace {
 
 constexpr int kLearned = 0, kInitial = 1, kUncontrolled = 3;
 constexpr double kHoursPerDayD = 24.0;
-constexpr int kMarketFields = 3;  // price, sell ratio, buy ratio: optimum.h's market record
 
 // The [begin, end) steps of the outage / price-spike window; cut at the episode's end.
 std::pair<int, int> fault_window(const Config& cfg) {
@@ -125,15 +124,15 @@ private:
         // Communities touch disjoint memory of the host copy (optimum.h), so they run in parallel.
 #pragma omp parallel num_threads(threads_)
         {
-            std::vector<double> market(static_cast<size_t>(steps) * kMarketFields);
+            std::vector<double> market(static_cast<size_t>(steps) * kPlanMarketFields);
             std::vector<uint8_t> plan;
 #pragma omp for schedule(dynamic)
             for (int c = 0; c < nc; ++c) {
                 for (int t = 0; t < steps; ++t) {
                     const double* r = &learned_record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
-                    market[t * kMarketFields + 0] = r[kRecordPrice];
-                    market[t * kMarketFields + 1] = r[kRecordSellRatio];
-                    market[t * kMarketFields + 2] = r[kRecordBuyRatio];
+                    market[t * kPlanMarketFields + kPlanMarketPrice] = r[kRecordPrice];
+                    market[t * kPlanMarketFields + kPlanMarketSellRatio] = r[kRecordSellRatio];
+                    market[t * kPlanMarketFields + kPlanMarketBuyRatio] = r[kRecordBuyRatio];
                 }
                 for (int v = community_begin(p_, c); v < community_end(p_, c); ++v) {
                     reset_vehicle(p_, host_f_, v, episode);
