@@ -319,9 +319,6 @@ int run_train(const TrainArgs& args) {
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
     const bool dqn = cfg.policy == "dqn";
-    if (dqn && resuming)
-        throw InputError("--resume " + args.resume_path + ": resuming a DQN run is not supported yet (its network is "
-                         "not in the results file); start it again");
     if (!args.model_out.empty() && !dqn)
         throw InputError("--model-out " + args.model_out + ": only a DQN run (learning.policy = \"dqn\") has a network to export");
     if (dqn && !dqn_available()) make_dqn_backend(cfg, Problem{});  // throws the one-line reason
@@ -472,9 +469,6 @@ int run_eval(const EvalArgs& args) {
         throw InputError(args.run_path + ": status '" + saved.status +
                          "': still training, or killed (continue it with v2g train --resume first)");
     Config cfg = load_config_text(saved.effective_toml, args.run_path + ":/config/effective_toml");
-    if (cfg.policy == "dqn")
-        throw InputError(args.run_path + ": evaluating a DQN run is not supported yet (its network is not in the results "
-                         "file)");
     for (const std::string& s : args.sets) {
         if (s.rfind("evaluation.", 0) != 0)
             throw InputError("--set " + s + ": eval takes only evaluation.* keys (the run's own config is fixed)");
@@ -488,7 +482,8 @@ int run_eval(const EvalArgs& args) {
     apply_flag(&cfg, "--device", "run.device", args.device);
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
-    const DeviceChoice device = choose_device(cfg.device);
+    DeviceChoice device = choose_device(cfg.device);
+    if (cfg.policy == "dqn") device = {"cpu", "the DQN runs on the CPU in this version"};
     const EnvParams params = build_problem(cfg).params;
     ResumeState trained = read_resume_state(args.run_path, params);
     if (trained.fleet.empty())
@@ -506,7 +501,7 @@ int run_eval(const EvalArgs& args) {
             std::fprintf(stderr, "%s%d/%d policy runs  %s: %s  %s%s", tty ? "\r" : "", p.runs_done, p.runs_total,
                          p.scenario.c_str(), p.policy.c_str(), human_duration(p.elapsed_s).c_str(),
                          tty ? "\x1b[K" : "\n");
-    });
+    }, trained.learner);
     write_evaluation(args.run_path, r);
 
     // The table: fault-free means over the days.

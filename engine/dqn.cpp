@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include "dqn_core.h"
 #include "errors.h"
 #include "kernels/layout.h"
@@ -84,6 +85,36 @@ ReplayBuffer::Batch ReplayBuffer::sample(int64_t n, torch::Generator& generator)
             next_obs_.index_select(0, index), done_.index_select(0, index), index};
 }
 
+void ReplayBuffer::save(torch::serialize::OutputArchive& a) const {
+    a.write("obs", obs_);
+    a.write("action", action_);
+    a.write("reward", reward_);
+    a.write("next_obs", next_obs_);
+    a.write("done", done_);
+    a.write("size_next", torch::tensor({size_, next_}, torch::kInt64));
+}
+
+void ReplayBuffer::load(torch::serialize::InputArchive& a) {
+    torch::Tensor obs, action, reward, next_obs, done, size_next;
+    a.read("obs", obs);
+    a.read("action", action);
+    a.read("reward", reward);
+    a.read("next_obs", next_obs);
+    a.read("done", done);
+    a.read("size_next", size_next);
+    if (!obs.sizes().equals(obs_.sizes()))
+        throw InputError("the checkpoint's replay buffer holds " + std::to_string(obs.size(0)) + " x " +
+                         std::to_string(obs.size(1)) + " observations, this config " + std::to_string(obs_.size(0)) +
+                         " x " + std::to_string(obs_.size(1)) + " (dqn.buffer_size differs)");
+    obs_ = obs;
+    action_ = action;
+    reward_ = reward;
+    next_obs_ = next_obs;
+    done_ = done;
+    size_ = size_next[0].item<int64_t>();
+    next_ = size_next[1].item<int64_t>();
+}
+
 torch::Tensor td_target(torch::nn::Sequential& online, torch::nn::Sequential& target, const torch::Tensor& reward,
                         const torch::Tensor& next_obs, const torch::Tensor& done, double gamma, bool double_q) {
     torch::NoGradGuard no_grad;
@@ -115,6 +146,73 @@ Agent::Agent(const Settings& s, int obs_size)
       replay_(s.buffer_size, obs_size),
       generator_(at::make_generator<at::CPUGeneratorImpl>(s.seed)) {
     hard_update(target_, online_);
+}
+
+namespace {
+
+// The shape a checkpoint was made for: observation layout and size, and the network's widths.
+torch::Tensor shape_tag(int obs_size, const std::vector<int>& hidden) {
+    std::vector<int64_t> tag{kObservationLayoutVersion, obs_size};
+    tag.insert(tag.end(), hidden.begin(), hidden.end());
+    return torch::tensor(tag, torch::kInt64);
+}
+
+std::string describe_tag(const torch::Tensor& tag) {
+    std::string s = "observation layout " + std::to_string(tag[0].item<int64_t>()) + " (" +
+                    std::to_string(tag[1].item<int64_t>()) + " features), hidden ";
+    for (int64_t i = 2; i < tag.size(0); ++i) s += (i > 2 ? "," : "") + std::to_string(tag[i].item<int64_t>());
+    return s;
+}
+
+}  // namespace
+
+std::vector<char> Agent::save() {
+    torch::serialize::OutputArchive a;
+    a.write("shape", shape_tag(kObservationSize, s_.hidden));
+    torch::serialize::OutputArchive online, target, optimizer, replay;
+    online_->save(online);
+    target_->save(target);
+    optimizer_.save(optimizer);
+    replay_.save(replay);
+    a.write("online", online);
+    a.write("target", target);
+    a.write("optimizer", optimizer);
+    a.write("replay", replay);
+    a.write("generator", generator_.get_state());
+    a.write("gradient_steps", torch::tensor({gradient_steps_}, torch::kInt64));
+    std::ostringstream out;
+    a.save_to(out);
+    const std::string bytes = out.str();
+    return std::vector<char>(bytes.begin(), bytes.end());
+}
+
+void Agent::load(const std::vector<char>& bytes) {
+    torch::serialize::InputArchive a;
+    try {
+        a.load_from(bytes.data(), bytes.size());
+    } catch (const c10::Error& e) {
+        throw InputError(std::string("the checkpoint's DQN state is unreadable (") + e.what_without_backtrace() + ")");
+    }
+    torch::Tensor shape;
+    a.read("shape", shape);
+    const torch::Tensor want = shape_tag(kObservationSize, s_.hidden);
+    if (!shape.sizes().equals(want.sizes()) || !torch::equal(shape, want))
+        throw InputError("the checkpoint's network was made for " + describe_tag(shape) + "; this build and config make " +
+                         describe_tag(want));
+    torch::serialize::InputArchive online, target, optimizer, replay;
+    a.read("online", online);
+    a.read("target", target);
+    a.read("optimizer", optimizer);
+    a.read("replay", replay);
+    online_->load(online);
+    target_->load(target);
+    optimizer_.load(optimizer);
+    replay_.load(replay);
+    torch::Tensor generator_state, steps;
+    a.read("generator", generator_state);
+    a.read("gradient_steps", steps);
+    generator_.set_state(generator_state);
+    gradient_steps_ = steps[0].item<int64_t>();
 }
 
 torch::Tensor Agent::q_values(const torch::Tensor& obs) {
@@ -190,6 +288,11 @@ public:
     void read_record(std::vector<double>* record) override { *record = record_; }
 
     dqn::Agent& agent() { return agent_; }
+    void save_learner(std::vector<char>* state) override { *state = agent_.save(); }
+    void load_learner(const std::vector<char>& state) override {
+        if (state.empty()) throw InputError("the checkpoint has no DQN state (made by a tabular run?)");
+        agent_.load(state);
+    }
     float price_scale() const { return price_scale_; }
 
 private:

@@ -46,6 +46,8 @@ public:
     // n transitions drawn uniformly with replacement from those stored.
     Batch sample(int64_t n, torch::Generator& generator) const;
     const torch::Tensor& rewards() const { return reward_; }
+    void save(torch::serialize::OutputArchive& a) const;
+    void load(torch::serialize::InputArchive& a);
 
 private:
     int64_t capacity_, size_ = 0, next_ = 0;
@@ -71,6 +73,11 @@ public:
     torch::nn::Sequential& online() { return online_; }
     int64_t gradient_steps() const { return gradient_steps_; }
     const Settings& settings() const { return s_; }
+    // Everything learning depends on: both networks, Adam's moments, the replay buffer, the
+    // sampling generator, the step counter; with the observation layout and network shape,
+    // which load() checks (InputError naming the mismatch).
+    std::vector<char> save();
+    void load(const std::vector<char>& bytes);
 
 private:
     Settings s_;

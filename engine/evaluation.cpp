@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include "dqn.h"
 #include "errors.h"
 #include "kernels/layout.h"
 #include "kernels/optimum.h"
@@ -57,16 +58,18 @@ struct PolicyRun {
 
 class ScenarioRunner {
 public:
-    ScenarioRunner(const Config& cfg, Problem problem, const std::vector<char>& trained_fleet, int first_episode,
-                   const DeviceChoice& device)
-        : cfg_(cfg), problem_(std::move(problem)), trained_(trained_fleet), first_(first_episode) {
+    ScenarioRunner(const Config& cfg, Problem problem, const std::vector<char>& trained_fleet,
+                   const std::vector<char>& trained_learner, int first_episode, const DeviceChoice& device)
+        : cfg_(cfg), problem_(std::move(problem)), trained_(trained_fleet), trained_learner_(trained_learner),
+          first_(first_episode) {
         p_ = problem_.params;
         FleetView measure{};
         const size_t bytes = layout_fleet(p_, nullptr, &measure, &state_bytes_);
         if (bytes != trained_.size())
             throw InputError("the run's fleet buffer has " + std::to_string(trained_.size()) + " bytes, its config needs " +
                              std::to_string(bytes) + " (a results file from another version?)");
-        backend_ = make_backend(device, problem_, cfg.threads);
+        backend_ = cfg.policy == "dqn" ? make_dqn_backend(cfg, problem_) : make_backend(device, problem_, cfg.threads);
+        backend_->save_learner(&initial_learner_);  // the untrained network (DQN), or nothing
         backend_->set_recording(true);
         backend_name_ = backend_->name();
         host_fleet_.assign(bytes, 0);
@@ -85,6 +88,7 @@ public:
         if (policy.mode == kPolicyExplore)  // the initial policy: the Q-tables training started from
             std::fill(start.begin() + static_cast<std::ptrdiff_t>(state_bytes_), start.end(), 0);
         backend_->write_fleet(start);
+        backend_->load_learner(policy.mode == kPolicyExplore ? initial_learner_ : trained_learner_);
         const float epsilon = policy.mode == kPolicyExplore ? epsilon_for_episode(cfg_, 0) : 0.0f;
         const int n = p_.num_vehicles, nc = p_.num_communities;
         PolicyRun out;
@@ -204,6 +208,8 @@ private:
     Config cfg_;
     Problem problem_;
     const std::vector<char>& trained_;
+    const std::vector<char>& trained_learner_;
+    std::vector<char> initial_learner_;
     int first_;
     EnvParams p_{};
     size_t state_bytes_ = 0;
@@ -280,7 +286,8 @@ void apply_fault(const Config& cfg, const std::string& fault, Problem* problem) 
 }
 
 EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
-                                const DeviceChoice& device, const std::function<void(const EvalProgress&)>& on_progress) {
+                                const DeviceChoice& device, const std::function<void(const EvalProgress&)>& on_progress,
+                                const std::vector<char>& trained_learner) {
     const std::vector<EvalPolicy>& policies = eval_policies();
     const std::vector<std::string> faults = eval_fault_list(cfg.eval_faults);
     EvaluationResult res;
@@ -308,7 +315,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
             scenario.description = describe_fault(cfg, scenario.name);
             apply_fault(cfg, scenario.name, &problem);
         }
-        ScenarioRunner runner(cfg, std::move(problem), trained_fleet, first_episode, device);
+        ScenarioRunner runner(cfg, std::move(problem), trained_fleet, trained_learner, first_episode, device);
         res.backend = runner.backend_name();
         std::vector<PolicyRun> runs;
         for (const EvalPolicy& pol : policies) {

@@ -55,9 +55,12 @@ struct EvalProgress {
 
 // Evaluates the trained fleet buffer (state and Q-tables after `first_episode` episodes) of a
 // run with config `cfg`, for cfg.eval_days days under every fault of cfg.eval_faults.
+// A DQN run (learning.policy = "dqn") also needs its network: `trained_learner`, the
+// checkpoint's Backend::save_learner bytes; its `initial` policy is the untrained network.
 EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
                                 const DeviceChoice& device,
-                                const std::function<void(const EvalProgress&)>& on_progress = {});
+                                const std::function<void(const EvalProgress&)>& on_progress = {},
+                                const std::vector<char>& trained_learner = {});
 
 // The fault scenario's description, and its changes to a problem (params and signals).
 std::string describe_fault(const Config& cfg, const std::string& fault);

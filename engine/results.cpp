@@ -214,6 +214,8 @@ struct CheckpointMeta {
     uint64_t fleet_bytes;
     uint8_t fleet_sha256[32];
     BlockHeader ledger_tip;
+    uint64_t learner_bytes;      // the learner's own state (a DQN's networks, optimiser, replay); 0: none
+    uint8_t learner_sha256[32];
 };
 
 Id checkpoint_meta_type() {
@@ -225,6 +227,8 @@ Id checkpoint_meta_type() {
     H5Tinsert(t, "fleet_bytes", HOFFSET(CheckpointMeta, fleet_bytes), H5T_NATIVE_UINT64);
     H5Tinsert(t, "fleet_sha256", HOFFSET(CheckpointMeta, fleet_sha256), h32);
     H5Tinsert(t, "ledger_tip", HOFFSET(CheckpointMeta, ledger_tip), tip);
+    H5Tinsert(t, "learner_bytes", HOFFSET(CheckpointMeta, learner_bytes), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "learner_sha256", HOFFSET(CheckpointMeta, learner_sha256), h32);
     return t;
 }
 
@@ -444,6 +448,7 @@ struct ResultsWriter::File {
     Id day_episode;
     std::vector<Id> day;  // parallel to day_fields()
     Id ckpt_slot[kCheckpointSlots];
+    Id ckpt_learner[kCheckpointSlots];  // the learner state of each slot (grows as needed)
     Id tx_type, block_type, meta_type;
     int64_t next_tx_offset = 0;
     int64_t checkpoint_sequence = 0;
@@ -466,7 +471,16 @@ std::vector<int64_t> read_ints_of(hid_t file, const char* name) {
 
 // Slot bytes first, then its description: a kill in between leaves a slot whose hash does not
 // match its bytes, and the reader takes the other slot.
-void write_checkpoint(ResultsWriter::File& f, int slot, const CheckpointMeta& m, const std::vector<char>& fleet) {
+void write_checkpoint(ResultsWriter::File& f, int slot, CheckpointMeta m, const std::vector<char>& fleet,
+                      const std::vector<char>& learner) {
+    m.learner_bytes = learner.size();
+    const ledger::Digest learner_sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(learner.data()), learner.size());
+    std::memcpy(m.learner_sha256, learner_sha.bytes, 32);
+    const hsize_t learner_size = learner.size();
+    ok(H5Dset_extent(f.ckpt_learner[slot], &learner_size), "checkpoint learner size");
+    if (!learner.empty())
+        ok(H5Dwrite(f.ckpt_learner[slot], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, learner.data()), "checkpoint learner");
+    ok(H5Dflush(f.ckpt_learner[slot]), "checkpoint flush");
     ok(H5Dwrite(f.ckpt_slot[slot], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, fleet.data()), "checkpoint");
     ok(H5Dflush(f.ckpt_slot[slot]), "checkpoint flush");
     const hsize_t start = static_cast<hsize_t>(slot), count = 1;
@@ -611,6 +625,11 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
             f.ckpt_slot[s] = create_fixed(g, ("slot" + std::to_string(s)).c_str(), H5T_NATIVE_UINT8,
                                           {static_cast<hsize_t>(fleet_bytes)}, "1");
             attr_string(f.ckpt_slot[s], "meaning", "the engine's fleet buffer (kernels/layout.h), raw");
+            constexpr hsize_t kLearnerChunkBytes = 1 << 20;
+            f.ckpt_learner[s] = create_growing(g, ("learner" + std::to_string(s)).c_str(), H5T_NATIVE_UINT8, {}, "1",
+                                               kLearnerChunkBytes, false);
+            attr_string(f.ckpt_learner[s], "meaning", "the learner's own state (DQN: networks, optimiser, replay; "
+                                                      "LibTorch archive); empty for the tabular learner");
         }
     }
 }
@@ -718,7 +737,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const E
             ledger::sha256_digest(reinterpret_cast<const uint8_t*>(state.fleet.data()), state.fleet.size());
         std::memcpy(m.fleet_sha256, sha.bytes, 32);
         m.ledger_tip = state.ledger_tip;
-        write_checkpoint(f, 0, m, state.fleet);
+        write_checkpoint(f, 0, m, state.fleet, state.learner);
     }
     old.reset();
     ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
@@ -865,7 +884,7 @@ void ResultsWriter::write_now(const ChunkData& c) {
         const ledger::Digest sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(c.fleet.data()), c.fleet.size());
         std::memcpy(m.fleet_sha256, sha.bytes, 32);
         m.ledger_tip = c.ledger_tip;
-        write_checkpoint(f, slot, m, c.fleet);
+        write_checkpoint(f, slot, m, c.fleet, c.learner);
     }
 }
 
@@ -999,6 +1018,17 @@ ResumeState read_resume_state(const std::string& path, const EnvParams& p) {
         if (H5Dread(blob, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, fleet.data()) < 0) continue;
         const ledger::Digest sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(fleet.data()), fleet.size());
         if (std::memcmp(sha.bytes, m.fleet_sha256, 32) != 0) continue;  // torn write: use the other slot
+        std::vector<char> learner(m.learner_bytes);
+        if (m.learner_bytes > 0) {
+            const std::string name = "/checkpoint/learner" + std::to_string(slot);
+            if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) continue;
+            Id d(ok(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "checkpoint learner"));
+            if (rows_of(d) != m.learner_bytes) continue;
+            if (H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, learner.data()) < 0) continue;
+            const ledger::Digest lsha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(learner.data()), learner.size());
+            if (std::memcmp(lsha.bytes, m.learner_sha256, 32) != 0) continue;
+        }
+        st.learner = std::move(learner);
         st.next_episode = static_cast<int>(m.next_episode);
         st.fleet = std::move(fleet);
         st.ledger_tip = m.ledger_tip;

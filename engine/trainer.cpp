@@ -68,6 +68,7 @@ void Trainer::set_results(ResultsSink* sink, SnapshotStrides strides) {
 void Trainer::resume_from(ResumeState state) {
     if (state.next_episode == 0) return;  // nothing done yet: an ordinary start
     backend_->write_fleet(state.fleet);
+    backend_->load_learner(state.learner);
     resume_ = std::move(state);
     resuming_ = true;
 }
@@ -188,6 +189,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                 layout_fleet(p, out.fleet.data(), &f);
                 if (out.vehicle_snapshot) fill_vehicle_snapshot(p, f, &out);
                 if (out.checkpoint && sum.ledger) out.ledger_tip = writer->tip();
+                if (out.checkpoint) backend_->save_learner(&out.learner);
                 if (out.last && !trace_signals_.empty())
                     out.day = trace_day(p, out.fleet, trace_signals_, cfg_.episodes, day_start_hour_);
             }
@@ -202,6 +204,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                 ckpt.checkpoint = true;
                 ckpt.fleet = sink_->spare_buffer();
                 backend_->read_fleet(&ckpt.fleet);
+                backend_->save_learner(&ckpt.learner);
                 if (sum.ledger) ckpt.ledger_tip = writer->tip();
                 sink_->write_chunk(std::move(ckpt));
             }

@@ -89,6 +89,7 @@ struct ChunkData {
     // else only its state part (layout_fleet's state_bytes) for a vehicle snapshot.
     std::vector<char> fleet;
     BlockHeader ledger_tip{};             // the chain's last header
+    std::vector<char> learner;            // with a checkpoint: Backend::save_learner (DQN), else empty
     bool last = false;                    // the run's final chunk
     DayTrace day;                         // final chunk: a day of the greedy policy, step by step
 };
@@ -126,6 +127,7 @@ struct ResumeState {
     std::vector<float> epsilons;
     BlockHeader ledger_tip{};
     std::vector<char> fleet;              // the whole fleet buffer after episode next_episode - 1
+    std::vector<char> learner;            // the learner's own state (Backend::save_learner), if any
 };
 
 class Trainer {

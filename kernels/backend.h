@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 #include "step.h"
@@ -55,6 +56,13 @@ public:
     // read_record copies the last episode's: [community][step][kRecordFields].
     virtual void set_recording(bool on) = 0;
     virtual void read_record(std::vector<double>* record) = 0;
+
+    // State a learner keeps outside the fleet buffer (the DQN's networks, optimiser, replay),
+    // for checkpoints; the tabular learner has none (empty).
+    virtual void save_learner(std::vector<char>* state) { state->clear(); }
+    virtual void load_learner(const std::vector<char>& state) {
+        if (!state.empty()) throw std::invalid_argument("this learner keeps no state outside the fleet buffer");
+    }
 };
 
 // The CPU ledger commit: an episode's slots compacted, sealed and hashed into `out`

@@ -195,3 +195,21 @@ def test_paper_experiment_as_reported(tmp_path):
     assert shared["learned"][0] > shared["random"][0]
     assert shared["learned"][0] > shared["charge_on_arrival"][0]
     assert shared["learned"][1] < shared["charge_on_arrival"][1]
+
+
+def test_a_dqn_run_is_evaluated_with_its_network(tmp_path):
+    """A DQN run's checkpoint carries its network, so `v2g eval` runs the learned network (and,
+    as `initial`, an untrained one) like any other run."""
+    path = str(tmp_path / "dqn.h5")
+    small = os.path.join(ROOT, "experiments", "small_deterministic.toml")
+    r = run("train", small, "--set", "learning.policy=dqn", "--episodes", "30", "--quiet", "--out", path)
+    if r.returncode == 2 and "no LibTorch" in r.stderr:
+        pytest.skip("this build has no LibTorch")
+    assert r.returncode == 0, r.stderr
+    r = run("eval", path, "--days", "2", "--faults", "none", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "dqn on cpu" in r.stdout
+    with h5py.File(path, "r") as f:
+        assert f["checkpoint/learner0"].shape[0] + f["checkpoint/learner1"].shape[0] > 0
+        money = f["evaluation/metrics/money_per_vehicle"][()]
+        assert money.shape == (len(POLICIES), 2) and np.all(np.isfinite(money))
