@@ -213,3 +213,26 @@ def test_a_dqn_run_is_evaluated_with_its_network(tmp_path):
         assert f["checkpoint/learner0"].shape[0] + f["checkpoint/learner1"].shape[0] > 0
         money = f["evaluation/metrics/money_per_vehicle"][()]
         assert money.shape == (len(POLICIES), 2) and np.all(np.isfinite(money))
+
+
+def test_two_runs_side_by_side(evaluated, tmp_path):
+    """`report A B`: compare.html shows both runs (learning curves, the evaluated learned policy
+    with its yardsticks, a note for the unevaluated one), links each run's own report, and renders."""
+    other = str(tmp_path / "short.h5")
+    r = run("train", PAPER, "--device", "cpu", "--quiet", "--episodes", "100", "--set", "run.name=\"short\"",
+            "--out", other)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "v2g", "report", evaluated[0], other, "--out", str(tmp_path / "cmp")],
+        capture_output=True, text=True, env=PY_ENV)
+    assert r.returncode == 0, r.stderr
+    path = r.stdout.strip().splitlines()[-1]
+    assert path.endswith("compare.html")
+    page = open(path, encoding="utf-8").read().replace("<wbr>", "")  # line-break hints in headers
+    assert "paper (tabular)" in page and "short (tabular)" in page
+    assert "its charge_on_arrival" in page and "money_per_vehicle" in page
+    assert "Not evaluated: short.h5" in page
+    for sub in ("0-paper", "1-short"):
+        assert os.path.exists(os.path.join(tmp_path, "cmp", sub, "report.html")), sub
+        assert f'href="{sub}/report.html"' in page
+    assert report_checks.render_problems(path, str(tmp_path / "profile")) == []

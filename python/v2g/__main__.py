@@ -5,6 +5,8 @@
     python3 -m v2g watch RUN.h5 [--interval S] [--once]
     python3 -m v2g report RUN.h5 --out DIR     (DIR/report.html: offline, self-contained;
                                                 prints its path; v2g.report owns the page)
+    python3 -m v2g report A.h5 B.h5 ... --out DIR   (DIR/compare.html: the runs side by side,
+                                                and each run's report; v2g.compare)
 
 Bad input (missing, non-HDF5, truncated or newer-schema file, a malformed /evaluation for
 report, unwritable --out) prints one line `v2g: error: ...` on stderr and exits 2; never a
@@ -84,7 +86,12 @@ def cmd_plot(args):
 def cmd_report(args):
     from . import report  # matplotlib: only for this command
 
-    print(report.write_report(Run(args.run), args.out))
+    if len(args.run) == 1:
+        print(report.write_report(Run(args.run[0]), args.out))
+    else:
+        from . import compare
+
+        print(compare.write_comparison([Run(r) for r in args.run], args.out))
     return 0
 
 
@@ -139,7 +146,9 @@ def main(argv=None):
     s = sub.add_parser("report", help="write DIR/report.html and print its path: learning curves, the paper's "
                                       "Figs. 7-9, the evaluation (v2g eval) tables and figures; self-contained, "
                                       "opens offline")
-    s.add_argument("run", metavar="RUN.h5")
+    s.add_argument("run", metavar="RUN.h5", nargs="+",
+                   help="one run, or several: DIR/compare.html puts them side by side (learning curves over "
+                        "env-steps and wall time, the evaluated policies), with each run's report")
     s.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
     for sp in sub.choices.values():
         sp.error = p.error  # one line for subcommand errors too
