@@ -321,7 +321,7 @@ int run_train(const TrainArgs& args) {
     const bool dqn = cfg.policy == "dqn";
     if (!args.model_out.empty() && !dqn)
         throw InputError("--model-out " + args.model_out + ": only a DQN run (learning.policy = \"dqn\") has a network to export");
-    if (dqn && !dqn_available()) make_dqn_backend(cfg, Problem{});  // throws the one-line reason
+    if (dqn) require_dqn("learning.policy = 'dqn'");
 
     // Opened before training so that an unwritable path fails now, not after a long run.
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> summary_file(nullptr, &std::fclose);

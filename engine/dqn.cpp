@@ -14,6 +14,7 @@
 #include <sstream>
 #include "dqn_core.h"
 #include "errors.h"
+#include "kernels/host_backend.h"
 #include "kernels/layout.h"
 #include "kernels/observation.h"
 
@@ -240,19 +241,12 @@ double Agent::learn() {
 
 namespace {
 
-class DqnBackend final : public Backend {
+class DqnBackend final : public HostBackend {
 public:
     DqnBackend(const Config& cfg, Problem problem)
-        : p_(problem.params), fleet_buf_(std::move(problem.fleet)), signal_buf_(std::move(problem.signals)),
-          threads_(cfg.threads > 0 ? cfg.threads : 1), day_start_hour_(static_cast<float>(cfg.day_start_hour)),
-          agent_(dqn::settings_from(cfg), kObservationSize) {
+        : HostBackend(std::move(problem), cfg.threads > 0 ? cfg.threads : 1),
+          day_start_hour_(static_cast<float>(cfg.day_start_hour)), agent_(dqn::settings_from(cfg), kObservationSize) {
         torch::set_num_threads(threads_);
-        layout_fleet(p_, fleet_buf_.data(), &f_);
-        layout_signals(p_, signal_buf_.data(), &sig_);
-        if (p_.ledger_enabled) {
-            slots_.resize(static_cast<size_t>(slots_per_episode(p_)));
-            f_.tx_slots = slots_.data();
-        }
         price_scale_ = 0.0f;
         for (int i = 0; i < p_.signal_days * p_.steps_per_day; ++i)
             price_scale_ = std::max(price_scale_, sig_.retail_price_per_kwh[i]);
@@ -262,30 +256,6 @@ public:
     std::string name() const override {
         return "dqn on cpu (libtorch, " + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
     }
-
-    void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon, EpisodeMetrics* metrics,
-                      EpisodeLedger* ledger, int keep_transactions_from) override {
-        for (int i = 0; i < count; ++i) {
-            const int episode = first_episode + i;
-            run_episode(episode, mode, epsilon[i], metrics + static_cast<size_t>(i) * p_.num_communities);
-            if (p_.ledger_enabled && ledger)
-                commit_slots_cpu(slots_, &compacted_, threads_, &ledger[i], episode >= keep_transactions_from);
-        }
-    }
-
-    void read_fleet(std::vector<char>* fleet, size_t bytes) override {
-        fleet->assign(fleet_buf_.begin(), fleet_buf_.begin() + static_cast<std::ptrdiff_t>(std::min(bytes, fleet_buf_.size())));
-    }
-    void write_fleet(const std::vector<char>& fleet) override { std::copy(fleet.begin(), fleet.end(), fleet_buf_.begin()); }
-    void set_plan(const std::vector<uint8_t>& plan) override {
-        plan_ = plan;
-        f_.plan = plan_.data();
-    }
-    void set_recording(bool on) override {
-        record_.assign(on ? static_cast<size_t>(p_.num_communities) * p_.steps_per_day * kRecordFields : 0, 0.0);
-        f_.step_record = on ? record_.data() : nullptr;
-    }
-    void read_record(std::vector<double>* record) override { *record = record_; }
 
     dqn::Agent& agent() { return agent_; }
     void save_learner(std::vector<char>* state) override { *state = agent_.save(); }
@@ -305,7 +275,7 @@ private:
         return obs;
     }
 
-    void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
+    void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) override {
         const int n = p_.num_vehicles, nc = p_.num_communities;
         const bool network = mode == kPolicyLearn || mode == kPolicyGreedy || mode == kPolicyExplore;
         for (int c = 0; c < nc; ++c) reset_community(f_, c);
@@ -357,17 +327,9 @@ private:
         for (int k = 0; k < agent_.settings().updates_per_step; ++k) agent_.learn();
     }
 
-    EnvParams p_;
-    std::vector<char> fleet_buf_, signal_buf_;
-    FleetView f_{};
-    SignalsView sig_{};
-    int threads_;
     float day_start_hour_;
     float price_scale_ = 1.0f;
     dqn::Agent agent_;
-    std::vector<Transaction> slots_, compacted_;
-    std::vector<uint8_t> plan_;
-    std::vector<double> record_;
 };
 
 }  // namespace

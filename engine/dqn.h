@@ -14,8 +14,9 @@
 
 namespace v2g {
 
-// True in a build with LibTorch.
-bool dqn_available();
+// Throws InputError, naming `what` and the reason, when this build cannot run a DQN (no
+// LibTorch, or libv2g_dqn.so cannot be loaded).
+void require_dqn(const std::string& what);
 // The DQN backend for a problem built from `cfg` (learning.policy = "dqn"); InputError when
 // this build has no LibTorch.
 std::unique_ptr<Backend> make_dqn_backend(const Config& cfg, Problem problem);

@@ -68,7 +68,7 @@ const Library& loaded(const char* what) {
 
 }  // namespace
 
-bool dqn_available() { return library().error.empty(); }
+void require_dqn(const std::string& what) { loaded(what.c_str()); }
 
 std::unique_ptr<Backend> make_dqn_backend(const Config& cfg, Problem problem) {
     return std::unique_ptr<Backend>(loaded("learning.policy = 'dqn'").make(&cfg, &problem));

@@ -6,10 +6,13 @@
 
 namespace v2g {
 
-bool dqn_available() { return false; }
+void require_dqn(const std::string& what) {
+    throw InputError(what + ": this build has no LibTorch (install libtorch-dev, rebuild with -DV2G_TORCH=ON)");
+}
 
 std::unique_ptr<Backend> make_dqn_backend(const Config&, Problem) {
-    throw InputError("learning.policy = 'dqn': this build has no LibTorch (install libtorch-dev, rebuild with -DV2G_TORCH=ON)");
+    require_dqn("learning.policy = 'dqn'");
+    return nullptr;  // not reached
 }
 
 void export_dqn_model(Backend&, const std::string&) {

@@ -46,10 +46,27 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Fleet flows per step of one day from the step record: the communities' running totals
+// differenced step by step and summed over communities, [step][kFlowFields] (kWh).
+std::vector<double> fleet_flows(const EnvParams& p, const std::vector<double>& record) {
+    const int steps = p.steps_per_day;
+    std::vector<double> flows(static_cast<size_t>(steps) * kFlowFields, 0.0);
+    for (int c = 0; c < p.num_communities; ++c)
+        for (int t = 0; t < steps; ++t) {
+            const double* r = &record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
+            for (int k = 0; k < kFlowFields; ++k) {
+                const int field = kRecordImportCum + k;  // the four running totals, in FlowField order
+                flows[static_cast<size_t>(t) * kFlowFields + k] += r[field] - (t > 0 ? r[field - kRecordFields] : 0.0);
+            }
+        }
+    return flows;
+}
+
 // What one policy's run of the days produced.
 struct PolicyRun {
     std::vector<DayTotals> days;
     std::vector<std::vector<double>> record;  // [day]: the backend's step record
+    std::vector<std::vector<double>> flows;   // [day]: fleet_flows of it
     std::vector<double> optimum_value;        // [day] (the plan policy only)
     // per vehicle, summed over the days
     std::vector<double> needed_kwh, unmet_kwh, money;
@@ -104,7 +121,8 @@ public:
             out.record.emplace_back();
             backend_->read_record(&out.record.back());
             backend_->read_fleet(&state, state_bytes_);
-            out.days.push_back(totals_of(episode, merge_communities(per_community.data(), nc), out.record.back(), state,
+            out.flows.push_back(fleet_flows(p_, out.record.back()));
+            out.days.push_back(totals_of(episode, merge_communities(per_community.data(), nc), out.flows.back(), state,
                                          &out));
         }
         FleetView f{};
@@ -152,7 +170,7 @@ private:
         return sum / n;
     }
 
-    DayTotals totals_of(int episode, const EpisodeMetrics& m, const std::vector<double>& record,
+    DayTotals totals_of(int episode, const EpisodeMetrics& m, const std::vector<double>& flows,
                         const std::vector<char>& state, PolicyRun* run) const {
         DayTotals d;
         d.vehicles = p_.num_vehicles;
@@ -188,17 +206,10 @@ private:
             run->money[v] += static_cast<double>(f.ep_revenue[v]) - f.ep_energy_cost[v] - f.ep_degradation_cost[v] -
                              f.ep_unmet_penalty[v];
         }
-        // Fleet flows per step from the communities' running totals.
         const int steps = p_.steps_per_day;
-        d.step_import_kwh.assign(steps, 0.0);
-        d.step_export_kwh.assign(steps, 0.0);
-        for (int c = 0; c < p_.num_communities; ++c) {
-            for (int t = 0; t < steps; ++t) {
-                const double* r = &record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
-                const double* prev = t > 0 ? r - kRecordFields : nullptr;
-                d.step_import_kwh[t] += r[kRecordImportCum] - (prev ? prev[kRecordImportCum] : 0.0);
-                d.step_export_kwh[t] += r[kRecordExportCum] - (prev ? prev[kRecordExportCum] : 0.0);
-            }
+        for (int t = 0; t < steps; ++t) {
+            d.step_import_kwh.push_back(flows[static_cast<size_t>(t) * kFlowFields + kFlowImport]);
+            d.step_export_kwh.push_back(flows[static_cast<size_t>(t) * kFlowFields + kFlowExport]);
         }
         d.dr_event.resize(steps);
         for (int t = 0; t < steps; ++t) d.dr_event[t] = host_sig_.dr_event[signal_index(p_, episode, t)];
@@ -222,21 +233,6 @@ private:
     int threads_ = 1;
 };
 
-// Fleet flows per step of one policy-day, [step][kFlowFields].
-void append_flows(const EnvParams& p, const std::vector<double>& record, std::vector<double>* out) {
-    const int steps = p.steps_per_day;
-    for (int t = 0; t < steps; ++t) {
-        double f[kFlowFields] = {};
-        for (int c = 0; c < p.num_communities; ++c) {
-            const double* r = &record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
-            for (int k = 0; k < kFlowFields; ++k) {
-                const int field = kRecordImportCum + k;  // the four running totals, in FlowField order
-                f[k] += r[field] - (t > 0 ? r[field - kRecordFields] : 0.0);
-            }
-        }
-        out->insert(out->end(), f, f + kFlowFields);
-    }
-}
 
 }  // namespace
 
@@ -342,7 +338,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
                     res.dr_event.push_back(sig.dr_event[i]);
                 }
             for (const PolicyRun& run : runs)
-                for (const std::vector<double>& record : run.record) append_flows(p, record, &res.flows);
+                for (const std::vector<double>& day : run.flows) res.flows.insert(res.flows.end(), day.begin(), day.end());
             res.optimum_value_per_vehicle = runs.back().optimum_value;
             const auto per_vehicle = [&](const PolicyRun& run, std::vector<double>* met, std::vector<double>* money,
                                          std::vector<double>* soh) {

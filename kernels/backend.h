@@ -65,11 +65,6 @@ public:
     }
 };
 
-// The CPU ledger commit: an episode's slots compacted, sealed and hashed into `out`
-// (`compacted` is scratch the caller keeps between episodes).
-void commit_slots_cpu(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads,
-                      EpisodeLedger* out, bool keep);
-
 // The CPU backend works in the Problem's own buffers: pass it by std::move to avoid a copy.
 std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads);
 

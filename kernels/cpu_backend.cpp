@@ -8,15 +8,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include "backend.h"
+#include "host_backend.h"
 #include "layout.h"
 #include "ledger/merkle.h"
 
 namespace v2g {
 
+namespace {
+
 // Compacts an episode's slots in slot order (two-pass prefix sum over thread chunks), numbers
 // and seals each record, and hashes them (OpenSSL SHA-256, RFC 6962).
-void commit_slots_cpu(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads,
+void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads,
                       EpisodeLedger* out, bool keep) {
     std::vector<Transaction>& records = *compacted;
     const auto t0 = std::chrono::steady_clock::now();
@@ -53,55 +55,63 @@ void commit_slots_cpu(const std::vector<Transaction>& slots, std::vector<Transac
     out->commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+}  // namespace
+
+HostBackend::HostBackend(Problem problem, int threads)
+    : p_(problem.params), fleet_buf_(std::move(problem.fleet)), signal_buf_(std::move(problem.signals)),
+      threads_(threads) {
+    layout_fleet(p_, fleet_buf_.data(), &f_);
+    layout_signals(p_, signal_buf_.data(), &sig_);
+    if (p_.ledger_enabled) {
+        slots_.resize(static_cast<size_t>(slots_per_episode(p_)));
+        f_.tx_slots = slots_.data();
+    }
+}
+
+void HostBackend::run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
+                               EpisodeMetrics* metrics, EpisodeLedger* ledger, int keep_transactions_from) {
+    for (int i = 0; i < count; ++i) {
+        const int episode = first_episode + i;
+        run_episode(episode, mode, epsilon[i], metrics + static_cast<size_t>(i) * p_.num_communities);
+        if (p_.ledger_enabled && ledger)
+            commit_slots(slots_, &compacted_, threads_, &ledger[i], episode >= keep_transactions_from);
+    }
+}
+
+void HostBackend::read_fleet(std::vector<char>* fleet, size_t bytes) {
+    fleet->assign(fleet_buf_.begin(), fleet_buf_.begin() + static_cast<std::ptrdiff_t>(std::min(bytes, fleet_buf_.size())));
+}
+
+void HostBackend::write_fleet(const std::vector<char>& fleet) { std::copy(fleet.begin(), fleet.end(), fleet_buf_.begin()); }
+
+void HostBackend::set_plan(const std::vector<uint8_t>& plan) {
+    plan_ = plan;
+    f_.plan = plan_.data();
+}
+
+void HostBackend::set_recording(bool on) {
+    record_.assign(on ? static_cast<size_t>(p_.num_communities) * p_.steps_per_day * kRecordFields : 0, 0.0);
+    f_.step_record = on ? record_.data() : nullptr;
+}
+
+void HostBackend::read_record(std::vector<double>* record) { *record = record_; }
+
 namespace {
 
-class CpuBackend final : public Backend {
+class CpuBackend final : public HostBackend {
 public:
     CpuBackend(Problem problem, int threads)
-        : p_(problem.params), fleet_buf_(std::move(problem.fleet)), signal_buf_(std::move(problem.signals)),
-          threads_(threads > 0 ? threads : omp_get_max_threads()) {
-        layout_fleet(p_, fleet_buf_.data(), &f_);
-        layout_signals(p_, signal_buf_.data(), &sig_);
-        if (p_.ledger_enabled) {
-            slots_.resize(static_cast<size_t>(slots_per_episode(p_)));
-            f_.tx_slots = slots_.data();
-        }
-    }
+        : HostBackend(std::move(problem), threads > 0 ? threads : omp_get_max_threads()) {}
 
     std::string name() const override { return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)"); }
 
-    void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
-                      EpisodeMetrics* metrics, EpisodeLedger* ledger, int keep_transactions_from) override {
-        for (int i = 0; i < count; ++i) {
-            const int episode = first_episode + i;
-            EpisodeMetrics* out = metrics + static_cast<size_t>(i) * p_.num_communities;
-            if (p_.q_sharing == kQPerFleet)
-                run_episode_phased(episode, mode, epsilon[i], out);
-            else
-                run_episode_by_community(episode, mode, epsilon[i], out);
-            if (p_.ledger_enabled && ledger) commit(&ledger[i], episode >= keep_transactions_from);
-        }
-    }
-
-    void read_fleet(std::vector<char>* fleet, size_t bytes) override {
-        fleet->assign(fleet_buf_.begin(), fleet_buf_.begin() + static_cast<std::ptrdiff_t>(std::min(bytes, fleet_buf_.size())));
-    }
-    void write_fleet(const std::vector<char>& fleet) override {
-        std::copy(fleet.begin(), fleet.end(), fleet_buf_.begin());
-    }
-
-    void set_plan(const std::vector<uint8_t>& plan) override {
-        plan_ = plan;
-        f_.plan = plan_.data();
-    }
-    void set_recording(bool on) override {
-        record_.assign(on ? static_cast<size_t>(p_.num_communities) * p_.steps_per_day * kRecordFields : 0, 0.0);
-        f_.step_record = on ? record_.data() : nullptr;
-    }
-    void read_record(std::vector<double>* record) override { *record = record_; }
-
 private:
-    void commit(EpisodeLedger* out, bool keep) { commit_slots_cpu(slots_, &compacted_, threads_, out, keep); }
+    void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) override {
+        if (p_.q_sharing == kQPerFleet)
+            run_episode_phased(episode, mode, epsilon, out);
+        else
+            run_episode_by_community(episode, mode, epsilon, out);
+    }
 
     void run_community(int c, int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
         const int begin = community_begin(p_, c), end = community_end(p_, c);
@@ -153,15 +163,6 @@ private:
         }
     }
 
-    EnvParams p_;
-    std::vector<char> fleet_buf_, signal_buf_;
-    FleetView f_{};
-    SignalsView sig_{};
-    int threads_;
-    std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)
-    std::vector<Transaction> compacted_;  // its transactions in slot order
-    std::vector<uint8_t> plan_;           // the plan policy's table (evaluation)
-    std::vector<double> record_;          // the step record (evaluation)
 };
 
 }  // namespace

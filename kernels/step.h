@@ -263,13 +263,17 @@ V2G_HD int time_of_use_action(const EnvParams& p, const SignalsView& sig, const 
     return cheaper_later < steps_needed ? kCharge : kIdle;
 }
 
+V2G_HD void clear_requests(const FleetView& f, int v) {
+    f.grid_kwh[v] = 0.0f;
+    f.offer_kwh[v] = 0.0f;
+    f.bid_kwh[v] = 0.0f;
+}
+
 // Turns an action into this step's grid request, P2P offer or bid: every transfer executes
 // under its contract or not at all, and none touches the grid while it is down.
 V2G_HD void request_transfer(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
                              int step, int a) {
-    f.grid_kwh[v] = 0.0f;
-    f.offer_kwh[v] = 0.0f;
-    f.bid_kwh[v] = 0.0f;
+    clear_requests(f, v);
     const int idx = signal_index(p, episode, step);
     const float energy = f.energy_kwh[v], usable = f.usable_kwh[v];
     const float can_charge = max_charge_kwh(p, energy, usable, f.charge_kw[v], f.eta_charge[v]);
@@ -305,9 +309,7 @@ V2G_HD void request_transfer(const EnvParams& p, const SignalsView& sig, const F
 V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
                         int episode, int step, int mode, float epsilon) {
     if (!plugged_in(f, v, step)) {
-        f.grid_kwh[v] = 0.0f;
-        f.offer_kwh[v] = 0.0f;
-        f.bid_kwh[v] = 0.0f;
+        clear_requests(f, v);
         f.state[v] = -1;
         f.action[v] = kIdle;
         return;

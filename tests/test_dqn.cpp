@@ -156,17 +156,15 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
 
     EnvParams p = problem.params;
     p.plan_points = 201;
-    FleetView f{};
-    layout_fleet(p, fleet.data(), &f);
-    f.tx_slots = nullptr;
-    std::vector<char> signals = problem.signals;
-    SignalsView sig{};
-    layout_signals(p, signals.data(), &sig);
+    PlanContext day_context = plan_context(p, &fleet, problem.signals, 0, day, market.data());
+    const FleetView& f = day_context.f;
+    const SignalsView& sig = day_context.sig;
     const float price_scale = dqn_price_scale(backend);
     double optimum = 0, learned = 0, random = 0;
     for (int v = 0; v < p.num_vehicles; ++v) {
         reset_vehicle(p, f, v, day);
-        const PlanContext c{p, sig, f, v, day, market.data()};
+        PlanContext c = day_context;
+        c.vehicle = v;
         std::vector<uint8_t> plan;
         optimum += solve_day(c, &plan);
         learned += evaluate_in_model(c, [&](int t, float energy) {

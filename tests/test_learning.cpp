@@ -73,18 +73,16 @@ TEST(Learning, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimalOnes) {
     EnvParams p = problem.params;
     p.plan_points = p.soc_bins * 20 + 1;  // fine enough that rounding costs little
     std::vector<char> fleet = trained;
-    FleetView f{};
-    layout_fleet(p, fleet.data(), &f);
-    f.tx_slots = nullptr;
-    std::vector<char> signals = problem.signals;
-    SignalsView sig{};
-    layout_signals(p, signals.data(), &sig);
+    PlanContext day_context = plan_context(p, &fleet, problem.signals, 0, day, market.data());
+    const FleetView& f = day_context.f;
+    const SignalsView& sig = day_context.sig;
 
     double optimum = 0, greedy = 0, random = 0, q_error = 0, q_scale = 0;
     int q_count = 0;
     for (int v = 0; v < p.num_vehicles; ++v) {
         reset_vehicle(p, f, v, day);
-        const PlanContext c{p, sig, f, v, day, market.data()};
+        PlanContext c = day_context;
+        c.vehicle = v;
         std::vector<uint8_t> plan;
         optimum += solve_day(c, &plan);
         const auto greedy_action = [&](int t, float energy) {

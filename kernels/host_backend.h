@@ -1,0 +1,42 @@
+// host_backend.h: what every backend that steps the phases on the host shares: the Problem's
+// buffers and their views, the ledger slots and their commit (compaction in slot order +
+// OpenSSL Merkle root), the plan table and the step record. The CPU backend (cpu_backend.cpp,
+// OpenMP) and the DQN (engine/dqn.cpp, LibTorch) derive from it and only say how an episode runs.
+#pragma once
+#include <string>
+#include <vector>
+#include "backend.h"
+
+namespace v2g {
+
+class HostBackend : public Backend {
+public:
+    // Runs on `problem`'s own buffers (pass it by std::move); `threads` > 0 for the commit.
+    HostBackend(Problem problem, int threads);
+
+    void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon, EpisodeMetrics* metrics,
+                      EpisodeLedger* ledger, int keep_transactions_from) override;
+    void read_fleet(std::vector<char>* fleet, size_t bytes) override;
+    void write_fleet(const std::vector<char>& fleet) override;
+    void set_plan(const std::vector<uint8_t>& plan) override;
+    void set_recording(bool on) override;
+    void read_record(std::vector<double>* record) override;
+
+protected:
+    // One episode of the step phases; writes one EpisodeMetrics per community to `out`.
+    virtual void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) = 0;
+
+    EnvParams p_;
+    std::vector<char> fleet_buf_, signal_buf_;
+    FleetView f_{};
+    SignalsView sig_{};
+    int threads_;
+
+private:
+    std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)
+    std::vector<Transaction> compacted_;  // its transactions in slot order
+    std::vector<uint8_t> plan_;           // the plan policy's table (evaluation)
+    std::vector<double> record_;          // the step record (evaluation)
+};
+
+}  // namespace v2g
