@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.h"
 #include "config.h"
 #include "dqn.h"
 #include "kernels/observation.h"
@@ -30,6 +31,11 @@
 #include "metrics.h"
 #include "errors.h"
 #include "problem.h"
+#include "sweep.h"
+#include "sweep_file.h"
+#include "sweep_run.h"
+#include "text_format.h"
+#include "train_run.h"
 #include "trainer.h"
 #include "ledger/ledger_cli.h"  // `v2g ledger` (hashing work)
 
@@ -40,41 +46,8 @@ constexpr double kTtyRefreshS = 0.1;        // the progress bar redraws at most 
 constexpr double kPlainIntervalS = 5.0;     // without a terminal: a line at least this often
 constexpr int kPlainSteps = 10;             // ... and one per 10% of the episodes
 constexpr int kBarWidth = 24;               // characters of the bar itself
-constexpr double kSecondsPerMinute = 60.0;
-constexpr double kSecondsPerHour = 3600.0;
 
 // ---------------------------------------------------------------- formatting
-
-std::string strprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string strprintf(const char* fmt, ...) {
-    char buf[512];
-    va_list args;
-    va_start(args, fmt);
-    std::vsnprintf(buf, sizeof buf, fmt, args);
-    va_end(args);
-    return buf;
-}
-
-// 1234567 -> "1.23M": rates span many orders of magnitude (one core to a whole GPU).
-std::string human_rate(double v) {
-    const char* suffix[] = {"", "k", "M", "G", "T"};
-    constexpr double kStep = 1000.0;
-    int i = 0;
-    while (std::fabs(v) >= kStep && i < 4) {
-        v /= kStep;
-        ++i;
-    }
-    return strprintf("%.3g%s", v, suffix[i]);
-}
-
-std::string human_duration(double s) {
-    if (!std::isfinite(s) || s < 0) return "?";
-    if (s < kSecondsPerMinute) return strprintf("%.2fs", s);
-    const long total = std::lround(s);
-    if (s < kSecondsPerHour) return strprintf("%ldm%02lds", total / 60, total % 60);
-    return strprintf("%ldh%02ldm", total / 3600, total / 60 % 60);
-}
-
 
 // Full precision, so the JSON reads back to the same doubles; JSON has no inf/nan.
 std::string json_number(double v) { return std::isfinite(v) ? strprintf("%.17g", v) : "null"; }
@@ -234,6 +207,12 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
                      static_cast<long long>(s.rejected[kRejectPrice]), static_cast<long long>(s.rejected[kRejectParty]));
         if (!s.ledger_path.empty()) std::fprintf(out, "ledger file    %s (check it: v2g verify %s)\n", s.ledger_path.c_str(), s.ledger_path.c_str());
     }
+    std::fprintf(out, "memory         fleet buffer %s (state %s + Q-tables %s), signals %s on %s; peak RSS %s\n",
+                 human_bytes(static_cast<double>(s.fleet_bytes)).c_str(),
+                 human_bytes(static_cast<double>(s.fleet_state_bytes)).c_str(),
+                 human_bytes(static_cast<double>(s.q_table_bytes)).c_str(),
+                 human_bytes(static_cast<double>(s.signal_bytes)).c_str(), s.backend.c_str(),
+                 human_bytes(static_cast<double>(s.peak_rss_bytes)).c_str());
     std::fprintf(out, "final SoC      mean %.4f  min %.4f  max %.4f\n", s.soc_mean, s.soc_min, s.soc_max);
     std::fprintf(out, "final SoH      mean %.6f  min %.6f  max %.6f\n", s.soh_mean, s.soh_min, s.soh_max);
 }
@@ -255,6 +234,11 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
     field("window", std::to_string(s.window));
     field("mean_reward_first", json_number(s.mean_reward_first));
     field("mean_reward_last", json_number(s.mean_reward_last));
+    field("memory", "{\"fleet_bytes\": " + std::to_string(s.fleet_bytes) +
+                        ", \"fleet_state_bytes\": " + std::to_string(s.fleet_state_bytes) +
+                        ", \"q_table_bytes\": " + std::to_string(s.q_table_bytes) +
+                        ", \"signal_bytes\": " + std::to_string(s.signal_bytes) +
+                        ", \"peak_rss_bytes\": " + std::to_string(s.peak_rss_bytes) + "}");
     field("soc", "{\"mean\": " + json_number(s.soc_mean) + ", \"min\": " + json_number(s.soc_min) +
                      ", \"max\": " + json_number(s.soc_max) + "}");
     field("soh", "{\"mean\": " + json_number(s.soh_mean) + ", \"min\": " + json_number(s.soh_min) +
@@ -318,10 +302,6 @@ int run_train(const TrainArgs& args) {
     apply_flag(&cfg, "--device", "run.device", args.device);
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
-    const bool dqn = cfg.policy == "dqn";
-    if (!args.model_out.empty() && !dqn)
-        throw InputError("--model-out " + args.model_out + ": only a DQN run (learning.policy = \"dqn\") has a network to export");
-    if (dqn) require_dqn("learning.policy = 'dqn'");
 
     // Opened before training so that an unwritable path fails now, not after a long run.
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> summary_file(nullptr, &std::fclose);
@@ -330,52 +310,21 @@ int run_train(const TrainArgs& args) {
         if (!summary_file) throw InputError(args.summary_path + ": cannot write");
     }
 
-    DeviceChoice device = choose_device(cfg.device);
-    if (dqn && device.device == "cuda") {
-        if (cfg.device == "cuda") throw InputError("--device cuda: the DQN runs on the CPU in this version");
-        device = {"cpu", "the DQN runs on the CPU in this version"};
-    }
-    // The problem is built before the device line is printed, so a bad CSV (InputError from
-    // the signal loader) is the only line on stderr.
-    Problem problem = build_problem(cfg);
-    std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
-    const EnvParams params = problem.params;
-    if (!args.ledger_path.empty() && !cfg.ledger_enabled)
-        throw InputError("--ledger " + args.ledger_path + ": the ledger is off (ledger.enabled = false)");
-    LedgerOutput ledger{args.ledger_path, problem.contracts, run_id_of(cfg)};
-    RunInfo info;
-    info.input_toml = input_toml;
-    info.device = device.device;
-    info.device_reason = device.reason;
-    const std::vector<Contract> contracts = problem.contracts;
-    std::vector<char> signal_buffer = problem.signals;  // for the results file's traced day
-    Trainer trainer(cfg, params,
-                    dqn ? make_dqn_backend(cfg, std::move(problem)) : make_backend(device, std::move(problem), cfg.threads),
-                    std::move(ledger));
-    info.backend = trainer.backend().name();
-
-    // The results file: created now (an unwritable path fails before training), or reopened.
-    std::unique_ptr<ResultsWriter> results;
-    if (resuming) {
-        ResumeState state = read_resume_state(args.resume_path, params);
-        std::fprintf(stderr, "resume: %s from episode %d of %d\n", args.resume_path.c_str(), state.next_episode,
-                     cfg.episodes);
-        results = std::make_unique<ResultsWriter>(args.resume_path, cfg, params, contracts, info, state);
-        trainer.resume_from(std::move(state));
-    } else if (!args.out_path.empty()) {
-        results = std::make_unique<ResultsWriter>(args.out_path, cfg, params, contracts, info);
-    }
-    if (results) {
-        trainer.set_results(results.get(), SnapshotStrides{cfg.vehicle_stride, cfg.q_stride, cfg.checkpoint_every});
-        trainer.set_day_trace(std::move(signal_buffer), cfg.day_start_hour);
-    }
+    TrainRunOptions options;
+    options.input_toml = input_toml;
+    options.out_path = args.out_path;
+    options.resume_path = args.resume_path;
+    options.ledger_path = args.ledger_path;
+    options.model_out = args.model_out;
     StopOnSignals signals;
-    trainer.set_stop_flag(&g_stop_requested);
+    options.stop = &g_stop_requested;
     ProgressDisplay progress(args.quiet);
-    const TrainSummary summary = trainer.train([&progress](const TrainProgress& p) { progress(p); });
-    if (results) results->finish(summary.interrupted ? "interrupted" : "finished");
+    options.on_progress = [&progress](const TrainProgress& p) { progress(p); };
+    const TrainRunResult run = run_training(cfg, options);
+    const DeviceChoice& device = run.device;
+    const TrainSummary& summary = run.summary;
     if (summary.interrupted) {
-        if (results)
+        if (resuming || !args.out_path.empty())
             std::fprintf(stderr, "interrupted: stopped after episode %d of %d; continue with v2g train --resume %s\n",
                          summary.episodes_done, cfg.episodes, resuming ? args.resume_path.c_str() : args.out_path.c_str());
         else
@@ -385,11 +334,10 @@ int run_train(const TrainArgs& args) {
 
     print_summary(stdout, cfg, device, summary);
     if (!args.model_out.empty()) {
-        export_dqn_model(trainer.backend(), args.model_out);
         std::printf("model          %s (TorchScript: forward(obs [n, %d]) -> Q [n, 5])\n", args.model_out.c_str(),
                     kObservationSize);
     }
-    if (results)
+    if (resuming || !args.out_path.empty())
         std::printf("results        %s (training waited %.3f s for the writer)\n",
                     (resuming ? args.resume_path : args.out_path).c_str(), summary.writer_wait_seconds);
     std::fflush(stdout);
@@ -482,17 +430,8 @@ int run_eval(const EvalArgs& args) {
     apply_flag(&cfg, "--device", "run.device", args.device);
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
-    DeviceChoice device = choose_device(cfg.device);
-    if (cfg.policy == "dqn") device = {"cpu", "the DQN runs on the CPU in this version"};
-    const EnvParams params = build_problem(cfg).params;
-    ResumeState trained = read_resume_state(args.run_path, params);
-    if (trained.fleet.empty())
-        throw InputError(args.run_path + ": has no checkpoint of the trained state to evaluate");
-    std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
-    std::fprintf(stderr, "eval: %s after %d episodes, %d days from episode %d, faults: %s\n", args.run_path.c_str(),
-                 trained.next_episode, cfg.eval_days, trained.next_episode, cfg.eval_faults.c_str());
     const bool tty = isatty(fileno(stderr)) != 0;
-    const EvaluationResult r = run_evaluation(cfg, trained.fleet, trained.next_episode, device, [&](const EvalProgress& p) {
+    const EvaluationResult r = evaluate_results_file(args.run_path, cfg, [&](const EvalProgress& p) {
         if (args.quiet) return;
         if (p.policy.empty())
             std::fprintf(stderr, "%s%d/%d policy runs  took %s%s\n", tty ? "\r" : "", p.runs_done, p.runs_total,
@@ -501,8 +440,7 @@ int run_eval(const EvalArgs& args) {
             std::fprintf(stderr, "%s%d/%d policy runs  %s: %s  %s%s", tty ? "\r" : "", p.runs_done, p.runs_total,
                          p.scenario.c_str(), p.policy.c_str(), human_duration(p.elapsed_s).c_str(),
                          tty ? "\x1b[K" : "\n");
-    }, trained.learner);
-    write_evaluation(args.run_path, r);
+    });
 
     // The table: fault-free means over the days.
     const ScenarioResult& base = r.scenarios.front();
@@ -530,6 +468,175 @@ int run_eval(const EvalArgs& args) {
         std::printf("\n");
     }
     std::printf("results        %s:/evaluation\n", args.run_path.c_str());
+    return 0;
+}
+
+// ---------------------------------------------------------------- sweep
+
+struct SweepArgs {
+    std::string sweep_path;
+    std::string out_path;     // --out OUT.h5
+    std::string resume_path;  // --resume OUT.h5 (a shard's own file)
+    std::string shard;        // --shard i/n
+    std::string device, threads;
+    int batch = default_sweep_batch();  // --batch N
+    bool list = false;        // --list: print the configurations, train nothing
+    bool quiet = false;
+};
+
+// Slurm job arrays: task i of n runs shard i/n, read from the environment when --shard is not
+// given. The array must be contiguous (e.g. --array=0-3): the shard is ID - MIN.
+bool shard_from_slurm(int* shard, int* shards) {
+    const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+    const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+    if (!id || !count) return false;
+    const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+    const long first = min ? std::atol(min) : 0;
+    const std::string text = std::to_string(std::atol(id) - first) + "/" + count;
+    parse_shard(text, "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN / SLURM_ARRAY_TASK_COUNT =", shard, shards);
+    return true;
+}
+
+class SweepDisplay {
+public:
+    explicit SweepDisplay(bool quiet) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0) {}
+    void operator()(const SweepProgress& p) {
+        if (quiet_) return;
+        const auto now = std::chrono::steady_clock::now();
+        const double since = std::chrono::duration<double>(now - last_).count();
+        const bool milestone = p.stage == "done";
+        if (!milestone && printed_ && since < (tty_ ? kTtyRefreshS : kPlainIntervalS)) return;
+        last_ = now;
+        printed_ = true;
+        std::string line = strprintf("%d/%d configurations", p.done, p.total);
+        if (!p.id.empty())
+            line += strprintf("  %s %s", p.id.c_str(),
+                              p.stage == "train" ? strprintf("episode %d/%d", p.episode, p.episodes).c_str()
+                                                 : p.stage.c_str());
+        line += strprintf("  %s env-steps/s  elapsed %s  ETA %s", human_rate(p.env_steps_per_s).c_str(),
+                          human_duration(p.elapsed_s).c_str(), human_duration(p.eta_s).c_str());
+        if (tty_) std::fprintf(stderr, "\r[sweep] %s\x1b[K", line.c_str());
+        else std::fprintf(stderr, "sweep: %s\n", line.c_str());
+        std::fflush(stderr);
+    }
+    void end() {
+        if (!quiet_ && tty_ && printed_) std::fprintf(stderr, "\n");
+    }
+
+private:
+    bool quiet_, tty_;
+    bool printed_ = false;
+    std::chrono::steady_clock::time_point last_{};
+};
+
+void print_sweep_plan(const SweepSpec& spec, int shard, int shards) {
+    const ShardRange range = shard_range(static_cast<int>(spec.configs.size()), shard, shards);
+    std::printf("sweep          %s: %zu configurations (base %s%s)\n", spec.name.c_str(), spec.configs.size(),
+                spec.base_path.c_str(), spec.evaluate ? ", each evaluated" : "");
+    if (shards > 1) std::printf("shard          %d/%d: configurations %d..%d\n", shard, shards, range.begin, range.end - 1);
+    for (const std::string& a : spec.fixed) std::printf("fixed          %s\n", a.c_str());
+    for (int i = range.begin; i < range.end; ++i) {
+        const SweepConfig& c = spec.configs[i];
+        std::printf("%-14s", c.id.c_str());
+        for (size_t p = 0; p < spec.parameters.size(); ++p)
+            std::printf(" %s=%s", spec.parameters[p].key.c_str(), c.values[p].text.c_str());
+        std::printf("  (%d episodes, %d vehicles, %s)\n", c.config.episodes, c.config.vehicles, c.config.policy.c_str());
+    }
+}
+
+int run_sweep_command(const SweepArgs& args) {
+    const bool resuming = !args.resume_path.empty();
+    SweepSpec spec;
+    int shard = 0, shards = 1;
+    std::string out_path;
+    if (resuming) {
+        if (!args.sweep_path.empty() || !args.out_path.empty() || !args.shard.empty() || args.list)
+            throw InputError("--resume " + args.resume_path + ": takes the sweep file's own sweep and shard; only "
+                             "--device, --threads, --batch and --quiet may be given");
+        const SweepFile saved = read_sweep_file(args.resume_path);
+        spec = load_sweep_text(saved.sweep_text, saved.sweep_path, saved.base_text, saved.base_path);
+        shard = saved.shard;
+        shards = saved.shards;
+        out_path = args.resume_path;
+    } else {
+        if (args.sweep_path.empty()) throw InputError("sweep: a SWEEP.toml file (or --resume OUT.h5) is required");
+        spec = load_sweep(args.sweep_path);
+        if (!args.shard.empty()) parse_shard(args.shard, "--shard", &shard, &shards);
+        else if (shard_from_slurm(&shard, &shards))
+            std::fprintf(stderr, "shard: %d/%d (from the Slurm job array)\n", shard, shards);
+        if (args.list) {
+            print_sweep_plan(spec, shard, shards);
+            return 0;
+        }
+        if (args.out_path.empty()) throw InputError("sweep: --out OUT.h5 is required (or --list)");
+        out_path = shard_file_name(args.out_path, shard, shards);
+        check_new_sweep_output(out_path);
+    }
+    SweepRunOptions options;
+    options.out_path = out_path;
+    options.shard = shard;
+    options.shards = shards;
+    options.resume = resuming;
+    options.device = args.device;
+    options.threads = args.threads;
+    if (args.batch < 1) throw InputError("--batch " + std::to_string(args.batch) + ": must be at least 1");
+    options.batch = args.batch;
+    StopOnSignals signals;
+    options.stop = &g_stop_requested;
+    SweepDisplay display(args.quiet);
+    options.on_progress = [&display](const SweepProgress& p) { display(p); };
+    const ShardRange range = shard_range(static_cast<int>(spec.configs.size()), shard, shards);
+    std::fprintf(stderr, "sweep: %s, configurations %d..%d of %zu%s -> %s\n", spec.name.c_str(), range.begin,
+                 range.end - 1, spec.configs.size(), resuming ? " (resumed)" : "", out_path.c_str());
+    const SweepOutcome outcome = run_sweep(spec, options);
+    display.end();
+
+    // The table: every row of the shard (or the best by the final reward when there are many).
+    const SweepFile file = read_sweep_file(out_path);
+    const std::vector<std::string> metrics = sweep_metric_names(spec.evaluate);
+    const int reward_last = 1;  // sweep_metric_names(): reward_first, reward_last, ...
+    int money = -1;
+    for (size_t m = 0; m < metrics.size(); ++m)
+        if (metrics[m] == "learned_money_per_vehicle") money = static_cast<int>(m);
+    std::vector<int> order(file.rows.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+    constexpr size_t kShownRows = 20;
+    const int key = money >= 0 ? money : reward_last;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        const double va = file.rows[a].metrics[key], vb = file.rows[b].metrics[key];
+        return std::isfinite(va) && (!std::isfinite(vb) || va > vb);
+    });
+    if (order.size() > kShownRows) order.resize(kShownRows);
+    std::printf("sweep          %s: %d of %d configurations done (%d this session, %s)\n", spec.name.c_str(),
+                outcome.kept + outcome.trained, outcome.configs, outcome.trained, human_duration(outcome.seconds).c_str());
+    std::printf("%-10s %-8s %14s%s  parameters\n", "id", "status", "reward_last", money >= 0 ? "  money/veh/day" : "");
+    for (int i : order) {
+        const SweepConfig& c = spec.configs[range.begin + i];
+        std::printf("%-10s %-8s %14.6g", c.id.c_str(), file.rows[i].status.c_str(), file.rows[i].metrics[reward_last]);
+        if (money >= 0) std::printf("  %14.6g", file.rows[i].metrics[money]);
+        std::printf(" ");
+        for (size_t p = 0; p < spec.parameters.size(); ++p)
+            std::printf(" %s=%s", spec.parameters[p].key.c_str(), c.values[p].text.c_str());
+        std::printf("\n");
+    }
+    std::printf("results        %s (runs table /runs; each run's results in %s/)\n", out_path.c_str(),
+                sweep_runs_dir(out_path).c_str());
+    if (outcome.interrupted) {
+        std::fprintf(stderr, "interrupted: continue with v2g sweep --resume %s\n", out_path.c_str());
+        return 128 + g_stop_signal.load();
+    }
+    return 0;
+}
+
+int run_merge_command(const std::string& out_path, const std::vector<std::string>& shards) {
+    const MergeReport r = merge_sweep_files(out_path, shards);
+    std::printf("merged         %d shards, %d of %d configurations -> %s (virtual datasets: nothing copied)\n",
+                r.shards, r.runs, r.configs, out_path.c_str());
+    if (!r.missing.empty()) {
+        std::string list;
+        for (const std::string& m : r.missing) list += (list.empty() ? "" : ", ") + m;
+        std::fprintf(stderr, "merge: shards missing: %s (merge again when they are done)\n", list.c_str());
+    }
     return 0;
 }
 
@@ -615,6 +722,51 @@ int run_cli(int argc, char** argv) {
     eval->footer("Metrics and their definitions: docs/EVALUATION.md. Report: python3 -m v2g report RUN --out DIR.\n"
                  "Exit status: 0 done, 2 bad input (file, flags), 1 internal error.");
 
+    BenchArgs bench_args;
+    CLI::App* bench = app.add_subcommand("bench", "time each stage (environment step, market, Q-update, transaction "
+                                                  "emission, Merkle hashing, results hand-off) and the fused loop: "
+                                                  "bytes moved, bandwidth, share of peak, memory or compute bound");
+    bench->add_option("CONFIG", bench_args.config_path, "a TOML config (default: the built-in defaults)");
+    bench->add_option("--set", bench_args.sets, "override a config key (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    bench->add_option("--vehicles", bench_args.vehicles, "fleet size (fleet.vehicles)")->type_name("N");
+    bench->add_option("--device", bench_args.device, "backend: auto | cpu | cuda")->type_name("DEVICE");
+    bench->add_option("--threads", bench_args.threads, "CPU threads, 0 = all cores")->type_name("N");
+    bench->add_option("--episodes", bench_args.episodes, "timed episodes per path (default 3)")->type_name("N");
+    bench->add_flag("--json", bench_args.json, "print the report as JSON");
+    bench->footer("The model (bytes counted per stage, the copy test, the ceilings): docs/PERFORMANCE.md.\n"
+                  "Exit status: 0 done, 2 bad input (config, flags, --device cuda without a GPU), 1 internal error.");
+
+    SweepArgs sweep_args;
+    CLI::App* sweep = app.add_subcommand("sweep", "train many configurations from a sweep file (grid, random samples, "
+                                                  "seeds) into one HDF5 file with a runs table (docs/SWEEPS.md)");
+    sweep->add_option("SWEEP", sweep_args.sweep_path, "the sweep's TOML file");
+    sweep->add_option("--out", sweep_args.out_path, "the sweep file; runs' results go to OUT.runs/")->type_name("OUT.h5");
+    sweep->add_option("--resume", sweep_args.resume_path, "continue a killed or stopped sweep (a shard's own file)")
+        ->type_name("OUT.h5");
+    sweep->add_option("--shard", sweep_args.shard, "run the i-th of n disjoint slices (default: from "
+                                                   "SLURM_ARRAY_TASK_ID/COUNT, else 0/1); writes OUT.shard-i-of-n.h5")
+        ->type_name("i/n");
+    sweep->add_option("--device", sweep_args.device, "backend for every run: auto | cpu | cuda")->type_name("DEVICE");
+    sweep->add_option("--threads", sweep_args.threads, "CPU threads, 0 = all cores")->type_name("N");
+    sweep->add_option("--batch", sweep_args.batch, "CPU tables: configurations trained together, their episodes in "
+                                                   "shared launches (default: 2 per CPU thread, here " +
+                                                   std::to_string(default_sweep_batch()) + "; 1 = one after another)")
+        ->type_name("N");
+    sweep->add_flag("--list", sweep_args.list, "print the configurations and train nothing");
+    sweep->add_flag("--quiet,-q", sweep_args.quiet, "no progress display");
+    sweep->footer("Exit status: 0 done, 2 bad input (a malformed sweep file is refused before any training),\n"
+                  "1 internal error, 128+N stopped by signal N (continue with --resume).");
+
+    std::string merge_out;
+    std::vector<std::string> merge_shards;
+    CLI::App* merge = app.add_subcommand("merge", "one HDF5 file presenting every shard's runs of a sweep (virtual "
+                                                  "datasets and external links; nothing copied)");
+    merge->add_option("OUT", merge_out, "the merged file to write")->required()->type_name("OUT.h5");
+    merge->add_option("SHARDS", merge_shards, "the shards' sweep files (v2g sweep --shard)")->required();
+
     // --- `v2g ledger ...` (hashing work): everything after `ledger` goes to run_ledger_cli. ---
     CLI::App* ledger_cmd = app.add_subcommand("ledger", "RFC 6962 Merkle roots and proofs of hex leaves on stdin "
                                                     "(root, prove, check-proof, consistency, check-consistency)");
@@ -642,6 +794,9 @@ int run_cli(int argc, char** argv) {
         if (verify->parsed()) return run_verify(verify_path);
         if (inspect->parsed()) return run_inspect(inspect_path);
         if (eval->parsed()) return run_eval(eval_args);
+        if (bench->parsed()) return run_bench(bench_args);
+        if (sweep->parsed()) return run_sweep_command(sweep_args);
+        if (merge->parsed()) return run_merge_command(merge_out, merge_shards);
         return run_train(args);
     } catch (const InputError& e) {
         print_error("error", e.what());

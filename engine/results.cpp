@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include "hdf5_util.h"
 #include "kernels/layout.h"
 
 #ifndef V2G_GIT_COMMIT
@@ -24,129 +25,7 @@ constexpr size_t kStatusBytes = 16;
 constexpr int kCheckpointSlots = 2;
 constexpr size_t kQueueDepth = 2;  // double buffering
 
-// ---------------------------------------------------------------- small HDF5 helpers
-
-void fail(const std::string& what) { throw std::runtime_error("HDF5: " + what); }
-hid_t ok(hid_t id, const char* what) {
-    if (id < 0) fail(what);
-    return id;
-}
-void ok(herr_t e, const char* what) {
-    if (e < 0) fail(what);
-}
-
-// An owned HDF5 identifier.
-class Id {
-public:
-    Id() = default;
-    explicit Id(hid_t id) : id_(id) {}
-    Id(const Id&) = delete;
-    Id& operator=(const Id&) = delete;
-    Id(Id&& o) noexcept : id_(o.id_) { o.id_ = -1; }
-    Id& operator=(Id&& o) noexcept {
-        reset();
-        id_ = o.id_;
-        o.id_ = -1;
-        return *this;
-    }
-    ~Id() { reset(); }
-    hid_t get() const { return id_; }
-    operator hid_t() const { return id_; }
-    void reset() {
-        if (id_ >= 0) {
-            const H5I_type_t type = H5Iget_type(id_);
-            if (type == H5I_FILE) H5Fclose(id_);
-            else if (type == H5I_GROUP) H5Gclose(id_);
-            else if (type == H5I_DATASET) H5Dclose(id_);
-            else if (type == H5I_DATATYPE) H5Tclose(id_);
-            else if (type == H5I_DATASPACE) H5Sclose(id_);
-            else if (type == H5I_ATTR) H5Aclose(id_);
-            else if (type == H5I_GENPROP_LST) H5Pclose(id_);
-        }
-        id_ = -1;
-    }
-
-private:
-    hid_t id_ = -1;
-};
-
-void quiet_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-Id string_type(size_t bytes) {
-    Id t(ok(H5Tcopy(H5T_C_S1), "string type"));
-    ok(H5Tset_size(t, std::max<size_t>(bytes, 1)), "string size");
-    ok(H5Tset_strpad(t, H5T_STR_NULLTERM), "string pad");
-    return t;
-}
-
-void attr_string(hid_t loc, const char* name, const std::string& value) {
-    Id t = string_type(value.size() + 1);
-    Id space(ok(H5Screate(H5S_SCALAR), "scalar space"));
-    Id a(ok(H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT), name));
-    ok(H5Awrite(a, t, value.c_str()), name);
-}
-
-template <typename T>
-void attr_number(hid_t loc, const char* name, hid_t type, T value) {
-    Id space(ok(H5Screate(H5S_SCALAR), "scalar space"));
-    Id a(ok(H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name));
-    ok(H5Awrite(a, type, &value), name);
-}
-
-std::string read_attr_string(hid_t loc, const char* name) {
-    if (H5Aexists(loc, name) <= 0) return "";
-    Id a(ok(H5Aopen(loc, name, H5P_DEFAULT), name));
-    Id t(ok(H5Aget_type(a), name));
-    if (H5Tget_class(t) != H5T_STRING) fail(std::string(name) + " is not a string");
-    if (H5Tis_variable_str(t) > 0) {  // as h5py writes them
-        Id mem(ok(H5Tcopy(H5T_C_S1), name));
-        ok(H5Tset_size(mem, H5T_VARIABLE), name);
-        ok(H5Tset_cset(mem, H5Tget_cset(t)), name);  // h5py writes UTF-8
-        char* value = nullptr;
-        ok(H5Aread(a, mem, &value), name);
-        std::string s = value ? value : "";
-        H5free_memory(value);
-        return s;
-    }
-    const size_t n = H5Tget_size(t);
-    std::string s(n, '\0');
-    Id mem = string_type(n);
-    ok(H5Aread(a, mem, s.data()), name);
-    s.resize(std::strlen(s.c_str()));
-    return s;
-}
-
-int64_t read_attr_int(hid_t loc, const char* name) {
-    if (H5Aexists(loc, name) <= 0) return 0;
-    Id a(ok(H5Aopen(loc, name, H5P_DEFAULT), name));
-    int64_t v = 0;
-    ok(H5Aread(a, H5T_NATIVE_INT64, &v), name);
-    return v;
-}
-
-// A scalar fixed-length string dataset (written before SWMR starts; the status one is
-// overwritten in place later, which SWMR allows).
-void write_string_dataset(hid_t loc, const char* name, const std::string& value, size_t bytes) {
-    Id t = string_type(bytes);
-    Id space(ok(H5Screate(H5S_SCALAR), "scalar space"));
-    Id d(ok(H5Dcreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name));
-    std::string padded = value;
-    padded.resize(bytes, '\0');
-    ok(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()), name);
-    attr_string(d, "units", "text");
-}
-
-std::string read_string_dataset(hid_t loc, const char* name) {
-    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return "";
-    Id d(ok(H5Dopen2(loc, name, H5P_DEFAULT), name));
-    Id t(ok(H5Dget_type(d), name));
-    const size_t n = H5Tget_size(t);
-    std::string s(n, '\0');
-    Id mem = string_type(n);
-    ok(H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data()), name);
-    s.resize(std::strlen(s.c_str()));
-    return s;
-}
+using namespace hdf5;  // engine/hdf5_util.h
 
 // Compound types mirroring the fixed records (memory layout = file layout, little-endian).
 Id u8_array(hsize_t n) { return Id(ok(H5Tarray_create2(H5T_NATIVE_UINT8, 1, &n), "array type")); }
@@ -370,12 +249,6 @@ Id file_access() {
     return fapl;
 }
 
-bool has_hdf5_signature(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    char sig[8] = {};
-    return in.read(sig, 8) && std::memcmp(sig, "\x89HDF\r\n\x1a\n", 8) == 0;
-}
-
 // Opens a results file for reading, live or not, and checks its schema.
 Id open_for_reading(const std::string& path) {
     quiet_hdf5();
@@ -507,7 +380,9 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
         FleetView measure{};
         fleet_bytes = layout_fleet(p, nullptr, &measure);
     }
-    f.tables = static_cast<hsize_t>(num_q_tables(p));
+    // A DQN run's policy is its network (/checkpoint/learner*, --model-out), not the tabular
+    // tables its fleet buffer still carries unused: /qtables holds no table for it.
+    f.tables = cfg.policy == "dqn" ? 0 : static_cast<hsize_t>(num_q_tables(p));
     f.states = static_cast<hsize_t>(num_states(p));
     const hsize_t n = static_cast<hsize_t>(p.num_vehicles);
 
@@ -848,7 +723,7 @@ void ResultsWriter::write_now(const ChunkData& c) {
         append(f.veh_reward, H5T_NATIVE_FLOAT, c.reward.data(), 1);
         append(f.veh_unmet, H5T_NATIVE_FLOAT, c.unmet_kwh.data(), 1);
     }
-    if (c.q_snapshot || c.last) {
+    if ((c.q_snapshot || c.last) && f.tables > 0) {
         FleetView view{};
         layout_fleet(p, const_cast<char*>(c.fleet.data()), &view);
         if (c.q_snapshot) {

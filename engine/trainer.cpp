@@ -3,6 +3,8 @@
 // numbers do not depend on thread count or device), and the final summary.
 #include "trainer.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -100,6 +102,14 @@ void fill_vehicle_snapshot(const EnvParams& p, const FleetView& f, ChunkData* c)
     }
 }
 
+// This process's peak resident set: what a fleet of this size needs of host memory.
+int64_t peak_rss_bytes() {
+    constexpr int64_t kBytesPerKilobyte = 1024;  // getrusage reports ru_maxrss in KiB on Linux
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+    return static_cast<int64_t>(usage.ru_maxrss) * kBytesPerKilobyte;
+}
+
 }  // namespace
 
 TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_progress) {
@@ -113,7 +123,13 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     size_t state_bytes = 0;
     {
         FleetView measure{};
-        layout_fleet(p, nullptr, &measure, &state_bytes);
+        sum.fleet_bytes = layout_fleet(p, nullptr, &measure, &state_bytes);
+        SignalsView signals{};
+        sum.signal_bytes = layout_signals(p, nullptr, &signals);
+        // The Q-tables are the buffer's tail; the rest (with its alignment padding) is state.
+        sum.q_table_bytes = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions *
+                            sizeof(float);
+        sum.fleet_state_bytes = sum.fleet_bytes - sum.q_table_bytes;
     }
 
     std::vector<EpisodeMetrics> per_community;
@@ -226,6 +242,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         }
     }
     sum.seconds = seconds_since(t0);
+    sum.peak_rss_bytes = peak_rss_bytes();
     const int done = static_cast<int>(sum.episodes_metrics.size());
     sum.episodes_done = done;
     sum.first_episode = start;

@@ -62,6 +62,10 @@ struct TrainSummary {
     std::string ledger_path;              // the chain file, when written
     std::string tip_hash;                 // hex hash of the last block
     double writer_wait_seconds = 0;       // time training waited for the results writer
+    // Memory: the backend's fleet buffer (per-vehicle state + Q-tables, layout.h) and signal
+    // buffer, which live on the device that runs the episodes, and this process's peak RSS.
+    size_t fleet_bytes = 0, fleet_state_bytes = 0, q_table_bytes = 0, signal_bytes = 0;
+    int64_t peak_rss_bytes = 0;
     std::vector<EpisodeMetrics> episodes_metrics;   // fleet-level, one per episode
     std::vector<float> epsilons;                    // one per episode
 };

@@ -8,20 +8,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
+#include "cpu_batch.h"
 #include "host_backend.h"
 #include "layout.h"
 #include "ledger/merkle.h"
 
 namespace v2g {
 
-namespace {
-
-// Compacts an episode's slots in slot order (two-pass prefix sum over thread chunks), numbers
-// and seals each record, and hashes them (OpenSSL SHA-256, RFC 6962).
-void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads,
-                      EpisodeLedger* out, bool keep) {
+size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads) {
     std::vector<Transaction>& records = *compacted;
-    const auto t0 = std::chrono::steady_clock::now();
     const int64_t n_slots = static_cast<int64_t>(slots.size());
     const int chunks = threads;
     std::vector<int64_t> offset(static_cast<size_t>(chunks) + 1, 0);
@@ -45,7 +41,17 @@ void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction
             records[at++] = tx;
         }
     }
-    const size_t n = static_cast<size_t>(offset[chunks]);
+    return static_cast<size_t>(offset[chunks]);
+}
+
+namespace {
+
+// Commits an episode: compacts its slots and hashes the records (OpenSSL SHA-256, RFC 6962).
+void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads,
+                  EpisodeLedger* out, bool keep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const size_t n = compact_transactions(slots, compacted, threads);
+    const std::vector<Transaction>& records = *compacted;
     const ledger::Digest root = ledger::merkle_root_fixed(reinterpret_cast<const uint8_t*>(records.data()),
                                           sizeof(Transaction), n, threads);
     std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
@@ -73,9 +79,12 @@ void HostBackend::run_episodes(int first_episode, int count, PolicyMode mode, co
     for (int i = 0; i < count; ++i) {
         const int episode = first_episode + i;
         run_episode(episode, mode, epsilon[i], metrics + static_cast<size_t>(i) * p_.num_communities);
-        if (p_.ledger_enabled && ledger)
-            commit_slots(slots_, &compacted_, threads_, &ledger[i], episode >= keep_transactions_from);
+        if (ledger) commit_episode(episode, &ledger[i], keep_transactions_from);
     }
+}
+
+void HostBackend::commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
+    if (p_.ledger_enabled) commit_slots(slots_, &compacted_, threads_, ledger, episode >= keep_transactions_from);
 }
 
 void HostBackend::read_fleet(std::vector<char>* fleet, size_t bytes) {
@@ -105,6 +114,16 @@ public:
 
     std::string name() const override { return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)"); }
 
+    // A batch (cpu_batch.h) runs an episode as independent items: one per community, or the
+    // whole fleet as one item when a fleet-shared table couples the communities.
+    int batch_items() const { return p_.q_sharing == kQPerFleet ? 1 : p_.num_communities; }
+    void run_batch_item(int item, int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
+        if (p_.q_sharing == kQPerFleet) run_episode_phased(episode, mode, epsilon, out);
+        else run_community(item, episode, mode, epsilon, out);
+    }
+    int communities() const { return p_.num_communities; }
+    using HostBackend::commit_episode;
+
 private:
     void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) override {
         if (p_.q_sharing == kQPerFleet)
@@ -130,7 +149,10 @@ private:
     }
 
     void run_episode_by_community(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
-#pragma omp parallel for schedule(static) num_threads(threads_)
+        // No more threads than communities: a thread with nothing to do would spin at the
+        // loop's end (OpenMP's active wait) and take a core from the results writer.
+        const int team = std::max(1, std::min(threads_, p_.num_communities));
+#pragma omp parallel for schedule(static) num_threads(team)
         for (int c = 0; c < p_.num_communities; ++c) run_community(c, episode, mode, epsilon, out);
     }
 
@@ -169,6 +191,47 @@ private:
 
 std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads) {
     return std::make_unique<CpuBackend>(std::move(problem), threads);
+}
+
+void run_cpu_batch(const std::vector<BatchRequest>& requests, int threads) {
+    struct Item {
+        CpuBackend* backend;
+        const BatchRequest* request;
+        int item;
+    };
+    std::vector<CpuBackend*> backends;
+    int episodes = 0;
+    for (const BatchRequest& r : requests) {
+        auto* b = dynamic_cast<CpuBackend*>(r.backend);
+        if (!b) throw std::invalid_argument("run_cpu_batch: a backend that is not a CPU backend");
+        backends.push_back(b);
+        episodes = std::max(episodes, r.count);
+    }
+    const int team = threads > 0 ? threads : omp_get_max_threads();
+    std::vector<Item> items;
+    for (int i = 0; i < episodes; ++i) {
+        // Episode i of every request that has one: all their items in one loop. Items differ
+        // in size (communities of other sizes, whole fleets), so threads take them dynamically.
+        items.clear();
+        for (size_t k = 0; k < requests.size(); ++k)
+            if (i < requests[k].count)
+                for (int c = 0; c < backends[k]->batch_items(); ++c) items.push_back({backends[k], &requests[k], c});
+        const int64_t n = static_cast<int64_t>(items.size());
+#pragma omp parallel for schedule(dynamic) num_threads(team)
+        for (int64_t j = 0; j < n; ++j) {
+            const Item& it = items[j];
+            const BatchRequest& r = *it.request;
+            it.backend->run_batch_item(it.item, r.first_episode + i, r.mode, r.epsilon[i],
+                                       r.metrics + static_cast<size_t>(i) * it.backend->communities());
+        }
+        // Each request's ledger block: its own compaction and hashing, the requests in parallel.
+        const int64_t m = static_cast<int64_t>(requests.size());
+#pragma omp parallel for schedule(dynamic) num_threads(team)
+        for (int64_t k = 0; k < m; ++k) {
+            const BatchRequest& r = requests[k];
+            if (i < r.count && r.ledger) backends[k]->commit_episode(r.first_episode + i, &r.ledger[i], r.keep_transactions_from);
+        }
+    }
 }
 
 }  // namespace v2g

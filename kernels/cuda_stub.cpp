@@ -2,6 +2,7 @@
 // no nvcc), so the engine links the same way and reports why the GPU is not available.
 #include <stdexcept>
 #include "backend.h"
+#include "stage_timer.h"
 
 namespace v2g {
 
@@ -15,5 +16,11 @@ bool cuda_usable(std::string* why) {
 std::unique_ptr<Backend> make_cuda_backend(const Problem&) {
     throw std::runtime_error("this build has no CUDA backend (rebuild with -DV2G_CUDA=ON)");
 }
+
+// stage_timer.h's CUDA entry points (stage_timer_cuda.cu in a CUDA build).
+constexpr const char* kNoCudaTimer = "this build has no CUDA backend, so no CUDA stage timer (rebuild with -DV2G_CUDA=ON)";
+StageTiming time_stages_cuda(const Problem&, int, int, int, float) { throw std::runtime_error(kNoCudaTimer); }
+double copy_bandwidth_cuda(size_t, int) { throw std::runtime_error(kNoCudaTimer); }
+double time_cuda_region(const char*, const std::function<void()>&) { throw std::runtime_error(kNoCudaTimer); }
 
 }  // namespace v2g

@@ -9,6 +9,10 @@
 
 namespace v2g {
 
+// Compacts an episode's slots into *compacted in slot order (two-pass prefix sum over `threads`
+// chunks), numbering and sealing each record; returns how many there are.
+size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads);
+
 class HostBackend : public Backend {
 public:
     // Runs on `problem`'s own buffers (pass it by std::move); `threads` > 0 for the commit.
@@ -25,6 +29,8 @@ public:
 protected:
     // One episode of the step phases; writes one EpisodeMetrics per community to `out`.
     virtual void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) = 0;
+    // After an episode (ledger on): its slots compacted and hashed into `ledger`.
+    void commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from);
 
     EnvParams p_;
     std::vector<char> fleet_buf_, signal_buf_;

@@ -7,10 +7,14 @@
                                                 prints its path; v2g.report owns the page)
     python3 -m v2g report A.h5 B.h5 ... --out DIR   (DIR/compare.html: the runs side by side,
                                                 and each run's report; v2g.compare)
+    python3 -m v2g sweep-report SWEEP.h5 --out DIR [--metric NAME]
+                                               (a sweep's ranking, each parameter's effect,
+                                                DIR/best.toml, DIR/sweep_report.html;
+                                                v2g.sweep_report owns them)
 
 Bad input (missing, non-HDF5, truncated or newer-schema file, a malformed /evaluation for
-report, unwritable --out) prints one line `v2g: error: ...` on stderr and exits 2; never a
-traceback.
+report, a file that is not a sweep or an unknown --metric for sweep-report, unwritable --out)
+prints one line `v2g: error: ...` on stderr and exits 2; never a traceback.
 """
 
 import argparse
@@ -83,15 +87,41 @@ def cmd_plot(args):
     return 0
 
 
+# More runs than this make the side-by-side page unreadable; sweep-report ranks them instead.
+MAX_COMPARED_RUNS = 12
+
+
 def cmd_report(args):
     from . import report  # matplotlib: only for this command
 
-    if len(args.run) == 1:
+    from . import sweep
+
+    if len(args.run) == 1 and sweep.is_sweep_file(args.run[0]):
+        # A sweep (e.g. experiments/tabular_vs_dqn.toml): its runs side by side.
+        s = sweep.open_sweep(args.run[0])
+        ids = s.run_ids()
+        if not ids:
+            return _fail(f"{args.run[0]}: no run of this sweep has results yet")
+        if len(ids) > MAX_COMPARED_RUNS:
+            return _fail(f"{args.run[0]}: {len(ids)} runs are too many to show side by side "
+                         f"(at most {MAX_COMPARED_RUNS}); use python3 -m v2g sweep-report")
+        from . import compare
+
+        print(compare.write_comparison([s.run_path(i) for i in ids], args.out))
+    elif len(args.run) == 1:
         print(report.write_report(Run(args.run[0]), args.out))
     else:
         from . import compare
 
         print(compare.write_comparison([Run(r) for r in args.run], args.out))
+    return 0
+
+
+def cmd_sweep_report(args):
+    from . import sweep_report  # matplotlib: only for this command
+
+    lines, _ = sweep_report.write_sweep_report(args.sweep, args.out, args.metric)
+    print("\n".join(lines))
     return 0
 
 
@@ -147,16 +177,27 @@ def main(argv=None):
                                       "Figs. 7-9, the evaluation (v2g eval) tables and figures; self-contained, "
                                       "opens offline")
     s.add_argument("run", metavar="RUN.h5", nargs="+",
-                   help="one run, or several: DIR/compare.html puts them side by side (learning curves over "
-                        "env-steps and wall time, the evaluated policies), with each run's report")
+                   help="one run, or several, or a sweep file (v2g sweep): DIR/compare.html puts them side by "
+                        "side (learning curves over env-steps and wall time, the evaluated policies), with each "
+                        "run's report")
     s.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+    s = sub.add_parser("sweep-report", help="rank a sweep's configurations (v2g sweep, v2g merge) by a metric, "
+                                            "averaged over seeds; plot each swept parameter's effect with the "
+                                            "seeds as error bars; write the best as DIR/best.toml and all of it "
+                                            "as DIR/sweep_report.html")
+    s.add_argument("sweep", metavar="SWEEP.h5")
+    s.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+    s.add_argument("--metric", metavar="NAME", help="a metric column of the runs table, higher is better "
+                                                    "(default: learned_money_per_vehicle when the sweep evaluated, "
+                                                    "else reward_last)")
     for sp in sub.choices.values():
         sp.error = p.error  # one line for subcommand errors too
     args = p.parse_args(argv)
     if args.command is None:
-        return _fail("a command is required: info, plot, watch or report")
+        return _fail("a command is required: info, plot, watch, report or sweep-report")
     try:
-        return {"info": cmd_info, "plot": cmd_plot, "watch": cmd_watch, "report": cmd_report}[args.command](args)
+        return {"info": cmd_info, "plot": cmd_plot, "watch": cmd_watch, "report": cmd_report,
+                "sweep-report": cmd_sweep_report}[args.command](args)
     except (ResultsError, OSError) as e:  # FileNotFoundError, PermissionError, ... are OSErrors
         return _fail(_describe(e))
     except BrokenPipeError:

@@ -1,0 +1,30 @@
+// cpu_batch.h: the CPU launcher of a batch of independent problems (a sweep's configurations,
+// each with its own parameters, shapes, buffers and ledger): episode by episode, the
+// communities of every problem run in one OpenMP loop, so a sweep of small problems fills the
+// cores that one small problem would leave idle. Each problem's numbers are those of its own
+// run_episodes, bit for bit: the same phase code runs on the same buffers in the same order
+// within a community, and communities are independent (cpu_backend.cpp).
+#pragma once
+#include <climits>
+#include <vector>
+#include "backend.h"
+
+namespace v2g {
+
+// One problem's share of a batch: what its own Backend::run_episodes would be asked.
+struct BatchRequest {
+    Backend* backend = nullptr;      // made by make_cpu_backend
+    int first_episode = 0;
+    int count = 0;
+    PolicyMode mode = kPolicyLearn;
+    const float* epsilon = nullptr;  // count values
+    EpisodeMetrics* metrics = nullptr;  // count * communities
+    EpisodeLedger* ledger = nullptr;    // count, or null
+    int keep_transactions_from = INT_MAX;
+};
+
+// Runs every request, `threads` OpenMP threads over all problems' communities. Throws
+// std::invalid_argument for a backend that is not a CPU backend.
+void run_cpu_batch(const std::vector<BatchRequest>& requests, int threads);
+
+}  // namespace v2g

@@ -1,0 +1,259 @@
+// test_bench.cpp: `v2g bench`. The bytes each stage moves (kernels/phase_traffic.h) against a
+// count made by hand from step.h for a tiny fleet (3 vehicles in communities of 2, 24 steps);
+// the command's report: every stage with its bound and share, in the table and in the JSON,
+// and the counted bytes in it; bad input exits with status 2 and one line. No test here
+// asserts a time.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+#include "kernels/backend.h"
+#include "kernels/phase_traffic.h"
+#include "kernels/step.h"
+
+namespace {
+
+using v2g::EnvParams;
+using v2g::Traffic;
+
+constexpr int64_t R = v2g::kNumRejectReasons;                             // ep_rejected elements per vehicle
+constexpr int64_t M = static_cast<int64_t>(sizeof(v2g::EpisodeMetrics));  // one community's metrics
+
+// 3 vehicles, communities of 2 (so 2 communities, the last of 1), one day of 24 hourly steps.
+EnvParams tiny_fleet(bool ledger, int deadline_levels = 1) {
+    EnvParams p{};
+    p.num_vehicles = 3;
+    p.community_size = 2;
+    p.num_communities = 2;
+    p.steps_per_day = 24;
+    p.ledger_enabled = ledger ? 1 : 0;
+    p.deadline_levels = deadline_levels;
+    return p;
+}
+
+Traffic phase(const EnvParams& p, v2g::Phase ph) { return v2g::phase_traffic(p, ph, sizeof(v2g::EpisodeMetrics)); }
+
+TEST(BenchTraffic, ActByHand) {
+    // Per vehicle, read: arrival_step, departure_step, energy_kwh, usable_kwh, charge_kw, eta_charge,
+    // discharge_kw, eta_discharge (8 x 4 B) + the state's Q row (5 x 4 B) = 52 B;
+    // written: state 4, action 1, grid_kwh 4, offer_kwh 4, bid_kwh 4 = 17 B.
+    const Traffic t = phase(tiny_fleet(true), v2g::kPhaseAct);
+    EXPECT_EQ(t.read_bytes, 3 * 52);
+    EXPECT_EQ(t.write_bytes, 3 * 17);
+    // With charging-slack levels, slack_level also reads required_kwh.
+    EXPECT_EQ(phase(tiny_fleet(true, 3), v2g::kPhaseAct).read_bytes, 3 * (52 + 4));
+}
+
+TEST(BenchTraffic, MarketByHand) {
+    // Per vehicle read: offer_kwh, bid_kwh = 8 B. Per community: written price, sell ratio, buy
+    // ratio, PV = 16 B; read and written pv_sold, pv_revenue, market_loss = 12 B each way; ledger:
+    // the PV slot (48 B written) and pv_ledger_wh 8, pv_ledger_micro 8, pv_tx_count 4,
+    // pv_tx_latency_steps 4 (24 B each way).
+    const Traffic on = phase(tiny_fleet(true), v2g::kPhaseMarket);
+    EXPECT_EQ(on.read_bytes, 3 * 8 + 2 * (12 + 24));
+    EXPECT_EQ(on.write_bytes, 2 * (16 + 12 + 48 + 24));
+    const Traffic off = phase(tiny_fleet(false), v2g::kPhaseMarket);
+    EXPECT_EQ(off.read_bytes, 3 * 8 + 2 * 12);
+    EXPECT_EQ(off.write_bytes, 2 * (16 + 12));
+}
+
+TEST(BenchTraffic, ApplyByHand) {
+    // Per vehicle read: grid, bid, offer 12; eta_charge, eta_discharge, usable 12; energy 4;
+    // capacity 4; soc_low, soc_high, throughput, calendar, cycle, soh 24; state, departure,
+    // required 12; the ten episode sums 40; ledger sums (wh 8, micro 8, count 4, latency 4) 24
+    // = 132 B. Written: energy 4; the six battery fields 24; the ten sums 40; reward 4;
+    // next_state 4; two 48-byte slots 96; ledger sums 24 = 196 B. Per community read: the
+    // market's price, buy ratio and sell ratio, 12 B.
+    const Traffic on = phase(tiny_fleet(true), v2g::kPhaseApply);
+    EXPECT_EQ(on.read_bytes, 3 * 132 + 2 * 12);
+    EXPECT_EQ(on.write_bytes, 3 * 196);
+    const Traffic off = phase(tiny_fleet(false), v2g::kPhaseApply);
+    EXPECT_EQ(off.read_bytes, 3 * (132 - 24) + 2 * 12);
+    EXPECT_EQ(off.write_bytes, 3 * (196 - 96 - 24));
+    // With charging-slack levels the next state's slack_level reads charge_kw too.
+    EXPECT_EQ(phase(tiny_fleet(true, 3), v2g::kPhaseApply).read_bytes, 3 * (132 + 4) + 2 * 12);
+}
+
+TEST(BenchTraffic, LearnByHand) {
+    // Per vehicle read: state 4, action 1, reward 4, next_state 4, Q(s,a) 4, the next row 20 = 37 B;
+    // written: Q(s,a) 4 B.
+    const Traffic t = phase(tiny_fleet(true), v2g::kPhaseLearn);
+    EXPECT_EQ(t.read_bytes, 3 * 37);
+    EXPECT_EQ(t.write_bytes, 3 * 4);
+}
+
+TEST(BenchTraffic, ResetAndSummarizeByHand) {
+    // reset_vehicle reads capacity, soh, energy, charge_kw, eta_charge = 20 B; writes energy,
+    // usable, arrival, departure, demand, required, soc_low, soc_high (32), the ten sums (40),
+    // the R rejection counters (4R), ep_start 4, ep_ledger_wh 8, ep_ledger_micro 8, ep_tx_count 4,
+    // ep_tx_latency_steps 4 = 100 + 4R B. reset_community writes pv_sold, pv_revenue,
+    // market_loss (12), pv_ledger_wh 8, micro 8, count 4, latency 4 = 36 B.
+    const Traffic reset = phase(tiny_fleet(true), v2g::kPhaseReset);
+    EXPECT_EQ(reset.read_bytes, 3 * 20);
+    EXPECT_EQ(reset.write_bytes, 3 * (100 + 4 * R) + 2 * 36);
+    // summarize_community reads per vehicle the ten sums 40, energy, usable, soh 12, tx count 4,
+    // latency 4, ledger wh 8, micro 8, the R counters 4R = 76 + 4R B; per community pv_sold,
+    // market_loss, pv_tx_count, pv latency (16) and pv wh, micro (16) = 32 B; writes its metrics.
+    const Traffic sum = phase(tiny_fleet(true), v2g::kPhaseSummarize);
+    EXPECT_EQ(sum.read_bytes, 3 * (76 + 4 * R) + 2 * 32);
+    EXPECT_EQ(sum.write_bytes, 2 * M);
+}
+
+TEST(BenchTraffic, CompactionAndMerkleByHand) {
+    // 10 slots, 4 used: every slot read (48 B) for its kind, the 4 read again and written out.
+    const Traffic c = v2g::compaction_traffic(10, 4);
+    EXPECT_EQ(c.read_bytes, 10 * 48 + 4 * 48);
+    EXPECT_EQ(c.write_bytes, 4 * 48);
+    // 5 leaves of 48 B: leaves read 240, digests written 160; level of 5: 2 pairs (read 128,
+    // write 64) and the odd node copied up (32, 32); level of 3: 1 pair (64, 32) and a copy
+    // (32, 32); level of 2: 1 pair (64, 32). Compressions: 5 leaves x 1 (49 B + padding fits
+    // one block) + 4 nodes x 2 (65 B) = 13 = 3n - 2.
+    const v2g::MerkleWork m = v2g::merkle_work(5, 48);
+    EXPECT_EQ(m.traffic.read_bytes, 240 + 128 + 32 + 64 + 32 + 64);
+    EXPECT_EQ(m.traffic.write_bytes, 160 + 64 + 32 + 32 + 32 + 32);
+    EXPECT_EQ(m.compressions, 13);
+    EXPECT_EQ(v2g::merkle_work(1, 48).traffic.read_bytes, 48);
+    EXPECT_EQ(v2g::merkle_work(0, 48).compressions, 0);
+}
+
+TEST(BenchTraffic, FusedEpisodeByHand) {
+    // Ledger off. Each per-vehicle field once per episode: read if any phase reads it, written if
+    // any writes it. Read: capacity, soh, energy, charge_kw, eta_charge, discharge_kw, eta_discharge,
+    // usable, arrival, departure, required (44); soc_low, soc_high (8); the ten sums (40);
+    // ep_ledger_wh, micro (16); tx count, latency (8); state 4, action 1; grid, offer, bid (12);
+    // reward, next_state (8); throughput, calendar, cycle (12) = 153 + 4R (the counters).
+    // Written: soh, energy, usable, arrival, departure, demand, required (28); soc_low, soc_high
+    // (8); the sums (40); ep_start 4; ledger sums (16); tx (8); state 4, action 1; grid, offer,
+    // bid (12); reward, next_state (8); throughput, calendar, cycle (12) = 141 + 4R.
+    // Q every step: act reads a row (20), learn reads Q(s,a) and the next row (24) and writes 4.
+    // Per community read: price, sell, buy ratios (12); pv_sold, pv_revenue, market_loss (12);
+    // the PV ledger sums (24) = 48; written: those 48 + market_pv_kwh 4 + its metrics.
+    const EnvParams p = tiny_fleet(false);
+    const Traffic t = v2g::fused_episode_traffic(p, sizeof(v2g::EpisodeMetrics), 0);
+    EXPECT_EQ(t.read_bytes, 3 * (153 + 4 * R) + 3 * 24 * 44 + 2 * 48);
+    EXPECT_EQ(t.write_bytes, 3 * (141 + 4 * R) + 3 * 24 * 4 + 2 * (52 + M));
+    // Ledger on: the slots every step (2 per vehicle written in apply, 1 per community in the
+    // market), the ledger sums of apply and the market (already counted once an episode), then the
+    // compaction of the episode's slots and the Merkle root of its transactions.
+    const EnvParams q = tiny_fleet(true);
+    const int64_t tx = 7;
+    const Traffic on = v2g::fused_episode_traffic(q, sizeof(v2g::EpisodeMetrics), tx);
+    const Traffic c = v2g::compaction_traffic(v2g::slots_per_episode(q), tx);
+    const v2g::MerkleWork m = v2g::merkle_work(tx, 48);
+    EXPECT_EQ(on.read_bytes, t.read_bytes + c.read_bytes + m.traffic.read_bytes);
+    EXPECT_EQ(on.write_bytes, t.write_bytes + 24 * (3 * 2 + 2) * 48 + c.write_bytes + m.traffic.write_bytes);
+}
+
+// ------------------------------------------------------------------ the command
+
+struct Result {
+    int status;
+    std::string out;  // stdout only
+    std::string err;  // stderr only
+};
+
+Result run_v2g(const std::string& args) {
+    char err_path[] = "/tmp/v2g_test_bench_XXXXXX";
+    const int fd = mkstemp(err_path);
+    if (fd >= 0) close(fd);
+    const std::string cmd = std::string("'") + V2G_CLI + "' " + args + " 2>'" + err_path + "'";
+    Result r{-1, "", ""};
+    FILE* pipe = popen(cmd.c_str(), "r");
+    if (!pipe) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+    const int raw = pclose(pipe);
+    if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
+    if (FILE* f = std::fopen(err_path, "r")) {
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.err.append(buf, n);
+        std::fclose(f);
+    }
+    std::remove(err_path);
+    return r;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool one_line(const std::string& s) { return !s.empty() && s.back() == '\n' && s.find('\n') == s.size() - 1; }
+
+const char* const kRows[] = {"reset", "act", "market", "apply", "q_update", "summarize", "tx_compact", "merkle",
+                             "hdf5_handoff", "sum_of_stages", "fused_loop"};
+
+// A small, quick benchmark: 100 vehicles, one timed episode.
+const char* const kSmall = "bench --vehicles 100 --episodes 1 --device cpu --threads 2";
+
+TEST(BenchCommand, TablePrintsEveryStageWithItsBoundAndShare) {
+    const Result r = run_v2g(kSmall);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "device: cpu")) << r.err;
+    EXPECT_TRUE(contains(r.out, "peak ")) << r.out;
+    for (const char* row : kRows) {
+        std::istringstream lines(r.out);
+        std::string line;
+        bool found = false;
+        while (std::getline(lines, line)) {
+            if (line.rfind(std::string(row) + " ", 0) != 0) continue;
+            found = true;
+            const bool bound = contains(line, " memory ") || contains(line, " compute ");
+            EXPECT_TRUE(bound) << line;
+            EXPECT_TRUE(line.size() > 1 && line.back() == '%') << line;  // the share of its bound
+        }
+        EXPECT_TRUE(found) << "no row " << row << " in\n" << r.out;
+    }
+}
+
+TEST(BenchCommand, JsonHasEveryStageAndTheCountedBytes) {
+    const Result r = run_v2g(std::string(kSmall) + " --json");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    for (const char* key : {"\"device\": \"cpu\"", "\"vehicles\": 100", "\"communities\": 2", "\"episodes\": 1",
+                            "\"threads\": 2", "\"ledger\": true", "\"peak_bandwidth_bytes_per_s\": ",
+                            "\"compute_ceiling_method\": ", "\"handoff_part\": ", "\"stages\": ["})
+        EXPECT_TRUE(contains(r.out, key)) << key << " missing in\n" << r.out;
+    for (const char* row : kRows) {
+        const size_t at = r.out.find(std::string("{\"name\": \"") + row + "\"");
+        ASSERT_NE(at, std::string::npos) << row;
+        const std::string obj = r.out.substr(at, r.out.find('}', at) - at);
+        for (const char* key : {"\"seconds\": ", "\"rate_per_s\": ", "\"bytes_per_unit\": ", "\"bandwidth_bytes_per_s\": ",
+                                "\"peak_share\": ", "\"memory_ceiling_per_s\": ", "\"compute_ceiling_per_s\": ",
+                                "\"bound_share\": "})
+            EXPECT_TRUE(contains(obj, key)) << row << ": " << key;
+        EXPECT_TRUE(contains(obj, "\"bound\": \"memory\"") || contains(obj, "\"bound\": \"compute\"")) << obj;
+    }
+    // The act row carries the counted bytes: 52 read and 17 written per env-step (ActByHand).
+    const size_t act = r.out.find("{\"name\": \"act\"");
+    const std::string obj = r.out.substr(act, r.out.find('}', act) - act);
+    EXPECT_TRUE(contains(obj, "\"read_bytes_per_unit\": 52,")) << obj;
+    EXPECT_TRUE(contains(obj, "\"write_bytes_per_unit\": 17,")) << obj;
+}
+
+TEST(BenchCommand, BadInputExitsTwoWithOneLine) {
+    for (const char* args : {"bench --vehicles 0", "bench --vehicles many", "bench --episodes 0",
+                             "bench --device gpu", "bench --threads -1", "bench --set fleet.nope=1",
+                             "bench /nonexistent/bench.toml"}) {
+        const Result r = run_v2g(args);
+        EXPECT_EQ(r.status, 2) << args << ": " << r.out << r.err;
+        EXPECT_TRUE(one_line(r.err)) << args << ": " << r.err;
+        EXPECT_TRUE(r.out.empty()) << args << ": " << r.out;
+    }
+    EXPECT_TRUE(contains(run_v2g("bench --episodes 0").err, "--episodes 0"));
+    EXPECT_TRUE(contains(run_v2g("bench --vehicles 0").err, "--vehicles 0"));
+}
+
+TEST(BenchCommand, CudaWithoutAGpuExitsTwoAndAutoFallsBack) {
+    std::string why;
+    if (v2g::cuda_usable(&why)) GTEST_SKIP() << "a GPU is usable here: " << why;
+    const Result r = run_v2g("bench --device cuda --vehicles 100");
+    EXPECT_EQ(r.status, 2) << r.out << r.err;
+    EXPECT_TRUE(one_line(r.err)) << r.err;
+    EXPECT_TRUE(contains(r.err, "--device cuda")) << r.err;
+    const Result a = run_v2g("bench --device auto --vehicles 100 --episodes 1 --json");
+    EXPECT_EQ(a.status, 0) << a.err;
+    EXPECT_TRUE(contains(a.err, "device: cpu (auto: no usable GPU")) << a.err;
+    EXPECT_TRUE(contains(a.out, "\"device\": \"cpu\"")) << a.out;
+}
+
+}  // namespace
