@@ -7,13 +7,13 @@
 namespace v2g {
 namespace {
 
-// A CPU backend whose episodes run in the executor's batched launches. Everything else (fleet
+// A backend whose episodes run in the executor's batched launches. Everything else (fleet
 // copies, plans, records, learner state) is its own backend's, called from the member's own
 // thread while it is not waiting: the executor touches a member only while it waits.
 class MemberBackend final : public Backend {
 public:
-    MemberBackend(BatchExecutor* executor, int index, std::unique_ptr<Backend> cpu)
-        : executor_(executor), index_(index), cpu_(std::move(cpu)) {}
+    MemberBackend(BatchExecutor* executor, int index, std::unique_ptr<Backend> own)
+        : executor_(executor), index_(index), cpu_(std::move(own)) {}
     ~MemberBackend() override { executor_->leave(index_); }
 
     std::string name() const override { return cpu_->name() + ", batched"; }
@@ -46,15 +46,20 @@ private:
 
 BatchExecutor::BatchExecutor(int members, int threads)
     : state_(static_cast<size_t>(members), State::kRunning), pending_(static_cast<size_t>(members)),
-      generation_(static_cast<size_t>(members), 0), threads_(threads) {}
+      generation_(static_cast<size_t>(members), 0), cuda_(static_cast<size_t>(members), false), threads_(threads) {}
 
-std::unique_ptr<Backend> BatchExecutor::member_backend(int index, Problem problem) {
+std::unique_ptr<Backend> BatchExecutor::member_backend(int index, Problem problem, bool cuda) {
     if (index < 0 || index >= static_cast<int>(state_.size()))
         throw std::out_of_range("batch member " + std::to_string(index) + " of " + std::to_string(state_.size()));
     // One thread per member backend: its own work (the ledger commit) runs inside the batch's
     // launch, which spreads the members over the cores instead.
     constexpr int kMemberThreads = 1;
-    return std::make_unique<MemberBackend>(this, index, make_cpu_backend(std::move(problem), kMemberThreads));
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        cuda_[index] = cuda;
+    }
+    return std::make_unique<MemberBackend>(this, index, cuda ? make_cuda_backend(problem)
+                                                             : make_cpu_backend(std::move(problem), kMemberThreads));
 }
 
 void BatchExecutor::submit(int index, const BatchRequest& request) {
@@ -84,13 +89,14 @@ void BatchExecutor::run_if_all_arrived(std::unique_lock<std::mutex>& lock) {
         if (state_[k] == State::kWaiting) waiting.push_back(static_cast<int>(k));
     }
     if (waiting.empty()) return;
-    std::vector<BatchRequest> requests;
-    for (int k : waiting) requests.push_back(pending_[k]);
+    std::vector<BatchRequest> on_cpu, on_gpu;
+    for (int k : waiting) (cuda_[k] ? on_gpu : on_cpu).push_back(pending_[k]);
     launching_ = true;
     lock.unlock();
     std::exception_ptr failure;
     try {
-        run_cpu_batch(requests, threads_);
+        if (!on_gpu.empty()) run_cuda_batch(on_gpu);
+        if (!on_cpu.empty()) run_cpu_batch(on_cpu, threads_);
     } catch (...) {
         failure = std::current_exception();
     }

@@ -1,10 +1,10 @@
-// batch.h: trains several configurations together on the CPU (a batched sweep). Each member is
+// batch.h: trains several configurations together (a batched sweep), on the CPU or the GPU. Each member is
 // an ordinary training run on its own host thread (Trainer, results file, ledger writer,
 // checkpoints: all unchanged), whose backend does not run its episodes itself: it hands them
 // to the BatchExecutor and waits. When every member still training is waiting, the last to
-// arrive runs all their episodes in one launch (kernels/cpu_batch.h) and wakes them. So each
-// configuration's results are those of training it alone, bit for bit, while the cores work
-// on all of them at once.
+// arrive runs all their episodes in shared launches (kernels/batch_launch.h) and wakes them. So
+// each configuration's results are those of training it alone, bit for bit, while the cores or
+// the GPU work on all of them at once.
 #pragma once
 #include <condition_variable>
 #include <exception>
@@ -12,7 +12,7 @@
 #include <mutex>
 #include <vector>
 #include "kernels/backend.h"
-#include "kernels/cpu_batch.h"
+#include "kernels/batch_launch.h"
 
 namespace v2g {
 
@@ -23,9 +23,10 @@ public:
     BatchExecutor(const BatchExecutor&) = delete;
     BatchExecutor& operator=(const BatchExecutor&) = delete;
 
-    // Member `index`'s backend: a CPU backend of `problem` whose run_episodes joins the batch.
-    // Destroying it (or calling leave) tells the executor the member trains no more.
-    std::unique_ptr<Backend> member_backend(int index, Problem problem);
+    // Member `index`'s backend: a CPU (or, with `cuda`, a CUDA) backend of `problem` whose
+    // run_episodes joins the batch. Destroying it (or calling leave) tells the executor the
+    // member trains no more.
+    std::unique_ptr<Backend> member_backend(int index, Problem problem, bool cuda = false);
 
     // Called by the member backends (batch.cpp).
     void submit(int index, const BatchRequest& request);  // blocks until the episodes ran
@@ -42,6 +43,7 @@ private:
     std::vector<State> state_;
     std::vector<BatchRequest> pending_;
     std::vector<unsigned> generation_;  // a member's request is done when its generation moves on
+    std::vector<bool> cuda_;            // the member's backend is a CUDA one
     int threads_;
     int launches_ = 0;
     bool launching_ = false;

@@ -479,7 +479,7 @@ struct SweepArgs {
     std::string resume_path;  // --resume OUT.h5 (a shard's own file)
     std::string shard;        // --shard i/n
     std::string device, threads;
-    int batch = default_sweep_batch();  // --batch N
+    int batch = kDefaultSweepBatch;  // --batch N
     bool list = false;        // --list: print the configurations, train nothing
     bool quiet = false;
 };
@@ -751,9 +751,9 @@ int run_cli(int argc, char** argv) {
         ->type_name("i/n");
     sweep->add_option("--device", sweep_args.device, "backend for every run: auto | cpu | cuda")->type_name("DEVICE");
     sweep->add_option("--threads", sweep_args.threads, "CPU threads, 0 = all cores")->type_name("N");
-    sweep->add_option("--batch", sweep_args.batch, "CPU tables: configurations trained together, their episodes in "
-                                                   "shared launches (default: 2 per CPU thread, here " +
-                                                   std::to_string(default_sweep_batch()) + "; 1 = one after another)")
+    sweep->add_option("--batch", sweep_args.batch, "tabular configurations trained together, their episodes in "
+                                                   "shared launches, bit-identical to one after another (default " +
+                                                   std::to_string(kDefaultSweepBatch) + ": one after another)")
         ->type_name("N");
     sweep->add_flag("--list", sweep_args.list, "print the configurations and train nothing");
     sweep->add_flag("--quiet,-q", sweep_args.quiet, "no progress display");

@@ -46,11 +46,6 @@ RunFileState inspect_run_file(const std::string& path) {
 
 }  // namespace
 
-int default_sweep_batch() {
-    constexpr int kMembersPerThread = 2;
-    return std::max(1, kMembersPerThread * static_cast<int>(std::thread::hardware_concurrency()));
-}
-
 void check_new_sweep_output(const std::string& out_path) {
     if (fs::exists(out_path))
         throw InputError(out_path + ": exists; continue it with v2g sweep --resume " + out_path + ", or remove it (and " +
@@ -224,8 +219,9 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
                     const RunFileState state = inspect_run_file(dir + "/" + spec.configs[range.begin + k].id + ".h5");
                     if (state != RunFileState::kFinished) {
                         TrainRunOptions train = train_options(k, state);
-                        train.backend_factory = [&, m](Problem problem) {
-                            return executor.member_backend(static_cast<int>(m), std::move(problem));
+                        const bool cuda = choose_device(configs[k].device).device == "cuda";
+                        train.backend_factory = [&, m, cuda](Problem problem) {
+                            return executor.member_backend(static_cast<int>(m), std::move(problem), cuda);
                         };
                         train.on_progress = [&, m](const TrainProgress& p) { batch_progress(m, p); };
                         results[m] = run_training(configs[k], train);
@@ -259,10 +255,10 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
         return complete;
     };
 
-    // Tables on the CPU train in batches of consecutive pending configurations; the rest alone.
-    const auto batchable = [&](int k) {
-        return opt.batch > 1 && configs[k].policy == "tabular" && choose_device(configs[k].device).device == "cpu";
-    };
+    // Tables train in batches of consecutive pending configurations on the same device; DQNs alone.
+    std::vector<std::string> device_of(configs.size());
+    for (size_t k = 0; k < configs.size(); ++k) device_of[k] = choose_device(configs[k].device).device;
+    const auto batchable = [&](int k) { return opt.batch > 1 && configs[k].policy == "tabular"; };
     for (int k = 0; k < out.configs && !out.interrupted;) {
         if (rows[k].status == "done") {
             ++k;
@@ -272,7 +268,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
         if (batchable(k))
             for (int j = k + 1; j < out.configs && static_cast<int>(members.size()) < opt.batch; ++j) {
                 if (rows[j].status == "done") continue;
-                if (!batchable(j)) break;
+                if (!batchable(j) || device_of[j] != device_of[k]) break;
                 members.push_back(j);
             }
         k = members.back() + 1;

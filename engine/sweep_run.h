@@ -13,11 +13,13 @@
 
 namespace v2g {
 
-// Configurations per batch by default: two per CPU thread. A batch pays off when its
-// configurations are small next to the machine (one community each, say, on many cores); each
-// member also costs two host threads (training and its results writer) and its files, which on
-// a small machine cost more than the launches save (docs/PERFORMANCE.md, "Sweeps").
-int default_sweep_batch();
+// Configurations per batch by default: 1, one after another. A batch pays when its members'
+// compute is small next to the machine (one community each on many cores, or on a GPU); each
+// member also costs two host threads (training and its results writer) and its results file,
+// whose writers share HDF5's global lock. On the 2-core machine this was built on, batches were
+// slower for every sweep measured (docs/PERFORMANCE.md, "Sweeps"), so batching is asked for
+// with --batch N.
+constexpr int kDefaultSweepBatch = 1;
 
 struct SweepProgress {
     int done = 0, total = 0;          // configurations of this shard finished (before this call)

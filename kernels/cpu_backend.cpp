@@ -1,7 +1,8 @@
 // cpu_backend.cpp: the CPU launcher of the step phases. Communities are independent within a
 // step, so with per-vehicle or per-community Q-tables each OpenMP thread runs whole episodes
 // of its communities (cache-resident, no barriers). A fleet-shared table forces a barrier
-// between phases and a vehicle-ordered update, exactly as the CUDA backend does.
+// between phases; its update runs on all threads, each owning a share of the table's rows,
+// with the same result as the vehicle-ordered update (step.h learn_fleet_rows).
 // With the ledger on, each episode's transaction slots are compacted (two-pass prefix sum over
 // thread chunks, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h).
 #include <omp.h>
@@ -9,7 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
-#include "cpu_batch.h"
+#include "batch_launch.h"
 #include "host_backend.h"
 #include "layout.h"
 #include "ledger/merkle.h"
@@ -114,7 +115,7 @@ public:
 
     std::string name() const override { return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)"); }
 
-    // A batch (cpu_batch.h) runs an episode as independent items: one per community, or the
+    // A batch (batch_launch.h) runs an episode as independent items: one per community, or the
     // whole fleet as one item when a fleet-shared table couples the communities.
     int batch_items() const { return p_.q_sharing == kQPerFleet ? 1 : p_.num_communities; }
     void run_batch_item(int item, int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
@@ -176,8 +177,10 @@ private:
                     for (int c = 0; c < nc; ++c) record_community(p_, f_, c, step, f_.step_record);
                 }
                 if (mode == kPolicyLearn) {
-#pragma omp single
-                    for (int v = 0; v < n; ++v) learn_vehicle(p_, f_, v);
+                    // Rows owned by threads (step.h learn_fleet_rows): parallel, same bits.
+                    const int owners = omp_get_num_threads();
+#pragma omp for schedule(static)
+                    for (int owner = 0; owner < owners; ++owner) learn_fleet_rows(p_, f_, owner, owners);
                 }
             }
 #pragma omp for schedule(static)

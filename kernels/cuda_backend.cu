@@ -11,7 +11,8 @@
 // could do ~1.2e10 vehicle-steps/s at best. Issue 7 owns the fast paths.
 //
 // Fleet-shared Q-table: phases become separate launches over the whole fleet, and the update
-// runs in vehicle order on one thread (correct and deterministic, not fast).
+// runs on kFleetLearnOwners threads, each owning a share of the table's rows (step.h
+// learn_fleet_rows): the same bits as the vehicle-ordered update.
 // Ledger: after each episode the transaction slots are compacted on the device
 // (thrust::copy_if, stable: slot order as on the CPU), numbered and sealed by a kernel, and
 // hashed by the device Merkle hasher; only the 32-byte root comes back, and the records only
@@ -19,11 +20,13 @@
 #include <cuda_runtime.h>
 #include <thrust/copy.h>
 #include <thrust/execution_policy.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include "backend.h"
+#include "batch_launch.h"
 #include "layout.h"
 #include "ledger/merkle.h"
 
@@ -38,9 +41,9 @@ void check(cudaError_t e, const char* what) {
 constexpr int kThreadsPerCommunityBlock = 64;
 constexpr int kThreadsPerBlock = 256;
 
-__global__ void episode_by_community_kernel(EnvParams p, SignalsView sig, FleetView f, int episode,
-                                            int mode, float epsilon, EpisodeMetrics* out) {
-    const int c = blockIdx.x;
+// One community's whole episode, by one thread block (phases separated by __syncthreads()).
+__device__ void community_episode(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c,
+                                  int episode, int mode, float epsilon, EpisodeMetrics* out) {
     const int begin = community_begin(p, c), end = community_end(p, c);
     const bool learn = mode == kPolicyLearn;
     const bool shared_table = p.q_sharing == kQPerCommunity;
@@ -68,6 +71,39 @@ __global__ void episode_by_community_kernel(EnvParams p, SignalsView sig, FleetV
     if (threadIdx.x == 0) out[c] = summarize_community(p, f, c);
 }
 
+__global__ void episode_by_community_kernel(EnvParams p, SignalsView sig, FleetView f, int episode,
+                                            int mode, float epsilon, EpisodeMetrics* out) {
+    community_episode(p, sig, f, blockIdx.x, episode, mode, epsilon, out);
+}
+
+// A batch (batch_launch.h): one job per problem, its communities as blocks
+// [first_block, first_block + communities) of one launch.
+struct CommunityJob {
+    EnvParams p;
+    SignalsView sig;
+    FleetView f;
+    int episode;
+    int mode;
+    float epsilon;
+    EpisodeMetrics* out;  // the problem's metrics of this episode, one per community
+    int first_block;
+};
+
+// Napkin math: as episode_by_community_kernel per block; a block finds its job by binary search
+// over the jobs' first blocks (log2(jobs) reads of 4 bytes) and reads the job's parameters and
+// views (~1 KB) from global memory, through the cache, shared by the block's threads.
+__global__ void batch_episode_kernel(const CommunityJob* jobs, int n_jobs) {
+    const int b = blockIdx.x;
+    int lo = 0, hi = n_jobs - 1;  // the last job whose first block is <= b
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        if (jobs[mid].first_block <= b) lo = mid;
+        else hi = mid - 1;
+    }
+    const CommunityJob& job = jobs[lo];
+    community_episode(job.p, job.sig, job.f, b - job.first_block, job.episode, job.mode, job.epsilon, job.out);
+}
+
 __global__ void reset_kernel(EnvParams p, FleetView f, int episode) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < p.num_communities) reset_community(f, i);
@@ -89,8 +125,16 @@ __global__ void record_kernel(EnvParams p, FleetView f, int step) {
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c < p.num_communities) record_community(p, f, c, step, f.step_record);
 }
-__global__ void learn_in_order_kernel(EnvParams p, FleetView f) {
-    for (int v = 0; v < p.num_vehicles; ++v) learn_vehicle(p, f, v);
+// Fleet-shared table: kFleetLearnOwners threads, each updating the rows it owns in vehicle
+// order (step.h learn_fleet_rows), instead of one thread for the whole fleet. Napkin math: each
+// owner reads the 4-byte state of every vehicle (a warp reads the same address: one broadcast
+// load per warp), so the state array is read owners / 32 times per step; the updates
+// themselves (one Q row read and written per plugged-in vehicle) are spread over the owners.
+constexpr int kFleetLearnOwners = 1024;
+constexpr int kFleetLearnBlock = 256;
+__global__ void learn_fleet_rows_kernel(EnvParams p, FleetView f) {
+    const int owner = blockIdx.x * blockDim.x + threadIdx.x;
+    if (owner < kFleetLearnOwners) learn_fleet_rows(p, f, owner, kFleetLearnOwners);
 }
 __global__ void summarize_kernel(EnvParams p, FleetView f, EpisodeMetrics* out) {
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
@@ -151,30 +195,47 @@ public:
                       EpisodeMetrics* metrics, EpisodeLedger* ledger, int keep_transactions_from) override {
         const size_t per_episode = static_cast<size_t>(p_.num_communities);
         ensure_metrics_capacity(per_episode * count);
-        const int nv = p_.num_vehicles, nc = p_.num_communities;
+        const int nc = p_.num_communities;
         for (int i = 0; i < count; ++i) {
             const int episode = first_episode + i;
             EpisodeMetrics* out = metrics_dev_ + per_episode * i;
-            if (p_.q_sharing != kQPerFleet) {
+            if (p_.q_sharing != kQPerFleet)
                 episode_by_community_kernel<<<nc, kThreadsPerCommunityBlock>>>(p_, sig_, f_, episode, mode,
                                                                                epsilon[i], out);
-            } else {
-                reset_kernel<<<blocks_for(nv > nc ? nv : nc), kThreadsPerBlock>>>(p_, f_, episode);
-                for (int step = 0; step < p_.steps_per_day; ++step) {
-                    act_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step, mode, epsilon[i]);
-                    clear_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
-                    apply_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
-                    if (f_.step_record) record_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, step);
-                    if (mode == kPolicyLearn) learn_in_order_kernel<<<1, 1>>>(p_, f_);
-                }
-                summarize_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, out);
-            }
+            else
+                fleet_episode(episode, mode, epsilon[i], out);
             check(cudaGetLastError(), "episode launch");
             if (p_.ledger_enabled && ledger) commit(&ledger[i], episode >= keep_transactions_from);
         }
         check(cudaMemcpy(metrics, metrics_dev_, per_episode * count * sizeof(EpisodeMetrics),
                          cudaMemcpyDeviceToHost),
               "read metrics");
+    }
+
+    // For run_cuda_batch (below), which runs this backend's episodes among others'.
+    const EnvParams& params() const { return p_; }
+    const SignalsView& signals_view() const { return sig_; }
+    const FleetView& fleet_view() const { return f_; }
+    EpisodeMetrics* metrics_device(size_t n) {
+        ensure_metrics_capacity(n);
+        return metrics_dev_;
+    }
+    // A fleet-shared table's episode: the phases as separate launches over the whole fleet.
+    void fleet_episode(int episode, int mode, float epsilon, EpisodeMetrics* out) {
+        const int nv = p_.num_vehicles, nc = p_.num_communities;
+        reset_kernel<<<blocks_for(nv > nc ? nv : nc), kThreadsPerBlock>>>(p_, f_, episode);
+        for (int step = 0; step < p_.steps_per_day; ++step) {
+            act_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step, mode, epsilon);
+            clear_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
+            apply_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
+            if (f_.step_record) record_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, step);
+            if (mode == kPolicyLearn)
+                learn_fleet_rows_kernel<<<kFleetLearnOwners / kFleetLearnBlock, kFleetLearnBlock>>>(p_, f_);
+        }
+        summarize_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, out);
+    }
+    void commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
+        if (p_.ledger_enabled && ledger) commit(ledger, episode >= keep_transactions_from);
     }
 
     void read_fleet(std::vector<char>* fleet, size_t bytes) override {
@@ -262,6 +323,77 @@ private:
 };
 
 }  // namespace
+
+void run_cuda_batch(const std::vector<BatchRequest>& requests) {
+    std::vector<CudaBackend*> backends;
+    int episodes = 0;
+    for (const BatchRequest& r : requests) {
+        auto* b = dynamic_cast<CudaBackend*>(r.backend);
+        if (!b) throw std::invalid_argument("run_cuda_batch: a backend that is not a CUDA backend");
+        backends.push_back(b);
+        episodes = std::max(episodes, r.count);
+    }
+    std::vector<EpisodeMetrics*> metrics_dev(requests.size());
+    for (size_t k = 0; k < requests.size(); ++k)
+        metrics_dev[k] = backends[k]->metrics_device(static_cast<size_t>(backends[k]->params().num_communities) *
+                                                     static_cast<size_t>(requests[k].count));
+    CommunityJob* jobs_dev = nullptr;
+    check(cudaMalloc(&jobs_dev, std::max<size_t>(requests.size(), 1) * sizeof(CommunityJob)), "cudaMalloc(batch jobs)");
+    std::vector<CommunityJob> jobs;
+    try {
+        for (int i = 0; i < episodes; ++i) {
+            // Episode i of every problem that has one: the community-local ones in one launch,
+            // the fleet-shared ones in their own phase launches, then each one's ledger block.
+            jobs.clear();
+            int blocks = 0;
+            for (size_t k = 0; k < requests.size(); ++k) {
+                const BatchRequest& r = requests[k];
+                const EnvParams& p = backends[k]->params();
+                if (i >= r.count || p.q_sharing == kQPerFleet) continue;
+                CommunityJob job;
+                job.p = p;
+                job.sig = backends[k]->signals_view();
+                job.f = backends[k]->fleet_view();
+                job.episode = r.first_episode + i;
+                job.mode = r.mode;
+                job.epsilon = r.epsilon[i];
+                job.out = metrics_dev[k] + static_cast<size_t>(p.num_communities) * i;
+                job.first_block = blocks;
+                blocks += p.num_communities;
+                jobs.push_back(job);
+            }
+            if (!jobs.empty()) {
+                check(cudaMemcpy(jobs_dev, jobs.data(), jobs.size() * sizeof(CommunityJob), cudaMemcpyHostToDevice),
+                      "upload batch jobs");
+                batch_episode_kernel<<<blocks, kThreadsPerCommunityBlock>>>(jobs_dev, static_cast<int>(jobs.size()));
+                check(cudaGetLastError(), "batch episode launch");
+            }
+            for (size_t k = 0; k < requests.size(); ++k) {
+                const BatchRequest& r = requests[k];
+                const EnvParams& p = backends[k]->params();
+                if (i >= r.count || p.q_sharing != kQPerFleet) continue;
+                backends[k]->fleet_episode(r.first_episode + i, r.mode, r.epsilon[i],
+                                           metrics_dev[k] + static_cast<size_t>(p.num_communities) * i);
+                check(cudaGetLastError(), "batch fleet episode launch");
+            }
+            for (size_t k = 0; k < requests.size(); ++k) {
+                const BatchRequest& r = requests[k];
+                if (i < r.count && r.ledger)
+                    backends[k]->commit_episode(r.first_episode + i, &r.ledger[i], r.keep_transactions_from);
+            }
+        }
+        for (size_t k = 0; k < requests.size(); ++k)
+            check(cudaMemcpy(requests[k].metrics, metrics_dev[k],
+                             static_cast<size_t>(backends[k]->params().num_communities) * requests[k].count *
+                                 sizeof(EpisodeMetrics),
+                             cudaMemcpyDeviceToHost),
+                  "read batch metrics");
+    } catch (...) {
+        cudaFree(jobs_dev);
+        throw;
+    }
+    cudaFree(jobs_dev);
+}
 
 bool cuda_compiled() { return true; }
 

@@ -2,6 +2,7 @@
 // no nvcc), so the engine links the same way and reports why the GPU is not available.
 #include <stdexcept>
 #include "backend.h"
+#include "batch_launch.h"
 #include "stage_timer.h"
 
 namespace v2g {
@@ -14,6 +15,10 @@ bool cuda_usable(std::string* why) {
 }
 
 std::unique_ptr<Backend> make_cuda_backend(const Problem&) {
+    throw std::runtime_error("this build has no CUDA backend (rebuild with -DV2G_CUDA=ON)");
+}
+
+void run_cuda_batch(const std::vector<BatchRequest>&) {
     throw std::runtime_error("this build has no CUDA backend (rebuild with -DV2G_CUDA=ON)");
 }
 

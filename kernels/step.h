@@ -498,6 +498,19 @@ V2G_HD void learn_vehicle(const EnvParams& p, const FleetView& f, int v) {
              s_next >= 0 ? q_row(p, f.q, table, s_next) : nullptr, p.alpha, p.gamma);
 }
 
+// A fleet-shared table's update of one step, in parallel and still bit-identical to
+// learn_vehicle over all vehicles in vehicle order. Every vehicle writes a row of this step's
+// states and reads a row of the next step's (the state includes the step of the day), so the
+// only updates that depend on each other are those of the same row, and those stay in vehicle
+// order: `owner` (of `owners`) updates the rows with state % owners == owner. Each owner reads
+// the fleet's state array once (4 bytes per vehicle) and does its own share of the updates.
+V2G_HD void learn_fleet_rows(const EnvParams& p, const FleetView& f, int owner, int owners) {
+    for (int v = 0; v < p.num_vehicles; ++v) {
+        const int s = f.state[v];
+        if (s >= 0 && s % owners == owner) learn_vehicle(p, f, v);
+    }
+}
+
 // Step record (evaluation): per community and step, the running totals of its vehicles'
 // flows (kRecord*Cum, summed in vehicle order in double; a step's flow is the difference
 // from the previous step) and the step's market outcome. record points at

@@ -85,6 +85,13 @@ TEST_P(CudaParity, QuarterHourStepsAndOddCommunities) {
     expect_parity(cfg, 10, kPolicyLearn);
 }
 
+TEST(CudaParity, BatchOfMixedShapesIsBitIdenticalToEachAloneOnCpu) {
+    SKIP_WITHOUT_GPU();
+    testing::expect_batch_equals_alone(
+        testing::mixed_batch_configs(), [](const Problem& p) { return make_cuda_backend(p); },
+        [](const std::vector<BatchRequest>& r) { run_cuda_batch(r); });
+}
+
 TEST(CudaParity, FixedPoliciesAreBitIdentical) {
     SKIP_WITHOUT_GPU();
     const Config cfg = testing::small_config(23, 100, 25);

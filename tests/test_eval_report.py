@@ -213,6 +213,12 @@ def test_a_dqn_run_is_evaluated_with_its_network(tmp_path):
         assert f["checkpoint/learner0"].shape[0] + f["checkpoint/learner1"].shape[0] > 0
         money = f["evaluation/metrics/money_per_vehicle"][()]
         assert money.shape == (len(POLICIES), 2) and np.all(np.isfinite(money))
+        # Its policy is the network: no (unused, all-zero) tabular tables in /qtables.
+        assert f.attrs["q_tables"] == 0 and f["qtables/final"].shape[0] == 0 and len(f["qtables/q"]) == 0
+    # The Python reader and the report take such a run as any other.
+    r = subprocess.run([sys.executable, "-m", "v2g", "report", path, "--out", str(tmp_path / "rep")],
+                       capture_output=True, text=True, env=PY_ENV)
+    assert r.returncode == 0, r.stderr
 
 
 def test_two_runs_side_by_side(evaluated, tmp_path):

@@ -91,7 +91,7 @@ def runs_table(path):
 
 def test_each_configuration_equals_the_same_configuration_trained_alone(tmp_path):
     spec = write(tmp_path / "mixed.toml", MIXED)
-    r = sweep(spec, "--out", tmp_path / "mixed.h5", "-q")
+    r = sweep(spec, "--out", tmp_path / "mixed.h5", "-q", "--batch", "8")
     assert r.returncode == 0, r.stderr
     table = runs_table(tmp_path / "mixed.h5")
     assert list(table["id"]) == [f"r000{i}".encode() for i in range(8)]
@@ -123,8 +123,8 @@ def test_each_configuration_equals_the_same_configuration_trained_alone(tmp_path
         # The row's reward_last is the mean of the run's own last 100 (here 60) episodes.
         row = table[table["id"] == rid.encode()][0]
         assert row["reward_last"] == pytest.approx(reward.mean(), rel=1e-12)
-    # One after another (--batch 1) gives the same table, byte for byte.
-    r = sweep(spec, "--out", tmp_path / "one-by-one.h5", "-q", "--batch", "1")
+    # One after another (the default) gives the same table, byte for byte.
+    r = sweep(spec, "--out", tmp_path / "one-by-one.h5", "-q")
     assert r.returncode == 0, r.stderr
     assert runs_table(tmp_path / "one-by-one.h5").tobytes() == table.tobytes()
 
@@ -148,7 +148,7 @@ def kill_when(proc, path, episodes, timeout_s=120):
 def test_killed_and_resumed_sweep_equals_an_uninterrupted_one(tmp_path):
     spec = write(tmp_path / "long.toml", LONG)
     whole = tmp_path / "whole.h5"
-    r = sweep(spec, "--out", whole, "-q", "--threads", "1", "--batch", "1")  # one after another
+    r = sweep(spec, "--out", whole, "-q", "--threads", "1")  # one after another
     assert r.returncode == 0, r.stderr
 
     cut = tmp_path / "cut.h5"

@@ -263,6 +263,9 @@ def fig7_q_heatmap(run, out_dir, svg=False, notes=None):
     """fig7_q_heatmap.png (paper Fig. 7): Q-table x action heatmap of the final Q-values."""
     run = _run(run)
     q, which = run.q_final, "final"
+    if q is not None and q.shape[0] == 0:
+        _note(notes, "Fig. 7: skipped, a DQN run has no Q-table (its policy is the network)")
+        return []
     if q is None:
         snaps = run.q_snapshots
         if snaps is None or len(snaps) == 0:
