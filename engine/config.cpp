@@ -144,6 +144,7 @@ const std::vector<Setting>& settings() {
         {"learning.price_levels", &Config::price_levels, "price levels of the tabular state (quantiles)", closed(1, kMaxPriceLevels), nullptr},
         {"learning.deadline_levels", &Config::deadline_levels, "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)", closed(1, kMaxStepsPerDayConfig), nullptr},
         {"learning.q_sharing", &Config::q_sharing, "who owns a Q-table", any(), "vehicle|community|fleet"},
+        {"learning.q_precision", &Config::q_precision, "how Q-values are stored: float32, or bfloat16 (half the memory; updates rounded to nearest even, docs/PERFORMANCE.md)", any(), "fp32|bf16"},
         {"learning.alpha", &Config::alpha, "learning rate", open_closed(0, 1), nullptr},
         {"learning.gamma", &Config::gamma, "discount per step", closed(0, 1), nullptr},
         {"learning.epsilon", &Config::epsilon, "initial exploration rate", closed(0, 1), nullptr},

@@ -84,6 +84,7 @@ struct Config {
     int deadline_levels = 1;               // learning.deadline_levels: charging-slack levels in the
                                            //   state (1 = off: the paper's SoC x hour x price state)
     std::string q_sharing = "vehicle";     // learning.q_sharing: vehicle | community | fleet
+    std::string q_precision = "fp32";      // learning.q_precision: fp32 | bf16 (Q-values stored as bfloat16)
     double alpha = 0.2;                    // learning.alpha: in (0, 1]
     double gamma = 0.95;                   // learning.gamma: in [0, 1]
     double epsilon = 0.8;                  // learning.epsilon: initial exploration, in [0, 1]

@@ -17,6 +17,7 @@ DayTrace trace_day(const EnvParams& p, const std::vector<char>& fleet, const std
     FleetView f{};
     layout_fleet(p, state.data(), &f);
     f.q = original.q;
+    f.q_bf16 = original.q_bf16;
     std::vector<Transaction> slots(p.ledger_enabled ? static_cast<size_t>(slots_per_episode(p)) : 0);
     f.tx_slots = slots.data();
     SignalsView sig{};

@@ -104,6 +104,7 @@ Problem build_problem(const Config& cfg) {
     p.price_levels = cfg.price_levels;
     p.deadline_levels = cfg.deadline_levels;
     p.q_sharing = cfg.q_sharing == "community" ? kQPerCommunity : cfg.q_sharing == "fleet" ? kQPerFleet : kQPerVehicle;
+    p.q_bf16 = cfg.q_precision == "bf16" ? 1 : 0;
     p.alpha = static_cast<float>(cfg.alpha);
     p.gamma = static_cast<float>(cfg.gamma);
     p.seed = cfg.seed;

@@ -726,6 +726,13 @@ void ResultsWriter::write_now(const ChunkData& c) {
     if ((c.q_snapshot || c.last) && f.tables > 0) {
         FleetView view{};
         layout_fleet(p, const_cast<char*>(c.fleet.data()), &view);
+        // /qtables is float32 whatever the tables' precision: bfloat16 widens exactly.
+        std::vector<float> widened;
+        if (view.q_bf16) {
+            widened.resize(static_cast<size_t>(f.tables * f.states * kNumActions));
+            for (size_t i = 0; i < widened.size(); ++i) widened[i] = float_from_bf16(view.q_bf16[i]);
+            view.q = widened.data();
+        }
         if (c.q_snapshot) {
             append(f.q_episode, H5T_NATIVE_INT64, &done, 1);
             append(f.q_snapshots, H5T_NATIVE_FLOAT, view.q, 1);

@@ -128,7 +128,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         sum.signal_bytes = layout_signals(p, nullptr, &signals);
         // The Q-tables are the buffer's tail; the rest (with its alignment padding) is state.
         sum.q_table_bytes = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions *
-                            sizeof(float);
+                            (p.q_bf16 ? sizeof(uint16_t) : sizeof(float));
         sum.fleet_state_bytes = sum.fleet_bytes - sum.q_table_bytes;
     }
 

@@ -90,6 +90,7 @@ struct EnvParams {
     int price_levels;           // retail price discretisation of the tabular state
     int deadline_levels;        // charging-slack levels of the tabular state (1: off, the paper's state)
     int q_sharing;              // QSharing
+    int q_bf16;                 // 1: Q-values stored as bfloat16 (learning.q_precision), 0: float32
     float alpha;                // learning rate
     float gamma;                // discount per step
     uint64_t seed;
@@ -202,8 +203,9 @@ struct FleetView {
     // The step record (step.h record_community), owned by the backend; null: not recorded.
     double* step_record;
 
-    // Q-tables: [table][state][action]
+    // Q-tables: [table][state][action], float32 (q) or bfloat16 bits (q_bf16): one of them is set
     float* q;
+    uint16_t* q_bf16;
 };
 
 V2G_HD int num_states(const EnvParams& p) {

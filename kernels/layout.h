@@ -84,7 +84,14 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t*
     f->plan = nullptr;
     f->step_record = nullptr;
     if (state_bytes) *state_bytes = c.offset;
-    f->q = c.take<float>(q);  // last: the bulk of the buffer, and a contiguous tail to copy
+    // Last: the bulk of the buffer, and a contiguous tail to copy.
+    if (p.q_bf16) {
+        f->q = nullptr;
+        f->q_bf16 = c.take<uint16_t>(q);
+    } else {
+        f->q = c.take<float>(q);
+        f->q_bf16 = nullptr;
+    }
     return c.offset;
 }
 

@@ -123,7 +123,10 @@ inline PlanContext plan_context(const EnvParams& p, std::vector<char>* fleet, co
         throw std::invalid_argument("plan_context: the signals buffer is smaller than its layout");
     PlanContext c{p, SignalsView{}, FleetView{}, vehicle, episode, market};
     layout_fleet(p, fleet->data(), &c.f);
-    if (fleet->size() < fleet_bytes) c.f.q = nullptr;  // the state part only
+    if (fleet->size() < fleet_bytes) {  // the state part only
+        c.f.q = nullptr;
+        c.f.q_bf16 = nullptr;
+    }
     layout_signals(p, const_cast<char*>(signals.data()), &c.sig);
     return c;
 }

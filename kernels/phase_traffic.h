@@ -182,8 +182,11 @@ inline bool field_applies(const EnvParams& p, const FieldUse& u) {
 
 // Bytes one element of a use occupies ("metrics" is an EpisodeMetrics, defined in step.h,
 // which this header does not include: the caller passes its size).
-inline int64_t use_bytes(const FieldUse& u, size_t metrics_bytes) {
-    return static_cast<int64_t>(u.element_bytes ? u.element_bytes : metrics_bytes) * u.elements;
+// Q-values are float32 or, with learning.q_precision = "bf16", 2-byte bfloat16.
+inline int64_t use_bytes(const EnvParams& p, const FieldUse& u, size_t metrics_bytes) {
+    const bool q = std::strcmp(u.field, "q") == 0;
+    const size_t element = q && p.q_bf16 ? sizeof(uint16_t) : u.element_bytes ? u.element_bytes : metrics_bytes;
+    return static_cast<int64_t>(element) * u.elements;
 }
 
 // Bytes one invocation of a phase over the whole fleet moves: one step for act, market, apply
@@ -195,7 +198,7 @@ inline Traffic phase_traffic(const EnvParams& p, Phase phase, size_t metrics_byt
         const FieldUse& u = fields[i];
         if (!field_applies(p, u)) continue;
         const int64_t items = u.scope == Scope::kVehicle ? p.num_vehicles : p.num_communities;
-        const int64_t bytes = items * use_bytes(u, metrics_bytes);
+        const int64_t bytes = items * use_bytes(p, u, metrics_bytes);
         t.read_bytes += u.reads * bytes;
         t.write_bytes += u.writes * bytes;
     }
@@ -269,7 +272,7 @@ inline Traffic fused_episode_traffic(const EnvParams& p, size_t metrics_bytes, i
             const FieldUse& u = fields[i];
             if (!field_applies(p, u)) continue;
             const int64_t items = u.scope == Scope::kVehicle ? p.num_vehicles : p.num_communities;
-            const int64_t bytes = items * use_bytes(u, metrics_bytes);
+            const int64_t bytes = items * use_bytes(p, u, metrics_bytes);
             const bool fresh_each_step = std::strcmp(u.field, "q") == 0;
             const bool slots = std::strcmp(u.field, "tx_slots") == 0;
             if (fresh_each_step || slots) {  // Q rows and slots: as the phase counts them

@@ -328,7 +328,7 @@ V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetV
     } else {
         const Philox4 r = random4(p.seed, static_cast<uint32_t>(v), static_cast<uint32_t>(episode),
                                   static_cast<uint32_t>(step), RngPurpose::kExplore);
-        a = choose_action(q_row(p, f.q, q_table_of(p, v), s), mode, epsilon, r);
+        a = choose_action(q_row_of(p, f, q_table_of(p, v), s), mode, epsilon, r);
     }
     f.state[v] = s;
     f.action[v] = static_cast<uint8_t>(a);
@@ -494,8 +494,8 @@ V2G_HD void learn_vehicle(const EnvParams& p, const FleetView& f, int v) {
     if (s < 0) return;
     const int table = q_table_of(p, v);
     const int s_next = f.next_state[v];
-    q_update(q_row(p, f.q, table, s), f.action[v], f.reward[v],
-             s_next >= 0 ? q_row(p, f.q, table, s_next) : nullptr, p.alpha, p.gamma);
+    const QRow next = s_next >= 0 ? q_row_of(p, f, table, s_next) : QRow{};
+    q_update(q_row_of(p, f, table, s), f.action[v], f.reward[v], s_next >= 0 ? &next : nullptr, p.alpha, p.gamma);
 }
 
 // A fleet-shared table's update of one step, in parallel and still bit-identical to

@@ -84,6 +84,12 @@ TEST(BenchTraffic, LearnByHand) {
     const Traffic t = phase(tiny_fleet(true), v2g::kPhaseLearn);
     EXPECT_EQ(t.read_bytes, 3 * 37);
     EXPECT_EQ(t.write_bytes, 3 * 4);
+    // bfloat16 tables: Q(s,a) 2 B and the next row 10 B: 25 B read, 2 B written; act's row 10 B.
+    EnvParams bf16 = tiny_fleet(true);
+    bf16.q_bf16 = 1;
+    EXPECT_EQ(phase(bf16, v2g::kPhaseLearn).read_bytes, 3 * 25);
+    EXPECT_EQ(phase(bf16, v2g::kPhaseLearn).write_bytes, 3 * 2);
+    EXPECT_EQ(phase(bf16, v2g::kPhaseAct).read_bytes, 3 * (52 - 10));
 }
 
 TEST(BenchTraffic, ResetAndSummarizeByHand) {

@@ -85,6 +85,14 @@ TEST_P(CudaParity, QuarterHourStepsAndOddCommunities) {
     expect_parity(cfg, 10, kPolicyLearn);
 }
 
+TEST_P(CudaParity, Bfloat16TablesAreBitIdenticalToCpu) {
+    SKIP_WITHOUT_GPU();
+    Config cfg = testing::small_config(23, 300, 50);
+    cfg.q_sharing = GetParam();
+    cfg.q_precision = "bf16";
+    expect_parity(cfg, 40, kPolicyLearn);
+}
+
 TEST(CudaParity, BatchOfMixedShapesIsBitIdenticalToEachAloneOnCpu) {
     SKIP_WITHOUT_GPU();
     testing::expect_batch_equals_alone(

@@ -31,6 +31,13 @@ TEST_P(Determinism, SameSeedSameBitsAcrossThreadsAndRuns) {
     expect_identical(two, again);
 }
 
+TEST_P(Determinism, Bfloat16TablesToo) {
+    Config cfg = testing::small_config(13, 40, 8);
+    cfg.q_sharing = GetParam();
+    cfg.q_precision = "bf16";
+    expect_identical(testing::train_cpu(cfg, 1), testing::train_cpu(cfg, 2));
+}
+
 TEST_P(Determinism, DifferentSeedDifferentResults) {
     Config cfg = testing::small_config(11, 40, 8);
     cfg.q_sharing = GetParam();

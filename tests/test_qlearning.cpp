@@ -63,5 +63,52 @@ TEST(QLearning, StepFunctionsUpdateTheRightTable) {
     EXPECT_EQ(f.q[(0 * num_states(p) + 7) * kNumActions + kBuy], 0.0f);  // community 0 untouched
 }
 
+// bfloat16 tables (learning.q_precision = "bf16"): the top 16 bits of a float32, rounded to
+// the nearest, ties to even; widening is exact.
+TEST(QLearning, Bfloat16RoundsToNearestTiesToEvenAndWidensExactly) {
+    const float ulp_at_one = 1.0f / 128.0f;  // 7 stored mantissa bits
+    EXPECT_EQ(float_from_bf16(bf16_from_float(1.0f)), 1.0f);
+    EXPECT_EQ(float_from_bf16(bf16_from_float(-3.5f)), -3.5f);
+    EXPECT_EQ(float_from_bf16(bf16_from_float(1.0f + ulp_at_one / 2)), 1.0f);                   // tie: to even (down)
+    EXPECT_EQ(float_from_bf16(bf16_from_float(1.0f + 3 * ulp_at_one / 2)), 1.0f + 2 * ulp_at_one);  // tie: to even (up)
+    EXPECT_EQ(float_from_bf16(bf16_from_float(1.0f + ulp_at_one * 0.6f)), 1.0f + ulp_at_one);    // nearest: up
+    EXPECT_EQ(float_from_bf16(bf16_from_float(-(1.0f + ulp_at_one * 0.6f))), -(1.0f + ulp_at_one));
+    EXPECT_EQ(float_from_bf16(bf16_from_float(1.0f + ulp_at_one * 0.4f)), 1.0f);                // nearest: down
+    EXPECT_EQ(bf16_from_float(1.0f), 0x3F80);
+    for (uint32_t h = 0; h < 0x7F80; h += 7) {  // every finite positive bfloat16, sampled: exact round trip
+        const uint16_t b = static_cast<uint16_t>(h);
+        EXPECT_EQ(bf16_from_float(float_from_bf16(b)), b) << h;
+    }
+}
+
+TEST(QLearning, Bfloat16UpdateIsTheFloat32UpdateRounded) {
+    Config cfg = testing::small_config();
+    cfg.q_precision = "bf16";
+    Problem problem = build_problem(cfg);
+    const EnvParams& p = problem.params;
+    FleetView f{};
+    layout_fleet(p, problem.fleet.data(), &f);
+    ASSERT_EQ(f.q, nullptr);
+    ASSERT_NE(f.q_bf16, nullptr);
+    const int table = q_table_of(p, 3);
+    const size_t next = (static_cast<size_t>(table) * num_states(p) + 8) * kNumActions;
+    const size_t row = (static_cast<size_t>(table) * num_states(p) + 7) * kNumActions;
+    f.q_bf16[next + kIdle] = bf16_from_float(10.0f);
+    f.q_bf16[next + kSell] = bf16_from_float(3.0f);
+    f.q_bf16[row + kCharge] = bf16_from_float(-1.25f);
+    f.state[3] = 7;
+    f.next_state[3] = 8;
+    f.action[3] = kCharge;
+    f.reward[3] = -2.0f;
+    learn_vehicle(p, f, 3);
+    const float expected = -1.25f + p.alpha * (-2.0f + p.gamma * 10.0f - -1.25f);
+    EXPECT_EQ(f.q_bf16[row + kCharge], bf16_from_float(expected));
+    EXPECT_EQ(f.q_bf16[row + kIdle], 0);  // the other actions untouched
+    // Half the bytes of float32 tables.
+    Config fp32 = cfg;
+    fp32.q_precision = "fp32";
+    EXPECT_GT(build_problem(fp32).fleet.size(), problem.fleet.size());
+}
+
 }  // namespace
 }  // namespace v2g

@@ -159,21 +159,25 @@ def test_killed_and_resumed_sweep_equals_an_uninterrupted_one(tmp_path):
     table = runs_table(cut)  # one batch: killed with every run part-way
     assert set(table["status"]) == {b"pending"}
 
-    # A SIGINT in the resumed sweep: it stops cleanly, says how to continue, exits 128 + 2.
+    # A SIGINT in the resumed sweep: it stops cleanly, says how to continue, exits 128 + 2. It is
+    # sent once the resumed process has itself written 10 more episodes of r0004 (so its handler
+    # is in place) and well before the 300th (so it lands while the batch trains).
+    with h5py.File(tmp_path / "cut.runs" / "r0004.h5", "r", swmr=True) as f:  # killed while writing
+        before = len(f["episodes/episode"])
+    assert before < 250
     proc = subprocess.Popen([BIN, "sweep", "--resume", cut, "-q", "--threads", "1", "--batch", "8"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             with h5py.File(tmp_path / "cut.runs" / "r0004.h5", "r", swmr=True) as f:
-                if len(f["episodes/episode"]) >= 200:
+                if len(f["episodes/episode"]) >= before + 10:
                     proc.send_signal(signal.SIGINT)
                     break
         except (OSError, KeyError):
             pass
         time.sleep(0.005)
     _, err = proc.communicate(timeout=120)
-    # The signal lands while the batch trains (episode 200 of 300): a clean stop.
     assert proc.returncode == 128 + signal.SIGINT, err
     assert f"v2g sweep --resume {cut}" in err
     assert set(runs_table(cut)["status"]) == {b"pending"}
