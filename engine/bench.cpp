@@ -19,6 +19,7 @@
 #include "kernels/layout.h"
 #include "kernels/stage_timer.h"
 #include "problem.h"
+#include "text_format.h"
 
 namespace v2g {
 namespace {
@@ -40,44 +41,7 @@ constexpr int kHandoffRepeats = 3;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::string strprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string strprintf(const char* fmt, ...) {
-    char buf[512];
-    va_list args;
-    va_start(args, fmt);
-    std::vsnprintf(buf, sizeof buf, fmt, args);
-    va_end(args);
-    return buf;
-}
 
-// 1234567 -> "1.23M" (rates and bandwidths span many orders of magnitude).
-std::string human(double v) {
-    const char* suffix[] = {"", "k", "M", "G", "T"};
-    constexpr double kStep = 1000.0;
-    constexpr int kLast = 4;
-    int i = 0;
-    while (std::fabs(v) >= kStep && i < kLast) {
-        v /= kStep;
-        ++i;
-    }
-    return strprintf("%.3g%s", v, suffix[i]);
-}
-
-std::string json_number(double v) { return std::isfinite(v) ? strprintf("%.17g", v) : "null"; }
-
-// Like `v2g train`'s flags: a flag sets one key, and its error names the flag as typed.
-void apply_flag(Config* cfg, const std::string& flag, const std::string& key, const std::string& value) {
-    if (value.empty()) return;
-    const std::string assignment = key + "=" + value;
-    try {
-        apply_override(cfg, assignment);
-    } catch (const InputError& e) {
-        std::string msg = e.what();
-        const std::string prefix = "--set " + assignment + ": ";
-        if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
-        throw InputError(flag + " " + value + ": " + msg);
-    }
-}
 
 int parse_episodes(const std::string& text) {
     if (text.empty()) return kDefaultEpisodes;
@@ -386,7 +350,7 @@ void print_bench(std::FILE* out, const BenchReport& r) {
     std::fprintf(out, "device         %s (%s)\n", r.device.c_str(), r.device_reason.c_str());
     std::fprintf(out, "backend        %s\n", r.backend.c_str());
     std::fprintf(out, "peak           %sB/s: copy test of %s B, read + written counted, best of %d\n",
-                 human(r.peak_bandwidth).c_str(), human(r.copy_test_bytes).c_str(), kCopyRepeats);
+                 human_rate(r.peak_bandwidth).c_str(), human_rate(r.copy_test_bytes).c_str(), kCopyRepeats);
     std::fprintf(out, "compute        %s\n", r.compute_ceiling_method.c_str());
     std::fprintf(out, "hand-off       %s, once per %d episodes\n", r.handoff_part.c_str(), r.handoff_stride_episodes);
     std::fprintf(out, "\n%-14s %10s %12s %-9s %8s %10s %7s %12s %12s %-8s %7s\n", "stage", "time (s)", "rate (/s)",
@@ -394,9 +358,9 @@ void print_bench(std::FILE* out, const BenchReport& r) {
     for (const StageReport& s : r.stages) {
         if (s.name == "sum_of_stages") std::fprintf(out, "\n");
         std::fprintf(out, "%-14s %10.4g %12s %-9s %8.4g %10s %6.1f%% %12s %12s %-8s %6.1f%%\n", s.name.c_str(),
-                     s.seconds, human(s.rate).c_str(), s.unit.c_str(), s.read_bytes_per_unit + s.write_bytes_per_unit,
-                     human(s.bandwidth).c_str(), s.peak_share * kPercent, human(s.memory_ceiling).c_str(),
-                     s.compute_ceiling > 0 ? human(s.compute_ceiling).c_str() : "n/a", s.bound.c_str(),
+                     s.seconds, human_rate(s.rate).c_str(), s.unit.c_str(), s.read_bytes_per_unit + s.write_bytes_per_unit,
+                     human_rate(s.bandwidth).c_str(), s.peak_share * kPercent, human_rate(s.memory_ceiling).c_str(),
+                     s.compute_ceiling > 0 ? human_rate(s.compute_ceiling).c_str() : "n/a", s.bound.c_str(),
                      s.bound_share * kPercent);
     }
     std::fprintf(out, "\nB/unit: bytes read + written per unit, counted field by field (kernels/phase_traffic.h); "

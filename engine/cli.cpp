@@ -49,8 +49,6 @@ constexpr int kBarWidth = 24;               // characters of the bar itself
 
 // ---------------------------------------------------------------- formatting
 
-// Full precision, so the JSON reads back to the same doubles; JSON has no inf/nan.
-std::string json_number(double v) { return std::isfinite(v) ? strprintf("%.17g", v) : "null"; }
 
 // The config as a JSON object of tables, from dump_config's TOML. Its values are TOML
 // literals that are valid JSON as they stand: basic strings with JSON-compatible escapes,
@@ -165,20 +163,6 @@ struct StopOnSignals {
     void (*old_term_)(int);
 };
 
-// A flag like --seed sets one key; the registry parses and range-checks it, and the error
-// names the flag the user typed rather than the --set form.
-void apply_flag(Config* cfg, const std::string& flag, const std::string& key, const std::string& value) {
-    if (value.empty()) return;
-    const std::string assignment = key + "=" + value;
-    try {
-        apply_override(cfg, assignment);
-    } catch (const InputError& e) {
-        std::string msg = e.what();
-        const std::string prefix = "--set " + assignment + ": ";
-        if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
-        throw InputError(flag + " " + value + ": " + msg);
-    }
-}
 
 void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device, const TrainSummary& s) {
     std::fprintf(out, "run            %s\n", cfg.run_name.c_str());

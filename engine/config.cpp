@@ -3,6 +3,7 @@
 // TOML dump and the key list. A new setting is one line in kSettings (plus its Config member
 // and a line in docs/CONFIG.md, which a test enforces).
 #include "config.h"
+#include "toml_parse.h"
 
 #include <toml++/toml.h>
 
@@ -410,9 +411,7 @@ std::string value_text(const Setting& s, const Config& cfg) {
 
 // ---------------------------------------------------------------- TOML file
 
-std::string where(const std::string& path, const toml::source_region& src) {
-    return path + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column) + ": ";
-}
+std::string where(const std::string& path, const toml::source_region& src) { return toml_where(path, src); }
 
 // Stores one TOML value into its setting, checking type, integer range and the setting's own
 // range. Throws InputError prefixed with `loc`.
@@ -474,16 +473,23 @@ std::string read_text_file(const std::string& path) {
 
 Config load_config(const std::string& path) { return load_config_text(read_text_file(path), path); }
 
-Config load_config_text(const std::string& text, const std::string& path) {
-    toml::table root;
+std::string toml_where(const std::string& path, const toml::source_region& src) {
+    return path + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column) + ": ";
+}
+
+toml::table parse_toml(const std::string& text, const std::string& path) {
     try {
-        root = toml::parse(text, path);
+        return toml::parse(text, path);
     } catch (const toml::parse_error& e) {
         // toml++ descriptions can span lines; the CLI promises one.
         std::string msg(e.description());
         std::replace(msg.begin(), msg.end(), '\n', ' ');
-        throw InputError(where(path, e.source()) + msg);
+        throw InputError(toml_where(path, e.source()) + msg);
     }
+}
+
+Config load_config_text(const std::string& text, const std::string& path) {
+    const toml::table root = parse_toml(text, path);
 
     Config cfg;
     std::vector<std::string> groups = groups_in_order();
@@ -512,6 +518,19 @@ Config load_config_text(const std::string& text, const std::string& path) {
         }
     }
     return cfg;
+}
+
+void apply_flag(Config* cfg, const std::string& flag, const std::string& key, const std::string& value) {
+    if (value.empty()) return;
+    const std::string assignment = key + "=" + value;
+    try {
+        apply_override(cfg, assignment);
+    } catch (const InputError& e) {
+        std::string msg = e.what();
+        const std::string prefix = "--set " + assignment + ": ";
+        if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+        throw InputError(flag + " " + value + ": " + msg);
+    }
 }
 
 void apply_override(Config* cfg, const std::string& assignment) {

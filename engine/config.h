@@ -151,6 +151,9 @@ Config load_config_text(const std::string& text, const std::string& path);
 std::string read_text_file(const std::string& path);
 // Applies `group.key=value` overrides (from --set); errors name the override.
 void apply_override(Config* cfg, const std::string& assignment);
+// A command-line flag that sets one key (--seed sets run.seed): parsed and range-checked like
+// --set, its error naming the flag as the user typed it. An empty value sets nothing.
+void apply_flag(Config* cfg, const std::string& flag, const std::string& key, const std::string& value);
 // Checks ranges and cross-field rules; throws InputError naming the key.
 void validate(const Config& cfg);
 // Every key with its current value as a TOML document, one [table] per group; loads back.

@@ -1,13 +1,13 @@
 // sweep.cpp: the sweep file: parsing, checks and expansion (see sweep.h, docs/SWEEPS.md).
 #include "sweep.h"
 
-#include <toml++/toml.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include "errors.h"
 #include "text_format.h"
+#include "toml_parse.h"
 #include "kernels/philox.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
@@ -19,9 +19,7 @@ constexpr int kMinIdDigits = 4;              // r0000: ids sort as text up to 10
 constexpr uint64_t kDefaultRandomSeed = 0;   // [random] seed when not given
 constexpr double kTwoPowMinus53 = 1.0 / 9007199254740992.0;
 
-std::string where(const std::string& path, const toml::source_region& src) {
-    return path + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column) + ": ";
-}
+std::string where(const std::string& path, const toml::source_region& src) { return toml_where(path, src); }
 
 // Shortest text that reads back to the same double, so a config written from a sweep row
 // says 0.1, not 0.10000000000000001.
@@ -220,14 +218,7 @@ std::string stem_of(const std::string& path) {
 
 SweepSpec load_sweep(const std::string& path) {
     const std::string text = read_text_file(path);
-    toml::table root;
-    try {
-        root = toml::parse(text, path);
-    } catch (const toml::parse_error& e) {
-        std::string msg(e.description());
-        std::replace(msg.begin(), msg.end(), '\n', ' ');
-        throw InputError(where(path, e.source()) + msg);
-    }
+    const toml::table root = parse_toml(text, path);
     const toml::node* base = root.at_path("sweep.base").node();
     if (!base || !base->is_string()) throw InputError(path + ": [sweep] base = \"CONFIG.toml\" is required");
     const std::string base_path = base->as_string()->get();
@@ -250,14 +241,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
     spec.base_text = base_text;
     spec.name = stem_of(path);
     spec.digest = digest_of(text, base_text);
-    toml::table root;
-    try {
-        root = toml::parse(text, path);
-    } catch (const toml::parse_error& e) {
-        std::string msg(e.description());
-        std::replace(msg.begin(), msg.end(), '\n', ' ');
-        throw InputError(where(path, e.source()) + msg);
-    }
+    const toml::table root = parse_toml(text, path);
     // The base config must be a good config on its own: its errors name its own file.
     const Config base = load_config_text(base_text, base_path);
 

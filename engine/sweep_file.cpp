@@ -161,6 +161,20 @@ Id open_sweep(const std::string& path, std::string* kind) {
     return file;
 }
 
+// What every sweep file says of its sweep: kind, schema, name, digest, the texts to rebuild it.
+void write_identity(hid_t file, const char* kind, const SweepSpec& spec) {
+    attr_string(file, "kind", kind);
+    attr_string(file, "sweep_schema_version", std::to_string(kSweepSchemaMajor) + "." + std::to_string(kSweepSchemaMinor));
+    attr_string(file, "name", spec.name);
+    attr_string(file, "digest", spec.digest);
+    attr_string(file, "sweep_path", spec.path);
+    attr_string(file, "base_path", spec.base_path);
+    attr_number<int64_t>(file, "configurations", H5T_NATIVE_INT64, static_cast<int64_t>(spec.configs.size()));
+    attr_string(file, "evaluate", spec.evaluate ? "true" : "false");
+    write_string_dataset(file, "sweep_toml", spec.text, spec.text.size() + 1);
+    write_string_dataset(file, "base_toml", spec.base_text, spec.base_text.size() + 1);
+}
+
 }  // namespace
 
 std::vector<std::string> sweep_metric_names(bool evaluate) {
@@ -245,19 +259,9 @@ void write_sweep_file(const std::string& path, const SweepSpec& spec, int shard,
         const hid_t f = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         if (f < 0) throw InputError(path + ": cannot write");
         Id file(f);
-        attr_string(file, "kind", kSweepKind);
-        attr_string(file, "sweep_schema_version",
-                    std::to_string(kSweepSchemaMajor) + "." + std::to_string(kSweepSchemaMinor));
-        attr_string(file, "name", spec.name);
-        attr_string(file, "digest", spec.digest);
-        attr_string(file, "sweep_path", spec.path);
-        attr_string(file, "base_path", spec.base_path);
+        write_identity(file, kSweepKind, spec);
         attr_string(file, "shard", std::to_string(shard) + "/" + std::to_string(shards));
-        attr_number<int64_t>(file, "configurations", H5T_NATIVE_INT64, static_cast<int64_t>(spec.configs.size()));
         attr_number<int64_t>(file, "first", H5T_NATIVE_INT64, range.begin);
-        attr_string(file, "evaluate", spec.evaluate ? "true" : "false");
-        write_string_dataset(file, "sweep_toml", spec.text, spec.text.size() + 1);
-        write_string_dataset(file, "base_toml", spec.base_text, spec.base_text.size() + 1);
 
         const Columns cols = runs_columns(spec);
         Id type = cols.compound();
@@ -398,20 +402,10 @@ MergeReport merge_sweep_files(const std::string& out_path, const std::vector<std
         const hid_t f = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         if (f < 0) throw InputError(out_path + ": cannot write");
         Id file(f);
-        attr_string(file, "kind", kMergedKind);
-        attr_string(file, "sweep_schema_version",
-                    std::to_string(kSweepSchemaMajor) + "." + std::to_string(kSweepSchemaMinor));
-        attr_string(file, "name", spec.name);
-        attr_string(file, "digest", spec.digest);
-        attr_string(file, "sweep_path", spec.path);
-        attr_string(file, "base_path", spec.base_path);
-        attr_number<int64_t>(file, "configurations", H5T_NATIVE_INT64, report.configs);
-        attr_string(file, "evaluate", spec.evaluate ? "true" : "false");
+        write_identity(file, kMergedKind, spec);
         std::string missing;
         for (const std::string& m : report.missing) missing += (missing.empty() ? "" : ",") + m;
         attr_string(file, "missing_shards", missing);
-        write_string_dataset(file, "sweep_toml", first.sweep_text, first.sweep_text.size() + 1);
-        write_string_dataset(file, "base_toml", first.base_text, first.base_text.size() + 1);
 
         // /runs and /timing: virtual datasets, each shard's rows mapped in, in shard order.
         hsize_t total = 0;

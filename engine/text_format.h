@@ -1,5 +1,5 @@
 // text_format.h: numbers for people in progress lines and summaries: printf into a string,
-// rates with k/M/G suffixes, byte counts, durations as 1.23s / 4m05s / 2h03m.
+// JSON numbers, rates with k/M/G suffixes, byte counts, durations as 1.23s / 4m05s / 2h03m.
 #pragma once
 #include <cmath>
 #include <cstdarg>
@@ -44,6 +44,9 @@ inline std::string human_bytes(double bytes) {
     }
     return strprintf(i == 0 ? "%.0f %s" : "%.3g %s", bytes, suffix[i]);
 }
+
+// Full precision, so JSON reads back to the same doubles; JSON has no inf/nan.
+inline std::string json_number(double v) { return std::isfinite(v) ? strprintf("%.17g", v) : "null"; }
 
 inline std::string human_duration(double s) {
     if (!std::isfinite(s) || s < 0) return "?";

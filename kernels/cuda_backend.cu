@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include "cuda_check.h"
 #include "backend.h"
 #include "batch_launch.h"
 #include "layout.h"
@@ -33,10 +34,7 @@
 namespace v2g {
 namespace {
 
-void check(cudaError_t e, const char* what) {
-    if (e != cudaSuccess)
-        throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
-}
+void check(cudaError_t e, const char* what) { cuda_check(e, what); }
 
 constexpr int kThreadsPerCommunityBlock = 64;
 constexpr int kThreadsPerBlock = 256;

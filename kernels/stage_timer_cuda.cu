@@ -10,6 +10,7 @@
 #include <thrust/execution_policy.h>
 #include <stdexcept>
 #include <string>
+#include "cuda_check.h"
 #include "layout.h"
 #include "ledger/merkle.h"
 #include "stage_timer.h"
@@ -17,10 +18,7 @@
 namespace v2g {
 namespace {
 
-void check(cudaError_t e, const char* what) {
-    if (e != cudaSuccess)
-        throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
-}
+void check(cudaError_t e, const char* what) { cuda_check(e, what); }
 
 constexpr int kThreadsPerBlock = 256;
 constexpr float kMsPerSecond = 1000.0f;

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda_check.h"
 #include "kernels/backend.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
@@ -24,10 +25,7 @@ namespace {
 
 constexpr int kThreadsPerBlock = 256;
 
-void check(cudaError_t e, const char* what) {
-    if (e != cudaSuccess)
-        throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
-}
+void check(cudaError_t e, const char* what) { cuda_check(e, what); }
 
 unsigned int blocks_for(size_t threads) {
     return static_cast<unsigned int>((threads + kThreadsPerBlock - 1) / kThreadsPerBlock);
