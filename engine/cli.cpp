@@ -350,7 +350,37 @@ int run_verify(const std::string& path) {
     return kExitFailure;
 }
 
+// `v2g inspect` of a sweep file: its sweep, its shard and how far it got, its runs.
+int inspect_sweep(const std::string& path) {
+    const SweepFile f = read_sweep_file(path);
+    const SweepSpec spec = load_sweep_text(f.sweep_text, f.sweep_path, f.base_text, f.base_path);
+    const std::vector<std::string> metrics = sweep_metric_names(spec.evaluate);
+    int done = 0;
+    for (const SweepRow& r : f.rows) done += r.status == "done";
+    std::printf("file           %s (a sweep file: docs/SWEEPS.md)\n", path.c_str());
+    std::printf("sweep          %s: %zu configurations of %s%s\n", spec.name.c_str(), spec.configs.size(),
+                spec.base_path.c_str(), spec.evaluate ? ", each evaluated" : "");
+    std::printf("shard          %d/%d: configurations %d..%d, %d of %zu done%s\n", f.shard, f.shards, f.first,
+                f.first + static_cast<int>(f.rows.size()) - 1, done, f.rows.size(),
+                done < static_cast<int>(f.rows.size()) ? (" (continue: v2g sweep --resume " + path + ")").c_str() : "");
+    std::printf("%-10s %-8s %9s", "id", "status", "episodes");
+    for (size_t m = 0; m < 2 && m < metrics.size(); ++m) std::printf(" %14.14s", metrics[m].c_str());
+    std::printf("  parameters\n");
+    for (size_t i = 0; i < f.rows.size(); ++i) {
+        const SweepConfig& c = spec.configs[f.first + static_cast<int>(i)];
+        std::printf("%-10s %-8s %9lld", c.id.c_str(), f.rows[i].status.c_str(),
+                    static_cast<long long>(f.rows[i].episodes_done));
+        for (size_t m = 0; m < 2 && m < f.rows[i].metrics.size(); ++m) std::printf(" %14.6g", f.rows[i].metrics[m]);
+        std::printf(" ");
+        for (size_t p = 0; p < spec.parameters.size(); ++p)
+            std::printf(" %s=%s", spec.parameters[p].key.c_str(), c.values[p].text.c_str());
+        std::printf("\n");
+    }
+    return 0;
+}
+
 int run_inspect(const std::string& path) {
+    if (is_hdf5_file(path) && is_sweep_file(path)) return inspect_sweep(path);
     const ResultsSummary s = read_results_summary(path);
     std::printf("file           %s (schema %s, v2g %s, commit %s)\n", path.c_str(), s.schema_version.c_str(),
                 s.v2g_version.c_str(), s.git_commit.c_str());
@@ -682,8 +712,9 @@ int run_cli(int argc, char** argv) {
 
     std::string inspect_path;
     CLI::App* inspect = app.add_subcommand("inspect", "print a results file's config, progress, last metrics, ledger "
-                                                      "height and whether its ledger verifies");
-    inspect->add_option("RUN", inspect_path, "a results file written by `v2g train --out`")->required();
+                                                      "height and whether its ledger verifies (or a sweep file's runs)");
+    inspect->add_option("RUN", inspect_path, "a results file written by `v2g train --out`, or a sweep file (v2g sweep)")
+        ->required();
     verify->footer("Exit status: 0 the ledger holds, 1 it does not (the first bad block and transaction are named),\n"
                    "2 not a readable v2g ledger file.");
 

@@ -338,6 +338,24 @@ SweepFile read_sweep_file(const std::string& path) {
     for (hssize_t r = 0; r < n; ++r) {
         const char* row = bytes.data() + r * cols.row_bytes;
         s.ids.push_back(std::string(row + cols.columns[0].offset, strnlen(row + cols.columns[0].offset, kIdBytes)));
+        // Each row must be the configuration this build expands from the stored sweep: same id,
+        // same swept values (a file from a v2g that expanded sweeps otherwise is refused).
+        const SweepConfig& expected = spec.configs[range.begin + r];
+        bool same = s.ids.back() == expected.id;
+        for (size_t p = 0; p < params && same; ++p) {
+            const char* at = row + cols.columns[2 + p].offset;
+            if (spec.parameters[p].numeric) {
+                double v;
+                std::memcpy(&v, at, sizeof v);
+                same = v == expected.values[p].number;
+            } else {
+                same = std::string(at, strnlen(at, kValueBytes)) == expected.values[p].text.substr(0, kValueBytes - 1);
+            }
+        }
+        if (!same)
+            throw InputError(path + ": row " + std::to_string(r) + " (" + s.ids.back() +
+                             "): its id or swept values are not those of configuration " + expected.id +
+                             " as this v2g expands the stored sweep (written by another version, or edited?)");
         SweepRow out;
         size_t k = 2 + params;
         out.status = std::string(row + cols.columns[k].offset, strnlen(row + cols.columns[k].offset, kStatusBytes));

@@ -230,6 +230,19 @@ def test_bad_invocations(tmp_path):
     run = tmp_path / "s.runs" / "r0000.h5"
     r = sweep("--resume", run)
     assert r.returncode == 2 and "not a v2g sweep file" in r.stderr
+    # `v2g inspect` shows a sweep file's runs.
+    r = subprocess.run([BIN, "inspect", out], capture_output=True, text=True)
+    assert r.returncode == 0 and "8 of 8 done" in r.stdout and "learning.q_sharing=fleet" in r.stdout, r.stderr
+    # A row that is not the configuration the stored sweep expands to is refused, not trusted.
+    with h5py.File(out, "r+") as f:
+        table = f["runs"][()]
+        table["learning.alpha"][0] = 0.25
+        f["runs"][...] = table
+    for args in (("--resume", out), ):
+        r = sweep(*args)
+        assert r.returncode == 2 and "not those of configuration r0000" in r.stderr, r.stderr
+    r = subprocess.run([BIN, "inspect", out], capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_slurm_array_variables_pick_the_shard(tmp_path):
