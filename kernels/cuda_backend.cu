@@ -26,6 +26,7 @@
 #include <cstring>
 #include <stdexcept>
 #include "cuda_check.h"
+#include "phase_kernels.cuh"
 #include "backend.h"
 #include "batch_launch.h"
 #include "layout.h"
@@ -100,43 +101,6 @@ __global__ void batch_episode_kernel(const CommunityJob* jobs, int n_jobs) {
     }
     const CommunityJob& job = jobs[lo];
     community_episode(job.p, job.sig, job.f, b - job.first_block, job.episode, job.mode, job.epsilon, job.out);
-}
-
-__global__ void reset_kernel(EnvParams p, FleetView f, int episode) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < p.num_communities) reset_community(f, i);
-    if (i < p.num_vehicles) reset_vehicle(p, f, i, episode);
-}
-__global__ void act_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step, int mode, float eps) {
-    const int v = blockIdx.x * blockDim.x + threadIdx.x;
-    if (v < p.num_vehicles) act_vehicle(p, sig, f, v, episode, step, mode, eps);
-}
-__global__ void clear_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c < p.num_communities) clear_community(p, sig, f, c, episode, step);
-}
-__global__ void apply_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step) {
-    const int v = blockIdx.x * blockDim.x + threadIdx.x;
-    if (v < p.num_vehicles) apply_vehicle(p, sig, f, v, episode, step);
-}
-__global__ void record_kernel(EnvParams p, FleetView f, int step) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c < p.num_communities) record_community(p, f, c, step, f.step_record);
-}
-// Fleet-shared table: kFleetLearnOwners threads, each updating the rows it owns in vehicle
-// order (step.h learn_fleet_rows), instead of one thread for the whole fleet. Napkin math: each
-// owner reads the 4-byte state of every vehicle (a warp reads the same address: one broadcast
-// load per warp), so the state array is read owners / 32 times per step; the updates
-// themselves (one Q row read and written per plugged-in vehicle) are spread over the owners.
-constexpr int kFleetLearnOwners = 1024;
-constexpr int kFleetLearnBlock = 256;
-__global__ void learn_fleet_rows_kernel(EnvParams p, FleetView f) {
-    const int owner = blockIdx.x * blockDim.x + threadIdx.x;
-    if (owner < kFleetLearnOwners) learn_fleet_rows(p, f, owner, kFleetLearnOwners);
-}
-__global__ void summarize_kernel(EnvParams p, FleetView f, EpisodeMetrics* out) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c < p.num_communities) out[c] = summarize_community(p, f, c);
 }
 
 struct SlotUsed {

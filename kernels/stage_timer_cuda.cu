@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include "cuda_check.h"
+#include "phase_kernels.cuh"
 #include "layout.h"
 #include "ledger/merkle.h"
 #include "stage_timer.h"
@@ -27,23 +28,6 @@ int blocks_for(int64_t n) { return static_cast<int>((n + kThreadsPerBlock - 1) /
 const char* const kStageNames[kNumTimedStages] = {"reset", "act", "market", "apply", "q_update",
                                                   "summarize", "tx_compact", "merkle"};
 
-__global__ void reset_kernel(EnvParams p, FleetView f, int episode) {
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < p.num_communities) reset_community(f, i);
-    if (i < p.num_vehicles) reset_vehicle(p, f, i, episode);
-}
-__global__ void act_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step, float eps) {
-    const int v = blockIdx.x * blockDim.x + threadIdx.x;
-    if (v < p.num_vehicles) act_vehicle(p, sig, f, v, episode, step, kPolicyLearn, eps);
-}
-__global__ void clear_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c < p.num_communities) clear_community(p, sig, f, c, episode, step);
-}
-__global__ void apply_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int step) {
-    const int v = blockIdx.x * blockDim.x + threadIdx.x;
-    if (v < p.num_vehicles) apply_vehicle(p, sig, f, v, episode, step);
-}
 __global__ void learn_kernel(EnvParams p, FleetView f) {  // per-vehicle tables
     const int v = blockIdx.x * blockDim.x + threadIdx.x;
     if (v < p.num_vehicles) learn_vehicle(p, f, v);
@@ -52,13 +36,6 @@ __global__ void learn_by_community_kernel(EnvParams p, FleetView f) {  // per-co
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c < p.num_communities)
         for (int v = community_begin(p, c); v < community_end(p, c); ++v) learn_vehicle(p, f, v);
-}
-__global__ void learn_in_order_kernel(EnvParams p, FleetView f) {  // fleet-shared table
-    for (int v = 0; v < p.num_vehicles; ++v) learn_vehicle(p, f, v);
-}
-__global__ void summarize_kernel(EnvParams p, FleetView f, EpisodeMetrics* out) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c < p.num_communities) out[c] = summarize_community(p, f, c);
 }
 __global__ void seal_kernel(Transaction* tx, int64_t n) {
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -143,7 +120,7 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
         });
         for (int step = 0; step < p.steps_per_day; ++step) {
             t.seconds[kPhaseAct] += timed(kStageNames[kPhaseAct], [&] {
-                act_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p, sig, f, episode, step, epsilon);
+                act_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p, sig, f, episode, step, kPolicyLearn, epsilon);
             });
             t.seconds[kPhaseMarket] += timed(kStageNames[kPhaseMarket], [&] {
                 clear_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p, sig, f, episode, step);
@@ -157,7 +134,7 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
                 else if (p.q_sharing == kQPerCommunity)
                     learn_by_community_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p, f);
                 else
-                    learn_in_order_kernel<<<1, 1>>>(p, f);
+                    learn_fleet_rows_kernel<<<kFleetLearnOwners / kFleetLearnBlock, kFleetLearnBlock>>>(p, f);
             });
         }
         t.seconds[kPhaseSummarize] += timed(kStageNames[kPhaseSummarize], [&] {
