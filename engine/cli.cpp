@@ -755,7 +755,7 @@ int run_cli(int argc, char** argv) {
                   "Exit status: 0 done, 2 bad input (config, flags, --device cuda without a GPU), 1 internal error.");
 
     SweepArgs sweep_args;
-    CLI::App* sweep = app.add_subcommand("sweep", "train many configurations from a sweep file (grid, random samples, "
+    CLI::App* sweep = app.add_subcommand("sweep", "train many configurations from a sweep file (grid, random samples, variants, "
                                                   "seeds) into one HDF5 file with a runs table (docs/SWEEPS.md)");
     sweep->add_option("SWEEP", sweep_args.sweep_path, "the sweep's TOML file");
     sweep->add_option("--out", sweep_args.out_path, "the sweep file; runs' results go to OUT.runs/")->type_name("OUT.h5");
