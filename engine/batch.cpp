@@ -13,14 +13,14 @@ namespace {
 class MemberBackend final : public Backend {
 public:
     MemberBackend(BatchExecutor* executor, int index, std::unique_ptr<Backend> own)
-        : executor_(executor), index_(index), cpu_(std::move(own)) {}
+        : executor_(executor), index_(index), own_(std::move(own)) {}
     ~MemberBackend() override { executor_->leave(index_); }
 
-    std::string name() const override { return cpu_->name() + ", batched"; }
+    std::string name() const override { return own_->name() + ", batched"; }
     void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon, EpisodeMetrics* metrics,
                       EpisodeLedger* ledger, int keep_transactions_from) override {
         BatchRequest r;
-        r.backend = cpu_.get();
+        r.backend = own_.get();
         r.first_episode = first_episode;
         r.count = count;
         r.mode = mode;
@@ -30,16 +30,16 @@ public:
         r.keep_transactions_from = keep_transactions_from;
         executor_->submit(index_, r);
     }
-    void read_fleet(std::vector<char>* fleet, size_t bytes) override { cpu_->read_fleet(fleet, bytes); }
-    void write_fleet(const std::vector<char>& fleet) override { cpu_->write_fleet(fleet); }
-    void set_plan(const std::vector<uint8_t>& plan) override { cpu_->set_plan(plan); }
-    void set_recording(bool on) override { cpu_->set_recording(on); }
-    void read_record(std::vector<double>* record) override { cpu_->read_record(record); }
+    void read_fleet(std::vector<char>* fleet, size_t bytes) override { own_->read_fleet(fleet, bytes); }
+    void write_fleet(const std::vector<char>& fleet) override { own_->write_fleet(fleet); }
+    void set_plan(const std::vector<uint8_t>& plan) override { own_->set_plan(plan); }
+    void set_recording(bool on) override { own_->set_recording(on); }
+    void read_record(std::vector<double>* record) override { own_->read_record(record); }
 
 private:
     BatchExecutor* executor_;
     int index_;
-    std::unique_ptr<Backend> cpu_;
+    std::unique_ptr<Backend> own_;
 };
 
 }  // namespace

@@ -350,11 +350,34 @@ int run_verify(const std::string& path) {
     return kExitFailure;
 }
 
+// Rows `rows` of a sweep file's runs table: id, status, episodes, the named metrics, the swept values.
+void print_sweep_rows(const SweepSpec& spec, const SweepFile& f, const std::vector<int>& rows,
+                      const std::vector<std::string>& metrics) {
+    const std::vector<std::string> names = sweep_metric_names(spec.evaluate);
+    constexpr int kMinWidth = 14;
+    std::vector<size_t> columns;
+    std::vector<int> widths;
+    for (const std::string& m : metrics) {
+        columns.push_back(std::find(names.begin(), names.end(), m) - names.begin());
+        widths.push_back(std::max(kMinWidth, static_cast<int>(m.size())));
+    }
+    std::printf("%-10s %-8s %9s", "id", "status", "episodes");
+    for (size_t k = 0; k < metrics.size(); ++k) std::printf(" %*s", widths[k], metrics[k].c_str());
+    std::printf("  parameters\n");
+    for (int i : rows) {
+        const SweepConfig& c = spec.configs[f.first + i];
+        const SweepRow& r = f.rows[i];
+        std::printf("%-10s %-8s %9lld", c.id.c_str(), r.status.c_str(), static_cast<long long>(r.episodes_done));
+        for (size_t k = 0; k < columns.size(); ++k)
+            std::printf(" %*.6g", widths[k], columns[k] < r.metrics.size() ? r.metrics[columns[k]] : std::nan(""));
+        std::printf("  %s\n", describe_values(spec, c).c_str());
+    }
+}
+
 // `v2g inspect` of a sweep file: its sweep, its shard and how far it got, its runs.
 int inspect_sweep(const std::string& path) {
     const SweepFile f = read_sweep_file(path);
     const SweepSpec spec = load_sweep_text(f.sweep_text, f.sweep_path, f.base_text, f.base_path);
-    const std::vector<std::string> metrics = sweep_metric_names(spec.evaluate);
     int done = 0;
     for (const SweepRow& r : f.rows) done += r.status == "done";
     std::printf("file           %s (a sweep file: docs/SWEEPS.md)\n", path.c_str());
@@ -363,19 +386,9 @@ int inspect_sweep(const std::string& path) {
     std::printf("shard          %d/%d: configurations %d..%d, %d of %zu done%s\n", f.shard, f.shards, f.first,
                 f.first + static_cast<int>(f.rows.size()) - 1, done, f.rows.size(),
                 done < static_cast<int>(f.rows.size()) ? (" (continue: v2g sweep --resume " + path + ")").c_str() : "");
-    std::printf("%-10s %-8s %9s", "id", "status", "episodes");
-    for (size_t m = 0; m < 2 && m < metrics.size(); ++m) std::printf(" %14.14s", metrics[m].c_str());
-    std::printf("  parameters\n");
-    for (size_t i = 0; i < f.rows.size(); ++i) {
-        const SweepConfig& c = spec.configs[f.first + static_cast<int>(i)];
-        std::printf("%-10s %-8s %9lld", c.id.c_str(), f.rows[i].status.c_str(),
-                    static_cast<long long>(f.rows[i].episodes_done));
-        for (size_t m = 0; m < 2 && m < f.rows[i].metrics.size(); ++m) std::printf(" %14.6g", f.rows[i].metrics[m]);
-        std::printf(" ");
-        for (size_t p = 0; p < spec.parameters.size(); ++p)
-            std::printf(" %s=%s", spec.parameters[p].key.c_str(), c.values[p].text.c_str());
-        std::printf("\n");
-    }
+    std::vector<int> rows(f.rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int>(i);
+    print_sweep_rows(spec, f, rows, {"reward_first", "reward_last"});
     return 0;
 }
 
@@ -551,10 +564,8 @@ void print_sweep_plan(const SweepSpec& spec, int shard, int shards) {
     for (const std::string& a : spec.fixed) std::printf("fixed          %s\n", a.c_str());
     for (int i = range.begin; i < range.end; ++i) {
         const SweepConfig& c = spec.configs[i];
-        std::printf("%-14s", c.id.c_str());
-        for (size_t p = 0; p < spec.parameters.size(); ++p)
-            std::printf(" %s=%s", spec.parameters[p].key.c_str(), c.values[p].text.c_str());
-        std::printf("  (%d episodes, %d vehicles, %s)\n", c.config.episodes, c.config.vehicles, c.config.policy.c_str());
+        std::printf("%-14s %s  (%d episodes, %d vehicles, %s)\n", c.id.c_str(), describe_values(spec, c).c_str(),
+                    c.config.episodes, c.config.vehicles, c.config.policy.c_str());
     }
 }
 
@@ -605,17 +616,15 @@ int run_sweep_command(const SweepArgs& args) {
     const SweepOutcome outcome = run_sweep(spec, options);
     display.end();
 
-    // The table: every row of the shard (or the best by the final reward when there are many).
+    // The table: every row of the shard, or the best ones when there are many, by the evaluated
+    // money when the sweep evaluates, else by the final reward.
     const SweepFile file = read_sweep_file(out_path);
-    const std::vector<std::string> metrics = sweep_metric_names(spec.evaluate);
-    const int reward_last = 1;  // sweep_metric_names(): reward_first, reward_last, ...
-    int money = -1;
-    for (size_t m = 0; m < metrics.size(); ++m)
-        if (metrics[m] == "learned_money_per_vehicle") money = static_cast<int>(m);
+    const std::vector<std::string> names = sweep_metric_names(spec.evaluate);
+    const std::string rank_by = spec.evaluate ? "learned_money_per_vehicle" : "reward_last";
+    const size_t key = std::find(names.begin(), names.end(), rank_by) - names.begin();
     std::vector<int> order(file.rows.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
     constexpr size_t kShownRows = 20;
-    const int key = money >= 0 ? money : reward_last;
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
         const double va = file.rows[a].metrics[key], vb = file.rows[b].metrics[key];
         return std::isfinite(va) && (!std::isfinite(vb) || va > vb);
@@ -623,16 +632,9 @@ int run_sweep_command(const SweepArgs& args) {
     if (order.size() > kShownRows) order.resize(kShownRows);
     std::printf("sweep          %s: %d of %d configurations done (%d this session, %s)\n", spec.name.c_str(),
                 outcome.kept + outcome.trained, outcome.configs, outcome.trained, human_duration(outcome.seconds).c_str());
-    std::printf("%-10s %-8s %14s%s  parameters\n", "id", "status", "reward_last", money >= 0 ? "  money/veh/day" : "");
-    for (int i : order) {
-        const SweepConfig& c = spec.configs[range.begin + i];
-        std::printf("%-10s %-8s %14.6g", c.id.c_str(), file.rows[i].status.c_str(), file.rows[i].metrics[reward_last]);
-        if (money >= 0) std::printf("  %14.6g", file.rows[i].metrics[money]);
-        std::printf(" ");
-        for (size_t p = 0; p < spec.parameters.size(); ++p)
-            std::printf(" %s=%s", spec.parameters[p].key.c_str(), c.values[p].text.c_str());
-        std::printf("\n");
-    }
+    std::vector<std::string> shown = {"reward_last"};
+    if (spec.evaluate) shown.push_back(rank_by);
+    print_sweep_rows(spec, file, order, shown);
     std::printf("results        %s (runs table /runs; each run's results in %s/)\n", out_path.c_str(),
                 sweep_runs_dir(out_path).c_str());
     if (outcome.interrupted) {

@@ -273,6 +273,8 @@ std::string key_suggestion(const std::string& unknown) {
     return suggestion(unknown, keys);
 }
 
+}  // namespace
+
 // Shortest decimal form that reads back as the same double (0.2, not 0.20000000000000001).
 std::string format_double(double v) {
     if (std::isnan(v)) return "nan";
@@ -295,6 +297,8 @@ std::string toml_double(double v) {
     if (std::isfinite(v) && s.find_first_of(".e") == std::string::npos) s += ".0";
     return s;
 }
+
+namespace {
 
 std::string limits_text(const Limits& l) {
     const bool has_lo = std::isfinite(l.lo), has_hi = std::isfinite(l.hi);
@@ -411,7 +415,6 @@ std::string value_text(const Setting& s, const Config& cfg) {
 
 // ---------------------------------------------------------------- TOML file
 
-std::string where(const std::string& path, const toml::source_region& src) { return toml_where(path, src); }
 
 // Stores one TOML value into its setting, checking type, integer range and the setting's own
 // range. Throws InputError prefixed with `loc`.
@@ -502,19 +505,19 @@ Config load_config_text(const std::string& text, const std::string& path) {
                 if (name_of(s.key) == group) misplaced = &s;
             const std::string hint = misplaced ? " (did you mean '" + std::string(misplaced->key) + "'?)"
                                                : suggestion(group, groups);
-            throw InputError(where(path, group_key.source()) + "unknown key '" + group + "'" + hint);
+            throw InputError(toml_where(path, group_key.source()) + "unknown key '" + group + "'" + hint);
         }
         const toml::table* table = group_node.as_table();
         if (!table)
-            throw InputError(where(path, group_key.source()) + group + " must be a table, got " +
+            throw InputError(toml_where(path, group_key.source()) + group + " must be a table, got " +
                              toml_type_name(group_node.type()));
         for (auto&& [name_key, node] : *table) {
             const std::string full = group + "." + std::string(name_key.str());
             const Setting* s = find_setting(full);
             if (!s)
-                throw InputError(where(path, name_key.source()) + "unknown key '" + full + "'" +
+                throw InputError(toml_where(path, name_key.source()) + "unknown key '" + full + "'" +
                                  key_suggestion(full));
-            store_toml(&cfg, *s, node, where(path, node.source()));
+            store_toml(&cfg, *s, node, toml_where(path, node.source()));
         }
     }
     return cfg;

@@ -19,22 +19,6 @@ constexpr int kMinIdDigits = 4;              // r0000: ids sort as text up to 10
 constexpr uint64_t kDefaultRandomSeed = 0;   // [random] seed when not given
 constexpr double kTwoPowMinus53 = 1.0 / 9007199254740992.0;
 
-std::string where(const std::string& path, const toml::source_region& src) { return toml_where(path, src); }
-
-// Shortest text that reads back to the same double, so a config written from a sweep row
-// says 0.1, not 0.10000000000000001.
-std::string shortest_double(double v) {
-    char buf[40];
-    for (int precision = 15; precision <= 17; ++precision) {
-        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    std::string s = buf;
-    // A TOML float needs a dot or an exponent: 1 would read back as an integer.
-    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-    return s;
-}
-
 // A scalar TOML value as a swept value; throws for tables, arrays, dates.
 SweepValue value_of(const toml::node& node, const std::string& loc) {
     SweepValue v;
@@ -47,7 +31,7 @@ SweepValue value_of(const toml::node& node, const std::string& loc) {
         v.number = static_cast<double>(i->get());
     } else if (const auto* f = node.as_floating_point()) {
         if (!std::isfinite(f->get())) throw InputError(loc + "not a finite number");
-        v.text = v.literal = shortest_double(f->get());
+        v.text = v.literal = toml_double(f->get());
         v.numeric = true;
         v.number = f->get();
     } else if (const auto* b = node.as_boolean()) {
@@ -153,7 +137,7 @@ SweepValue draw(const RandomKey& r, double u) {
     }
     v.number = r.kind == "uniform" ? r.low + u * (r.high - r.low)
                                    : std::exp(std::log(r.low) + u * (std::log(r.high) - std::log(r.low)));
-    v.literal = v.text = shortest_double(v.number);
+    v.literal = v.text = toml_double(v.number);
     return v;
 }
 
@@ -183,8 +167,8 @@ RandomKey parse_distribution(const std::string& key, const toml::node& node, con
     r.low = number((*a)[0]);
     r.high = number((*a)[1]);
     if (!(r.low <= r.high) || !std::isfinite(r.low) || !std::isfinite(r.high))
-        throw InputError(loc + "[random] " + key + ": needs low <= high, got [" + shortest_double(r.low) + ", " +
-                         shortest_double(r.high) + "]");
+        throw InputError(loc + "[random] " + key + ": needs low <= high, got [" + toml_double(r.low) + ", " +
+                         toml_double(r.high) + "]");
     if (r.kind == "log_uniform" && r.low <= 0)
         throw InputError(loc + "[random] " + key + ": log_uniform bounds must be > 0");
     return r;
@@ -227,7 +211,7 @@ SweepSpec load_sweep(const std::string& path) {
     try {
         base_text = read_text_file(resolved);
     } catch (const InputError& e) {
-        throw InputError(where(path, base->source()) + "[sweep] base: " + e.what());
+        throw InputError(toml_where(path, base->source()) + "[sweep] base: " + e.what());
     }
     return load_sweep_text(text, path, base_text, base_path);
 }
@@ -255,13 +239,13 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
     uint64_t random_seed = kDefaultRandomSeed;
     for (auto&& [k, node] : root) {
         const std::string section(k.str());
-        const std::string loc = where(path, k.source());
+        const std::string loc = toml_where(path, k.source());
         const toml::table* t = node.as_table();
         if (!t) throw InputError(loc + "unknown top-level key '" + section + "' (sections: sweep, set, variants, grid, random)");
         if (section == "sweep") {
             for (auto&& [sk, sn] : *t) {
                 const std::string key(sk.str());
-                const std::string sloc = where(path, sk.source()) + "[sweep] " + key + ": ";
+                const std::string sloc = toml_where(path, sk.source()) + "[sweep] " + key + ": ";
                 if (key == "base") continue;
                 if (key == "name") {
                     if (!sn.is_string() || sn.as_string()->get().empty()) throw InputError(sloc + "expected a non-empty string");
@@ -278,7 +262,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
                         seeds.push_back(s.as_integer()->get());
                     }
                 } else {
-                    throw InputError(where(path, sk.source()) + "unknown key '[sweep] " + key +
+                    throw InputError(toml_where(path, sk.source()) + "unknown key '[sweep] " + key +
                                      "' (keys: base, name, evaluate, seeds)");
                 }
             }
@@ -296,7 +280,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
                 const toml::node& vn = *vnp;
                 const toml::table* vt = vn.as_table();
                 if (!vt || vt->empty())
-                    throw InputError(where(path, vk.source()) + "[variants] " + std::string(vk.str()) +
+                    throw InputError(toml_where(path, vk.source()) + "[variants] " + std::string(vk.str()) +
                                      ": expected a table of config keys, e.g. [variants." + std::string(vk.str()) + "]");
                 variant_names.emplace_back(vk.str());
                 variant_keys.emplace_back();
@@ -306,7 +290,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
         } else if (section == "random") {
             for (auto&& [rk, rn] : *t) {
                 const std::string key(rk.str());
-                const std::string rloc = where(path, rk.source()) + "[random] " + key + ": ";
+                const std::string rloc = toml_where(path, rk.source()) + "[random] " + key + ": ";
                 if (key == "count") {
                     if (!rn.is_integer() || rn.as_integer()->get() < 1 || rn.as_integer()->get() > kMaxSweepConfigs)
                         throw InputError(rloc + "expected an integer in [1, " + std::to_string(kMaxSweepConfigs) + "]");
@@ -338,7 +322,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
     };
 
     for (size_t i = 0; i < fixed.size(); ++i) {
-        const std::string loc = where(path, fixed_at[i]) + "[set] ";
+        const std::string loc = toml_where(path, fixed_at[i]) + "[set] ";
         claim(fixed[i].first, "set", loc);
         const SweepValue v = value_of(*fixed[i].second, loc + fixed[i].first + ": ");
         check_assignment(fixed[i].first, v, loc);
@@ -351,7 +335,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
     std::map<std::string, bool> variant_claimed;
     for (size_t v = 0; v < variant_names.size(); ++v)
         for (size_t i = 0; i < variant_keys[v].size(); ++i) {
-            const std::string loc = where(path, variant_at[v][i]) + "[variants." + variant_names[v] + "] ";
+            const std::string loc = toml_where(path, variant_at[v][i]) + "[variants." + variant_names[v] + "] ";
             const std::string& key = variant_keys[v][i].first;
             if (!variant_claimed[key]) claim(key, "variants", loc);
             variant_claimed[key] = true;
@@ -364,7 +348,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
     // The grid's axes, in the file's order, the last varying fastest.
     std::vector<std::vector<SweepValue>> axes;
     for (size_t i = 0; i < grid.size(); ++i) {
-        const std::string loc = where(path, grid_at[i]) + "[grid] ";
+        const std::string loc = toml_where(path, grid_at[i]) + "[grid] ";
         const std::string& key = grid[i].first;
         claim(key, "grid", loc);
         const toml::array* a = grid[i].second->as_array();
@@ -380,7 +364,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
     }
     std::vector<RandomKey> randoms;
     for (size_t i = 0; i < random.size(); ++i) {
-        const std::string loc = where(path, random_at[i]);
+        const std::string loc = toml_where(path, random_at[i]);
         claim(random[i].first, "random", loc + "[random] ");
         randoms.push_back(parse_distribution(random[i].first, *random[i].second, loc));
         spec.parameters.push_back({random[i].first, false});
@@ -457,9 +441,7 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
         try {
             validate(c.config);
         } catch (const InputError& e) {
-            std::string which;
-            for (size_t p = 0; p < spec.parameters.size(); ++p)
-                which += (p ? ", " : "") + spec.parameters[p].key + "=" + c.values[p].text;
+            const std::string which = describe_values(spec, c, ", ");
             throw InputError(path + ": configuration " + c.id + " (" + (which.empty() ? "the base" : which) +
                              "): " + e.what());
         }
@@ -471,6 +453,13 @@ SweepSpec load_sweep_text(const std::string& text, const std::string& path, cons
         spec.parameters[p].numeric = numeric;
     }
     return spec;
+}
+
+std::string describe_values(const SweepSpec& spec, const SweepConfig& c, const std::string& separator) {
+    std::string out;
+    for (size_t p = 0; p < spec.parameters.size(); ++p)
+        out += (p ? separator : "") + spec.parameters[p].key + "=" + c.values[p].text;
+    return out;
 }
 
 ShardRange shard_range(int count, int shard, int shards) {

@@ -48,6 +48,9 @@ struct SweepSpec {
     std::string digest;     // SHA-256 hex of the sweep and base texts: same sweep, same digest
 };
 
+// "key=value" of each swept value of `c`, joined by `separator` ("" when nothing is swept).
+std::string describe_values(const SweepSpec& spec, const SweepConfig& c, const std::string& separator = " ");
+
 // Reads the sweep file and its base config. Throws InputError with one line naming the file,
 // its line and column where known, and the entry at fault.
 SweepSpec load_sweep(const std::string& path);

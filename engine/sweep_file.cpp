@@ -30,17 +30,28 @@ constexpr int kMetricWindow = 100;   // episodes in the first/last means, as the
 constexpr Metric kLearnedMetrics[] = {kMoneyPerVehicle, kUnmetKwhPerVehicle, kDepartureEnergyMet, kPeakImportKw,
                                       kEnergyEfficiency};
 
-const std::vector<std::string>& training_metric_names() {
-    static const std::vector<std::string> names = {
-        "reward_first",           // per vehicle per episode, the first min(100, episodes) episodes
-        "reward_last",            // ... the last min(100, episodes)
-        "revenue_last", "energy_cost_last", "degradation_cost_last", "unmet_penalty_last",
-        "unmet_kwh_last", "grid_import_kwh_last", "grid_export_kwh_last",
-        "soc_end_final",          // mean end-of-episode SoC, the last episode
-        "soh_final",              // mean SoH after the last episode
-    };
-    return names;
-}
+// The training columns: each a per-vehicle mean of one EpisodeMetrics field, over the first or
+// the last min(100, episodes) episodes (as the training summary), or of the final episode.
+enum class Over { kFirstWindow, kLastWindow, kFinalEpisode };
+struct TrainingColumn {
+    const char* name;
+    double EpisodeMetrics::*field;
+    Over over;
+};
+constexpr TrainingColumn kTrainingColumns[] = {
+    {"reward_first", &EpisodeMetrics::reward, Over::kFirstWindow},
+    {"reward_last", &EpisodeMetrics::reward, Over::kLastWindow},
+    {"revenue_last", &EpisodeMetrics::revenue, Over::kLastWindow},
+    {"energy_cost_last", &EpisodeMetrics::energy_cost, Over::kLastWindow},
+    {"degradation_cost_last", &EpisodeMetrics::degradation_cost, Over::kLastWindow},
+    {"unmet_penalty_last", &EpisodeMetrics::unmet_penalty, Over::kLastWindow},
+    {"unmet_kwh_last", &EpisodeMetrics::unmet_kwh, Over::kLastWindow},
+    {"grid_import_kwh_last", &EpisodeMetrics::grid_import_kwh, Over::kLastWindow},
+    {"grid_export_kwh_last", &EpisodeMetrics::grid_export_kwh, Over::kLastWindow},
+    {"soc_end_final", &EpisodeMetrics::soc_end, Over::kFinalEpisode},  // mean end-of-episode SoC
+    {"soh_final", &EpisodeMetrics::soh, Over::kFinalEpisode},          // mean SoH after the last episode
+};
+constexpr size_t kTrainingColumnCount = sizeof kTrainingColumns / sizeof kTrainingColumns[0];
 
 // The runs table's compound type, from the spec alone: every shard of a sweep has the same.
 struct Columns {
@@ -178,7 +189,8 @@ void write_identity(hid_t file, const char* kind, const SweepSpec& spec) {
 }  // namespace
 
 std::vector<std::string> sweep_metric_names(bool evaluate) {
-    std::vector<std::string> names = training_metric_names();
+    std::vector<std::string> names;
+    for (const TrainingColumn& c : kTrainingColumns) names.emplace_back(c.name);
     if (!evaluate) return names;
     for (Metric m : kLearnedMetrics) names.push_back(std::string("learned_") + metric_table()[m].name);
     for (const EvalPolicy& p : eval_policies())
@@ -188,37 +200,29 @@ std::vector<std::string> sweep_metric_names(bool evaluate) {
 }
 
 void fill_training_metrics(const std::vector<EpisodeMetrics>& episodes, SweepRow* row) {
-    const size_t columns = training_metric_names().size();
-    if (row->metrics.size() < columns) row->metrics.resize(columns, std::nan(""));
+    if (row->metrics.size() < kTrainingColumnCount) row->metrics.resize(kTrainingColumnCount, std::nan(""));
     row->episodes_done = static_cast<int64_t>(episodes.size());
     if (episodes.empty()) return;
     const int n = static_cast<int>(episodes.size());
     const int window = std::min(kMetricWindow, n);
-    const auto mean = [&](int from, double EpisodeMetrics::*field) {
-        double sum = 0.0;
-        for (int e = from; e < from + window; ++e)
-            sum += episodes[e].vehicles > 0 ? episodes[e].*field / static_cast<double>(episodes[e].vehicles) : 0.0;
-        return sum / window;
+    const auto per_vehicle = [](const EpisodeMetrics& e, double EpisodeMetrics::*field) {
+        return e.vehicles > 0 ? e.*field / static_cast<double>(e.vehicles) : 0.0;
     };
-    const int last = n - window;
-    double* m = row->metrics.data();
-    m[0] = mean(0, &EpisodeMetrics::reward);
-    m[1] = mean(last, &EpisodeMetrics::reward);
-    m[2] = mean(last, &EpisodeMetrics::revenue);
-    m[3] = mean(last, &EpisodeMetrics::energy_cost);
-    m[4] = mean(last, &EpisodeMetrics::degradation_cost);
-    m[5] = mean(last, &EpisodeMetrics::unmet_penalty);
-    m[6] = mean(last, &EpisodeMetrics::unmet_kwh);
-    m[7] = mean(last, &EpisodeMetrics::grid_import_kwh);
-    m[8] = mean(last, &EpisodeMetrics::grid_export_kwh);
-    const EpisodeMetrics& final_episode = episodes.back();
-    const double vehicles = static_cast<double>(std::max<int64_t>(final_episode.vehicles, 1));
-    m[9] = final_episode.soc_end / vehicles;
-    m[10] = final_episode.soh / vehicles;
+    for (size_t k = 0; k < kTrainingColumnCount; ++k) {
+        const TrainingColumn& c = kTrainingColumns[k];
+        if (c.over == Over::kFinalEpisode) {
+            row->metrics[k] = per_vehicle(episodes.back(), c.field);
+            continue;
+        }
+        const int from = c.over == Over::kFirstWindow ? 0 : n - window;
+        double sum = 0.0;
+        for (int e = from; e < from + window; ++e) sum += per_vehicle(episodes[e], c.field);
+        row->metrics[k] = sum / window;
+    }
 }
 
 void fill_evaluation_metrics(const EvaluationResult& r, SweepRow* row) {
-    const size_t train = training_metric_names().size();
+    const size_t train = kTrainingColumnCount;
     row->metrics.resize(sweep_metric_names(true).size(), std::nan(""));
     const auto policy_mean = [&](const std::string& policy, Metric metric) {
         const auto it = std::find(r.policies.begin(), r.policies.end(), policy);

@@ -8,6 +8,10 @@ namespace v2g {
 
 // "path:line:column: ", the start of an error about that place.
 std::string toml_where(const std::string& path, const toml::source_region& src);
+// The shortest decimal text that reads back as the same double (0.2, not 0.20000000000000001).
+std::string format_double(double v);
+// The same as a TOML float literal: 1 becomes "1.0", which would otherwise read back as an integer.
+std::string toml_double(double v);
 // Parses `text` (read from `path`); a syntax error throws InputError on one line.
 toml::table parse_toml(const std::string& text, const std::string& path);
 

@@ -177,7 +177,7 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
             return static_cast<int>(std::max_element(q.begin(), q.end()) - q.begin());
         });
         random += evaluate_in_model(c, [&](int t, float) {
-            return static_cast<int>(random4(p.seed, static_cast<uint32_t>(v), day, static_cast<uint32_t>(t), RngPurpose::kTest).v[0] % kNumActions);
+            return testing::random_action(p, v, day, t);
         });
     }
     const double n = p.num_vehicles;

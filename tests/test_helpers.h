@@ -93,6 +93,15 @@ inline std::vector<double> greedy_day_market(Backend& backend, const EnvParams& 
 
 inline bool same_bytes(const void* a, const void* b, size_t n) { return std::memcmp(a, b, n) == 0; }
 
+// The random policy the learning tests set against the optimum: a Philox action per
+// (vehicle, day, step), the same on every run.
+inline int random_action(const EnvParams& p, int v, int day, int t) {
+    return static_cast<int>(
+        random4(p.seed, static_cast<uint32_t>(v), static_cast<uint32_t>(day), static_cast<uint32_t>(t), RngPurpose::kTest)
+            .v[0] %
+        kNumActions);
+}
+
 // Configurations of different shapes for batch tests: per-vehicle tables with 5 SoC bins,
 // per-community tables in communities of 6 with the slack in the state, a fleet-shared table,
 // and another seed at quarter-hour steps.

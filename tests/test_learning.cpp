@@ -106,7 +106,7 @@ TEST_P(LearningPrecision, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimal
         };
         greedy += evaluate_in_model(c, greedy_action);
         random += evaluate_in_model(c, [&](int t, float) {
-            return static_cast<int>(random4(p.seed, static_cast<uint32_t>(v), day, static_cast<uint32_t>(t), RngPurpose::kTest).v[0] % kNumActions);
+            return testing::random_action(p, v, day, t);
         });
         // Learned Q-values along the greedy path against the model's discounted Q*.
         std::vector<double> q_star;

@@ -60,7 +60,7 @@ def assert_same(a, b):
     assert sorted(a) == sorted(b)
     for name in a:
         x, y = np.asarray(a[name]), np.asarray(b[name])
-        assert x.shape == y.shape, name
+        assert x.dtype == y.dtype and x.shape == y.shape, name
         assert x.tobytes() == y.tobytes(), f"{name} differs"
 
 

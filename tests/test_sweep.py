@@ -15,10 +15,12 @@ import h5py
 import numpy as np
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_resume as resume_checks  # noqa: E402  (module import: its tests are not collected twice)
+
 BIN = os.environ.get("V2G_BIN", "build/v2g")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE = os.path.join(ROOT, "experiments", "small_deterministic.toml")
-TIMING = {"episodes/env_steps_per_s"}  # wall-clock datasets of a run file
 
 # Two Q-table shapes (soc_bins) x per-vehicle or fleet-shared tables x two learning rates,
 # evaluated; trained as one batch; a few seconds in all.
@@ -65,23 +67,7 @@ def sweep(*args, env=None):
 
 def run_datasets(path):
     """Every dataset of a run's results file but the wall-clock ones and the checkpoint slots."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset) and not name.startswith("checkpoint") and name not in TIMING:
-                out[name] = obj[()]
-        f.visititems(visit)
-    return out
-
-
-def assert_same_datasets(a, b, skip=()):
-    assert sorted(k for k in a if k not in skip) == sorted(k for k in b if k not in skip)
-    for k in a:
-        if k in skip:
-            continue
-        x, y = np.asarray(a[k]), np.asarray(b[k])
-        assert x.dtype == y.dtype and x.shape == y.shape, k
-        assert x.tobytes() == y.tobytes(), f"{k} differs"
+    return resume_checks.datasets(path)
 
 
 def runs_table(path):
@@ -115,7 +101,9 @@ def test_each_configuration_equals_the_same_configuration_trained_alone(tmp_path
         assert e.returncode == 0, e.stderr
         # The config as written differs (the sweep records its base and --set lines); the
         # effective config and every result do not.
-        assert_same_datasets(run_datasets(in_sweep_path), run_datasets(alone), skip={"config/input_toml"})
+        in_sweep, by_itself = run_datasets(in_sweep_path), run_datasets(alone)
+        del in_sweep["config/input_toml"], by_itself["config/input_toml"]
+        resume_checks.assert_same(in_sweep, by_itself)
         with h5py.File(alone, "r") as f:
             q = f["qtables/final"][()]
             reward = f["episodes/reward_mean"][()]
@@ -191,8 +179,8 @@ def test_killed_and_resumed_sweep_equals_an_uninterrupted_one(tmp_path):
     assert a.tobytes() == b.tobytes(), "the runs tables differ"
     assert set(b["status"]) == {b"done"} and len(b) == 6
     for rid in ("r0002", "r0004", "r0005"):  # killed, interrupted, untouched
-        assert_same_datasets(run_datasets(tmp_path / "whole.runs" / f"{rid}.h5"),
-                             run_datasets(tmp_path / "cut.runs" / f"{rid}.h5"))
+        resume_checks.assert_same(run_datasets(tmp_path / "whole.runs" / f"{rid}.h5"),
+                                  run_datasets(tmp_path / "cut.runs" / f"{rid}.h5"))
     # A finished sweep resumed again changes nothing.
     r = sweep("--resume", cut, "-q")
     assert r.returncode == 0, r.stderr
