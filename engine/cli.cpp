@@ -175,11 +175,14 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
     std::fprintf(out, "mean reward    per vehicle per episode: first %d episodes %.6g, last %d episodes %.6g\n",
                  s.window, s.mean_reward_first, s.window, s.mean_reward_last);
     std::fprintf(out, "reward terms   per vehicle per episode, last %d: revenue %.4g - energy cost %.4g - "
-                      "degradation %.4g - unmet penalty %.4g\n",
-                 s.window, s.last_revenue, s.last_energy_cost, s.last_degradation_cost, s.last_unmet_penalty);
+                      "degradation %.4g - unmet penalty %.4g - en-route charging %.4g\n",
+                 s.window, s.last_revenue, s.last_energy_cost, s.last_degradation_cost, s.last_unmet_penalty,
+                 s.last_en_route_cost);
     std::fprintf(out, "energy (kWh)   per vehicle per episode, last %d: grid import %.4g, grid export %.4g, "
-                      "P2P bought %.4g, unmet at departure %.4g\n",
-                 s.window, s.last_grid_import_kwh, s.last_grid_export_kwh, s.last_p2p_bought_kwh, s.last_unmet_kwh);
+                      "P2P bought %.4g, unmet at departure %.4g, bought en route %.4g, cut by the grid limit %.4g\n",
+                 s.window, s.last_grid_import_kwh, s.last_grid_export_kwh, s.last_p2p_bought_kwh, s.last_unmet_kwh,
+                 s.last_en_route_kwh, s.last_curtailed_kwh);
+    std::fprintf(out, "safety layer   %.3g overrides per vehicle per episode, last %d\n", s.last_safety_overrides, s.window);
     if (s.ledger) {
         std::fprintf(out, "ledger         %llu blocks + genesis, %llu transactions (%s/s), %d contracts, tip %s\n",
                      static_cast<unsigned long long>(s.blocks), static_cast<unsigned long long>(s.transactions),
@@ -199,6 +202,29 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
                  human_bytes(static_cast<double>(s.peak_rss_bytes)).c_str());
     std::fprintf(out, "final SoC      mean %.4f  min %.4f  max %.4f\n", s.soc_mean, s.soc_min, s.soc_max);
     std::fprintf(out, "final SoH      mean %.6f  min %.6f  max %.6f\n", s.soh_mean, s.soh_min, s.soh_max);
+}
+
+// The held-out check (evaluation.check_days): the one line that says whether training worked.
+void print_check(std::FILE* out, const TrainingCheck& c) {
+    const bool ahead = c.learned >= c.best_yardstick_money;
+    std::fprintf(out, "held-out check learned %.4g vs %s %.4g per vehicle-day (%s), %.1f %% departure energy met, "
+                      "%.0f %% of the way from random (%.4g) to the LP oracle (%.4g); %d days from episode %d%s\n",
+                 c.learned, c.best_yardstick.c_str(), c.best_yardstick_money, ahead ? "ahead" : "behind",
+                 100.0 * c.learned_departure_met, 100.0 * c.score, c.random, c.oracle, c.days, c.first_episode,
+                 c.oracle_communities < c.communities
+                     ? (", oracle on " + std::to_string(c.oracle_communities) + " of " + std::to_string(c.communities) +
+                        " communities").c_str()
+                     : "");
+}
+
+std::string check_json(const TrainingCheck& c) {
+    return "{\"days\": " + std::to_string(c.days) + ", \"first_episode\": " + std::to_string(c.first_episode) +
+           ", \"learned\": " + json_number(c.learned) + ", \"random\": " + json_number(c.random) +
+           ", \"charge_on_arrival\": " + json_number(c.uncontrolled) + ", \"time_of_use\": " + json_number(c.time_of_use) +
+           ", \"oracle_lp\": " + json_number(c.oracle) + ", \"learned_departure_energy_met\": " +
+           json_number(c.learned_departure_met) + ", \"score\": " + json_number(c.score) +
+           ", \"best_yardstick\": " + quoted_string(c.best_yardstick) + ", \"oracle_communities\": " +
+           std::to_string(c.oracle_communities) + ", \"communities\": " + std::to_string(c.communities) + "}";
 }
 
 std::string summary_json(const Config& cfg, const DeviceChoice& device, const TrainSummary& s) {
@@ -255,6 +281,7 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
     field("episode_energy_cost_per_vehicle", series(&EpisodeMetrics::energy_cost));
     field("episode_degradation_cost_per_vehicle", series(&EpisodeMetrics::degradation_cost));
     field("episode_unmet_penalty_per_vehicle", series(&EpisodeMetrics::unmet_penalty));
+    field("episode_en_route_cost_per_vehicle", series(&EpisodeMetrics::en_route_cost));
     const std::string rewards = series(&EpisodeMetrics::reward);
     std::string eps = "[";
     for (size_t i = 0; i < s.epsilons.size(); ++i) eps += (i ? ", " : "") + json_number(s.epsilons[i]);
@@ -317,6 +344,7 @@ int run_train(const TrainArgs& args) {
     }
 
     print_summary(stdout, cfg, device, summary);
+    if (run.checked) print_check(stdout, run.check);
     if (!args.model_out.empty()) {
         std::printf("model          %s (TorchScript: forward(obs [n, %d]) -> Q [n, 5])\n", args.model_out.c_str(),
                     kObservationSize);
@@ -326,7 +354,8 @@ int run_train(const TrainArgs& args) {
                     (resuming ? args.resume_path : args.out_path).c_str(), summary.writer_wait_seconds);
     std::fflush(stdout);
     if (summary_file) {
-        const std::string json = summary_json(cfg, device, summary);
+        std::string json = summary_json(cfg, device, summary);
+        if (run.checked) json.insert(2, "  \"check\": " + check_json(run.check) + ",\n");
         const bool ok = std::fwrite(json.data(), 1, json.size(), summary_file.get()) == json.size();
         if (!ok || std::fclose(summary_file.release()) != 0) throw InputError(args.summary_path + ": cannot write");
     }
@@ -486,6 +515,15 @@ int run_eval(const EvalArgs& args) {
     double optimum = 0.0;
     for (double v : r.optimum_value_per_vehicle) optimum += v / r.days;
     std::printf("optimum (DP value of the plugged-in steps) %.4g per vehicle per day\n", optimum);
+    const auto set_mean = [&](int policy) {
+        double sum = 0.0;
+        for (double v : base.oracle_set_money[static_cast<size_t>(policy)]) sum += v / r.days;
+        return sum;
+    };
+    std::printf("score          %.1f %% of the way from random to the LP oracle: (learned - random) / (oracle - random) "
+                "of the money per vehicle-day on the oracle's %d of %d communities (learned %.4g, random %.4g, oracle %.4g)\n",
+                100.0 * base.score, r.oracle_communities, (r.vehicles + cfg.community_size - 1) / cfg.community_size,
+                set_mean(kEvalLearned), set_mean(kEvalRandom), set_mean(kEvalOracle));
     for (size_t s = 1; s < r.scenarios.size(); ++s) {
         std::printf("fault %-16s", r.scenarios[s].name.c_str());
         std::printf(" money/vehicle change:");

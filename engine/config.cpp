@@ -57,6 +57,15 @@ constexpr double kMinCellTemperatureC = -40.0;
 constexpr double kMaxCellTemperatureC = 80.0;
 constexpr double kHoursPerDay = 24.0;
 constexpr int kLastHourOfDay = 23;
+// Physical sanity bounds: far beyond any real value, small enough that float arithmetic on
+// them stays finite (a price of 1e308 would make every reward -inf).
+constexpr double kMaxConsumptionKwhPerKm = 10.0;   // a heavy truck uses ~1.5 kWh/km
+constexpr double kMaxTripKwh = 10000.0;
+constexpr double kMaxDailyKm = 10000.0;
+constexpr double kMaxPricePerKwh = 1000.0;
+constexpr double kMaxLimitKwPerVehicle = 10000.0;
+// The LP oracle solves each community-day on the host; beyond this the check takes too long.
+constexpr int kMaxOracleCommunities = 1 << 20;
 // "did you mean": suggest a known key at most this many single-character edits away.
 constexpr size_t kMaxSuggestionDistance = 2;
 
@@ -107,6 +116,8 @@ const std::vector<Setting>& settings() {
         {"fleet.single_efficiency", &Config::single_efficiency, "one-way efficiency with mix = single", open_closed(0, 1), nullptr},
         {"fleet.initial_soc", &Config::initial_soc, "SoC of every pack at the start, in [soc_min, soc_max]", closed(0, 1), nullptr},
         {"fleet.pv_kwp_per_vehicle", &Config::pv_kwp_per_vehicle, "community PV per member (kWp)", at_least(0), nullptr},
+        {"fleet.consumption_kwh_per_km", &Config::consumption_kwh_per_km, "driving energy per km, at the battery (kWh/km)", open_closed(0, kMaxConsumptionKwhPerKm), nullptr},
+        {"fleet.safety_layer", &Config::safety_layer, "chargers override the policy to charge when waiting longer would miss the departure requirement", any(), nullptr},
 
         {"battery.soc_min", &Config::soc_min, "lowest SoC the controller uses", closed(0, 1), nullptr},
         {"battery.soc_max", &Config::soc_max, "highest SoC the controller uses", closed(0, 1), nullptr},
@@ -115,18 +126,22 @@ const std::vector<Setting>& settings() {
         {"battery.initial_full_cycles", &Config::initial_full_cycles, "equivalent full cycles done before the start", at_least(0), nullptr},
         {"battery.cost_per_kwh", &Config::battery_cost_per_kwh, "pack replacement cost per kWh", at_least(0), nullptr},
         {"battery.end_of_life_loss", &Config::end_of_life_loss, "capacity loss at which a pack is worn out (fraction)", open(0, 1), nullptr},
+        {"battery.aging", &Config::aging, "day: every day starts from the fleet's configured age; lifetime: ageing carries across days, packs replaced at end of life", any(), "day|lifetime"},
 
         {"sessions.model", &Config::session_model, "daily plug-in sessions: fitted distributions or fixed times", any(), "ev2gym|fixed"},
         {"sessions.charger", &Config::charger, "charger type of the fitted session distributions", any(), "private|public|workplace"},
         {"sessions.fixed_arrival_hour", &Config::fixed_arrival_hour, "plug-in clock hour with model = fixed", closed_open(0, kHoursPerDay), nullptr},
         {"sessions.fixed_departure_hour", &Config::fixed_departure_hour, "plug-out clock hour with model = fixed", closed_open(0, kHoursPerDay), nullptr},
-        {"sessions.fixed_demand_kwh", &Config::fixed_demand_kwh, "energy driven per day with model = fixed (kWh)", at_least(0), nullptr},
+        {"sessions.fixed_trip_kwh", &Config::fixed_trip_kwh, "energy driven per day with model = fixed (kWh at the battery)", closed(0, kMaxTripKwh), nullptr},
+        {"sessions.daily_km", &Config::daily_km, "mean distance driven per day (km)", closed(0, kMaxDailyKm), nullptr},
+        {"sessions.reserve_km", &Config::reserve_km, "range the driver wants left after the next trip, above battery.soc_min (km)", closed(0, kMaxDailyKm), nullptr},
 
         {"signals.source", &Config::signal_source, "price/load/PV series: built-in generators or CSV files", any(), "synthetic|csv"},
         {"signals.days", &Config::signal_days, "days of signals; episode e uses day e % days", closed(1, kMaxSignalDays), nullptr},
         {"signals.price_noise", &Config::price_noise, "day-to-day price variation (log-sd); < 0 = fitted, 0 = none", any(), nullptr},
         {"signals.feed_in_ratio", &Config::feed_in_ratio, "feed-in price / retail price", closed(0, 1), nullptr},
-        {"signals.dr_load_quantile", &Config::dr_load_quantile, "load above this quantile is a demand-response event", closed(0, 1), nullptr},
+        {"signals.dr_load_quantile", &Config::dr_load_quantile, "grid stress (the load's daily shape x the day's level) above this quantile is a demand-response event", closed(0, 1), nullptr},
+        {"signals.first_weekday", &Config::first_weekday, "weekday of the series' first day, 0 = Monday .. 6 = Sunday (weekend sessions)", closed(0, kDaysPerWeek - 1), nullptr},
         {"signals.price_csv", &Config::price_csv, "CSV file with a retail price column", any(), nullptr},
         {"signals.price_column", &Config::price_column, "price column name ($/kWh)", any(), nullptr},
         {"signals.load_csv", &Config::load_csv, "CSV file with a load column", any(), nullptr},
@@ -138,14 +153,19 @@ const std::vector<Setting>& settings() {
         {"market.loss_fraction", &Config::p2p_loss_fraction, "share of P2P energy lost in distribution", closed_open(0, 1), nullptr},
         {"market.unmatched_to_grid", &Config::unmatched_to_grid, "unmatched P2P bids/offers trade with the grid (else unfilled)", any(), nullptr},
         {"market.dr_price_per_kwh", &Config::dr_price_per_kwh, "V2G payment per kWh during demand-response events", at_least(0), nullptr},
-        {"market.unmet_penalty_per_kwh", &Config::unmet_penalty_per_kwh, "penalty per kWh short of the requirement at departure", at_least(0), nullptr},
+        {"market.unmet_penalty_per_kwh", &Config::unmet_penalty_per_kwh, "penalty per kWh short of the requirement at departure", closed(0, kMaxPricePerKwh), nullptr},
+        {"market.en_route_price_per_kwh", &Config::en_route_price_per_kwh, "public fast-charging price paid for a trip the battery cannot cover", closed(0, kMaxPricePerKwh), nullptr},
+
+        {"grid.limit_kw_per_vehicle", &Config::limit_kw_per_vehicle, "each community's grid connection limit per member (kW), imports and exports; 0 = no limit", closed(0, kMaxLimitKwPerVehicle), nullptr},
 
         {"learning.policy", &Config::policy, "learner: tabular Q-learning, or a DQN (needs a build with LibTorch)", any(), "tabular|dqn"},
         {"learning.soc_bins", &Config::soc_bins, "SoC bins of the tabular state", closed(1, kMaxSocBins), nullptr},
         {"learning.price_levels", &Config::price_levels, "price levels of the tabular state (quantiles)", closed(1, kMaxPriceLevels), nullptr},
         {"learning.deadline_levels", &Config::deadline_levels, "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)", closed(1, kMaxStepsPerDayConfig), nullptr},
+        {"learning.forecast_levels", &Config::forecast_levels, "price-outlook levels in the tabular state: steps left in the stay with a lower retail price than now (day-ahead prices), clamped to levels - 1 (1 = off)", closed(1, kMaxStepsPerDayConfig), nullptr},
         {"learning.q_sharing", &Config::q_sharing, "who owns a Q-table", any(), "vehicle|community|fleet"},
         {"learning.q_precision", &Config::q_precision, "how Q-values are stored: float32, or bfloat16 (half the memory; updates rounded to nearest even, docs/PERFORMANCE.md)", any(), "fp32|bf16"},
+        {"learning.q_init", &Config::q_init, "every Q-value before training (0: optimistic when rewards are costs; below the typical return: untried actions are not preferred)", closed(-kMaxPricePerKwh, kMaxPricePerKwh), nullptr},
         {"learning.alpha", &Config::alpha, "learning rate", open_closed(0, 1), nullptr},
         {"learning.gamma", &Config::gamma, "discount per step", closed(0, 1), nullptr},
         {"learning.epsilon", &Config::epsilon, "initial exploration rate", closed(0, 1), nullptr},
@@ -179,6 +199,8 @@ const std::vector<Setting>& settings() {
 
         {"evaluation.days", &Config::eval_days, "held-out days every policy runs in `v2g eval`", closed(1, kMaxSignalDays), nullptr},
         {"evaluation.dp_energy_points", &Config::dp_energy_points, "stored-energy grid points of the dynamic-programming optimum", closed(2, kMaxDpEnergyPoints), nullptr},
+        {"evaluation.check_days", &Config::check_days, "held-out days of the check that ends `v2g train` (learned vs the yardsticks and the oracle); 0 = none", closed(0, kMaxSignalDays), nullptr},
+        {"evaluation.oracle_communities", &Config::oracle_communities, "communities (the first ones) the LP oracle solves; the score compares policies on them", closed(1, kMaxOracleCommunities), nullptr},
         {"evaluation.faults", &Config::eval_faults, "fault scenarios: none, all, or a comma list of missing_vehicles, grid_outage, price_spike, lost_community", any(), nullptr},
         {"evaluation.fault_missing_share", &Config::fault_missing_share, "share of vehicles away all day (missing_vehicles)", closed(0, 1), nullptr},
         {"evaluation.fault_outage_start_hour", &Config::fault_outage_start_hour, "clock hour the grid outage / price spike begins", closed_open(0, kHoursPerDay), nullptr},
@@ -648,9 +670,11 @@ void validate(const Config& cfg) {
                          std::to_string(kMaxStepsPerDay) + " steps per day");
     // The kernels index states and signal steps with int; the ranges above keep these far
     // below INT_MAX, and this keeps it so if a range is ever widened.
-    const int64_t states = int64_t{cfg.soc_bins} * cfg.steps_per_day() * cfg.price_levels * cfg.deadline_levels;
+    const int64_t states = int64_t{cfg.soc_bins} * cfg.steps_per_day() * cfg.price_levels * cfg.deadline_levels *
+                           cfg.forecast_levels;
     if (states > INT_MAX)
-        throw InputError("learning.soc_bins * steps per day * learning.price_levels * learning.deadline_levels = " + std::to_string(states) +
+        throw InputError("learning.soc_bins * steps per day * learning.price_levels * learning.deadline_levels * "
+                         "learning.forecast_levels = " + std::to_string(states) +
                          " states: too many");
     if (!(cfg.contract_price_floor_per_kwh <= cfg.contract_price_cap_per_kwh))
         throw InputError("ledger.price_floor_per_kwh = " + num(cfg.contract_price_floor_per_kwh) +

@@ -1,6 +1,6 @@
 // config.h: every setting of a run, in one struct, with its TOML key, default and unit.
 // The TOML file has one table per group: [run] [time] [fleet] [battery] [sessions] [signals]
-// [market] [learning] [results] [ledger] [evaluation]; a key is written `group.name` on the command line
+// [market] [grid] [learning] [results] [ledger] [dqn] [evaluation]; a key is written `group.name` on the command line
 // (`--set learning.alpha=0.1`). Defaults: see docs/CONFIG.md, which lists the sources.
 #pragma once
 #include <cstdint>
@@ -33,6 +33,11 @@ struct Config {
     double single_efficiency = 0.9;        // fleet.single_efficiency: one-way, charge and discharge
     double initial_soc = 0.5;              // fleet.initial_soc: SoC of every pack at the start
     double pv_kwp_per_vehicle = 2.0;       // fleet.pv_kwp_per_vehicle: community PV per member (kWp)
+    double consumption_kwh_per_km = 0.18;  // fleet.consumption_kwh_per_km: driving energy at the
+                                           //   battery (docs/MODEL.md, "Driving")
+    bool safety_layer = true;              // fleet.safety_layer: chargers override the policy to
+                                           //   charge when waiting longer would miss the departure
+                                           //   requirement (overrides counted)
 
     // [battery]
     double soc_min = 0.1;                  // battery.soc_min: lowest SoC the controller uses
@@ -47,13 +52,20 @@ struct Config {
                                            //   cycle fade of a never-cycled cell
     double battery_cost_per_kwh = 139.0;   // battery.cost_per_kwh: pack replacement cost
     double end_of_life_loss = 0.2;         // battery.end_of_life_loss: capacity loss = worn out
+    std::string aging = "day";             // battery.aging: day (every day starts from the fleet's
+                                           //   age; its ageing is computed, costed, reported) |
+                                           //   lifetime (ageing carries over; packs are replaced by
+                                           //   ones of the configured age at end of life)
 
     // [sessions]
     std::string session_model = "ev2gym";  // sessions.model: ev2gym (fitted) | fixed
     std::string charger = "private";       // sessions.charger: private | public | workplace
     double fixed_arrival_hour = 18.0;      // sessions.fixed_arrival_hour (clock hour)
     double fixed_departure_hour = 7.0;     // sessions.fixed_departure_hour (clock hour)
-    double fixed_demand_kwh = 10.0;        // sessions.fixed_demand_kwh
+    double fixed_trip_kwh = 6.5;           // sessions.fixed_trip_kwh: energy driven per day (model = fixed)
+    double daily_km = 36.4;                // sessions.daily_km: mean distance driven per day (CBS)
+    double reserve_km = 50.0;              // sessions.reserve_km: range the driver wants left after
+                                           //   the next day's trip, above battery.soc_min
 
     // [signals]
     std::string signal_source = "synthetic"; // signals.source: synthetic | csv
@@ -61,8 +73,11 @@ struct Config {
     double price_noise = -1.0;             // signals.price_noise: day-to-day price variation
                                            //   (log-sd); < 0 = the value fitted to the data, 0 = fixed
     double feed_in_ratio = 0.5;            // signals.feed_in_ratio: feed-in price / retail price
-    double dr_load_quantile = 0.9;         // signals.dr_load_quantile: load above this quantile
-                                           //   of the series = demand-response event
+    double dr_load_quantile = 0.9;         // signals.dr_load_quantile: grid stress (the load's daily
+                                           //   shape x the day's level) above this quantile of the
+                                           //   series = demand-response event
+    int first_weekday = 0;                 // signals.first_weekday: weekday of the series' first day
+                                           //   (0 = Monday .. 6 = Sunday): weekend sessions
     std::string price_csv;                 // signals.price_csv: file with a retail price column
     std::string price_column = "electricity_pricing";   // signals.price_column ($/kWh)
     std::string load_csv;                  // signals.load_csv: file with a load column
@@ -76,6 +91,12 @@ struct Config {
     bool unmatched_to_grid = true;         // market.unmatched_to_grid: else unfilled
     double dr_price_per_kwh = 0.30;        // market.dr_price_per_kwh: V2G payment in DR events
     double unmet_penalty_per_kwh = 0.50;   // market.unmet_penalty_per_kwh
+    double en_route_price_per_kwh = 0.69;  // market.en_route_price_per_kwh: fast charging bought on
+                                           //   a trip the battery cannot cover (Fastned, NL, 2022)
+
+    // [grid]
+    double limit_kw_per_vehicle = 4.0;     // grid.limit_kw_per_vehicle: each community's connection
+                                           //   limit per member (kW), imports and exports; 0 = none
 
     // [learning]
     std::string policy = "tabular";        // learning.policy: tabular | dqn (a build with LibTorch)
@@ -83,8 +104,12 @@ struct Config {
     int price_levels = 3;                  // learning.price_levels (quantiles of the price series)
     int deadline_levels = 1;               // learning.deadline_levels: charging-slack levels in the
                                            //   state (1 = off: the paper's SoC x hour x price state)
+    int forecast_levels = 1;               // learning.forecast_levels: price-outlook levels in the
+                                           //   state: steps left in the stay cheaper than now
+                                           //   (1 = off)
     std::string q_sharing = "vehicle";     // learning.q_sharing: vehicle | community | fleet
     std::string q_precision = "fp32";      // learning.q_precision: fp32 | bf16 (Q-values stored as bfloat16)
+    double q_init = 0.0;                   // learning.q_init: every Q-value before training
     double alpha = 0.2;                    // learning.alpha: in (0, 1]
     double gamma = 0.95;                   // learning.gamma: in [0, 1]
     double epsilon = 0.8;                  // learning.epsilon: initial exploration, in [0, 1]
@@ -131,6 +156,10 @@ struct Config {
     int dp_energy_points = 101;            // evaluation.dp_energy_points: stored-energy grid of
                                            //   the dynamic-programming optimum (0.4 kWh steps on a
                                            //   50 kWh window)
+    int check_days = 5;                    // evaluation.check_days: held-out days of the check that
+                                           //   ends `v2g train` (learned vs the yardsticks); 0 = none
+    int oracle_communities = 16;           // evaluation.oracle_communities: communities the LP oracle
+                                           //   solves (the first ones); the score compares them
     std::string eval_faults = "all";       // evaluation.faults: none | all | a comma list of
                                            //   missing_vehicles, grid_outage, price_spike, lost_community
     double fault_missing_share = 0.2;      // evaluation.fault_missing_share: vehicles away all day

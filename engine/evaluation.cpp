@@ -1,7 +1,8 @@
 // evaluation.cpp: see evaluation.h. Each scenario (fault-free, then each fault) gets its own
 // Problem and backend; each policy starts from the same trained state and runs the days in a
-// row, one episode per backend call, with the step record on. The optimum's plans are solved
-// on the host, day by day, from the backend's state at the start of that day.
+// row, one episode per backend call, with the step record on. The DP's plans are solved on the
+// host, day by day, from the backend's state at the start of that day; the LP oracle runs its
+// days on a host copy of the trained state, each day from where its own plan left the fleet.
 #include "evaluation.h"
 
 #include <omp.h>
@@ -13,6 +14,7 @@
 #include "errors.h"
 #include "kernels/layout.h"
 #include "kernels/optimum.h"
+#include "oracle.h"
 #include "problem.h"
 
 namespace v2g {
@@ -25,13 +27,17 @@ const std::vector<EvalPolicy>& eval_policies() {
         {"charge_on_arrival", kPolicyChargeOnArrival},
         {"time_of_use", kPolicyTimeOfUse},
         {"optimal_dp", kPolicyPlan},
+        {"oracle_lp", kPolicyGreedy, true},  // the mode is unused: solved on the host
     };
     return kPolicies;
 }
 
+double oracle_score(double learned, double random, double oracle) {
+    return oracle > random ? (learned - random) / (oracle - random) : std::nan("");
+}
+
 namespace {
 
-constexpr int kLearned = 0, kInitial = 1, kUncontrolled = 3;
 constexpr double kHoursPerDayD = 24.0;
 
 // The [begin, end) steps of the outage / price-spike window; cut at the episode's end.
@@ -62,12 +68,47 @@ std::vector<double> fleet_flows(const EnvParams& p, const std::vector<double>& r
     return flows;
 }
 
+// Adds one community's (or any part of the fleet's) day totals to another's.
+void add_totals(DayTotals* into, const DayTotals& d) {
+    into->vehicles += d.vehicles;
+    into->step_hours = d.step_hours;
+    into->p2p_loss_fraction = d.p2p_loss_fraction;
+    into->revenue += d.revenue;
+    into->energy_cost += d.energy_cost;
+    into->degradation_cost += d.degradation_cost;
+    into->unmet_penalty += d.unmet_penalty;
+    into->en_route_cost += d.en_route_cost;
+    into->unmet_kwh += d.unmet_kwh;
+    into->needed_kwh += d.needed_kwh;
+    into->grid_import_kwh += d.grid_import_kwh;
+    into->grid_export_kwh += d.grid_export_kwh;
+    into->p2p_bought_kwh += d.p2p_bought_kwh;
+    into->p2p_sold_kwh += d.p2p_sold_kwh;
+    into->battery_in_kwh += d.battery_in_kwh;
+    into->battery_out_kwh += d.battery_out_kwh;
+    into->en_route_kwh += d.en_route_kwh;
+    into->curtailed_kwh += d.curtailed_kwh;
+    into->limit_steps += d.limit_steps;
+    into->safety_overrides += d.safety_overrides;
+    into->step_import_kwh.resize(d.step_import_kwh.size(), 0.0);
+    into->step_export_kwh.resize(d.step_export_kwh.size(), 0.0);
+    for (size_t t = 0; t < d.step_import_kwh.size(); ++t) {
+        into->step_import_kwh[t] += d.step_import_kwh[t];
+        into->step_export_kwh[t] += d.step_export_kwh[t];
+    }
+    into->dr_event = d.dr_event;
+    into->ledger = d.ledger;
+    into->tx_count += d.tx_count;
+    into->tx_latency_steps += d.tx_latency_steps;
+}
+
 // What one policy's run of the days produced.
 struct PolicyRun {
     std::vector<DayTotals> days;
     std::vector<std::vector<double>> record;  // [day]: the backend's step record
     std::vector<std::vector<double>> flows;   // [day]: fleet_flows of it
     std::vector<double> optimum_value;        // [day] (the plan policy only)
+    std::vector<double> oracle_set_money;     // [day]: money per vehicle on the oracle's communities
     // per vehicle, summed over the days
     std::vector<double> needed_kwh, unmet_kwh, money;
     std::vector<float> soh_end;
@@ -93,7 +134,12 @@ public:
         layout_fleet(p_, host_fleet_.data(), &host_f_);
         layout_signals(p_, problem_.signals.data(), &host_sig_);
         threads_ = cfg.threads > 0 ? cfg.threads : omp_get_max_threads();
+        oracle_communities_ = std::min(cfg.oracle_communities, p_.num_communities);
+        oracle_vehicles_ = community_end(p_, oracle_communities_ - 1);
     }
+
+    int oracle_communities() const { return oracle_communities_; }
+    int oracle_vehicles() const { return oracle_vehicles_; }
 
     const std::string& backend_name() const { return backend_name_; }
     const EnvParams& params() const { return p_; }
@@ -103,7 +149,8 @@ public:
     PolicyRun run(const EvalPolicy& policy, const std::vector<std::vector<double>>* learned_record) {
         std::vector<char> start = trained_;
         if (policy.mode == kPolicyExplore)  // the initial policy: the Q-tables training started from
-            std::fill(start.begin() + static_cast<std::ptrdiff_t>(state_bytes_), start.end(), 0);
+            std::copy(problem_.fleet.begin() + static_cast<std::ptrdiff_t>(state_bytes_), problem_.fleet.end(),
+                      start.begin() + static_cast<std::ptrdiff_t>(state_bytes_));
         backend_->write_fleet(start);
         backend_->load_learner(policy.mode == kPolicyExplore ? initial_learner_ : trained_learner_);
         const float epsilon = policy.mode == kPolicyExplore ? epsilon_for_episode(cfg_, 0) : 0.0f;
@@ -124,10 +171,66 @@ public:
             out.flows.push_back(fleet_flows(p_, out.record.back()));
             out.days.push_back(totals_of(episode, merge_communities(per_community.data(), nc), out.flows.back(), state,
                                          &out));
+            out.oracle_set_money.push_back(
+                merge_communities(per_community.data(), oracle_communities_).reward / oracle_vehicles_);
         }
         FleetView f{};
         state.resize(host_fleet_.size());
         layout_fleet(p_, state.data(), &f);
+        out.soh_end.assign(f.soh, f.soh + n);
+        return out;
+    }
+
+    // The LP oracle's days on its communities, from the trained state, each day from where its
+    // own plan left the fleet. Communities are independent (solve_community_day touches only its
+    // vehicles' entries), so they are solved in parallel and merged in community order.
+    PolicyRun run_oracle() {
+        std::vector<char> state = trained_;
+        state.resize(state_bytes_);
+        FleetView f{};
+        layout_fleet(p_, state.data(), &f);
+        f.q = nullptr;
+        f.q_bf16 = nullptr;
+        const int n = p_.num_vehicles, steps = p_.steps_per_day, nc = oracle_communities_;
+        PolicyRun out;
+        out.needed_kwh.assign(n, 0.0);
+        out.unmet_kwh.assign(n, 0.0);
+        out.money.assign(n, 0.0);
+        std::vector<OracleDay> days(static_cast<size_t>(nc));
+        for (int d = 0; d < cfg_.eval_days; ++d) {
+            const int episode = first_ + d;
+            std::string failure;
+#pragma omp parallel for schedule(dynamic) num_threads(threads_)
+            for (int c = 0; c < nc; ++c) {
+                try {
+                    for (int v = community_begin(p_, c); v < community_end(p_, c); ++v) reset_vehicle(p_, f, v, episode);
+                    days[static_cast<size_t>(c)] = solve_community_day(p_, host_sig_, f, c, episode);
+                } catch (const std::exception& e) {
+#pragma omp critical
+                    failure = e.what();
+                }
+            }
+            if (!failure.empty()) throw std::runtime_error(failure);
+            DayTotals total;
+            std::vector<double> flows(static_cast<size_t>(steps) * kFlowFields, 0.0);
+            for (int c = 0; c < nc; ++c) {
+                const OracleDay& od = days[static_cast<size_t>(c)];
+                add_totals(&total, od.totals);
+                for (int t = 0; t < steps; ++t) {
+                    double* fl = &flows[static_cast<size_t>(t) * kFlowFields];
+                    fl[kFlowImport] += od.totals.step_import_kwh[static_cast<size_t>(t)];
+                    fl[kFlowExport] += od.totals.step_export_kwh[static_cast<size_t>(t)];
+                    fl[kFlowBought] += od.step_bought_kwh[static_cast<size_t>(t)];
+                    fl[kFlowSold] += od.step_sold_kwh[static_cast<size_t>(t)];
+                }
+            }
+            out.oracle_set_money.push_back((total.revenue - total.energy_cost - total.degradation_cost -
+                                            total.unmet_penalty - total.en_route_cost) /
+                                           total.vehicles);
+            out.days.push_back(std::move(total));
+            out.flows.push_back(std::move(flows));
+            out.record.emplace_back();
+        }
         out.soh_end.assign(f.soh, f.soh + n);
         return out;
     }
@@ -152,9 +255,8 @@ private:
             for (int c = 0; c < nc; ++c) {
                 for (int t = 0; t < steps; ++t) {
                     const double* r = &learned_record[(static_cast<size_t>(c) * steps + t) * kRecordFields];
-                    market[t * kPlanMarketFields + kPlanMarketPrice] = r[kRecordPrice];
-                    market[t * kPlanMarketFields + kPlanMarketSellRatio] = r[kRecordSellRatio];
-                    market[t * kPlanMarketFields + kPlanMarketBuyRatio] = r[kRecordBuyRatio];
+                    // The record's market fields run in PlanMarketField order from kRecordPrice.
+                    for (int k = 0; k < kPlanMarketFields; ++k) market[t * kPlanMarketFields + k] = r[kRecordPrice + k];
                 }
                 for (int v = community_begin(p_, c); v < community_end(p_, c); ++v) {
                     reset_vehicle(p_, host_f_, v, episode);
@@ -180,6 +282,11 @@ private:
         d.energy_cost = m.energy_cost;
         d.degradation_cost = m.degradation_cost;
         d.unmet_penalty = m.unmet_penalty;
+        d.en_route_cost = m.en_route_cost;
+        d.en_route_kwh = m.en_route_kwh;
+        d.curtailed_kwh = m.curtailed_kwh;
+        d.limit_steps = static_cast<double>(m.limit_steps);
+        d.safety_overrides = static_cast<double>(m.safety_overrides);
         d.unmet_kwh = m.unmet_kwh;
         d.grid_import_kwh = m.grid_import_kwh;
         d.grid_export_kwh = m.grid_export_kwh;
@@ -203,8 +310,7 @@ private:
             d.battery_out_kwh += meter_out / f.eta_discharge[v];
             run->needed_kwh[v] += needed;
             run->unmet_kwh[v] += f.ep_unmet_kwh[v];
-            run->money[v] += static_cast<double>(f.ep_revenue[v]) - f.ep_energy_cost[v] - f.ep_degradation_cost[v] -
-                             f.ep_unmet_penalty[v];
+            run->money[v] += day_money(f, v);
         }
         const int steps = p_.steps_per_day;
         for (int t = 0; t < steps; ++t) {
@@ -231,7 +337,15 @@ private:
     SignalsView host_sig_{};
     std::vector<uint8_t> plan_;
     int threads_ = 1;
+    int oracle_communities_ = 1, oracle_vehicles_ = 1;
 };
+
+// Means over days.
+double mean_over(const std::vector<double>& v) {
+    double sum = 0.0;
+    for (double x : v) sum += x;
+    return v.empty() ? std::nan("") : sum / static_cast<double>(v.size());
+}
 
 
 }  // namespace
@@ -313,19 +427,25 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
         }
         ScenarioRunner runner(cfg, std::move(problem), trained_fleet, trained_learner, first_episode, device);
         res.backend = runner.backend_name();
+        res.oracle_communities = runner.oracle_communities();
+        res.oracle_vehicles = runner.oracle_vehicles();
         std::vector<PolicyRun> runs;
         for (const EvalPolicy& pol : policies) {
             if (on_progress)
                 on_progress({s == 0 ? "fault-free" : scenario.name, pol.name, runs_done, runs_total, seconds_since(t0)});
-            runs.push_back(runner.run(pol, runs.empty() ? nullptr : &runs[kLearned].record));
+            runs.push_back(pol.oracle ? runner.run_oracle() : runner.run(pol, runs.empty() ? nullptr : &runs[kEvalLearned].record));
             ++runs_done;
         }
         for (size_t k = 0; k < runs.size(); ++k) {
             std::vector<DayMetrics> per_day;
             for (int d = 0; d < cfg.eval_days; ++d)
-                per_day.push_back(compute_day_metrics(runs[k].days[d], &runs[kUncontrolled].days[d]));
+                per_day.push_back(compute_day_metrics(runs[k].days[d], &runs[kEvalUncontrolled].days[d]));
             scenario.metrics.push_back(std::move(per_day));
+            scenario.oracle_set_money.push_back(runs[k].oracle_set_money);
         }
+        scenario.score = oracle_score(mean_over(runs[kEvalLearned].oracle_set_money),
+                                      mean_over(runs[kEvalRandom].oracle_set_money),
+                                      mean_over(runs[kEvalOracle].oracle_set_money));
         if (s == 0) {  // the fault-free days also give the day series and Fig. 9
             const EnvParams& p = runner.params();
             const SignalsView sig = runner.signals();
@@ -339,7 +459,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
                 }
             for (const PolicyRun& run : runs)
                 for (const std::vector<double>& day : run.flows) res.flows.insert(res.flows.end(), day.begin(), day.end());
-            res.optimum_value_per_vehicle = runs.back().optimum_value;
+            res.optimum_value_per_vehicle = runs[kEvalDpPlan].optimum_value;
             const auto per_vehicle = [&](const PolicyRun& run, std::vector<double>* met, std::vector<double>* money,
                                          std::vector<double>* soh) {
                 for (int v = 0; v < p.num_vehicles; ++v) {
@@ -348,13 +468,55 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
                     soh->push_back(run.soh_end[v]);
                 }
             };
-            per_vehicle(runs[kInitial], &res.initial_departure_met, &res.initial_money_per_day, &res.initial_soh);
-            per_vehicle(runs[kLearned], &res.enhanced_departure_met, &res.enhanced_money_per_day, &res.enhanced_soh);
+            per_vehicle(runs[kEvalInitial], &res.initial_departure_met, &res.initial_money_per_day, &res.initial_soh);
+            per_vehicle(runs[kEvalLearned], &res.enhanced_departure_met, &res.enhanced_money_per_day, &res.enhanced_soh);
         }
         res.scenarios.push_back(std::move(scenario));
     }
     if (on_progress) on_progress({"", "", runs_done, runs_total, seconds_since(t0)});
     return res;
+}
+
+TrainingCheck run_training_check(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
+                                 const DeviceChoice& device, const std::vector<char>& trained_learner) {
+    Config c = cfg;
+    c.eval_days = cfg.check_days;
+    Problem problem = build_problem(c);
+    problem.params.plan_points = c.dp_energy_points;
+    const int communities = problem.params.num_communities;
+    ScenarioRunner runner(c, std::move(problem), trained_fleet, trained_learner, first_episode, device);
+    const std::vector<EvalPolicy>& all = eval_policies();
+    const auto fleet_money = [](const PolicyRun& run) {
+        double sum = 0.0;
+        for (const DayTotals& d : run.days)
+            sum += (d.revenue - d.energy_cost - d.degradation_cost - d.unmet_penalty - d.en_route_cost) / d.vehicles;
+        return sum / static_cast<double>(run.days.size());
+    };
+    const PolicyRun learned = runner.run(all[kEvalLearned], nullptr);
+    const PolicyRun random = runner.run(all[kEvalRandom], nullptr);
+    const PolicyRun uncontrolled = runner.run(all[kEvalUncontrolled], nullptr);
+    const PolicyRun tou = runner.run(all[kEvalTimeOfUse], nullptr);
+    const PolicyRun oracle = runner.run_oracle();
+    TrainingCheck out;
+    out.days = c.eval_days;
+    out.first_episode = first_episode;
+    out.learned = fleet_money(learned);
+    out.random = fleet_money(random);
+    out.uncontrolled = fleet_money(uncontrolled);
+    out.time_of_use = fleet_money(tou);
+    out.oracle = mean_over(oracle.oracle_set_money);
+    double unmet = 0.0, needed = 0.0;
+    for (const DayTotals& d : learned.days) {
+        unmet += d.unmet_kwh;
+        needed += d.needed_kwh;
+    }
+    out.learned_departure_met = needed > 0.0 ? 1.0 - unmet / needed : 1.0;
+    out.score = oracle_score(mean_over(learned.oracle_set_money), mean_over(random.oracle_set_money), out.oracle);
+    out.best_yardstick = out.time_of_use >= out.uncontrolled ? all[kEvalTimeOfUse].name : all[kEvalUncontrolled].name;
+    out.best_yardstick_money = std::max(out.time_of_use, out.uncontrolled);
+    out.oracle_communities = runner.oracle_communities();
+    out.communities = communities;
+    return out;
 }
 
 }  // namespace v2g

@@ -9,10 +9,11 @@ namespace v2g {
 
 const std::array<MetricInfo, kMetricCount>& metric_table() {
     static const std::array<MetricInfo, kMetricCount> kTable = {{
-        {"money_per_vehicle", "currency/vehicle/day", "revenue - energy cost - degradation cost - unmet penalty"},
+        {"money_per_vehicle", "currency/vehicle/day", "revenue - energy cost - degradation cost - unmet penalty - en-route charging"},
         {"energy_cost_per_vehicle", "currency/vehicle/day", "paid for grid imports and P2P purchases"},
         {"revenue_per_vehicle", "currency/vehicle/day", "received for grid exports (DR tariff or feed-in) and P2P sales"},
         {"degradation_cost_per_vehicle", "currency/vehicle/day", "money value of battery capacity lost"},
+        {"en_route_cost_per_vehicle", "currency/vehicle/day", "fast charging bought on trips the battery could not cover"},
         {"unmet_kwh_per_vehicle", "kWh/vehicle/day", "energy short of the requirement at departure"},
         {"departure_energy_met", "1", "1 - unmet / energy needed by departure (sum over vehicles)"},
         {"grid_import_kwh_per_vehicle", "kWh/vehicle/day", "energy drawn from the grid"},
@@ -25,6 +26,10 @@ const std::array<MetricInfo, kMetricCount>& metric_table() {
         {"dr_export_kwh", "kWh", "fleet grid export during demand-response steps"},
         {"transaction_latency_hours", "h", "mean time from a transfer's decision to its block's commit"},
         {"transactions_per_vehicle", "1/vehicle/day", "ledger transactions"},
+        {"en_route_kwh_per_vehicle", "kWh/vehicle/day", "energy bought en route: trips the battery could not cover"},
+        {"curtailed_kwh_per_vehicle", "kWh/vehicle/day", "grid import and export cut by the community's connection limit"},
+        {"grid_limit_steps", "1", "community steps at which the connection limit cut imports or exports"},
+        {"safety_overrides_per_vehicle", "1/vehicle/day", "steps the charger's safety layer overrode the policy to charge"},
     }};
     return kTable;
 }
@@ -54,7 +59,12 @@ double reduction(double value, double reference) { return reference > 0.0 ? 1.0 
 DayMetrics compute_day_metrics(const DayTotals& d, const DayTotals* uncontrolled) {
     DayMetrics m;
     const double n = d.vehicles > 0 ? static_cast<double>(d.vehicles) : kNaN;
-    m[kMoneyPerVehicle] = (d.revenue - d.energy_cost - d.degradation_cost - d.unmet_penalty) / n;
+    m[kMoneyPerVehicle] = (d.revenue - d.energy_cost - d.degradation_cost - d.unmet_penalty - d.en_route_cost) / n;
+    m[kEnRouteCostPerVehicle] = d.en_route_cost / n;
+    m[kEnRouteKwhPerVehicle] = d.en_route_kwh / n;
+    m[kCurtailedKwhPerVehicle] = d.curtailed_kwh / n;
+    m[kGridLimitSteps] = d.limit_steps;
+    m[kSafetyOverridesPerVehicle] = d.safety_overrides / n;
     m[kEnergyCostPerVehicle] = d.energy_cost / n;
     m[kRevenuePerVehicle] = d.revenue / n;
     m[kDegradationCostPerVehicle] = d.degradation_cost / n;

@@ -13,6 +13,7 @@ enum Metric : int {
     kEnergyCostPerVehicle,
     kRevenuePerVehicle,
     kDegradationCostPerVehicle,
+    kEnRouteCostPerVehicle,
     kUnmetKwhPerVehicle,
     kDepartureEnergyMet,
     kGridImportKwhPerVehicle,
@@ -25,6 +26,10 @@ enum Metric : int {
     kDrExportKwh,
     kTransactionLatencyHours,
     kTransactionsPerVehicle,
+    kEnRouteKwhPerVehicle,
+    kCurtailedKwhPerVehicle,
+    kGridLimitSteps,
+    kSafetyOverridesPerVehicle,
     kMetricCount,
 };
 
@@ -41,7 +46,7 @@ struct DayTotals {
     double step_hours = 1.0;
     double p2p_loss_fraction = 0.0;
     // money (currency, fleet sums)
-    double revenue = 0, energy_cost = 0, degradation_cost = 0, unmet_penalty = 0;
+    double revenue = 0, energy_cost = 0, degradation_cost = 0, unmet_penalty = 0, en_route_cost = 0;
     // energy (kWh, fleet sums)
     double unmet_kwh = 0;
     double needed_kwh = 0;          // sum over vehicles of max(0, required - stored at arrival)
@@ -49,6 +54,10 @@ struct DayTotals {
     double p2p_bought_kwh = 0, p2p_sold_kwh = 0;
     double battery_in_kwh = 0;      // stored into batteries (meter in x charge efficiency)
     double battery_out_kwh = 0;     // taken from batteries (meter out / discharge efficiency)
+    double en_route_kwh = 0;        // fast charging bought on trips the batteries could not cover
+    double curtailed_kwh = 0;       // grid import and export cut by the connection limits
+    double limit_steps = 0;         // community steps at which a connection limit cut a flow
+    double safety_overrides = 0;    // steps the safety layer overrode a policy
     // per step (fleet)
     std::vector<double> step_import_kwh, step_export_kwh;
     std::vector<unsigned char> dr_event;

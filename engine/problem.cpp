@@ -40,21 +40,26 @@ double quantile(std::vector<float> values, double q) {
     return values[i];
 }
 
+// The ageing state of a pack of the fleet's configured age (battery.initial_age_days and
+// initial_full_cycles), host-side in double: calendar loss at a mean SoC of fleet.initial_soc,
+// cycle loss at a mid-range stress (that mean SoC, depth of cycle kInitialDod), cell throughput
+// two cell capacities per full cycle. Every day starts from it in the default ageing mode.
+void set_fleet_age(const Config& cfg, EnvParams* p) {
+    const double v_start = cell_voltage(static_cast<float>(cfg.initial_soc));
+    const double alpha_cap = std::max(0.0, (kCalVoltageSlope * v_start - kCalVoltageOffset) * kCalScale *
+                                               static_cast<double>(p->calendar_arrhenius));
+    p->initial_calendar_loss = static_cast<float>(alpha_cap * std::pow(cfg.initial_age_days, 0.75));
+    const double throughput_ah = cfg.initial_full_cycles * 2.0 * p->cell_capacity_ah;
+    const double dv = v_start - kCycVoltageRef;
+    const double beta_cap = kCycVoltageCurv * dv * dv + kCycBase + kCycDod * kInitialDod;
+    p->initial_cycle_loss = static_cast<float>(beta_cap * std::sqrt(throughput_ah));
+    p->initial_throughput_ah = static_cast<float>(throughput_ah);
+}
+
 void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
     const std::vector<EvModel> models = fleet_mix(cfg);
     double total_weight = 0.0;
     for (const EvModel& m : models) total_weight += m.weight;
-    // Calendar loss already accumulated by packs that start aged (host-side, double).
-    const double v_start = cell_voltage(static_cast<float>(cfg.initial_soc));
-    const double alpha_cap = std::max(0.0, (kCalVoltageSlope * v_start - kCalVoltageOffset) * kCalScale *
-                                               static_cast<double>(p.calendar_arrhenius));
-    const float initial_calendar_loss = static_cast<float>(alpha_cap * std::pow(cfg.initial_age_days, 0.75));
-    // ... and cycle loss of packs that start cycled, at a mid-range stress (mean SoC
-    // initial_soc, depth of cycle kInitialDod). Cell throughput: two cell capacities per full cycle.
-    const double throughput_ah = cfg.initial_full_cycles * 2.0 * p.cell_capacity_ah;
-    const double dv = v_start - kCycVoltageRef;
-    const double beta_cap = kCycVoltageCurv * dv * dv + kCycBase + kCycDod * kInitialDod;
-    const float initial_cycle_loss = static_cast<float>(beta_cap * std::sqrt(throughput_ah));
     for (int v = 0; v < p.num_vehicles; ++v) {
         const double u = uniform01(random4(p.seed, static_cast<uint32_t>(v), 0, 0, RngPurpose::kFleetModel).v[0]) *
                          total_weight;
@@ -67,10 +72,8 @@ void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
         const_cast<float*>(f->discharge_kw)[v] = m.discharge_kw;
         const_cast<float*>(f->eta_charge)[v] = m.eta_charge;
         const_cast<float*>(f->eta_discharge)[v] = m.eta_discharge;
-        f->calendar_loss[v] = initial_calendar_loss;
-        f->cycle_loss[v] = initial_cycle_loss;
-        f->throughput_ah[v] = static_cast<float>(throughput_ah);
-        f->soh[v] = 1.0f - initial_calendar_loss - initial_cycle_loss;
+        restore_fleet_age(p, *f, v);
+        f->pack_age_offset_days[v] = p.initial_age_days;
         f->usable_kwh[v] = m.capacity_kwh * f->soh[v];
         f->energy_kwh[v] = static_cast<float>(cfg.initial_soc) * f->usable_kwh[v];
     }
@@ -95,14 +98,20 @@ Problem build_problem(const Config& cfg) {
     p.battery_cost_per_kwh = static_cast<float>(cfg.battery_cost_per_kwh);
     p.end_of_life_loss = static_cast<float>(cfg.end_of_life_loss);
     p.initial_age_days = static_cast<float>(cfg.initial_age_days);
+    set_fleet_age(cfg, &p);
+    p.lifetime_aging = cfg.aging == "lifetime" ? 1 : 0;
     p.p2p_price_weight = static_cast<float>(cfg.p2p_price_weight);
     p.p2p_loss_fraction = static_cast<float>(cfg.p2p_loss_fraction);
     p.unmatched_to_grid = cfg.unmatched_to_grid ? 1 : 0;
     p.dr_price_per_kwh = static_cast<float>(cfg.dr_price_per_kwh);
     p.unmet_penalty_per_kwh = static_cast<float>(cfg.unmet_penalty_per_kwh);
+    p.en_route_price_per_kwh = static_cast<float>(cfg.en_route_price_per_kwh);
+    p.grid_limit_enabled = cfg.limit_kw_per_vehicle > 0.0 ? 1 : 0;
+    p.safety_layer = cfg.safety_layer ? 1 : 0;
     p.soc_bins = cfg.soc_bins;
     p.price_levels = cfg.price_levels;
     p.deadline_levels = cfg.deadline_levels;
+    p.forecast_levels = cfg.forecast_levels;
     p.q_sharing = cfg.q_sharing == "community" ? kQPerCommunity : cfg.q_sharing == "fleet" ? kQPerFleet : kQPerVehicle;
     p.q_bf16 = cfg.q_precision == "bf16" ? 1 : 0;
     p.alpha = static_cast<float>(cfg.alpha);
@@ -159,6 +168,11 @@ Problem build_problem(const Config& cfg) {
     FleetView f{};
     layout_fleet(p, problem.fleet.data(), &f);
     fill_fleet(cfg, p, &f);
+    // The Q-tables before training: every value learning.q_init (in the tables' precision).
+    const size_t q_values = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions;
+    const float q_init = static_cast<float>(cfg.q_init);
+    if (p.q_bf16) std::fill(f.q_bf16, f.q_bf16 + q_values, bf16_from_float(q_init));
+    else std::fill(f.q, f.q + q_values, q_init);
 
     SignalsView sv{};
     problem.signals.assign(layout_signals(p, nullptr, &sv), 0);
@@ -166,21 +180,23 @@ Problem build_problem(const Config& cfg) {
     const SignalsHostView s = mutable_signals(sv);
     const size_t n = series.retail_price_per_kwh.size();
     const std::vector<float> edges = quantile_edges(series.retail_price_per_kwh, p.price_levels);
-    const double dr_threshold_kw = quantile(series.grid_load_kw, cfg.dr_load_quantile);
+    const double dr_threshold_kw = quantile(series.grid_stress_kw, cfg.dr_load_quantile);
     for (size_t i = 0; i < n; ++i) {
         s.retail_price_per_kwh[i] = series.retail_price_per_kwh[i];
         s.feed_in_price_per_kwh[i] = series.feed_in_price_per_kwh[i];
         s.grid_load_kw[i] = series.grid_load_kw[i];
         s.pv_kw_per_kwp[i] = series.pv_kw_per_kwp[i];
-        s.dr_event[i] = series.grid_load_kw[i] > dr_threshold_kw ? 1 : 0;
+        s.dr_event[i] = series.grid_stress_kw[i] > dr_threshold_kw ? 1 : 0;
         int level = 0;
         while (level < p.price_levels - 1 && series.retail_price_per_kwh[i] > edges[level]) ++level;
         s.price_level[i] = static_cast<uint8_t>(level);
     }
     std::copy(problem.contracts.begin(), problem.contracts.end(), s.contracts);
-    for (int c = 0; c < p.num_communities; ++c)
-        s.community_pv_kwp[c] =
-            static_cast<float>(cfg.pv_kwp_per_vehicle) * static_cast<float>(community_end(p, c) - community_begin(p, c));
+    for (int c = 0; c < p.num_communities; ++c) {
+        const float members = static_cast<float>(community_end(p, c) - community_begin(p, c));
+        s.community_pv_kwp[c] = static_cast<float>(cfg.pv_kwp_per_vehicle) * members;
+        s.community_limit_kw[c] = static_cast<float>(cfg.limit_kw_per_vehicle) * members;
+    }
     return problem;
 }
 

@@ -219,7 +219,14 @@ const std::vector<EpisodeField>& episode_fields() {
         {"revenue", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.revenue / n; }},
         {"degradation_cost", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.degradation_cost / n; }},
         {"unmet_penalty", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.unmet_penalty / n; }},
+        {"en_route_cost", "currency/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.en_route_cost / n; }},
         {"unmet_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.unmet_kwh / n; }},
+        {"en_route_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.en_route_kwh / n; }},
+        {"curtailed_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.curtailed_kwh / n; }},
+        {"safety_overrides", "1/vehicle/day",
+         [](const EpisodeMetrics& m, double n) { return static_cast<double>(m.safety_overrides) / n; }},
+        {"limit_steps", "1", [](const EpisodeMetrics& m, double) { return static_cast<double>(m.limit_steps); }},
+        {"pack_replacements", "1", [](const EpisodeMetrics& m, double) { return static_cast<double>(m.pack_replacements); }},
         {"grid_import_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.grid_import_kwh / n; }},
         {"grid_export_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.grid_export_kwh / n; }},
         {"p2p_bought_kwh", "kWh/vehicle/day", [](const EpisodeMetrics& m, double n) { return m.p2p_bought_kwh / n; }},
@@ -945,6 +952,12 @@ ResumeState read_resume_state(const std::string& path, const EnvParams& p) {
         m.degradation_cost = col("degradation_cost")[i] * vehicles;
         m.unmet_penalty = col("unmet_penalty")[i] * vehicles;
         m.unmet_kwh = col("unmet_kwh")[i] * vehicles;
+        m.en_route_cost = col("en_route_cost")[i] * vehicles;
+        m.en_route_kwh = col("en_route_kwh")[i] * vehicles;
+        m.curtailed_kwh = col("curtailed_kwh")[i] * vehicles;
+        m.safety_overrides = std::llround(col("safety_overrides")[i] * vehicles);
+        m.limit_steps = std::llround(col("limit_steps")[i]);
+        m.pack_replacements = std::llround(col("pack_replacements")[i]);
         m.grid_import_kwh = col("grid_import_kwh")[i] * vehicles;
         m.grid_export_kwh = col("grid_export_kwh")[i] * vehicles;
         m.p2p_bought_kwh = col("p2p_bought_kwh")[i] * vehicles;
@@ -986,6 +999,11 @@ void write_metrics(hid_t loc, const ScenarioResult& s, hsize_t policies, hsize_t
         const MetricInfo& info = metric_table()[k];
         write_doubles(g, info.name, values, {policies, days}, info.unit, info.definition);
     }
+    std::vector<double> money;
+    for (const std::vector<double>& per_day : s.oracle_set_money) money.insert(money.end(), per_day.begin(), per_day.end());
+    write_doubles(loc, "oracle_set_money_per_vehicle", money, {policies, days}, "currency/vehicle/day",
+                  "money per vehicle-day on the LP oracle's communities (the score's)");
+    attr_number(loc, "score", H5T_IEEE_F64LE, s.score);
 }
 
 }  // namespace
@@ -1008,6 +1026,8 @@ void write_evaluation(const std::string& path, const EvaluationResult& r) {
         attr_number(g, "vehicles", H5T_STD_I64LE, static_cast<int64_t>(r.vehicles));
         attr_number(g, "ledger", H5T_STD_I64LE, static_cast<int64_t>(r.ledger ? 1 : 0));
         attr_number(g, "step_hours", H5T_IEEE_F64LE, r.step_hours);
+        attr_number(g, "oracle_communities", H5T_STD_I64LE, static_cast<int64_t>(r.oracle_communities));
+        attr_number(g, "oracle_vehicles", H5T_STD_I64LE, static_cast<int64_t>(r.oracle_vehicles));
         attr_string(g, "device", r.device);
         attr_string(g, "backend", r.backend);
         attr_string(g, "faults", r.faults);

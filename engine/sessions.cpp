@@ -1,9 +1,12 @@
-// sessions.cpp: builds the SessionModel from constants fitted offline by
-// scripts/fit_defaults.py to ../shared/data/ev2gym/ (docs/DATA.md); nothing is read at run time.
+// sessions.cpp: builds the SessionModel (sessions and daily driving) from constants fitted
+// offline by scripts/fit_defaults.py to ../shared/data/ev2gym/ (docs/DATA.md) and the driving
+// settings; nothing is read at run time.
 #include "sessions.h"
 
 #include <cmath>
+#include <algorithm>
 #include <string>
+#include <vector>
 #include "errors.h"
 
 namespace v2g {
@@ -65,6 +68,100 @@ constexpr float kArrivalPercent[kChargerCount][kSlotsPerDay] = {
   },
 };
 
+// distribution-of-arrival-weekend.csv: the same for Saturdays and Sundays. The file has no
+// workplace column: workplace chargers use the weekday distribution every day.
+constexpr int kWeekendChargers = 2;            // private, public
+constexpr float kWeekendArrivalPercent[kWeekendChargers][kSlotsPerDay] = {
+  // private: sum 100.0000 %
+  {
+    1.09096f, 1.17876f, 1.02044f, 0.788716f, 0.662061f, 0.525331f, 0.451929f, 0.385723f,
+    0.263385f, 0.236039f, 0.162637f, 0.109384f, 0.087795f, 0.0849165f, 0.0647668f, 0.0834773f,
+    0.0748417f, 0.0474957f, 0.0402994f, 0.0460564f, 0.027346f, 0.0417386f, 0.0331031f, 0.027346f,
+    0.0302245f, 0.0201497f, 0.0287853f, 0.0518135f, 0.0561313f, 0.0906736f, 0.0921128f, 0.135291f,
+    0.149683f, 0.21445f, 0.257628f, 0.29217f, 0.322395f, 0.375648f, 0.457686f, 0.538284f,
+    0.627519f, 0.689407f, 0.80167f, 0.91825f, 1.00317f, 1.1327f, 1.23345f, 1.43207f,
+    1.43782f, 1.48388f, 1.54577f, 1.56016f, 1.5544f, 1.5688f, 1.55872f, 1.48388f,
+    1.53282f, 1.53713f, 1.47524f, 1.61054f, 1.61054f, 1.7487f, 1.71992f, 1.81923f,
+    1.96459f, 1.9977f, 2.28267f, 2.51583f, 2.73316f, 2.56477f, 2.54318f, 2.37334f,
+    2.17473f, 2.14738f, 1.83218f, 1.71848f, 1.63069f, 1.59758f, 1.62781f, 1.6494f,
+    1.6422f, 1.74007f, 1.70841f, 1.67386f, 1.58319f, 1.5688f, 1.52562f, 1.54577f,
+    1.5285f, 1.50259f, 1.50115f, 1.24928f, 1.18451f, 1.09672f, 0.97582f, 0.886586f,
+  },
+  // public: sum 100.0000 %
+  {
+    0.525549f, 0.565243f, 0.4903f, 0.455052f, 0.399163f, 0.347719f, 0.253724f, 0.239117f,
+    0.197517f, 0.179417f, 0.145439f, 0.1194f, 0.111143f, 0.0984411f, 0.0847864f, 0.0758949f,
+    0.0841513f, 0.0749423f, 0.0619227f, 0.0600173f, 0.0571594f, 0.0584296f, 0.0625578f, 0.0762125f,
+    0.0577945f, 0.0584296f, 0.0844688f, 0.0933603f, 0.0997113f, 0.129879f, 0.162269f, 0.255312f,
+    0.292783f, 0.366455f, 0.476011f, 0.597951f, 0.759267f, 0.868822f, 0.948846f, 1.15525f,
+    1.32927f, 1.30927f, 1.45375f, 1.56712f, 1.68906f, 1.697f, 1.76654f, 1.8472f,
+    1.88086f, 1.96628f, 1.99581f, 2.03837f, 2.07647f, 2.01423f, 2.03329f, 2.07838f,
+    2.16634f, 2.13586f, 2.11807f, 2.04249f, 2.13268f, 2.09172f, 2.05329f, 2.01074f,
+    2.01646f, 2.02789f, 1.94247f, 1.99804f, 2.02027f, 2.00852f, 1.98089f, 2.00661f,
+    2.03297f, 1.878f, 1.77861f, 1.64047f, 1.58649f, 1.41342f, 1.41184f, 1.35309f,
+    1.30355f, 1.2321f, 1.19082f, 1.1416f, 1.08317f, 1.00251f, 0.949481f, 0.892321f,
+    0.864694f, 0.812298f, 0.746565f, 0.712269f, 0.630976f, 0.59668f, 0.543332f, 0.477598f,
+  },
+};
+
+// Mean stay (h) and mean energy per session (kWh) by half-hour of arrival (slot 0 = 00:00),
+// columns home, public, work of mean-session-length-per.csv and mean-demand-per-arrival.csv
+// (= private, public, workplace); -1 where the file has no value (no sessions start then).
+constexpr int kHalfHoursPerDay = 48;
+constexpr float kNoData = -1.0f;
+constexpr float kMeanStayHours[kChargerCount][kHalfHoursPerDay] = {
+  {
+    9.3f, 8.9f, 9.2f, 8.6f, 7.9f, 6.5f, 5.7f, 5.65f,
+    4.8f, 4.5f, 4.3f, 4.35f, 5.65f, 3.6f, 4.5f, 4.55f,
+    3.55f, 2.8f, 3.65f, 3.3f, 3.4f, 3.4f, 3.7f, 3.8f,
+    4.1f, 4.3f, 4.6f, 4.85f, 6.8f, 7.3f, 14.3f, 15.4f,
+    15.5f, 15.2f, 14.9f, 14.5f, 13.9f, 13.7f, 13.2f, 12.8f,
+    12.3f, 12.0f, 11.4f, 10.9f, 10.4f, 9.9f, 9.7f, 9.5f,
+  },
+  {
+    10.0f, 10.0f, 10.0f, 9.8f, 9.7f, 9.3f, 8.9f, 8.0f,
+    7.3f, 6.4f, 5.8f, 5.4f, 5.3f, 5.2f, 5.1f, 5.2f,
+    5.1f, 4.8f, 4.3f, 3.7f, 3.0f, 2.9f, 2.8f, 2.9f,
+    2.9f, 3.0f, 3.0f, 3.0f, 3.0f, 3.1f, 3.3f, 3.8f,
+    4.2f, 5.1f, 9.5f, 12.4f, 12.5f, 12.4f, 11.9f, 11.5f,
+    11.3f, 11.3f, 11.2f, 10.9f, 10.6f, 10.4f, 10.2f, 10.1f,
+  },
+  {
+    -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f,
+    -1.0f, -1.0f, 8.4f, 8.1f, 8.5f, 8.5f, 8.4f, 8.4f,
+    8.1f, 7.6f, 6.6f, 5.8f, 4.7f, 4.8f, 4.0f, 4.05f,
+    3.6f, 3.7f, 3.4f, 3.1f, 2.8f, 2.5f, 2.4f, 2.1f,
+    1.9f, 2.25f, 2.3f, 2.9f, 2.5f, 2.6f, -1.0f, -1.0f,
+    -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f,
+  },
+};
+constexpr float kMeanSessionKwh[kChargerCount][kHalfHoursPerDay] = {
+  {
+    30.83f, 32.027f, 32.432f, 32.505f, 29.508f, 26.467f, 25.511f, 24.067f,
+    20.742f, 21.884f, 22.044f, 21.054f, 20.645f, 21.46f, 17.534f, 18.567f,
+    14.617f, 11.951f, 14.652f, 14.256f, 15.254f, 13.994f, 14.549f, 14.96f,
+    15.466f, 15.5f, 15.926f, 16.5f, 17.576f, 18.284f, 19.11f, 19.989f,
+    21.733f, 22.088f, 22.228f, 22.476f, 24.418f, 24.891f, 26.985f, 27.861f,
+    28.658f, 29.5f, 28.697f, 29.456f, 29.947f, 30.378f, 30.489f, 31.069f,
+  },
+  {
+    20.871f, 20.894f, 21.036f, 21.434f, 21.63f, 21.261f, 21.587f, 20.968f,
+    19.544f, 20.574f, 20.26f, 19.75f, 19.1f, 18.688f, 16.652f, 15.237f,
+    13.524f, 12.519f, 12.283f, 12.719f, 12.518f, 12.829f, 12.707f, 12.963f,
+    12.85f, 13.015f, 12.971f, 13.421f, 13.82f, 14.582f, 15.14f, 15.936f,
+    16.354f, 16.668f, 16.689f, 16.39f, 16.182f, 16.828f, 17.337f, 18.073f,
+    18.658f, 19.596f, 20.265f, 20.59f, 20.45f, 20.334f, 20.414f, 20.57f,
+  },
+  {
+    -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f,
+    -1.0f, -1.0f, 10.856f, 13.539f, 12.277f, 13.547f, 11.93f, 14.962f,
+    15.521f, 15.502f, 14.866f, 14.655f, 14.4f, 14.752f, 14.528f, 13.988f,
+    14.338f, 15.278f, 13.961f, 13.695f, 12.838f, 12.295f, 12.521f, 12.201f,
+    11.498f, 11.49f, 12.588f, 15.199f, 12.74f, 12.028f, -1.0f, -1.0f,
+    -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f, -1.0f,
+  },
+};
+
 // distribution-of-connection-time.csv: its row x is the connection time exceeded by x % of the
 // charging events (a survival function), so the p-quantile is row 100 (1 - p). Quantiles at
 // p = 0, 5%, ..., 100% in hours, capped at 24 h (raw maximum 72 h): an episode is one day and
@@ -105,30 +202,88 @@ double window_offset_hours(const Config& cfg, double clock_hour) {
     return offset;
 }
 
-SessionModel ev2gym_model(const Config& cfg, int steps) {
-    const int c = charger_index(cfg.charger);
-    SessionModel m{};
-    m.fixed = 0;
-    // Arrival mass per window step: slot j starts at clock hour j/4; it falls into the step
-    // that contains its start (slots never straddle steps for step_hours in {0.25, 0.5, 1}).
+// The window step that contains quarter-hour slot j (slot j starts at clock hour j/4; slots
+// never straddle steps for step_hours in {0.25, 0.5, 1}).
+int step_of_slot(const Config& cfg, int j, int steps) {
+    const int k = static_cast<int>(std::floor(window_offset_hours(cfg, j * kSlotHours) / cfg.step_hours + 1e-9));
+    return k >= steps ? steps - 1 : k;
+}
+
+// P(arrival step <= k) from per-slot arrival percentages.
+void arrival_cdf(const Config& cfg, int steps, const float* percent, float* cdf) {
     double mass[kMaxStepsPerDay] = {};
     double total = 0.0;
     for (int j = 0; j < kSlotsPerDay; ++j) {
-        const double offset = window_offset_hours(cfg, j * kSlotHours);
-        int k = static_cast<int>(std::floor(offset / cfg.step_hours + 1e-9));
-        if (k >= steps) k = steps - 1;
-        mass[k] += kArrivalPercent[c][j];
-        total += kArrivalPercent[c][j];
+        mass[step_of_slot(cfg, j, steps)] += percent[j];
+        total += percent[j];
     }
     double acc = 0.0;
     for (int k = 0; k < kMaxStepsPerDay; ++k) {
         if (k < steps) acc += mass[k];
-        m.arrival_cdf[k] = k >= steps - 1 ? 1.0f : static_cast<float>(acc / total);
+        cdf[k] = k >= steps - 1 ? 1.0f : static_cast<float>(acc / total);
     }
-    for (int q = 0; q < kQuantileCount; ++q) {
-        m.duration_hours_q[q] = kDurationHoursQ[c][q];
-        m.demand_kwh_q[q] = kDemandKwhQ[c][q];
+}
+
+// A by-arrival table (kMeanStayHours / kMeanSessionKwh) per window step: the mean of its
+// half-hour rows weighted by the weekday arrivals of each quarter-hour slot; kNoData where none
+// of the step's slots has a value.
+std::vector<double> per_step(const Config& cfg, int steps, const float* by_half_hour, const float* weights) {
+    std::vector<double> sum(static_cast<size_t>(steps), 0.0), weight(static_cast<size_t>(steps), 0.0);
+    for (int j = 0; j < kSlotsPerDay; ++j) {
+        const float value = by_half_hour[j / 2];
+        if (value < 0.0f) continue;
+        const int k = step_of_slot(cfg, j, steps);
+        // A tiny floor keeps a slot with a value but no recorded weekday arrival in the mean.
+        const double w = std::max(static_cast<double>(weights[j]), 1e-9);
+        sum[k] += w * value;
+        weight[k] += w;
     }
+    std::vector<double> out(static_cast<size_t>(steps), kNoData);
+    for (int k = 0; k < steps; ++k)
+        if (weight[k] > 0.0) out[k] = sum[k] / weight[k];
+    return out;
+}
+
+// Mean of the distribution an inverse-CDF table of kQuantileCount points describes (linear
+// interpolation between them, as quantile_lookup draws).
+double table_mean(const float* q) {
+    double sum = 0.0;
+    for (int i = 0; i + 1 < kQuantileCount; ++i) sum += 0.5 * (static_cast<double>(q[i]) + q[i + 1]);
+    return sum / (kQuantileCount - 1);
+}
+
+// Driving (docs/MODEL.md, "Driving"): ElaadNL session energies are what a charger delivers per
+// session, and drivers plug in every few days, so at one session a day their level would mean
+// ~46,000 km a year. The daily trip keeps their shape (the distribution of session energies and
+// how it varies with the arrival time) and takes its level from the national mean daily
+// distance (sessions.daily_km) and the consumption per km.
+SessionModel ev2gym_model(const Config& cfg, int steps) {
+    const int c = charger_index(cfg.charger);
+    SessionModel m{};
+    m.fixed = 0;
+    arrival_cdf(cfg, steps, kArrivalPercent[c], m.arrival_cdf);
+    arrival_cdf(cfg, steps, c < kWeekendChargers ? kWeekendArrivalPercent[c] : kArrivalPercent[c],
+                m.weekend_arrival_cdf);
+    for (int q = 0; q < kQuantileCount; ++q) m.duration_hours_q[q] = kDurationHoursQ[c][q];
+    const double duration_mean = table_mean(m.duration_hours_q);
+    const double demand_mean = table_mean(kDemandKwhQ[c]);
+    // The weekday arrivals' mean of the session energy by arrival time: the trip scale is 1 on it.
+    double weighted = 0.0, weights = 0.0;
+    for (int j = 0; j < kSlotsPerDay; ++j)
+        if (kMeanSessionKwh[c][j / 2] >= 0.0f) {
+            weighted += kArrivalPercent[c][j] * kMeanSessionKwh[c][j / 2];
+            weights += kArrivalPercent[c][j];
+        }
+    const double session_kwh_mean = weighted / weights;
+    const std::vector<double> stay = per_step(cfg, steps, kMeanStayHours[c], kArrivalPercent[c]);
+    const std::vector<double> energy = per_step(cfg, steps, kMeanSessionKwh[c], kArrivalPercent[c]);
+    for (int k = 0; k < kMaxStepsPerDay; ++k) {
+        const bool in_day = k < steps;
+        m.stay_scale[k] = in_day && stay[k] > 0.0 ? static_cast<float>(stay[k] / duration_mean) : 1.0f;
+        m.trip_scale[k] = in_day && energy[k] > 0.0 ? static_cast<float>(energy[k] / session_kwh_mean) : 1.0f;
+    }
+    const double level = cfg.daily_km * cfg.consumption_kwh_per_km / demand_mean;
+    for (int q = 0; q < kQuantileCount; ++q) m.trip_kwh_q[q] = static_cast<float>(kDemandKwhQ[c][q] * level);
     m.min_duration_steps = 1.0f;
     return m;
 }
@@ -139,8 +294,8 @@ SessionModel fixed_model(const Config& cfg, int steps) {
                                                                    cfg.fixed_departure_hour}})
         if (!(hour >= 0.0 && hour < kHoursPerDay))
             throw InputError(std::string(key) + " = " + std::to_string(hour) + ": must be a clock hour in [0, 24)");
-    if (!(cfg.fixed_demand_kwh >= 0.0) || !std::isfinite(cfg.fixed_demand_kwh))
-        throw InputError("sessions.fixed_demand_kwh = " + std::to_string(cfg.fixed_demand_kwh) + ": must be >= 0");
+    if (!(cfg.fixed_trip_kwh >= 0.0) || !std::isfinite(cfg.fixed_trip_kwh))
+        throw InputError("sessions.fixed_trip_kwh = " + std::to_string(cfg.fixed_trip_kwh) + ": must be >= 0");
     SessionModel m{};
     m.fixed = 1;
     m.fixed_arrival_step = window_step_of_clock_hour(cfg, cfg.fixed_arrival_hour);
@@ -153,13 +308,18 @@ SessionModel fixed_model(const Config& cfg, int steps) {
                          std::to_string(cfg.fixed_arrival_hour) + ") within the episode window starting at " +
                          std::to_string(cfg.day_start_hour) + ":00 (time.day_start_hour)");
     m.fixed_departure_step = departure;
-    m.fixed_demand_kwh = static_cast<float>(cfg.fixed_demand_kwh);
+    m.fixed_trip_kwh = static_cast<float>(cfg.fixed_trip_kwh);
     // Unused by a fixed model but kept valid, so the struct is well-formed whatever reads it.
-    for (int k = 0; k < kMaxStepsPerDay; ++k) m.arrival_cdf[k] = k >= m.fixed_arrival_step ? 1.0f : 0.0f;
+    for (int k = 0; k < kMaxStepsPerDay; ++k) {
+        m.arrival_cdf[k] = k >= m.fixed_arrival_step ? 1.0f : 0.0f;
+        m.weekend_arrival_cdf[k] = m.arrival_cdf[k];
+        m.stay_scale[k] = 1.0f;
+        m.trip_scale[k] = 1.0f;
+    }
     const float hours = static_cast<float>((departure - m.fixed_arrival_step) * cfg.step_hours);
     for (int q = 0; q < kQuantileCount; ++q) {
         m.duration_hours_q[q] = hours;
-        m.demand_kwh_q[q] = m.fixed_demand_kwh;
+        m.trip_kwh_q[q] = m.fixed_trip_kwh;
     }
     m.min_duration_steps = 1.0f;
     return m;
@@ -184,9 +344,13 @@ int window_step_of_clock_hour(const Config& cfg, double clock_hour) {
 
 SessionModel build_session_model(const Config& cfg) {
     const int steps = checked_steps_per_day(cfg);
-    if (cfg.session_model == "ev2gym") return ev2gym_model(cfg, steps);
-    if (cfg.session_model == "fixed") return fixed_model(cfg, steps);
-    throw InputError("sessions.model = '" + cfg.session_model + "': unknown (expected ev2gym or fixed)");
+    SessionModel m;
+    if (cfg.session_model == "ev2gym") m = ev2gym_model(cfg, steps);
+    else if (cfg.session_model == "fixed") m = fixed_model(cfg, steps);
+    else throw InputError("sessions.model = '" + cfg.session_model + "': unknown (expected ev2gym or fixed)");
+    m.first_weekday = cfg.first_weekday;
+    m.reserve_kwh = static_cast<float>(cfg.reserve_km * cfg.consumption_kwh_per_km);
+    return m;
 }
 
 }  // namespace v2g

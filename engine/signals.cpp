@@ -155,6 +155,31 @@ std::vector<double> synthetic_pv_hourly(const Config& cfg, int calendar_days) {
     return v;
 }
 
+// The grid-stress signal that calls demand-response events: the load a feeder of many such
+// households would see. Their individual hour-to-hour noise averages out, leaving the series'
+// mean daily shape (its mean by clock hour, relative to the overall mean) times each calendar
+// day's mean load (the season and the day's level). Hourly, like the load.
+std::vector<double> grid_stress_hourly(const std::vector<double>& load) {
+    const size_t days = load.size() / kHoursPerDay;
+    std::vector<double> shape(kHoursPerDay, 0.0);
+    double total = 0.0;
+    for (size_t d = 0; d < days; ++d)
+        for (int h = 0; h < kHoursPerDay; ++h) {
+            shape[h] += load[d * kHoursPerDay + h];
+            total += load[d * kHoursPerDay + h];
+        }
+    const double mean = days > 0 ? total / static_cast<double>(days * kHoursPerDay) : 0.0;
+    for (double& x : shape) x = days > 0 && mean > 0.0 ? x / static_cast<double>(days) / mean : 1.0;
+    std::vector<double> stress(load.size());
+    for (size_t i = 0; i < load.size(); ++i) {
+        const size_t d = std::min(i / kHoursPerDay, days > 0 ? days - 1 : 0);
+        double level = 0.0;
+        for (int h = 0; h < kHoursPerDay && d * kHoursPerDay + h < load.size(); ++h) level += load[d * kHoursPerDay + h];
+        stress[i] = shape[i % kHoursPerDay] * level / kHoursPerDay;
+    }
+    return stress;
+}
+
 // Whole 24 h windows starting at day_start_hour that an hourly series of n rows holds.
 int whole_windows(size_t rows, int day_start_hour) {
     const long usable = static_cast<long>(rows) - day_start_hour;
@@ -327,6 +352,7 @@ SignalSeries make_signals(const Config& cfg) {
 
     s.retail_price_per_kwh = to_steps(price, s.days, cfg, 1.0);
     s.grid_load_kw = to_steps(load, s.days, cfg, 1.0);  // kWh in an hour = mean kW
+    s.grid_stress_kw = to_steps(grid_stress_hourly(load), s.days, cfg, 1.0);
     s.pv_kw_per_kwp = to_steps(pv, s.days, cfg, pv_scale);
     s.feed_in_price_per_kwh.resize(s.retail_price_per_kwh.size());
     for (size_t i = 0; i < s.retail_price_per_kwh.size(); ++i)

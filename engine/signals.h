@@ -16,6 +16,8 @@ struct SignalSeries {
     std::vector<float> retail_price_per_kwh;   // $/kWh
     std::vector<float> feed_in_price_per_kwh;  // $/kWh, retail * signals.feed_in_ratio
     std::vector<float> grid_load_kw;           // building/system load (kW)
+    std::vector<float> grid_stress_kw;         // the load's mean daily shape x the day's mean load (kW):
+                                               //   what a feeder of many such loads sees; calls DR events
     std::vector<float> pv_kw_per_kwp;          // PV output per kW peak installed (kW/kWp)
 };
 

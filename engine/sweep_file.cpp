@@ -45,6 +45,7 @@ constexpr TrainingColumn kTrainingColumns[] = {
     {"energy_cost_last", &EpisodeMetrics::energy_cost, Over::kLastWindow},
     {"degradation_cost_last", &EpisodeMetrics::degradation_cost, Over::kLastWindow},
     {"unmet_penalty_last", &EpisodeMetrics::unmet_penalty, Over::kLastWindow},
+    {"en_route_cost_last", &EpisodeMetrics::en_route_cost, Over::kLastWindow},
     {"unmet_kwh_last", &EpisodeMetrics::unmet_kwh, Over::kLastWindow},
     {"grid_import_kwh_last", &EpisodeMetrics::grid_import_kwh, Over::kLastWindow},
     {"grid_export_kwh_last", &EpisodeMetrics::grid_export_kwh, Over::kLastWindow},

@@ -125,6 +125,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
         (state == RunFileState::kResumable ? train.resume_path : train.out_path) = dir + "/" + sc.id + ".h5";
         train.stop = opt.stop;
         train.notices = false;
+        train.training_check = false;  // a sweep evaluates its runs itself ([sweep] evaluate)
         return train;
     };
 

@@ -72,6 +72,14 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     out.device = device;
     out.summary = trainer.train(opt.on_progress);
     if (results) results->finish(out.summary.interrupted ? "interrupted" : "finished");
+    if (opt.training_check && cfg.check_days > 0 && !out.summary.interrupted &&
+        out.summary.episodes_done == cfg.episodes) {
+        std::vector<char> fleet, learner;
+        trainer.backend().read_fleet(&fleet);
+        trainer.backend().save_learner(&learner);
+        out.check = run_training_check(cfg, fleet, cfg.episodes, device, learner);
+        out.checked = true;
+    }
     if (!opt.model_out.empty()) export_dqn_model(trainer.backend(), opt.model_out);
     return out;
 }

@@ -23,6 +23,10 @@ struct TrainRunOptions {
     const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop after the chunk
     std::function<void(const TrainProgress&)> on_progress;
     bool notices = true;       // the device and resume lines on stderr
+    // After a run that finished: the learned policy against the yardsticks and the LP oracle on
+    // evaluation.check_days held-out days (TrainRunResult::check). `v2g train` runs it; a sweep,
+    // which has its own `evaluate`, does not.
+    bool training_check = true;
     // Makes the backend instead of the device's own (a batched sweep's member backend).
     std::function<std::unique_ptr<Backend>(Problem)> backend_factory;
 };
@@ -30,6 +34,8 @@ struct TrainRunOptions {
 struct TrainRunResult {
     DeviceChoice device;
     TrainSummary summary;
+    bool checked = false;   // the training check ran (finished, check_days > 0)
+    TrainingCheck check;
 };
 
 // Trains `cfg` (validated). Throws InputError for bad input (a CSV, an unwritable path, a

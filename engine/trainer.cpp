@@ -97,7 +97,7 @@ void fill_vehicle_snapshot(const EnvParams& p, const FleetView& f, ChunkData* c)
     for (size_t v = 0; v < n; ++v) {
         c->soc_end[v] = soc_of(f.energy_kwh[v], f.usable_kwh[v]);
         c->soh[v] = f.soh[v];
-        c->reward[v] = f.ep_revenue[v] - f.ep_energy_cost[v] - f.ep_degradation_cost[v] - f.ep_unmet_penalty[v];
+        c->reward[v] = static_cast<float>(day_money(f, v));
         c->unmet_kwh[v] = f.ep_unmet_kwh[v];
     }
 }
@@ -278,11 +278,17 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         sum.last_grid_import_kwh += last.grid_import_kwh;
         sum.last_grid_export_kwh += last.grid_export_kwh;
         sum.last_p2p_bought_kwh += last.p2p_bought_kwh;
+        sum.last_en_route_cost += last.en_route_cost;
+        sum.last_en_route_kwh += last.en_route_kwh;
+        sum.last_curtailed_kwh += last.curtailed_kwh;
+        sum.last_safety_overrides += static_cast<double>(last.safety_overrides);
     }
     const double per_vehicle_episode = std::max(1.0, static_cast<double>(sum.window) * p.num_vehicles);
     for (double* x : {&sum.mean_reward_first, &sum.mean_reward_last, &sum.last_revenue, &sum.last_energy_cost,
                       &sum.last_degradation_cost, &sum.last_unmet_penalty, &sum.last_unmet_kwh,
-                      &sum.last_grid_import_kwh, &sum.last_grid_export_kwh, &sum.last_p2p_bought_kwh})
+                      &sum.last_grid_import_kwh, &sum.last_grid_export_kwh, &sum.last_p2p_bought_kwh,
+                      &sum.last_en_route_cost, &sum.last_en_route_kwh, &sum.last_curtailed_kwh,
+                      &sum.last_safety_overrides})
         *x /= per_vehicle_episode;
 
     backend_->read_fleet(&fleet, state_bytes);

@@ -47,6 +47,7 @@ struct TrainSummary {
     int window = 0;                // the episodes in each of those means
     // Reward terms and energy flows per vehicle per episode, averaged over the last window.
     double last_revenue = 0, last_energy_cost = 0, last_degradation_cost = 0, last_unmet_penalty = 0;
+    double last_en_route_cost = 0, last_en_route_kwh = 0, last_curtailed_kwh = 0, last_safety_overrides = 0;
     double last_unmet_kwh = 0, last_grid_import_kwh = 0, last_grid_export_kwh = 0, last_p2p_bought_kwh = 0;
     double soc_mean = 0, soc_min = 0, soc_max = 0;  // final SoC over vehicles
     double soh_mean = 0, soh_min = 0, soh_max = 0;  // final SoH over vehicles

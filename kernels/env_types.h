@@ -33,8 +33,8 @@ enum PolicyMode : int {
     kPolicyLearn = 0,           // epsilon-greedy on Q, Q-learning updates on
     kPolicyGreedy = 1,          // argmax Q, no updates
     kPolicyRandom = 2,          // uniform over the five actions, no updates
-    kPolicyChargeOnArrival = 3, // always charge while plugged in (uncontrolled charging)
-    kPolicyTimeOfUse = 4,       // charge in the cheapest remaining steps that meet the requirement
+    kPolicyChargeOnArrival = 3, // charge while plugged in until full (uncontrolled), from the P2P market when cheaper
+    kPolicyTimeOfUse = 4,       // charge in the cheapest remaining steps that meet the requirement (P2P when cheaper)
     kPolicyPlan = 5,            // follow FleetView::plan (the dynamic-programming optimum)
     kPolicyExplore = 6,         // epsilon-greedy on Q, no updates (the untrained initial policy)
     kPolicyGiven = 7,           // the action already in FleetView::action (set by a deep policy)
@@ -43,16 +43,27 @@ enum PolicyMode : int {
 constexpr int kMaxStepsPerDay = 96;   // 15-minute steps
 constexpr int kMaxPriceLevels = 16;
 constexpr int kQuantileCount = 21;    // inverse-CDF tables at p = 0, 5%, ..., 100%
+constexpr int kDaysPerWeek = 7;
+constexpr int kFirstWeekendDay = 5;    // weekdays count from Monday = 0: Saturday, Sunday are 5, 6
 
-// Daily plug-in session model: all tables are built on the host (engine/sessions.cpp).
+// Daily plug-in session and driving model: all tables are built on the host (engine/sessions.cpp,
+// docs/DATA.md). A day's session is an arrival step (weekday or weekend distribution), a stay
+// drawn from the connection-time quantiles scaled by the mean stay of that arrival time, and the
+// day's trip (the driving before the arrival) drawn from trip_kwh_q, scaled by the relative
+// energy of sessions starting at that arrival time.
 struct SessionModel {
     int fixed;                                   // 1: every day uses the fixed_* values below
     int fixed_arrival_step;                      // episode step of plug-in
     int fixed_departure_step;                    // episode step of plug-out (exclusive)
-    float fixed_demand_kwh;                      // energy driven per day = energy wanted back
-    float arrival_cdf[kMaxStepsPerDay];          // P(arrival step <= k) over the episode window
-    float duration_hours_q[kQuantileCount];      // connection time quantiles (h)
-    float demand_kwh_q[kQuantileCount];          // energy demand per session quantiles (kWh)
+    float fixed_trip_kwh;                        // energy driven per day
+    int first_weekday;                           // weekday of signal day 0 (Monday = 0)
+    float arrival_cdf[kMaxStepsPerDay];          // weekdays: P(arrival step <= k) over the episode window
+    float weekend_arrival_cdf[kMaxStepsPerDay];  // Saturdays and Sundays, the same
+    float stay_scale[kMaxStepsPerDay];           // [arrival step] mean stay at that arrival / overall mean
+    float trip_scale[kMaxStepsPerDay];           // [arrival step] mean session energy at that arrival / overall
+    float duration_hours_q[kQuantileCount];      // connection time quantiles (h), all arrivals
+    float trip_kwh_q[kQuantileCount];            // daily trip energy quantiles (kWh at the battery)
+    float reserve_kwh;                           // energy the driver wants left after the next trip
     float min_duration_steps;                    // shortest session kept (steps)
 };
 
@@ -77,6 +88,11 @@ struct EnvParams {
     float battery_cost_per_kwh; // replacement cost of the pack (currency / kWh)
     float end_of_life_loss;     // capacity loss at which the pack is worn out (fraction)
     float initial_age_days;     // calendar age of every pack when the run begins (days)
+    float initial_calendar_loss;// capacity lost to calendar ageing at that age (fraction)
+    float initial_cycle_loss;   // ... and to the cycles done before it (fraction)
+    float initial_throughput_ah;// cell charge throughput of those cycles (Ah)
+    int lifetime_aging;         // 0: every day starts from the fleet's age (battery.aging = "day");
+                                // 1: ageing carries across days, packs replaced at end of life
 
     // --- market and money ---
     float p2p_price_weight;     // clearing price = feed_in + w * (retail - feed_in)
@@ -84,11 +100,19 @@ struct EnvParams {
     int unmatched_to_grid;      // 1: unmatched bids/offers trade with the grid; 0: unfilled
     float dr_price_per_kwh;     // paid for discharge during demand-response events
     float unmet_penalty_per_kwh;// charged per kWh short of the requirement at departure
+    float en_route_price_per_kwh;// public fast charging bought on a trip the battery cannot cover
+
+    // --- grid connection and the charger's safety layer ---
+    int grid_limit_enabled;     // 1: each community's grid import and export are capped at its
+                                //   connection limit (SignalsView::community_limit_kw)
+    int safety_layer;           // 1: charge whenever waiting longer would make the departure
+                                //   requirement unreachable (overrides counted)
 
     // --- learning ---
     int soc_bins;               // SoC discretisation of the tabular state
     int price_levels;           // retail price discretisation of the tabular state
     int deadline_levels;        // charging-slack levels of the tabular state (1: off, the paper's state)
+    int forecast_levels;        // cheaper-steps-ahead levels of the tabular state (1: off)
     int q_sharing;              // QSharing
     int q_bf16;                 // 1: Q-values stored as bfloat16 (learning.q_precision), 0: float32
     float alpha;                // learning rate
@@ -121,6 +145,7 @@ struct SignalsView {
     const uint8_t* price_level;       // retail price level 0..price_levels-1
     const float* pv_kw_per_kwp;       // PV output per kW peak installed
     const float* community_pv_kwp;    // [community] installed PV (kW peak)
+    const float* community_limit_kw;  // [community] grid connection limit (kW), both directions
     const Contract* contracts;        // [num_contracts] the registry deployed at genesis
 };
 
@@ -142,16 +167,18 @@ struct FleetView {
     float* throughput_ah;             // cumulative cell charge throughput (Ah), for cycle aging
     float* soc_low_today;             // SoC swing of the day, for the depth-of-cycle stress
     float* soc_high_today;
+    float* pack_age_offset_days;      // lifetime ageing: the pack's age at episode e is this + e
 
     // today's session
     int32_t* arrival_step;
     int32_t* departure_step;          // exclusive: unplugged from this step on
-    float* required_kwh;              // stored energy wanted at departure
-    float* demand_kwh;                // energy driven before today's arrival
+    float* required_kwh;              // stored energy wanted at departure: the next trip + reserve
+    float* trip_kwh;                  // energy driven before today's arrival
 
     // per-step scratch
     int32_t* state;                   // tabular state index, -1 when unplugged
-    uint8_t* action;
+    uint8_t* action;                  // the policy's choice (what the Q-update learns from)
+    uint8_t* forced;                  // 1: the safety layer overrode it: the vehicle charged instead
     float* grid_kwh;                  // charge (+) or discharge (-) request at the meter
     float* offer_kwh;                 // P2P sell offer at the meter
     float* bid_kwh;                   // P2P buy bid at the meter
@@ -169,6 +196,11 @@ struct FleetView {
     float* ep_p2p_bought_kwh;         // received from the market (at the meter)
     float* ep_p2p_sold_kwh;           // delivered to the market (at the meter)
     float* ep_conversion_loss_kwh;    // charger/inverter losses
+    float* ep_en_route_kwh;           // energy bought en route: the trip the battery could not cover
+    float* ep_en_route_cost;          // money paid for it at the fast-charging price
+    float* ep_curtailed_kwh;          // grid import and export cut by the community's connection limit
+    uint32_t* ep_safety_overrides;    // steps the safety layer overrode the policy's action
+    uint32_t* ep_pack_replaced;       // 1: the pack reached end of life and was replaced at this reset
     float* ep_start_kwh;              // stored energy after arrival (after driving)
     uint32_t* ep_rejected;            // [vehicle * kNumRejectReasons + reason] transfers rejected
     int64_t* ep_ledger_wh;            // signed energy of the vehicle's transactions (+ = in)
@@ -181,11 +213,15 @@ struct FleetView {
     float* market_sell_ratio;         // share of each offer that was matched
     float* market_buy_ratio;          // share of each bid that was matched
     float* market_pv_kwh;             // PV delivered into the market
+    float* grid_import_share;         // share of each grid import the connection limit lets through
+    float* grid_forced_share;         // the same for charging forced by the safety layer (served first)
+    float* grid_export_share;         // share of each grid export it lets through
 
     // per community, episode accumulators of the market
     float* ep_pv_sold_kwh;
     float* ep_pv_revenue;
     float* ep_market_loss_kwh;
+    uint32_t* ep_limit_steps;         // steps at which the connection limit cut imports or exports
     int64_t* ep_pv_ledger_wh;         // the community PV's transactions, as above
     int64_t* ep_pv_ledger_micro;
     uint32_t* ep_pv_tx_count;
@@ -209,7 +245,8 @@ struct FleetView {
 };
 
 V2G_HD int num_states(const EnvParams& p) {
-    return p.soc_bins * p.steps_per_day * p.price_levels * (p.deadline_levels > 1 ? p.deadline_levels : 1);
+    return p.soc_bins * p.steps_per_day * p.price_levels * (p.deadline_levels > 1 ? p.deadline_levels : 1) *
+           (p.forecast_levels > 1 ? p.forecast_levels : 1);
 }
 
 V2G_HD int num_q_tables(const EnvParams& p) {

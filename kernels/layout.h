@@ -42,12 +42,14 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t*
     f->throughput_ah = c.take<float>(n);
     f->soc_low_today = c.take<float>(n);
     f->soc_high_today = c.take<float>(n);
+    f->pack_age_offset_days = c.take<float>(n);
     f->arrival_step = c.take<int32_t>(n);
     f->departure_step = c.take<int32_t>(n);
     f->required_kwh = c.take<float>(n);
-    f->demand_kwh = c.take<float>(n);
+    f->trip_kwh = c.take<float>(n);
     f->state = c.take<int32_t>(n);
     f->action = c.take<uint8_t>(n);
+    f->forced = c.take<uint8_t>(n);
     f->grid_kwh = c.take<float>(n);
     f->offer_kwh = c.take<float>(n);
     f->bid_kwh = c.take<float>(n);
@@ -63,6 +65,11 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t*
     f->ep_p2p_bought_kwh = c.take<float>(n);
     f->ep_p2p_sold_kwh = c.take<float>(n);
     f->ep_conversion_loss_kwh = c.take<float>(n);
+    f->ep_en_route_kwh = c.take<float>(n);
+    f->ep_en_route_cost = c.take<float>(n);
+    f->ep_curtailed_kwh = c.take<float>(n);
+    f->ep_safety_overrides = c.take<uint32_t>(n);
+    f->ep_pack_replaced = c.take<uint32_t>(n);
     f->ep_start_kwh = c.take<float>(n);
     f->ep_rejected = c.take<uint32_t>(n * kNumRejectReasons);
     f->ep_ledger_wh = c.take<int64_t>(n);
@@ -73,9 +80,13 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t*
     f->market_sell_ratio = c.take<float>(nc);
     f->market_buy_ratio = c.take<float>(nc);
     f->market_pv_kwh = c.take<float>(nc);
+    f->grid_import_share = c.take<float>(nc);
+    f->grid_forced_share = c.take<float>(nc);
+    f->grid_export_share = c.take<float>(nc);
     f->ep_pv_sold_kwh = c.take<float>(nc);
     f->ep_pv_revenue = c.take<float>(nc);
     f->ep_market_loss_kwh = c.take<float>(nc);
+    f->ep_limit_steps = c.take<uint32_t>(nc);
     f->ep_pv_ledger_wh = c.take<int64_t>(nc);
     f->ep_pv_ledger_micro = c.take<int64_t>(nc);
     f->ep_pv_tx_count = c.take<uint32_t>(nc);
@@ -105,6 +116,7 @@ inline size_t layout_signals(const EnvParams& p, char* base, SignalsView* s) {
     s->price_level = c.take<uint8_t>(n);
     s->pv_kw_per_kwp = c.take<float>(n);
     s->community_pv_kwp = c.take<float>(static_cast<size_t>(p.num_communities));
+    s->community_limit_kw = c.take<float>(static_cast<size_t>(p.num_communities));
     s->contracts = c.take<Contract>(static_cast<size_t>(p.num_contracts));
     return c.offset;
 }
@@ -118,6 +130,7 @@ struct SignalsHostView {
     uint8_t* price_level;
     float* pv_kw_per_kwp;
     float* community_pv_kwp;
+    float* community_limit_kw;
     Contract* contracts;
 };
 
@@ -125,7 +138,8 @@ inline SignalsHostView mutable_signals(const SignalsView& s) {
     return {const_cast<float*>(s.retail_price_per_kwh), const_cast<float*>(s.feed_in_price_per_kwh),
             const_cast<float*>(s.grid_load_kw), const_cast<uint8_t*>(s.dr_event),
             const_cast<uint8_t*>(s.price_level), const_cast<float*>(s.pv_kw_per_kwp),
-            const_cast<float*>(s.community_pv_kwp), const_cast<Contract*>(s.contracts)};
+            const_cast<float*>(s.community_pv_kwp), const_cast<float*>(s.community_limit_kw),
+            const_cast<Contract*>(s.contracts)};
 }
 
 }  // namespace v2g

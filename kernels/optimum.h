@@ -12,15 +12,17 @@
 // The model. A step of the model IS the environment's step code (step.h request_transfer +
 // apply_vehicle) applied to the one vehicle, so charger limits, SoC bounds, efficiencies,
 // contracts (p.ledger_enabled), prices, DR tariffs, grid outages, P2P losses, degradation and the
-// departure penalty are the environment's own, not a re-implementation that could drift. Three
+// departure penalty are the environment's own, not a re-implementation that could drift; so is
+// the charger's safety layer (step.h safe_action), which overrides the model's choices as it
+// overrides any policy's. Three
 // approximations turn a vehicle's day into a finite deterministic MDP over (grid point, step):
 //   - snapping: the stored energy after a step is rounded to the nearest of p.plan_points equally
 //     spaced levels from soc_min to soc_max of usable capacity (step.h plan_point and
 //     plan_energy_kwh, the grid the plan policy reads). Only the day's first state, the exact
 //     energy at arrival, is off the grid;
 //   - price taker: the P2P market of each step is taken as recorded (clearing price, matched
-//     shares of offers and of bids), e.g. from the learned policy's evaluation run; the vehicle's
-//     own choice does not move it. With the market recorded from the very step it is applied to,
+//     shares of offers and of bids, the shares the connection limit let through), e.g. from the
+//     learned policy's evaluation run; the vehicle's own choice does not move it. With the market recorded from the very step it is applied to,
 //     the model's step equals the environment's (tests/test_optimum.cpp);
 //   - Markov degradation: the cell throughput is the day-start value at every step, and the depth
 //     of cycle is the step's own SoC swing (the environment uses the day's swing so far and the
@@ -31,8 +33,8 @@
 // changes; compare a model return with the environment's money over the plugged-in steps only.
 //
 // Memory and concurrency: plan_transition writes, and restores before it returns, the vehicle's
-// own entries of the FleetView and its community's three market entries (price, sell ratio, buy
-// ratio); it never writes a ledger slot (it drops f.tx_slots). Vehicles of different communities
+// own entries of the FleetView and its community's six market entries (price, sell and buy
+// ratios, the connection limit's three shares); it never writes a ledger slot (it drops f.tx_slots). Vehicles of different communities
 // therefore touch disjoint memory and may be solved in parallel on one host copy; vehicles of one
 // community share their community's market entries and must be solved one after another.
 //
@@ -64,8 +66,20 @@ enum PlanMarketField : int {
     kPlanMarketPrice = 0,      // clearing price (currency/kWh, seller side)
     kPlanMarketSellRatio = 1,  // matched share of each offer
     kPlanMarketBuyRatio = 2,   // matched share of each bid
+    kPlanMarketForcedShare = 3,// share of safety-forced grid charging the connection limit let through
+    kPlanMarketImportShare = 4,// ... of the other grid imports
+    kPlanMarketExportShare = 5,// ... of the grid exports
 };
-constexpr int kPlanMarketFields = 3;
+constexpr int kPlanMarketFields = 6;
+// The step record (step.h RecordField) holds the same fields in the same order from kRecordPrice,
+// so a recorded step copies over field by field.
+static_assert(kRecordSellRatio - kRecordPrice == kPlanMarketSellRatio &&
+                  kRecordBuyRatio - kRecordPrice == kPlanMarketBuyRatio &&
+                  kRecordForcedShare - kRecordPrice == kPlanMarketForcedShare &&
+                  kRecordImportShare - kRecordPrice == kPlanMarketImportShare &&
+                  kRecordExportShare - kRecordPrice == kPlanMarketExportShare &&
+                  kRecordFields - kRecordPrice == kPlanMarketFields,
+              "the step record's market fields and PlanMarketField must match");
 
 constexpr int kMinPlanPoints = 2;            // soc_min and soc_max at least
 constexpr int kMaxBruteForceDecisions = 10;  // 5^10 ~ 1e7 action sequences
@@ -143,11 +157,13 @@ namespace plan_detail {
 struct Snapshot {
     float energy, soc_low, soc_high, soh, calendar, cycle, throughput;
     int32_t state, next_state;
+    uint8_t action, forced;
     float grid, offer, bid, reward;
     float ep_energy_cost, ep_revenue, ep_degradation_cost, ep_unmet_penalty, ep_unmet_kwh;
-    float ep_grid_import, ep_grid_export, ep_p2p_bought, ep_p2p_sold, ep_conversion_loss;
+    float ep_grid_import, ep_grid_export, ep_p2p_bought, ep_p2p_sold, ep_conversion_loss, ep_curtailed;
+    uint32_t ep_safety_overrides;
     uint32_t rejected[kNumRejectReasons];
-    float market_price, market_sell, market_buy;
+    float market_price, market_sell, market_buy, forced_share, import_share, export_share;
 };
 
 inline Snapshot save(const FleetView& f, int v, int c) {
@@ -161,6 +177,8 @@ inline Snapshot save(const FleetView& f, int v, int c) {
     s.throughput = f.throughput_ah[v];
     s.state = f.state[v];
     s.next_state = f.next_state[v];
+    s.action = f.action[v];
+    s.forced = f.forced[v];
     s.grid = f.grid_kwh[v];
     s.offer = f.offer_kwh[v];
     s.bid = f.bid_kwh[v];
@@ -175,10 +193,15 @@ inline Snapshot save(const FleetView& f, int v, int c) {
     s.ep_p2p_bought = f.ep_p2p_bought_kwh[v];
     s.ep_p2p_sold = f.ep_p2p_sold_kwh[v];
     s.ep_conversion_loss = f.ep_conversion_loss_kwh[v];
+    s.ep_curtailed = f.ep_curtailed_kwh[v];
+    s.ep_safety_overrides = f.ep_safety_overrides[v];
     for (int r = 0; r < kNumRejectReasons; ++r) s.rejected[r] = f.ep_rejected[v * kNumRejectReasons + r];
     s.market_price = f.market_price_per_kwh[c];
     s.market_sell = f.market_sell_ratio[c];
     s.market_buy = f.market_buy_ratio[c];
+    s.forced_share = f.grid_forced_share[c];
+    s.import_share = f.grid_import_share[c];
+    s.export_share = f.grid_export_share[c];
     return s;
 }
 
@@ -192,6 +215,8 @@ inline void restore(const FleetView& f, int v, int c, const Snapshot& s) {
     f.throughput_ah[v] = s.throughput;
     f.state[v] = s.state;
     f.next_state[v] = s.next_state;
+    f.action[v] = s.action;
+    f.forced[v] = s.forced;
     f.grid_kwh[v] = s.grid;
     f.offer_kwh[v] = s.offer;
     f.bid_kwh[v] = s.bid;
@@ -206,10 +231,15 @@ inline void restore(const FleetView& f, int v, int c, const Snapshot& s) {
     f.ep_p2p_bought_kwh[v] = s.ep_p2p_bought;
     f.ep_p2p_sold_kwh[v] = s.ep_p2p_sold;
     f.ep_conversion_loss_kwh[v] = s.ep_conversion_loss;
+    f.ep_curtailed_kwh[v] = s.ep_curtailed;
+    f.ep_safety_overrides[v] = s.ep_safety_overrides;
     for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = s.rejected[r];
     f.market_price_per_kwh[c] = s.market_price;
     f.market_sell_ratio[c] = s.market_sell;
     f.market_buy_ratio[c] = s.market_buy;
+    f.grid_forced_share[c] = s.forced_share;
+    f.grid_import_share[c] = s.import_share;
+    f.grid_export_share[c] = s.export_share;
 }
 
 // The episode accumulators a step adds to, zeroed so that a transition starts from a clean day
@@ -248,11 +278,17 @@ inline PlanTransition plan_transition(const PlanContext& c, float energy_kwh, in
     f.soc_high_today[v] = soc;
     plan_detail::zero_accumulators(f, v);
     f.state[v] = 0;            // plugged in (any state >= 0: the departure penalty applies)
-    request_transfer(p, c.sig, f, v, c.episode, step, action);
+    bool forced = false;       // the charger's safety layer acts on the model's choices too
+    const int executed = safe_action(p, c.sig, f, v, c.episode, step, action, &forced);
+    f.forced[v] = forced ? 1 : 0;
+    request_transfer(p, c.sig, f, v, c.episode, step, executed);
     const double* m = c.market + static_cast<size_t>(step) * kPlanMarketFields;
     f.market_price_per_kwh[com] = static_cast<float>(m[kPlanMarketPrice]);
     f.market_sell_ratio[com] = static_cast<float>(m[kPlanMarketSellRatio]);
     f.market_buy_ratio[com] = static_cast<float>(m[kPlanMarketBuyRatio]);
+    f.grid_forced_share[com] = static_cast<float>(m[kPlanMarketForcedShare]);
+    f.grid_import_share[com] = static_cast<float>(m[kPlanMarketImportShare]);
+    f.grid_export_share[com] = static_cast<float>(m[kPlanMarketExportShare]);
     apply_vehicle(p, c.sig, f, v, c.episode, step);
 
     PlanTransition t;

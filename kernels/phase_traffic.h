@@ -13,8 +13,9 @@
 // - A phase's fields are those of its full path: a plugged-in vehicle that trades. Arrays are
 //   struct-of-arrays and ~16 vehicles share a 64-byte line, so a field some vehicles of a line
 //   touch is fetched for all of them.
-// - Not counted: the rejection counters (ep_rejected: touched only when a contract rejects a
-//   transfer), and the read-only tables the whole fleet shares (signal series, contracts,
+// - Not counted: counters touched only on rare events (ep_rejected when a contract rejects a
+//   transfer, ep_safety_overrides when the safety layer overrides, ep_limit_steps when the
+//   connection limit cuts, a pack replacement's writes), and the read-only tables the whole fleet shares (signal series, contracts,
 //   EnvParams: a few KB, resident in cache).
 // - Q rows: act reads the row of the state (kNumActions floats); learn reads and writes Q(s, a)
 //   and reads the row of the next state.
@@ -41,7 +42,9 @@ enum Phase : int {
 };
 
 enum class Scope : uint8_t { kVehicle, kCommunity };  // one element per vehicle, or per community
-enum class When : uint8_t { kAlways, kLedger, kDeadline };  // ledger on; deadline_levels > 1
+// ledger on; deadline_levels > 1; the safety layer on or deadline_levels > 1; battery.aging
+// = day; battery.aging = lifetime
+enum class When : uint8_t { kAlways, kLedger, kDeadline, kSafetyOrDeadline, kDayAging, kLifetime };
 
 struct FieldUse {
     const char* field;     // FleetView member (or "q" / "tx_slots")
@@ -61,42 +64,49 @@ struct FieldUse {
 
 // reset_vehicle (draw_session reads no fleet array) and reset_community.
 inline constexpr FieldUse kResetFields[] = {
-    V2G_READ(capacity_kwh, kVehicle), V2G_READ(soh, kVehicle),
+    V2G_READ(capacity_kwh, kVehicle), V2G_IF(kLifetime, soh, kVehicle, 1, 0),
+    V2G_IF(kDayAging, soh, kVehicle, 0, 1), V2G_IF(kDayAging, calendar_loss, kVehicle, 0, 1),
+    V2G_IF(kDayAging, cycle_loss, kVehicle, 0, 1), V2G_IF(kDayAging, throughput_ah, kVehicle, 0, 1),
     V2G_UPDATE(energy_kwh, kVehicle), V2G_READ(charge_kw, kVehicle), V2G_READ(eta_charge, kVehicle),
     V2G_WRITE(usable_kwh, kVehicle), V2G_WRITE(arrival_step, kVehicle), V2G_WRITE(departure_step, kVehicle),
-    V2G_WRITE(demand_kwh, kVehicle), V2G_WRITE(required_kwh, kVehicle), V2G_WRITE(soc_low_today, kVehicle),
+    V2G_WRITE(trip_kwh, kVehicle), V2G_WRITE(required_kwh, kVehicle), V2G_WRITE(soc_low_today, kVehicle),
     V2G_WRITE(soc_high_today, kVehicle), V2G_WRITE(ep_energy_cost, kVehicle), V2G_WRITE(ep_revenue, kVehicle),
     V2G_WRITE(ep_degradation_cost, kVehicle), V2G_WRITE(ep_unmet_penalty, kVehicle),
     V2G_WRITE(ep_unmet_kwh, kVehicle), V2G_WRITE(ep_grid_import_kwh, kVehicle),
     V2G_WRITE(ep_grid_export_kwh, kVehicle), V2G_WRITE(ep_p2p_bought_kwh, kVehicle),
     V2G_WRITE(ep_p2p_sold_kwh, kVehicle), V2G_WRITE(ep_conversion_loss_kwh, kVehicle),
+    V2G_WRITE(ep_curtailed_kwh, kVehicle), V2G_WRITE(ep_safety_overrides, kVehicle),
     {V2G_FLEET_ELEMENT(ep_rejected), kNumRejectReasons, Scope::kVehicle, When::kAlways, 0, 1},  // cleared
+    V2G_WRITE(ep_en_route_kwh, kVehicle), V2G_WRITE(ep_en_route_cost, kVehicle), V2G_WRITE(ep_pack_replaced, kVehicle),
     V2G_WRITE(ep_start_kwh, kVehicle), V2G_WRITE(ep_ledger_wh, kVehicle), V2G_WRITE(ep_ledger_micro, kVehicle),
     V2G_WRITE(ep_tx_count, kVehicle), V2G_WRITE(ep_tx_latency_steps, kVehicle),
     V2G_WRITE(ep_pv_sold_kwh, kCommunity), V2G_WRITE(ep_pv_revenue, kCommunity),
-    V2G_WRITE(ep_market_loss_kwh, kCommunity), V2G_WRITE(ep_pv_ledger_wh, kCommunity),
-    V2G_WRITE(ep_pv_ledger_micro, kCommunity), V2G_WRITE(ep_pv_tx_count, kCommunity),
-    V2G_WRITE(ep_pv_tx_latency_steps, kCommunity),
+    V2G_WRITE(ep_market_loss_kwh, kCommunity), V2G_WRITE(ep_limit_steps, kCommunity),
+    V2G_WRITE(ep_pv_ledger_wh, kCommunity), V2G_WRITE(ep_pv_ledger_micro, kCommunity),
+    V2G_WRITE(ep_pv_tx_count, kCommunity), V2G_WRITE(ep_pv_tx_latency_steps, kCommunity),
 };
 
 // act_vehicle in a learning episode: plugged_in, tabular_state (slack_level with deadlines),
-// choose_action on the state's Q row, request_transfer.
+// choose_action on the state's Q row, the safety layer (safe_action), request_transfer.
 inline constexpr FieldUse kActFields[] = {
     V2G_READ(arrival_step, kVehicle), V2G_READ(departure_step, kVehicle), V2G_READ(energy_kwh, kVehicle),
     V2G_READ(usable_kwh, kVehicle), V2G_READ(charge_kw, kVehicle), V2G_READ(eta_charge, kVehicle),
     V2G_READ(discharge_kw, kVehicle), V2G_READ(eta_discharge, kVehicle),
-    V2G_IF(kDeadline, required_kwh, kVehicle, 1, 0),
+    V2G_IF(kSafetyOrDeadline, required_kwh, kVehicle, 1, 0),
     {"q", sizeof(float), kNumActions, Scope::kVehicle, When::kAlways, 1, 0},  // the state's row
-    V2G_WRITE(state, kVehicle), V2G_WRITE(action, kVehicle), V2G_WRITE(grid_kwh, kVehicle),
-    V2G_WRITE(offer_kwh, kVehicle), V2G_WRITE(bid_kwh, kVehicle),
+    V2G_WRITE(state, kVehicle), V2G_WRITE(action, kVehicle), V2G_WRITE(forced, kVehicle),
+    V2G_WRITE(grid_kwh, kVehicle), V2G_WRITE(offer_kwh, kVehicle), V2G_WRITE(bid_kwh, kVehicle),
 };
 
-// clear_community: the community's offers and bids summed in vehicle order, its outcome, its
-// PV sale and (ledger on) the PV leg's slot and sums.
+// clear_community: the community's offers, bids and grid requests summed in vehicle order, the
+// market's outcome, the connection limit's shares, its PV sale and (ledger on) the PV leg's
+// slot and sums.
 inline constexpr FieldUse kMarketFields[] = {
-    V2G_READ(offer_kwh, kVehicle), V2G_READ(bid_kwh, kVehicle),
+    V2G_READ(offer_kwh, kVehicle), V2G_READ(bid_kwh, kVehicle), V2G_READ(grid_kwh, kVehicle), V2G_READ(forced, kVehicle),
     V2G_WRITE(market_price_per_kwh, kCommunity), V2G_WRITE(market_sell_ratio, kCommunity),
     V2G_WRITE(market_buy_ratio, kCommunity), V2G_WRITE(market_pv_kwh, kCommunity),
+    V2G_WRITE(grid_import_share, kCommunity), V2G_WRITE(grid_forced_share, kCommunity),
+    V2G_WRITE(grid_export_share, kCommunity),
     V2G_UPDATE(ep_pv_sold_kwh, kCommunity), V2G_UPDATE(ep_pv_revenue, kCommunity),
     V2G_UPDATE(ep_market_loss_kwh, kCommunity),
     {"tx_slots", sizeof(Transaction), 1, Scope::kCommunity, When::kLedger, 0, 1},  // the PV leg
@@ -104,12 +114,16 @@ inline constexpr FieldUse kMarketFields[] = {
     V2G_IF(kLedger, ep_pv_tx_count, kCommunity, 1, 1), V2G_IF(kLedger, ep_pv_tx_latency_steps, kCommunity, 1, 1),
 };
 
-// apply_vehicle: energy, money, the two ledger legs, degradation, departure, sums, reward and
-// the next state (tabular_state again: slack_level with deadlines).
+// apply_vehicle: energy within the connection limit's shares, money, the two ledger legs,
+// degradation, departure, sums, reward and the next state (tabular_state again: slack_level with
+// deadlines).
 inline constexpr FieldUse kApplyFields[] = {
-    V2G_READ(grid_kwh, kVehicle), V2G_READ(bid_kwh, kVehicle), V2G_READ(offer_kwh, kVehicle),
+    V2G_READ(grid_kwh, kVehicle), V2G_READ(bid_kwh, kVehicle), V2G_READ(offer_kwh, kVehicle), V2G_READ(forced, kVehicle),
     V2G_READ(market_price_per_kwh, kCommunity), V2G_READ(market_buy_ratio, kCommunity),
-    V2G_READ(market_sell_ratio, kCommunity), V2G_READ(eta_charge, kVehicle), V2G_READ(eta_discharge, kVehicle),
+    V2G_READ(market_sell_ratio, kCommunity), V2G_READ(grid_import_share, kCommunity),
+    V2G_READ(grid_forced_share, kCommunity), V2G_READ(grid_export_share, kCommunity),
+    V2G_READ(eta_charge, kVehicle), V2G_READ(eta_discharge, kVehicle),
+    V2G_IF(kLifetime, pack_age_offset_days, kVehicle, 1, 0),
     V2G_READ(usable_kwh, kVehicle), V2G_UPDATE(energy_kwh, kVehicle), V2G_READ(capacity_kwh, kVehicle),
     V2G_UPDATE(soc_low_today, kVehicle), V2G_UPDATE(soc_high_today, kVehicle), V2G_UPDATE(throughput_ah, kVehicle),
     V2G_UPDATE(calendar_loss, kVehicle), V2G_UPDATE(cycle_loss, kVehicle), V2G_UPDATE(soh, kVehicle),
@@ -119,7 +133,8 @@ inline constexpr FieldUse kApplyFields[] = {
     V2G_UPDATE(ep_unmet_penalty, kVehicle), V2G_UPDATE(ep_unmet_kwh, kVehicle),
     V2G_UPDATE(ep_grid_import_kwh, kVehicle), V2G_UPDATE(ep_grid_export_kwh, kVehicle),
     V2G_UPDATE(ep_p2p_bought_kwh, kVehicle), V2G_UPDATE(ep_p2p_sold_kwh, kVehicle),
-    V2G_UPDATE(ep_conversion_loss_kwh, kVehicle), V2G_WRITE(reward, kVehicle), V2G_WRITE(next_state, kVehicle),
+    V2G_UPDATE(ep_conversion_loss_kwh, kVehicle), V2G_UPDATE(ep_curtailed_kwh, kVehicle),
+    V2G_WRITE(reward, kVehicle), V2G_WRITE(next_state, kVehicle),
     {"tx_slots", sizeof(Transaction), 2, Scope::kVehicle, When::kLedger, 0, 1},  // the two legs
     V2G_IF(kLedger, ep_ledger_wh, kVehicle, 1, 1), V2G_IF(kLedger, ep_ledger_micro, kVehicle, 1, 1),
     V2G_IF(kLedger, ep_tx_count, kVehicle, 1, 1), V2G_IF(kLedger, ep_tx_latency_steps, kVehicle, 1, 1),
@@ -140,11 +155,13 @@ inline constexpr FieldUse kSummarizeFields[] = {
     V2G_READ(ep_unmet_penalty, kVehicle), V2G_READ(ep_unmet_kwh, kVehicle), V2G_READ(ep_grid_import_kwh, kVehicle),
     V2G_READ(ep_grid_export_kwh, kVehicle), V2G_READ(ep_p2p_bought_kwh, kVehicle),
     V2G_READ(ep_p2p_sold_kwh, kVehicle), V2G_READ(ep_conversion_loss_kwh, kVehicle),
+    V2G_READ(ep_en_route_cost, kVehicle), V2G_READ(ep_en_route_kwh, kVehicle), V2G_READ(ep_curtailed_kwh, kVehicle),
+    V2G_READ(ep_safety_overrides, kVehicle), V2G_READ(ep_pack_replaced, kVehicle),
     V2G_READ(energy_kwh, kVehicle), V2G_READ(usable_kwh, kVehicle), V2G_READ(soh, kVehicle),
     V2G_READ(ep_tx_count, kVehicle), V2G_READ(ep_tx_latency_steps, kVehicle), V2G_READ(ep_ledger_wh, kVehicle),
     V2G_READ(ep_ledger_micro, kVehicle),
     {V2G_FLEET_ELEMENT(ep_rejected), kNumRejectReasons, Scope::kVehicle, When::kAlways, 1, 0},
-    V2G_READ(ep_pv_sold_kwh, kCommunity), V2G_READ(ep_market_loss_kwh, kCommunity),
+    V2G_READ(ep_pv_sold_kwh, kCommunity), V2G_READ(ep_market_loss_kwh, kCommunity), V2G_READ(ep_limit_steps, kCommunity),
     V2G_READ(ep_pv_tx_count, kCommunity), V2G_READ(ep_pv_tx_latency_steps, kCommunity),
     V2G_READ(ep_pv_ledger_wh, kCommunity), V2G_READ(ep_pv_ledger_micro, kCommunity),
     // the community's EpisodeMetrics (step.h), written once
@@ -176,8 +193,15 @@ inline std::pair<const FieldUse*, size_t> phase_fields(Phase phase) {
 }
 
 inline bool field_applies(const EnvParams& p, const FieldUse& u) {
-    return u.when == When::kAlways || (u.when == When::kLedger && p.ledger_enabled != 0) ||
-           (u.when == When::kDeadline && p.deadline_levels > 1);
+    switch (u.when) {
+        case When::kAlways: return true;
+        case When::kLedger: return p.ledger_enabled != 0;
+        case When::kDeadline: return p.deadline_levels > 1;
+        case When::kSafetyOrDeadline: return p.safety_layer != 0 || p.deadline_levels > 1;
+        case When::kDayAging: return p.lifetime_aging == 0;
+        case When::kLifetime: return p.lifetime_aging != 0;
+    }
+    return false;
 }
 
 // Bytes one element of a use occupies ("metrics" is an EpisodeMetrics, defined in step.h,

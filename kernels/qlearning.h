@@ -14,10 +14,14 @@ V2G_HD int soc_bin(const EnvParams& p, float soc) {
 }
 
 // The paper's state: SoC bin x step of the day x price level; with learning.deadline_levels > 1
-// also the charging slack before departure (step.h slack_level), the fastest-varying index.
-V2G_HD int state_index(const EnvParams& p, float soc, int step, int price_level, int slack = 0) {
-    const int base = (soc_bin(p, soc) * p.steps_per_day + step) * p.price_levels + price_level;
-    return p.deadline_levels > 1 ? base * p.deadline_levels + slack : base;
+// also the charging slack before departure (step.h slack_level), and with
+// learning.forecast_levels > 1 the cheaper steps left in the stay (step.h forecast_level), the
+// fastest-varying index.
+V2G_HD int state_index(const EnvParams& p, float soc, int step, int price_level, int slack = 0, int forecast = 0) {
+    int s = (soc_bin(p, soc) * p.steps_per_day + step) * p.price_levels + price_level;
+    if (p.deadline_levels > 1) s = s * p.deadline_levels + slack;
+    if (p.forecast_levels > 1) s = s * p.forecast_levels + forecast;
+    return s;
 }
 
 V2G_HD float* q_row(const EnvParams& p, float* q, int table, int state) {
@@ -71,11 +75,12 @@ V2G_HD int argmax_action(const float* row) {
 
 V2G_HD float max_q(const float* row) { return row[argmax_action(row)]; }
 
+// Greedy, random, or epsilon-greedy (learning, and the untrained initial policy); the rule-based
+// policies choose in step.h act_vehicle.
 V2G_HD int choose_action(const float* row, int mode, float epsilon, Philox4 r) {
     switch (mode) {
         case kPolicyGreedy: return argmax_action(row);
         case kPolicyRandom: return static_cast<int>(r.v[1] % kNumActions);
-        case kPolicyChargeOnArrival: return kCharge;
         default:
             return uniform01(r.v[0]) < epsilon ? static_cast<int>(r.v[1] % kNumActions)
                                                : argmax_action(row);

@@ -1,7 +1,8 @@
 // step.h: one environment step, split into the phases both backends run in this order:
-//   reset_vehicle      (episode start)  driving energy, today's session, usable capacity
-//   act_vehicle        (per vehicle)    tabular state, action, grid request, P2P offer/bid
-//   clear_community    (per community)  P2P market, sequential sums in vehicle order
+//   reset_vehicle      (episode start)  ageing state, the trip driven (en-route charging when the
+//                                       battery cannot cover it), today's session, the requirement
+//   act_vehicle        (per vehicle)    tabular state, action, the safety layer, grid request, P2P offer/bid
+//   clear_community    (per community)  P2P market and the grid connection limit, sums in vehicle order
 //   apply_vehicle      (per vehicle)    energy, money, degradation, reward, next state
 //   learn_vehicle      (per vehicle, or in vehicle order for shared tables) Q-update
 //   summarize_community(episode end)    per-community episode metrics
@@ -34,10 +35,16 @@ struct EpisodeMetrics {
     double pv_sold_kwh;
     double market_loss_kwh;
     double conversion_loss_kwh;
+    double en_route_cost;     // fast charging bought on trips the battery could not cover
+    double en_route_kwh;
+    double curtailed_kwh;     // grid import and export cut by the connection limit
     double soc_end;           // sum of end-of-episode SoC
     double soh;               // sum of SoH
     double soh_min;
     int64_t vehicles;
+    int64_t safety_overrides;  // steps the safety layer overrode a policy's action
+    int64_t limit_steps;       // community steps at which the connection limit cut a flow
+    int64_t pack_replacements; // packs replaced at end of life (battery.aging = "lifetime")
     // ledger (zero when the ledger is off)
     int64_t tx_count;                        // transactions written
     int64_t tx_latency_steps;                // sum over them of steps from decision to commit
@@ -64,10 +71,16 @@ V2G_HD void merge_metrics(EpisodeMetrics* into, const EpisodeMetrics& m) {
     into->pv_sold_kwh += m.pv_sold_kwh;
     into->market_loss_kwh += m.market_loss_kwh;
     into->conversion_loss_kwh += m.conversion_loss_kwh;
+    into->en_route_cost += m.en_route_cost;
+    into->en_route_kwh += m.en_route_kwh;
+    into->curtailed_kwh += m.curtailed_kwh;
     into->soc_end += m.soc_end;
     into->soh += m.soh;
     into->soh_min = m.soh_min < into->soh_min ? m.soh_min : into->soh_min;
     into->vehicles += m.vehicles;
+    into->safety_overrides += m.safety_overrides;
+    into->limit_steps += m.limit_steps;
+    into->pack_replacements += m.pack_replacements;
     into->tx_count += m.tx_count;
     into->tx_latency_steps += m.tx_latency_steps;
     into->ledger_energy_wh += m.ledger_energy_wh;
@@ -107,32 +120,71 @@ V2G_HD void clear_day_sums(const FleetView& f, int v) {
     f.ep_p2p_bought_kwh[v] = 0.0f;
     f.ep_p2p_sold_kwh[v] = 0.0f;
     f.ep_conversion_loss_kwh[v] = 0.0f;
+    f.ep_curtailed_kwh[v] = 0.0f;
+    f.ep_safety_overrides[v] = 0;
     for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = 0;
 }
 
+// The pack as the fleet's configured age left it (battery.initial_age_days and
+// initial_full_cycles): every day's start in the default ageing mode, and a replacement pack's
+// start in the lifetime mode.
+V2G_HD void restore_fleet_age(const EnvParams& p, const FleetView& f, int v) {
+    f.calendar_loss[v] = p.initial_calendar_loss;
+    f.cycle_loss[v] = p.initial_cycle_loss;
+    f.throughput_ah[v] = p.initial_throughput_ah;
+    f.soh[v] = 1.0f - p.initial_calendar_loss - p.initial_cycle_loss;
+}
+
+// The pack's calendar age (days) at the start of an episode's day.
+V2G_HD float pack_age_days(const EnvParams& p, const FleetView& f, int v, int episode) {
+    return p.lifetime_aging ? f.pack_age_offset_days[v] + static_cast<float>(episode) : p.initial_age_days;
+}
+
+// A day begins: the pack's ageing state, the trip since the last departure, today's session and
+// what the driver wants stored when leaving. The trip is driven down to the controller's floor
+// (battery.soc_min); whatever the battery cannot cover above it is bought en route at the public
+// fast-charging price, so no energy is driven for free. The requirement is tomorrow's trip plus the
+// driver's reserve above that floor, capped by what the charger can store during the stay, so that
+// it can always be met by charging from arrival.
 V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int episode) {
     Session s = draw_session(p, v, episode);
-    if (vehicle_absent(p, v)) {  // never plugs in today (and does not drive in our window)
+    const bool absent = vehicle_absent(p, v);
+    if (absent) {  // never plugs in today (and does not drive in our window)
         s.arrival_step = p.steps_per_day;
         s.departure_step = p.steps_per_day;
-        s.demand_kwh = 0.0f;
+        s.trip_kwh = 0.0f;
+    }
+    uint32_t replaced = 0;
+    if (!p.lifetime_aging) {
+        restore_fleet_age(p, f, v);
+    } else if (f.soh[v] <= 1.0f - p.end_of_life_loss) {
+        restore_fleet_age(p, f, v);
+        f.pack_age_offset_days[v] = p.initial_age_days - static_cast<float>(episode);
+        replaced = 1;
     }
     const float usable = f.capacity_kwh[v] * f.soh[v];
-    // Drive home: today's demand is what was used since the last departure.
-    const float energy = clamp_f(f.energy_kwh[v] - s.demand_kwh, p.soc_min * usable, p.soc_max * usable);
+    const float floor_kwh = p.soc_min * usable;
+    const float energy0 = f.energy_kwh[v];
+    const float from_battery = min_f(s.trip_kwh, max_f(0.0f, energy0 - floor_kwh));
+    const float en_route_kwh = s.trip_kwh - from_battery;
+    const float energy = energy0 - from_battery;
+    const float next_trip_kwh = absent ? 0.0f : draw_session(p, v, episode + 1).trip_kwh;
     f.usable_kwh[v] = usable;
     f.energy_kwh[v] = energy;
     f.arrival_step[v] = s.arrival_step;
     f.departure_step[v] = s.departure_step;
-    f.demand_kwh[v] = s.demand_kwh;
-    // Drivers cannot ask for more than the charger can deliver during the stay.
+    f.trip_kwh[v] = s.trip_kwh;
     const float stay_hours = static_cast<float>(s.departure_step - s.arrival_step) * p.step_hours;
     const float deliverable_kwh = f.charge_kw[v] * stay_hours * f.eta_charge[v];
-    f.required_kwh[v] = min_f(p.soc_max * usable, energy + min_f(s.demand_kwh, deliverable_kwh));
+    const float wanted_kwh = min_f(p.soc_max * usable, floor_kwh + p.sessions.reserve_kwh + next_trip_kwh);
+    f.required_kwh[v] = min_f(wanted_kwh, energy + deliverable_kwh);
     const float soc = soc_of(energy, usable);
     f.soc_low_today[v] = soc;
     f.soc_high_today[v] = soc;
     clear_day_sums(f, v);
+    f.ep_en_route_kwh[v] = en_route_kwh;
+    f.ep_en_route_cost[v] = en_route_kwh * p.en_route_price_per_kwh;
+    f.ep_pack_replaced[v] = replaced;
     f.ep_start_kwh[v] = energy;
     f.ep_ledger_wh[v] = 0;
     f.ep_ledger_micro[v] = 0;
@@ -144,6 +196,7 @@ V2G_HD void reset_community(const FleetView& f, int c) {
     f.ep_pv_sold_kwh[c] = 0.0f;
     f.ep_pv_revenue[c] = 0.0f;
     f.ep_market_loss_kwh[c] = 0.0f;
+    f.ep_limit_steps[c] = 0;
     f.ep_pv_ledger_wh[c] = 0;
     f.ep_pv_ledger_micro[c] = 0;
     f.ep_pv_tx_count[c] = 0;
@@ -243,11 +296,44 @@ V2G_HD int slack_level(const EnvParams& p, const FleetView& f, int v, float ener
     return spare < 0 ? 0 : (spare >= p.deadline_levels ? p.deadline_levels - 1 : spare);
 }
 
+// The steps left in the stay whose retail price is below this step's (the day's prices are
+// known a day ahead): how many cheaper chances to charge remain.
+V2G_HD int cheaper_steps_left(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
+                              int step) {
+    const float now = sig.retail_price_per_kwh[signal_index(p, episode, step)];
+    int cheaper = 0;
+    for (int u = step + 1; u < f.departure_step[v]; ++u)
+        cheaper += sig.retail_price_per_kwh[signal_index(p, episode, u)] < now ? 1 : 0;
+    return cheaper;
+}
+
+// Price outlook of the tabular state (learning.forecast_levels): cheaper_steps_left clamped to
+// [0, levels - 1]; 0 when off.
+V2G_HD int forecast_level(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode, int step) {
+    if (p.forecast_levels <= 1) return 0;
+    const int cheaper = cheaper_steps_left(p, sig, f, v, episode, step);
+    return cheaper >= p.forecast_levels ? p.forecast_levels - 1 : cheaper;
+}
+
 // The learner's state of a plugged-in vehicle holding `energy_kwh` at `step`.
 V2G_HD int tabular_state(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
                          int step, float energy_kwh) {
     return state_index(p, soc_of(energy_kwh, f.usable_kwh[v]), step, sig.price_level[signal_index(p, episode, step)],
-                       slack_level(p, f, v, energy_kwh, step));
+                       slack_level(p, f, v, energy_kwh, step), forecast_level(p, sig, f, v, episode, step));
+}
+
+// How a simple operator charges: from the community's P2P market when a buyer's price there
+// (the clearing price plus the distribution losses buyers bear) is below the grid's, since an
+// unmatched bid still falls back to the grid; from the grid otherwise. With the grid down, only
+// the market can deliver.
+V2G_HD int charge_action(const EnvParams& p, const SignalsView& sig, int v, int episode, int step) {
+    if (grid_down(p, step)) return kBuy;
+    if (!p.unmatched_to_grid) return kCharge;
+    const int idx = signal_index(p, episode, step);
+    const float retail = sig.retail_price_per_kwh[idx];
+    const float market = market_price(retail, sig.feed_in_price_per_kwh[idx], p.p2p_price_weight);
+    const int32_t buy_micro = to_micro_per_kwh(market / (1.0f - p.p2p_loss_fraction));
+    return buy_micro < leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail)) ? kBuy : kCharge;
 }
 
 // Time-of-use yardstick: knows the day's retail prices and charges in as many of the cheapest
@@ -256,11 +342,31 @@ V2G_HD int time_of_use_action(const EnvParams& p, const SignalsView& sig, const 
                               int step) {
     const int steps_needed = charge_steps_needed(p, f, v, f.energy_kwh[v]);
     if (steps_needed == 0) return kIdle;
-    const float now = sig.retail_price_per_kwh[signal_index(p, episode, step)];
-    int cheaper_later = 0;
-    for (int u = step + 1; u < f.departure_step[v]; ++u)
-        cheaper_later += sig.retail_price_per_kwh[signal_index(p, episode, u)] < now ? 1 : 0;
-    return cheaper_later < steps_needed ? kCharge : kIdle;
+    return cheaper_steps_left(p, sig, f, v, episode, step) < steps_needed ? charge_action(p, sig, v, episode, step)
+                                                                          : kIdle;
+}
+
+// The charger's safety layer (learning.safety_layer, on by default, as deployed smart chargers
+// do): the action a policy chose is replaced by charging when, after it, even charging at full
+// power in every remaining step of the stay could no longer reach the departure requirement.
+// Discharging and selling take energy out; buying may stay unmatched when unmatched bids are
+// not filled from the grid. Returns the action to execute (charging as a simple operator does,
+// charge_action: from the P2P market when cheaper, the grid filling the rest) and sets *forced
+// when it overrode; forced charging is served first under the grid connection limit.
+V2G_HD int safe_action(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode, int step,
+                       int a, bool* forced) {
+    *forced = false;
+    if (!p.safety_layer || a == kCharge) return a;
+    float energy_after = f.energy_kwh[v];
+    if (a == kDischarge || a == kSell)
+        energy_after -= max_discharge_kwh(p, energy_after, f.usable_kwh[v], f.discharge_kw[v], f.eta_discharge[v]) /
+                        f.eta_discharge[v];
+    else if (a == kBuy && p.unmatched_to_grid && !grid_down(p, step))
+        return a;  // a bid the grid fills when the market does not: as good as charging
+    const int steps_left_after = f.departure_step[v] - (step + 1);
+    if (charge_steps_needed(p, f, v, energy_after) <= steps_left_after) return a;
+    *forced = true;
+    return charge_action(p, sig, v, episode, step);
 }
 
 V2G_HD void clear_requests(const FleetView& f, int v) {
@@ -308,6 +414,7 @@ V2G_HD void request_transfer(const EnvParams& p, const SignalsView& sig, const F
 
 V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
                         int episode, int step, int mode, float epsilon) {
+    f.forced[v] = 0;
     if (!plugged_in(f, v, step)) {
         clear_requests(f, v);
         f.state[v] = -1;
@@ -319,6 +426,8 @@ V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetV
     int a;
     if (mode == kPolicyTimeOfUse) {
         a = time_of_use_action(p, sig, f, v, episode, step);
+    } else if (mode == kPolicyChargeOnArrival) {
+        a = charge_action(p, sig, v, episode, step);
     } else if (mode == kPolicyGiven) {
         a = f.action[v];
     } else if (mode == kPolicyPlan) {
@@ -330,18 +439,45 @@ V2G_HD void act_vehicle(const EnvParams& p, const SignalsView& sig, const FleetV
                                   static_cast<uint32_t>(step), RngPurpose::kExplore);
         a = choose_action(q_row_of(p, f, q_table_of(p, v), s), mode, epsilon, r);
     }
+    // The learner keeps its own choice: the safety layer is part of the environment it learns
+    // (the outcome of "idle" at a deadline is the override's charging), as in the optimum's model.
+    bool forced = false;
+    const int executed = safe_action(p, sig, f, v, episode, step, a, &forced);
+    if (forced) {
+        f.forced[v] = 1;
+        f.ep_safety_overrides[v] += 1;
+    }
     f.state[v] = s;
     f.action[v] = static_cast<uint8_t>(a);
-    request_transfer(p, sig, f, v, episode, step, a);
+    request_transfer(p, sig, f, v, episode, step, executed);
+}
+
+// The share of a flow of `requested` kWh that a cap of `cap_kwh` lets through (1 below the cap).
+V2G_HD float share_within(float requested, float cap_kwh) {
+    return requested > cap_kwh ? cap_kwh / requested : 1.0f;
 }
 
 // Sums run in vehicle order on one thread: the same float result on every backend.
+// The market clears first; then the community's grid connection limit (grid.limit_kw_per_vehicle
+// x members) caps what the grid delivers and takes this step: charging the safety layer forced
+// is served first, the rest of the imports (charging and unmatched bids) and all exports
+// (discharging and unmatched offers) are cut pro rata. P2P trades stay inside the community.
 V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c,
                             int episode, int step) {
-    float supply = 0.0f, demand = 0.0f;
+    float supply = 0.0f, demand = 0.0f, forced_demand = 0.0f, forced_import = 0.0f, other_import = 0.0f,
+          grid_export = 0.0f;
     for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
         supply += f.offer_kwh[v];
         demand += f.bid_kwh[v];
+        const float g = f.grid_kwh[v];
+        if (f.forced[v]) {
+            forced_import += g;
+            forced_demand += f.bid_kwh[v];
+        } else if (g > 0.0f) {
+            other_import += g;
+        } else {
+            grid_export -= g;
+        }
     }
     const int idx = signal_index(p, episode, step);
     const float pv_kwh = sig.community_pv_kwp[c] * sig.pv_kw_per_kwp[idx] * p.step_hours;
@@ -351,6 +487,23 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
     f.market_price_per_kwh[c] = m.price_per_kwh;
     f.market_sell_ratio[c] = m.sell_ratio;
     f.market_buy_ratio[c] = m.buy_ratio;
+    float forced_share = 1.0f, import_share = 1.0f, export_share = 1.0f;
+    if (p.grid_limit_enabled) {
+        if (p.unmatched_to_grid && !grid_down(p, step)) {  // the grid fills unmatched bids and offers
+            forced_import += forced_demand - forced_demand * m.buy_ratio;
+            other_import += (demand - forced_demand) - (demand - forced_demand) * m.buy_ratio;
+            grid_export += supply - supply * m.sell_ratio;
+        }
+        const float cap_kwh = sig.community_limit_kw[c] * p.step_hours;
+        forced_share = share_within(forced_import, cap_kwh);
+        const float room_kwh = max_f(0.0f, cap_kwh - forced_import * forced_share);
+        import_share = forced_import >= cap_kwh ? 0.0f : share_within(other_import, room_kwh);
+        export_share = share_within(grid_export, cap_kwh);
+        if (forced_share < 1.0f || import_share < 1.0f || export_share < 1.0f) f.ep_limit_steps[c] += 1;
+    }
+    f.grid_forced_share[c] = forced_share;
+    f.grid_import_share[c] = import_share;
+    f.grid_export_share[c] = export_share;
     const float pv_sold = pv_kwh * m.sell_ratio;
     f.market_pv_kwh[c] = pv_sold;
     f.ep_pv_sold_kwh[c] += pv_sold;
@@ -362,6 +515,32 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
                   -round_to_int(static_cast<double>(pv_sold) * kWhPerKwh), to_micro_per_kwh(m.price_per_kwh),
                   LedgerSums{&f.ep_pv_ledger_wh[c], &f.ep_pv_ledger_micro[c], &f.ep_pv_tx_count[c],
                              &f.ep_pv_tx_latency_steps[c]});
+}
+
+// The pack's ageing over one step in which its stored energy went from energy0 to energy1 with
+// `throughput_kwh` through the battery (in + out): the day's SoC swing, the cell throughput and
+// the calendar and cycle losses (battery.h degradation_step) advance; SoH never rises. Returns
+// the step's degradation cost: the capacity lost, priced as a share of the pack's end of life.
+V2G_HD float age_pack(const EnvParams& p, const FleetView& f, int v, int episode, int step, float energy0,
+                      float energy1, float throughput_kwh) {
+    const float usable = f.usable_kwh[v];
+    const float soc0 = soc_of(energy0, usable), soc1 = soc_of(energy1, usable);
+    f.soc_low_today[v] = min_f(f.soc_low_today[v], soc1);
+    f.soc_high_today[v] = max_f(f.soc_high_today[v], soc1);
+    const float day_fraction = p.step_hours / kHoursPerDay;
+    const float day_age = pack_age_days(p, f, v, episode);
+    const float age0 = day_age + static_cast<float>(step) * day_fraction;
+    const float age1 = day_age + static_cast<float>(step + 1) * day_fraction;
+    const float dq_ah = throughput_kwh / f.capacity_kwh[v] * p.cell_capacity_ah;
+    const DegradationStep d =
+        degradation_step(p, age0, age1, 0.5f * (soc0 + soc1),
+                         f.soc_high_today[v] - f.soc_low_today[v], f.throughput_ah[v], dq_ah);
+    f.throughput_ah[v] += dq_ah;
+    f.calendar_loss[v] += d.calendar;
+    f.cycle_loss[v] += d.cycle;
+    const float soh_new = 1.0f - f.calendar_loss[v] - f.cycle_loss[v];
+    f.soh[v] = min_f(f.soh[v], soh_new);  // never rises, whatever the rounding
+    return (d.calendar + d.cycle) / p.end_of_life_loss * p.battery_cost_per_kwh * f.capacity_kwh[v];
 }
 
 V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v,
@@ -386,15 +565,22 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     const int32_t buy_micro = trades ? to_micro_per_kwh(market / keep) : 0;  // buyers also pay the losses
     constexpr float kMicro = 1.0e-6f;
 
-    // Energy at the meter, by route.
-    const float grid_import = f.grid_kwh[v] > 0.0f ? f.grid_kwh[v] : 0.0f;   // charge action
-    const float grid_export = f.grid_kwh[v] < 0.0f ? -f.grid_kwh[v] : 0.0f;  // discharge action
+    // Energy at the meter, by route, within the community's connection limit (clear_community).
+    const float import_share = f.forced[v] ? f.grid_forced_share[c] : f.grid_import_share[c];
+    const float export_share = f.grid_export_share[c];
+    const float import_wanted = f.grid_kwh[v] > 0.0f ? f.grid_kwh[v] : 0.0f;   // charge action
+    const float export_wanted = f.grid_kwh[v] < 0.0f ? -f.grid_kwh[v] : 0.0f;  // discharge action
+    const float grid_import = import_wanted * import_share;
+    const float grid_export = export_wanted * export_share;
+    float curtailed = (import_wanted - grid_import) + (export_wanted - grid_export);
     const float p2p_in = f.bid_kwh[v] * f.market_buy_ratio[c];
     const float p2p_out = f.offer_kwh[v] * f.market_sell_ratio[c];
     float unmatched_import = 0.0f, unmatched_export = 0.0f;  // the grid fills unmatched P2P legs
     if (p.unmatched_to_grid && !grid_down(p, step)) {
-        unmatched_import = f.bid_kwh[v] - p2p_in;
-        unmatched_export = f.offer_kwh[v] - p2p_out;
+        const float bid_left = f.bid_kwh[v] - p2p_in, offer_left = f.offer_kwh[v] - p2p_out;
+        unmatched_import = bid_left * import_share;
+        unmatched_export = offer_left * export_share;
+        curtailed += (bid_left - unmatched_import) + (offer_left - unmatched_export);
         if (admit_transfer(p, sig, f, v, episode, kContractChargingTariff, unmatched_import, import_micro))
             unmatched_import = 0.0f;
         if (admit_transfer(p, sig, f, v, episode, kContractV2GService, unmatched_export, feed_in_micro))
@@ -408,8 +594,10 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
 
     const float usable = f.usable_kwh[v];
     const float energy0 = f.energy_kwh[v];
-    // The limits in act_vehicle keep this within bounds; the clamp only absorbs rounding.
-    const float energy1 = clamp_f(energy0 + battery_in - battery_out, p.soc_min * usable, p.soc_max * usable);
+    // The limits in act_vehicle keep this within bounds; the clamp only absorbs rounding (a pack
+    // that starts the step outside them, e.g. one whose capacity faded, is not pushed inside).
+    const float energy1 = clamp_f(energy0 + battery_in - battery_out, min_f(p.soc_min * usable, energy0),
+                                  max_f(p.soc_max * usable, energy0));
     const bool moved = meter_in > 0.0f || meter_out > 0.0f;
     if (moved) f.energy_kwh[v] = energy1;
     const float e1 = moved ? energy1 : energy0;
@@ -443,23 +631,7 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     }
 
     // Degradation over the step.
-    const float soc0 = soc_of(energy0, usable), soc1 = soc_of(e1, usable);
-    f.soc_low_today[v] = min_f(f.soc_low_today[v], soc1);
-    f.soc_high_today[v] = max_f(f.soc_high_today[v], soc1);
-    const float day_fraction = p.step_hours / kHoursPerDay;
-    const float age0 = p.initial_age_days + static_cast<float>(episode) + static_cast<float>(step) * day_fraction;
-    const float age1 = p.initial_age_days + static_cast<float>(episode) + static_cast<float>(step + 1) * day_fraction;
-    const float dq_ah = (battery_in + battery_out) / f.capacity_kwh[v] * p.cell_capacity_ah;
-    const DegradationStep d =
-        degradation_step(p, age0, age1, 0.5f * (soc0 + soc1),
-                         f.soc_high_today[v] - f.soc_low_today[v], f.throughput_ah[v], dq_ah);
-    f.throughput_ah[v] += dq_ah;
-    f.calendar_loss[v] += d.calendar;
-    f.cycle_loss[v] += d.cycle;
-    const float soh_new = 1.0f - f.calendar_loss[v] - f.cycle_loss[v];
-    f.soh[v] = min_f(f.soh[v], soh_new);  // never rises, whatever the rounding
-    const float degradation_cost =
-        (d.calendar + d.cycle) / p.end_of_life_loss * p.battery_cost_per_kwh * f.capacity_kwh[v];
+    const float degradation_cost = age_pack(p, f, v, episode, step, energy0, e1, battery_in + battery_out);
 
     // Departure: penalty for leaving short of the requirement.
     float penalty = 0.0f, unmet = 0.0f;
@@ -480,6 +652,7 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     f.ep_p2p_bought_kwh[v] += p2p_in;
     f.ep_p2p_sold_kwh[v] += p2p_out;
     f.ep_conversion_loss_kwh[v] += meter_in * (1.0f - eta_c) + battery_out * (1.0f - eta_d);
+    f.ep_curtailed_kwh[v] += curtailed;
 
     f.reward[v] = revenue - cost - degradation_cost - penalty;
     if (!plugged || departs) {
@@ -523,7 +696,10 @@ enum RecordField : int {
     kRecordPrice = 4,       // this step's clearing price (currency/kWh)
     kRecordSellRatio = 5,   // matched share of offers
     kRecordBuyRatio = 6,    // matched share of bids
-    kRecordFields = 7,
+    kRecordForcedShare = 7, // share of forced (safety-layer) grid charging the connection limit let through
+    kRecordImportShare = 8, // ... of the other grid imports
+    kRecordExportShare = 9, // ... of the grid exports
+    kRecordFields = 10,
 };
 
 V2G_HD void record_community(const EnvParams& p, const FleetView& f, int c, int step, double* record) {
@@ -543,6 +719,16 @@ V2G_HD void record_community(const EnvParams& p, const FleetView& f, int c, int 
     r[kRecordPrice] = f.market_price_per_kwh[c];
     r[kRecordSellRatio] = f.market_sell_ratio[c];
     r[kRecordBuyRatio] = f.market_buy_ratio[c];
+    r[kRecordForcedShare] = f.grid_forced_share[c];
+    r[kRecordImportShare] = f.grid_import_share[c];
+    r[kRecordExportShare] = f.grid_export_share[c];
+}
+
+// A vehicle's money of the day so far: what the reward summed to, less the en-route charging of
+// the morning's trip (paid at the reset, before any decision of the day).
+V2G_HD double day_money(const FleetView& f, int v) {
+    return static_cast<double>(f.ep_revenue[v]) - f.ep_energy_cost[v] - f.ep_degradation_cost[v] -
+           f.ep_unmet_penalty[v] - f.ep_en_route_cost[v];
 }
 
 V2G_HD EpisodeMetrics summarize_community(const EnvParams& p, const FleetView& f, int c) {
@@ -551,8 +737,7 @@ V2G_HD EpisodeMetrics summarize_community(const EnvParams& p, const FleetView& f
     m.reward_max = -1e300;
     m.soh_min = 1e300;
     for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
-        const double r = static_cast<double>(f.ep_revenue[v]) - f.ep_energy_cost[v] -
-                         f.ep_degradation_cost[v] - f.ep_unmet_penalty[v];
+        const double r = day_money(f, v);
         m.reward += r;
         m.reward_min = r < m.reward_min ? r : m.reward_min;
         m.reward_max = r > m.reward_max ? r : m.reward_max;
@@ -566,6 +751,11 @@ V2G_HD EpisodeMetrics summarize_community(const EnvParams& p, const FleetView& f
         m.p2p_bought_kwh += f.ep_p2p_bought_kwh[v];
         m.p2p_sold_kwh += f.ep_p2p_sold_kwh[v];
         m.conversion_loss_kwh += f.ep_conversion_loss_kwh[v];
+        m.en_route_cost += f.ep_en_route_cost[v];
+        m.en_route_kwh += f.ep_en_route_kwh[v];
+        m.curtailed_kwh += f.ep_curtailed_kwh[v];
+        m.safety_overrides += f.ep_safety_overrides[v];
+        m.pack_replacements += f.ep_pack_replaced[v];
         m.soc_end += soc_of(f.energy_kwh[v], f.usable_kwh[v]);
         m.soh += f.soh[v];
         m.soh_min = f.soh[v] < m.soh_min ? f.soh[v] : m.soh_min;
@@ -578,6 +768,7 @@ V2G_HD EpisodeMetrics summarize_community(const EnvParams& p, const FleetView& f
     }
     m.pv_sold_kwh = f.ep_pv_sold_kwh[c];
     m.market_loss_kwh = f.ep_market_loss_kwh[c];
+    m.limit_steps = f.ep_limit_steps[c];
     m.tx_count += f.ep_pv_tx_count[c];
     m.tx_latency_steps += f.ep_pv_tx_latency_steps[c];
     m.ledger_energy_wh += f.ep_pv_ledger_wh[c];

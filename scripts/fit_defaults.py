@@ -93,6 +93,32 @@ def fit_sessions(max_demand_kwh):
         print(f"  // {c}: sum {sum(values):.4f} %")
         print("  {\n" + fmt(values, 6, 8, "    ") + "\n  },")
 
+    rows = read_rows(os.path.join(EV2GYM, "distribution-of-arrival-weekend.csv"))
+    header, data = rows[0], rows[1:]
+    assert len(data) == 96, "expected 96 quarter-hour slots"
+    print("\n// --- sessions.cpp: kWeekendArrivalPercent[private, public][quarter-hour slot from 00:00] "
+          "(distribution-of-arrival-weekend.csv; no workplace column) ---")
+    for c in CHARGERS[:2]:
+        col = header.index(c)
+        values = [float(r[col]) for r in data]
+        print(f"  // {c}: sum {sum(values):.4f} %")
+        print("  {\n" + fmt(values, 6, 8, "    ") + "\n  },")
+
+    # Means by half-hour of arrival: columns home, public, work (= private, public, workplace);
+    # rows are not in clock order and some cells are empty (no sessions): -1 marks them.
+    for fname, label in [("mean-session-length-per.csv", "kMeanStayHours"),
+                         ("mean-demand-per-arrival.csv", "kMeanSessionKwh")]:
+        rows = read_rows(os.path.join(EV2GYM, fname))
+        data = rows[1:]
+        by_slot = {}
+        for r in data:
+            hh, mm = r[0].split(":")
+            by_slot[int(hh) * 2 + int(mm) // 30] = [float(x) if x.strip() else -1.0 for x in (r[1:] + ["", "", ""])[:3]]
+        assert sorted(by_slot) == list(range(48)), fname
+        print(f"\n// --- sessions.cpp: {label}[charger][half-hour of arrival from 00:00] ({fname}; -1 = no data) ---")
+        for k, c in enumerate(CHARGERS):
+            print("  {\n" + fmt([by_slot[j][k] for j in range(48)], 5, 8, "    ") + "\n  },")
+
     for fname, label, cap in [("distribution-of-connection-time.csv", "kDurationHoursQ", MAX_CONNECTION_HOURS),
                               ("distribution-of-energy-demand.csv", "kDemandKwhQ", max_demand_kwh)]:
         rows = read_rows(os.path.join(EV2GYM, fname))

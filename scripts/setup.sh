@@ -12,6 +12,7 @@ PACKAGES=(
   libtomlplusplus-dev                  # config files
   libssl-dev                           # ledger: OpenSSL SHA-256 (SHA-NI) on the CPU
   libhdf5-dev hdf5-tools               # results files (C API 1.10), h5dump/h5clear
+  coinor-libclp-dev                    # the LP oracle of `v2g eval` (COIN-OR Clp)
   pybind11-dev                         # the _v2g Python module
   python3-numpy python3-h5py python3-pandas python3-matplotlib   # the v2g Python package
   python3 python3-pytest               # ledger: the Python hashlib cross-check (tests/)

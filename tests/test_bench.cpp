@@ -40,42 +40,53 @@ Traffic phase(const EnvParams& p, v2g::Phase ph) { return v2g::phase_traffic(p, 
 TEST(BenchTraffic, ActByHand) {
     // Per vehicle, read: arrival_step, departure_step, energy_kwh, usable_kwh, charge_kw, eta_charge,
     // discharge_kw, eta_discharge (8 x 4 B) + the state's Q row (5 x 4 B) = 52 B;
-    // written: state 4, action 1, grid_kwh 4, offer_kwh 4, bid_kwh 4 = 17 B.
+    // written: state 4, action 1, forced 1, grid_kwh 4, offer_kwh 4, bid_kwh 4 = 18 B.
     const Traffic t = phase(tiny_fleet(true), v2g::kPhaseAct);
     EXPECT_EQ(t.read_bytes, 3 * 52);
-    EXPECT_EQ(t.write_bytes, 3 * 17);
-    // With charging-slack levels, slack_level also reads required_kwh.
+    EXPECT_EQ(t.write_bytes, 3 * 18);
+    // With charging-slack levels, slack_level also reads required_kwh; so does the safety layer.
     EXPECT_EQ(phase(tiny_fleet(true, 3), v2g::kPhaseAct).read_bytes, 3 * (52 + 4));
+    EnvParams safety = tiny_fleet(true);
+    safety.safety_layer = 1;
+    EXPECT_EQ(phase(safety, v2g::kPhaseAct).read_bytes, 3 * (52 + 4));
+    safety.deadline_levels = 3;  // one read of required_kwh serves both
+    EXPECT_EQ(phase(safety, v2g::kPhaseAct).read_bytes, 3 * (52 + 4));
 }
 
 TEST(BenchTraffic, MarketByHand) {
-    // Per vehicle read: offer_kwh, bid_kwh = 8 B. Per community: written price, sell ratio, buy
-    // ratio, PV = 16 B; read and written pv_sold, pv_revenue, market_loss = 12 B each way; ledger:
-    // the PV slot (48 B written) and pv_ledger_wh 8, pv_ledger_micro 8, pv_tx_count 4,
+    // Per vehicle read: offer_kwh, bid_kwh, grid_kwh 12, forced 1 = 13 B. Per community: written
+    // price, sell ratio, buy ratio, PV, the connection limit's import, forced and export shares
+    // = 28 B; read and written pv_sold, pv_revenue, market_loss = 12 B each way; ledger: the PV
+    // slot (48 B written) and pv_ledger_wh 8, pv_ledger_micro 8, pv_tx_count 4,
     // pv_tx_latency_steps 4 (24 B each way).
     const Traffic on = phase(tiny_fleet(true), v2g::kPhaseMarket);
-    EXPECT_EQ(on.read_bytes, 3 * 8 + 2 * (12 + 24));
-    EXPECT_EQ(on.write_bytes, 2 * (16 + 12 + 48 + 24));
+    EXPECT_EQ(on.read_bytes, 3 * 13 + 2 * (12 + 24));
+    EXPECT_EQ(on.write_bytes, 2 * (28 + 12 + 48 + 24));
     const Traffic off = phase(tiny_fleet(false), v2g::kPhaseMarket);
-    EXPECT_EQ(off.read_bytes, 3 * 8 + 2 * 12);
-    EXPECT_EQ(off.write_bytes, 2 * (16 + 12));
+    EXPECT_EQ(off.read_bytes, 3 * 13 + 2 * 12);
+    EXPECT_EQ(off.write_bytes, 2 * (28 + 12));
 }
 
 TEST(BenchTraffic, ApplyByHand) {
-    // Per vehicle read: grid, bid, offer 12; eta_charge, eta_discharge, usable 12; energy 4;
-    // capacity 4; soc_low, soc_high, throughput, calendar, cycle, soh 24; state, departure,
-    // required 12; the ten episode sums 40; ledger sums (wh 8, micro 8, count 4, latency 4) 24
-    // = 132 B. Written: energy 4; the six battery fields 24; the ten sums 40; reward 4;
-    // next_state 4; two 48-byte slots 96; ledger sums 24 = 196 B. Per community read: the
-    // market's price, buy ratio and sell ratio, 12 B.
+    // Per vehicle read: grid, bid, offer 12; forced 1; eta_charge, eta_discharge, usable 12;
+    // energy 4; capacity 4; soc_low, soc_high, throughput, calendar, cycle, soh 24; state,
+    // departure, required 12; the ten episode sums and the curtailed energy 44; ledger sums (wh 8,
+    // micro 8, count 4, latency 4) 24 = 137 B. Written: energy 4; the six battery fields 24; the
+    // eleven sums 44; reward 4; next_state 4; two 48-byte slots 96; ledger sums 24 = 200 B. Per
+    // community read: the market's price, buy ratio and sell ratio and the connection limit's
+    // three shares, 24 B.
     const Traffic on = phase(tiny_fleet(true), v2g::kPhaseApply);
-    EXPECT_EQ(on.read_bytes, 3 * 132 + 2 * 12);
-    EXPECT_EQ(on.write_bytes, 3 * 196);
+    EXPECT_EQ(on.read_bytes, 3 * 137 + 2 * 24);
+    EXPECT_EQ(on.write_bytes, 3 * 200);
     const Traffic off = phase(tiny_fleet(false), v2g::kPhaseApply);
-    EXPECT_EQ(off.read_bytes, 3 * (132 - 24) + 2 * 12);
-    EXPECT_EQ(off.write_bytes, 3 * (196 - 96 - 24));
-    // With charging-slack levels the next state's slack_level reads charge_kw too.
-    EXPECT_EQ(phase(tiny_fleet(true, 3), v2g::kPhaseApply).read_bytes, 3 * (132 + 4) + 2 * 12);
+    EXPECT_EQ(off.read_bytes, 3 * (137 - 24) + 2 * 24);
+    EXPECT_EQ(off.write_bytes, 3 * (200 - 96 - 24));
+    // With charging-slack levels the next state's slack_level reads charge_kw too; with lifetime
+    // ageing the pack's age offset is read.
+    EXPECT_EQ(phase(tiny_fleet(true, 3), v2g::kPhaseApply).read_bytes, 3 * (137 + 4) + 2 * 24);
+    EnvParams lifetime = tiny_fleet(true);
+    lifetime.lifetime_aging = 1;
+    EXPECT_EQ(phase(lifetime, v2g::kPhaseApply).read_bytes, 3 * (137 + 4) + 2 * 24);
 }
 
 TEST(BenchTraffic, LearnByHand) {
@@ -93,19 +104,28 @@ TEST(BenchTraffic, LearnByHand) {
 }
 
 TEST(BenchTraffic, ResetAndSummarizeByHand) {
-    // reset_vehicle reads capacity, soh, energy, charge_kw, eta_charge = 20 B; writes energy,
-    // usable, arrival, departure, demand, required, soc_low, soc_high (32), the ten sums (40),
-    // the R rejection counters (4R), ep_start 4, ep_ledger_wh 8, ep_ledger_micro 8, ep_tx_count 4,
-    // ep_tx_latency_steps 4 = 100 + 4R B. reset_community writes pv_sold, pv_revenue,
-    // market_loss (12), pv_ledger_wh 8, micro 8, count 4, latency 4 = 36 B.
+    // reset_vehicle (ageing "day") reads capacity, energy, charge_kw, eta_charge = 16 B; writes
+    // the fleet's age into soh, calendar, cycle, throughput (16), energy, usable, arrival,
+    // departure, trip, required, soc_low, soc_high (32), the ten sums, the curtailed energy and
+    // the override count (48), the R rejection counters (4R), the en-route energy and cost and the
+    // replacement flag (12), ep_start 4, ep_ledger_wh 8, ep_ledger_micro 8, ep_tx_count 4,
+    // ep_tx_latency_steps 4 = 136 + 4R B. reset_community writes pv_sold, pv_revenue,
+    // market_loss, limit_steps (16), pv_ledger_wh 8, micro 8, count 4, latency 4 = 40 B.
     const Traffic reset = phase(tiny_fleet(true), v2g::kPhaseReset);
-    EXPECT_EQ(reset.read_bytes, 3 * 20);
-    EXPECT_EQ(reset.write_bytes, 3 * (100 + 4 * R) + 2 * 36);
-    // summarize_community reads per vehicle the ten sums 40, energy, usable, soh 12, tx count 4,
-    // latency 4, ledger wh 8, micro 8, the R counters 4R = 76 + 4R B; per community pv_sold,
-    // market_loss, pv_tx_count, pv latency (16) and pv wh, micro (16) = 32 B; writes its metrics.
+    EXPECT_EQ(reset.read_bytes, 3 * 16);
+    EXPECT_EQ(reset.write_bytes, 3 * (136 + 4 * R) + 2 * 40);
+    // Lifetime ageing reads SoH (a replacement's writes are rare and not counted).
+    EnvParams lifetime = tiny_fleet(true);
+    lifetime.lifetime_aging = 1;
+    EXPECT_EQ(phase(lifetime, v2g::kPhaseReset).read_bytes, 3 * 20);
+    EXPECT_EQ(phase(lifetime, v2g::kPhaseReset).write_bytes, 3 * (120 + 4 * R) + 2 * 40);
+    // summarize_community reads per vehicle the ten sums 40, the en-route cost and energy, the
+    // curtailed energy, the override count and the replacement flag 20, energy, usable, soh 12,
+    // tx count 4, latency 4, ledger wh 8, micro 8, the R counters 4R = 96 + 4R B; per community
+    // pv_sold, market_loss, limit_steps, pv_tx_count, pv latency (20) and pv wh, micro (16) = 36 B;
+    // writes its metrics.
     const Traffic sum = phase(tiny_fleet(true), v2g::kPhaseSummarize);
-    EXPECT_EQ(sum.read_bytes, 3 * (76 + 4 * R) + 2 * 32);
+    EXPECT_EQ(sum.read_bytes, 3 * (96 + 4 * R) + 2 * 36);
     EXPECT_EQ(sum.write_bytes, 2 * M);
 }
 
@@ -129,19 +149,22 @@ TEST(BenchTraffic, CompactionAndMerkleByHand) {
 TEST(BenchTraffic, FusedEpisodeByHand) {
     // Ledger off. Each per-vehicle field once per episode: read if any phase reads it, written if
     // any writes it. Read: capacity, soh, energy, charge_kw, eta_charge, discharge_kw, eta_discharge,
-    // usable, arrival, departure, required (44); soc_low, soc_high (8); the ten sums (40);
-    // ep_ledger_wh, micro (16); tx count, latency (8); state 4, action 1; grid, offer, bid (12);
-    // reward, next_state (8); throughput, calendar, cycle (12) = 153 + 4R (the counters).
-    // Written: soh, energy, usable, arrival, departure, demand, required (28); soc_low, soc_high
-    // (8); the sums (40); ep_start 4; ledger sums (16); tx (8); state 4, action 1; grid, offer,
-    // bid (12); reward, next_state (8); throughput, calendar, cycle (12) = 141 + 4R.
+    // usable, arrival, departure, required (44); soc_low, soc_high (8); the ten sums and the
+    // curtailed energy (44); ep_ledger_wh, micro (16); tx count, latency (8); state 4, action 1,
+    // forced 1; grid, offer, bid (12); reward, next_state (8); throughput, calendar, cycle (12);
+    // en-route energy and cost, override count, replacement flag (16) = 174 + 4R (the counters).
+    // Written: soh, energy, usable, arrival, departure, trip, required (28); soc_low, soc_high
+    // (8); the eleven sums and the override count (48); ep_start 4; ledger sums (16); tx (8);
+    // state 4, action 1, forced 1; grid, offer, bid (12); reward, next_state (8); throughput,
+    // calendar, cycle (12); en-route energy and cost, replacement flag (12) = 162 + 4R.
     // Q every step: act reads a row (20), learn reads Q(s,a) and the next row (24) and writes 4.
-    // Per community read: price, sell, buy ratios (12); pv_sold, pv_revenue, market_loss (12);
-    // the PV ledger sums (24) = 48; written: those 48 + market_pv_kwh 4 + its metrics.
+    // Per community read: price, sell, buy ratios (12); the limit's three shares (12); pv_sold,
+    // pv_revenue, market_loss (12); limit_steps (4); the PV ledger sums (24) = 64; written: those
+    // 64 + market_pv_kwh 4 + its metrics.
     const EnvParams p = tiny_fleet(false);
     const Traffic t = v2g::fused_episode_traffic(p, sizeof(v2g::EpisodeMetrics), 0);
-    EXPECT_EQ(t.read_bytes, 3 * (153 + 4 * R) + 3 * 24 * 44 + 2 * 48);
-    EXPECT_EQ(t.write_bytes, 3 * (141 + 4 * R) + 3 * 24 * 4 + 2 * (52 + M));
+    EXPECT_EQ(t.read_bytes, 3 * (174 + 4 * R) + 3 * 24 * 44 + 2 * 64);
+    EXPECT_EQ(t.write_bytes, 3 * (162 + 4 * R) + 3 * 24 * 4 + 2 * (68 + M));
     // Ledger on: the slots every step (2 per vehicle written in apply, 1 per community in the
     // market), the ledger sums of apply and the market (already counted once an episode), then the
     // compaction of the episode's slots and the Merkle root of its transactions.
@@ -229,11 +252,12 @@ TEST(BenchCommand, JsonHasEveryStageAndTheCountedBytes) {
             EXPECT_TRUE(contains(obj, key)) << row << ": " << key;
         EXPECT_TRUE(contains(obj, "\"bound\": \"memory\"") || contains(obj, "\"bound\": \"compute\"")) << obj;
     }
-    // The act row carries the counted bytes: 52 read and 17 written per env-step (ActByHand).
+    // The act row carries the counted bytes: 56 read (the safety layer is on by default) and 18
+    // written per env-step (ActByHand).
     const size_t act = r.out.find("{\"name\": \"act\"");
     const std::string obj = r.out.substr(act, r.out.find('}', act) - act);
-    EXPECT_TRUE(contains(obj, "\"read_bytes_per_unit\": 52,")) << obj;
-    EXPECT_TRUE(contains(obj, "\"write_bytes_per_unit\": 17,")) << obj;
+    EXPECT_TRUE(contains(obj, "\"read_bytes_per_unit\": 56,")) << obj;
+    EXPECT_TRUE(contains(obj, "\"write_bytes_per_unit\": 18,")) << obj;
 }
 
 TEST(BenchCommand, BadInputExitsTwoWithOneLine) {

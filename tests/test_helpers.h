@@ -25,7 +25,8 @@ inline Config small_config(uint64_t seed = 7, int vehicles = 24, int community_s
 }
 
 // The instance the learning test uses: fixed prices (no day-to-day noise), fixed sessions,
-// one vehicle model; the only randomness left is exploration.
+// one vehicle model, no connection limit (each vehicle's day is then its own, as the
+// single-vehicle optimum assumes); the only randomness left is exploration.
 inline Config deterministic_config() {
     Config cfg;
     cfg.seed = 3;
@@ -35,10 +36,11 @@ inline Config deterministic_config() {
     cfg.session_model = "fixed";
     cfg.fixed_arrival_hour = 18;
     cfg.fixed_departure_hour = 7;
-    cfg.fixed_demand_kwh = 12;
+    cfg.fixed_trip_kwh = 12;
     cfg.price_noise = 0.0;
     cfg.signal_days = 1;
     cfg.pv_kwp_per_vehicle = 0.0;
+    cfg.limit_kw_per_vehicle = 0.0;
     cfg.threads = 1;
     return cfg;
 }

@@ -59,6 +59,11 @@ struct Instance {
                 const int kind = draw.below(8);
                 m[k] = kind == 0 ? 0.0 : kind == 1 ? 1.0 : draw.u();
             }
+            // The connection limit's shares: mostly unconstrained, sometimes cut.
+            for (int k : {kPlanMarketForcedShare, kPlanMarketImportShare, kPlanMarketExportShare}) {
+                const int kind = draw.below(4);
+                m[k] = kind == 0 ? draw.u() : 1.0;
+            }
         }
         fleet = problem.fleet;
         ctx = plan_context(p, &fleet, problem.signals, vehicle, episode, market.data());
@@ -77,7 +82,7 @@ struct Instance {
         cfg.session_model = "fixed";
         cfg.fixed_arrival_hour = std::fmod(cfg.day_start_hour + arrival * cfg.step_hours, 24.0);
         cfg.fixed_departure_hour = std::fmod(cfg.day_start_hour + departure * cfg.step_hours, 24.0);
-        cfg.fixed_demand_kwh = 40.0 * d->u();
+        cfg.fixed_trip_kwh = 40.0 * d->u();
         cfg.initial_soc = 0.1 + 0.8 * d->u();
         cfg.price_noise = 0.3;
         cfg.dr_load_quantile = 0.5 + 0.45 * d->u();
@@ -233,9 +238,13 @@ struct Environment {
         clear_community(p, sig, f, c, in.episode, t);
         for (int v = community_begin(p, c); v < community_end(p, c); ++v) apply_vehicle(p, sig, f, v, in.episode, t);
         market.assign(static_cast<size_t>(p.steps_per_day) * kPlanMarketFields, 0.0);
-        market[static_cast<size_t>(t) * kPlanMarketFields + kPlanMarketPrice] = f.market_price_per_kwh[c];
-        market[static_cast<size_t>(t) * kPlanMarketFields + kPlanMarketSellRatio] = f.market_sell_ratio[c];
-        market[static_cast<size_t>(t) * kPlanMarketFields + kPlanMarketBuyRatio] = f.market_buy_ratio[c];
+        double* m = &market[static_cast<size_t>(t) * kPlanMarketFields];
+        m[kPlanMarketPrice] = f.market_price_per_kwh[c];
+        m[kPlanMarketSellRatio] = f.market_sell_ratio[c];
+        m[kPlanMarketBuyRatio] = f.market_buy_ratio[c];
+        m[kPlanMarketForcedShare] = f.grid_forced_share[c];
+        m[kPlanMarketImportShare] = f.grid_import_share[c];
+        m[kPlanMarketExportShare] = f.grid_export_share[c];
     }
     const Instance& in;
     EnvParams p;
@@ -370,7 +379,7 @@ TEST(Optimum, OptimalQDiscountsAsWrittenOnATinyDay) {
     cfg.session_model = "fixed";
     cfg.fixed_arrival_hour = 18;
     cfg.fixed_departure_hour = 0;
-    cfg.fixed_demand_kwh = 25;
+    cfg.fixed_trip_kwh = 25;
     const Problem problem = build_problem(cfg);
     EnvParams p = problem.params;
     p.plan_points = 3;

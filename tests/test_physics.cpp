@@ -1,8 +1,12 @@
 // Physics invariants over random configs and random actions, checked after every phase of
 // every step by a serial driver over the same step functions the backends run:
-// SoC within bounds; energy in = energy stored + losses; P2P energy and money balance per
-// community step; nothing moves while unplugged; SoH never rises.
+// SoC within bounds; energy in = energy stored + losses + driven (a trip the battery cannot
+// cover is bought en route); P2P energy and money balance per community step; the grid
+// connection limit is never exceeded; nothing moves while unplugged; SoH never rises within a
+// day and starts each day at the fleet's age (battery.aging = day); the safety layer meets
+// every departure requirement a policy could have met.
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <cmath>
 #include "test_helpers.h"
 
@@ -28,6 +32,10 @@ Config random_config(uint32_t trial) {
     cfg.step_hours = (s.v[2] & 4) ? 0.25 : 1.0;
     cfg.pv_kwp_per_vehicle = (s.v[2] & 8) ? 0.0 : 4.0;
     cfg.initial_age_days = (s.v[2] & 16) ? 0.0 : 400.0;
+    // Tight connection limits half the time (an 11 kW charger each would need 11 kW).
+    cfg.limit_kw_per_vehicle = (s.v[2] & 32) ? 0.0 : 1.0 + 5.0 * uniform01(s.v[3] >> 1);
+    cfg.aging = (s.v[2] & 64) ? "lifetime" : "day";
+    cfg.reserve_km = 100.0 * uniform01(r.v[0] >> 3);
     return cfg;
 }
 
@@ -52,25 +60,48 @@ Snapshot snap(const EnvParams& p, const FleetView& f) {
 }
 
 void check_bounds(const EnvParams& p, const FleetView& f, int v) {
-    EXPECT_GE(f.energy_kwh[v], p.soc_min * f.usable_kwh[v]) << "vehicle " << v;
-    EXPECT_LE(f.energy_kwh[v], p.soc_max * f.usable_kwh[v]) << "vehicle " << v;
+    // Driving never takes a pack below the floor (the rest is bought en route); charging never
+    // above soc_max of the day's usable capacity (lifetime ageing may shrink it under a full pack).
+    EXPECT_GE(f.energy_kwh[v], p.soc_min * f.usable_kwh[v] * (1.0f - 1e-6f)) << "vehicle " << v;
+    if (!p.lifetime_aging) EXPECT_LE(f.energy_kwh[v], p.soc_max * f.usable_kwh[v] * (1.0f + 1e-6f)) << "vehicle " << v;
 }
 
-void run_trial(uint32_t trial, int mode) {
+// What a trial exercised, so that a test can tell its checks were not vacuous.
+struct Coverage {
+    double en_route_kwh = 0;
+    int64_t limit_steps = 0;
+    int64_t overrides = 0;
+};
+
+Coverage run_trial(uint32_t trial, int mode) {
+    Coverage cov;
     testing::HostFleet host(random_config(trial));
     const EnvParams& p = host.p;
     FleetView& f = host.f;
     const SignalsView& sig = host.sig;
     SCOPED_TRACE("trial " + std::to_string(trial) + " vehicles " + std::to_string(p.num_vehicles) +
-                 " community " + std::to_string(p.community_size) + " mode " + std::to_string(mode));
+                 " community " + std::to_string(p.community_size) + " mode " + std::to_string(mode) +
+                 " limit " + std::to_string(p.grid_limit_enabled) + " lifetime " + std::to_string(p.lifetime_aging));
     const float keep = 1.0f - p.p2p_loss_fraction;
+    const float fleet_soh = 1.0f - p.initial_calendar_loss - p.initial_cycle_loss;
     for (int episode = 0; episode < 4; ++episode) {
         for (int c = 0; c < p.num_communities; ++c) reset_community(f, c);
+        std::vector<double> day_start(p.num_vehicles);
         for (int v = 0; v < p.num_vehicles; ++v) {
+            day_start[v] = f.energy_kwh[v];
             reset_vehicle(p, f, v, episode);
             check_bounds(p, f, v);
-            ASSERT_LT(f.arrival_step[v], f.departure_step[v]);
-            ASSERT_LE(f.departure_step[v], p.steps_per_day);
+            EXPECT_LT(f.arrival_step[v], f.departure_step[v]);
+            EXPECT_LE(f.departure_step[v], p.steps_per_day);
+            // Driving: the trip left the pack, en-route charging refilled what it could not cover.
+            EXPECT_GE(f.trip_kwh[v], 0.0f);
+            EXPECT_GE(f.ep_en_route_kwh[v], 0.0f);
+            EXPECT_NEAR(day_start[v] - f.trip_kwh[v] + f.ep_en_route_kwh[v], f.energy_kwh[v], kEnergyTolKwh)
+                << "driving energy, vehicle " << v;
+            if (f.ep_en_route_kwh[v] > 0.0f)
+                EXPECT_NEAR(f.energy_kwh[v], p.soc_min * f.usable_kwh[v], kEnergyTolKwh) << "bought en route above the floor";
+            EXPECT_FLOAT_EQ(f.ep_en_route_cost[v], f.ep_en_route_kwh[v] * p.en_route_price_per_kwh);
+            if (!p.lifetime_aging) EXPECT_EQ(f.soh[v], fleet_soh) << "a day starts from the fleet's age";
         }
         for (int step = 0; step < p.steps_per_day; ++step) {
             const Snapshot before = snap(p, f);
@@ -80,7 +111,7 @@ void run_trial(uint32_t trial, int mode) {
             for (int v = 0; v < p.num_vehicles; ++v) learn_vehicle(p, f, v);
             const int idx = signal_index(p, episode, step);
             for (int c = 0; c < p.num_communities; ++c) {
-                double sold = 0, bought = 0, paid = 0, received = 0;
+                double sold = 0, bought = 0, paid = 0, received = 0, imported = 0, exported = 0;
                 for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
                     check_bounds(p, f, v);
                     EXPECT_LE(f.soh[v], before.soh[v]) << "SoH rose, vehicle " << v;
@@ -93,6 +124,8 @@ void run_trial(uint32_t trial, int mode) {
                     EXPECT_NEAR(d_imp + d_in - d_exp - d_out, d_stored + d_loss, kEnergyTolKwh)
                         << "energy balance, vehicle " << v << " step " << step;
                     EXPECT_GE(d_loss, 0.0);
+                    imported += d_imp;
+                    exported += d_exp;
                     // The ledger records the same flows, rounded to whole Wh per leg.
                     int64_t leg_wh = 0;
                     for (int leg = 0; leg < 2; ++leg) leg_wh += tx_slot(p, f, step, 2 * v + leg)->energy_wh;
@@ -117,17 +150,92 @@ void run_trial(uint32_t trial, int mode) {
                 EXPECT_NEAR(bought, (sold + pv) * keep, kEnergyTolKwh) << "community " << c << " step " << step;
                 EXPECT_NEAR(paid, received + pv * f.market_price_per_kwh[c], kMoneyTol)
                     << "community " << c << " step " << step;
+                if (p.grid_limit_enabled) {
+                    const double cap = sig.community_limit_kw[c] * p.step_hours;
+                    EXPECT_LE(imported, cap * (1.0 + 1e-5)) << "grid limit, community " << c << " step " << step;
+                    EXPECT_LE(exported, cap * (1.0 + 1e-5)) << "grid limit, community " << c << " step " << step;
+                }
             }
         }
+        for (int c = 0; c < p.num_communities; ++c) cov.limit_steps += f.ep_limit_steps[c];
+        // The day's energy: what came in (meters, en route) is what is stored, lost or driven.
+        for (int v = 0; v < p.num_vehicles; ++v) {
+            cov.en_route_kwh += f.ep_en_route_kwh[v];
+            cov.overrides += f.ep_safety_overrides[v];
+            const double in = f.ep_grid_import_kwh[v] + f.ep_p2p_bought_kwh[v] + f.ep_en_route_kwh[v];
+            const double out = f.ep_grid_export_kwh[v] + f.ep_p2p_sold_kwh[v];
+            EXPECT_NEAR(in - out, (f.energy_kwh[v] - day_start[v]) + f.ep_conversion_loss_kwh[v] + f.trip_kwh[v],
+                        2 * kEnergyTolKwh * p.steps_per_day)
+                << "day energy, vehicle " << v << " episode " << episode;
+        }
     }
+    return cov;
+}
+
+void expect_covered(const Coverage& c) {
+    EXPECT_GT(c.en_route_kwh, 0.0) << "no trip needed en-route charging";
+    EXPECT_GT(c.limit_steps, 0) << "no connection limit was ever reached";
+    EXPECT_GT(c.overrides, 0) << "the safety layer never acted";
+}
+
+Coverage operator+(Coverage a, const Coverage& b) {
+    a.en_route_kwh += b.en_route_kwh;
+    a.limit_steps += b.limit_steps;
+    a.overrides += b.overrides;
+    return a;
 }
 
 TEST(Physics, InvariantsHoldUnderRandomActions) {
-    for (uint32_t trial = 0; trial < 12; ++trial) run_trial(trial, kPolicyRandom);
+    Coverage all;
+    for (uint32_t trial = 0; trial < 12; ++trial) all = all + run_trial(trial, kPolicyRandom);
+    expect_covered(all);
 }
 
 TEST(Physics, InvariantsHoldWhileLearning) {
-    for (uint32_t trial = 12; trial < 20; ++trial) run_trial(trial, kPolicyLearn);
+    Coverage all;
+    for (uint32_t trial = 12; trial < 20; ++trial) all = all + run_trial(trial, kPolicyLearn);
+    expect_covered(all);
+}
+
+// The safety layer meets every departure requirement (the requirement is capped by what the
+// charger can store during the stay, so charging from arrival always reaches it) whatever the
+// policy does, with the grid unconstrained; without it, random actions leave energy unmet.
+TEST(Physics, SafetyLayerMeetsEveryDepartureRequirement) {
+    for (bool safety : {true, false}) {
+        double unmet = 0.0, needed = 0.0;
+        int64_t overrides = 0;
+        for (uint32_t trial = 0; trial < 6; ++trial) {
+            Config cfg = random_config(100 + trial);
+            cfg.limit_kw_per_vehicle = 0.0;
+            cfg.safety_layer = safety;
+            testing::HostFleet host(cfg);
+            const EnvParams& p = host.p;
+            for (int episode = 0; episode < 6; ++episode) {
+                for (int c = 0; c < p.num_communities; ++c) reset_community(host.f, c);
+                for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, host.f, v, episode);
+                for (int v = 0; v < p.num_vehicles; ++v)
+                    needed += std::max(0.0f, host.f.required_kwh[v] - host.f.energy_kwh[v]);
+                for (int step = 0; step < p.steps_per_day; ++step) {
+                    for (int v = 0; v < p.num_vehicles; ++v)
+                        act_vehicle(p, host.sig, host.f, v, episode, step, kPolicyRandom, 0.0f);
+                    for (int c = 0; c < p.num_communities; ++c) clear_community(p, host.sig, host.f, c, episode, step);
+                    for (int v = 0; v < p.num_vehicles; ++v) apply_vehicle(p, host.sig, host.f, v, episode, step);
+                }
+                for (int v = 0; v < p.num_vehicles; ++v) {
+                    unmet += host.f.ep_unmet_kwh[v];
+                    overrides += host.f.ep_safety_overrides[v];
+                    if (safety) EXPECT_LT(host.f.ep_unmet_kwh[v], 1e-3f) << "trial " << trial << " vehicle " << v;
+                }
+            }
+        }
+        ASSERT_GT(needed, 100.0);
+        if (safety) {
+            EXPECT_GT(overrides, 0);
+        } else {
+            EXPECT_EQ(overrides, 0);
+            EXPECT_GT(unmet, 0.1 * needed) << "random actions without the safety layer";
+        }
+    }
 }
 
 TEST(Physics, MarketClearsShortSideFully) {
