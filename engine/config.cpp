@@ -160,7 +160,9 @@ const std::vector<Setting>& settings() {
 
         {"learning.policy", &Config::policy, "learner: tabular Q-learning, or a DQN (needs a build with LibTorch)", any(), "tabular|dqn"},
         {"learning.soc_bins", &Config::soc_bins, "SoC bins of the tabular state", closed(1, kMaxSocBins), nullptr},
+        {"learning.time_bins", &Config::time_bins, "time-of-day bins of the tabular state (24: one per hour); must divide the steps per day", closed(1, kMaxStepsPerDayConfig), nullptr},
         {"learning.price_levels", &Config::price_levels, "price levels of the tabular state (quantiles)", closed(1, kMaxPriceLevels), nullptr},
+        {"learning.price_level_basis", &Config::price_level_basis, "what the price level ranks: the day's mean retail price among the series' days, or each step's price among all steps", any(), "day|step"},
         {"learning.deadline_levels", &Config::deadline_levels, "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)", closed(1, kMaxStepsPerDayConfig), nullptr},
         {"learning.forecast_levels", &Config::forecast_levels, "price-outlook levels in the tabular state: steps left in the stay with a lower retail price than now (day-ahead prices), clamped to levels - 1 (1 = off)", closed(1, kMaxStepsPerDayConfig), nullptr},
         {"learning.q_sharing", &Config::q_sharing, "who owns a Q-table", any(), "vehicle|community|fleet"},
@@ -670,10 +672,14 @@ void validate(const Config& cfg) {
                          std::to_string(kMaxStepsPerDay) + " steps per day");
     // The kernels index states and signal steps with int; the ranges above keep these far
     // below INT_MAX, and this keeps it so if a range is ever widened.
-    const int64_t states = int64_t{cfg.soc_bins} * cfg.steps_per_day() * cfg.price_levels * cfg.deadline_levels *
+    if (cfg.steps_per_day() % cfg.time_bins != 0)
+        throw InputError("learning.time_bins = " + std::to_string(cfg.time_bins) + " must divide the " +
+                         std::to_string(cfg.steps_per_day()) + " steps of a day (time.step_hours = " +
+                         num(cfg.step_hours) + ")");
+    const int64_t states = int64_t{cfg.soc_bins} * cfg.time_bins * cfg.price_levels * cfg.deadline_levels *
                            cfg.forecast_levels;
     if (states > INT_MAX)
-        throw InputError("learning.soc_bins * steps per day * learning.price_levels * learning.deadline_levels * "
+        throw InputError("learning.soc_bins * learning.time_bins * learning.price_levels * learning.deadline_levels * "
                          "learning.forecast_levels = " + std::to_string(states) +
                          " states: too many");
     if (!(cfg.contract_price_floor_per_kwh <= cfg.contract_price_cap_per_kwh))

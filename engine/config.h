@@ -101,7 +101,11 @@ struct Config {
     // [learning]
     std::string policy = "tabular";        // learning.policy: tabular | dqn (a build with LibTorch)
     int soc_bins = 10;                     // learning.soc_bins
+    int time_bins = 24;                    // learning.time_bins: time-of-day bins of the state
+                                           //   (24: hours; at most the steps per day, dividing them)
     int price_levels = 3;                  // learning.price_levels (quantiles of the price series)
+    std::string price_level_basis = "day"; // learning.price_level_basis: day (the day's mean price
+                                           //   among the series' days) | step (each step's price)
     int deadline_levels = 1;               // learning.deadline_levels: charging-slack levels in the
                                            //   state (1 = off: the paper's SoC x hour x price state)
     int forecast_levels = 1;               // learning.forecast_levels: price-outlook levels in the
@@ -109,9 +113,11 @@ struct Config {
                                            //   (1 = off)
     std::string q_sharing = "vehicle";     // learning.q_sharing: vehicle | community | fleet
     std::string q_precision = "fp32";      // learning.q_precision: fp32 | bf16 (Q-values stored as bfloat16)
-    double q_init = 0.0;                   // learning.q_init: every Q-value before training
+    double q_init = -3.0;                  // learning.q_init: every Q-value before training (about
+                                           //   a vehicle-day's money: untried actions are not
+                                           //   preferred to tried ones; docs/RESULTS.md)
     double alpha = 0.2;                    // learning.alpha: in (0, 1]
-    double gamma = 0.95;                   // learning.gamma: in [0, 1]
+    double gamma = 1.0;                    // learning.gamma: in [0, 1] (1: the day's money, undiscounted)
     double epsilon = 0.8;                  // learning.epsilon: initial exploration, in [0, 1]
     double epsilon_decay = 0.995;          // learning.epsilon_decay: per episode, in (0, 1]
     double epsilon_min = 0.0;              // learning.epsilon_min: floor, in [0, epsilon]

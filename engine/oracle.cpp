@@ -7,16 +7,21 @@
 //   and per plugged-in vehicle u, the energy short of the requirement at departure.
 //   rows:
 //     battery   e(t) - e(t-1) - eta_c (c + b) + (x + s) / eta_d = 0    (e(arrival-1) = E0)
-//     charger   c + b <= P_charge dt,   discharger   x + s <= P_discharge dt
+//     charger   (c + b) / (P_charge dt) + (x + s) / (P_discharge dt) <= 1
+//               (one charger: a step may share its time between importing and exporting)
 //     departure u + e(departure - 1) >= required
-//     market    sum_v b <= (1 - loss) (sum_v s + PV)                   per step
+//     market    (1 - loss) sum_v s <= sum_v b <= (1 - loss) (sum_v s + PV)   per step
+//               (buyers receive what sellers and PV deliver less the losses; a seller is paid
+//               for what buyers take, its unmatched rest being a grid export x)
 //     limit     sum_v c <= L dt,  sum_v x <= L dt                      per step (grid.limit on)
 //   maximise  sum (prices x flows) - ageing - penalty u
 //
 // Prices are the environment's: the contracts' leg prices in micro-units (step.h
 // leg_price_micro), the P2P clearing price (sellers) and that price over (1 - loss) (buyers);
 // a leg its contract would reject at any energy (validity, party, price) is bounded to 0, and
-// every leg to the contract's energy cap. Calendar ageing is linear in the step's mean SoC
+// every leg to the contract's energy cap. The environment's charger moves energy one way per
+// step; the programme may share a step's time between both ways, which is what alternating
+// steps of the environment achieve on average (charge in one step, discharge in the next). Calendar ageing is linear in the step's mean SoC
 // (Schmalstieg's alpha is linear in the cell voltage, our OCV linear in SoC), so it is exact,
 // including the steps before arrival (at the arrival energy) and after departure (at the
 // departure energy). Cycle ageing (beta(V, DoD) x the increment of sqrt(Q)) is priced per kWh
@@ -146,6 +151,111 @@ double cycle_cost_per_kwh(const EnvParams& p, const FleetView& f, const Vehicle&
     return price * beta * dsqrt_per_ah * ah_per_kwh;
 }
 
+// The plan in the environment's physics: flows as planned, ageing as age_pack computes it,
+// money at the legs' prices; the state it leaves (stored energy, ageing) is written into f.
+void evaluate_plan(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c, int episode,
+                   const std::vector<Vehicle>& fleet, const std::vector<double>& solution, OracleDay* day) {
+    const int T = p.steps_per_day;
+    const double dt = p.step_hours;
+    DayTotals& d = day->totals;
+    d = DayTotals{};
+    day->plugged_money = 0.0;
+    d.vehicles = community_end(p, c) - community_begin(p, c);
+    d.step_hours = p.step_hours;
+    d.p2p_loss_fraction = p.p2p_loss_fraction;
+    d.step_import_kwh.assign(static_cast<size_t>(T), 0.0);
+    d.step_export_kwh.assign(static_cast<size_t>(T), 0.0);
+    day->step_bought_kwh.assign(static_cast<size_t>(T), 0.0);
+    day->step_sold_kwh.assign(static_cast<size_t>(T), 0.0);
+    d.dr_event.resize(static_cast<size_t>(T));
+    for (int t = 0; t < T; ++t) d.dr_event[static_cast<size_t>(t)] = sig.dr_event[signal_index(p, episode, t)];
+    const auto flow = [&](const Vehicle& x, int t, StepColumn k) {
+        return std::max(0.0, solution[static_cast<size_t>(x.col(t, k))]);
+    };
+    for (const Vehicle& x : fleet) {
+        const int v = x.v;
+        d.en_route_cost += f.ep_en_route_cost[v];
+        d.en_route_kwh += f.ep_en_route_kwh[v];
+        d.needed_kwh += std::max(0.0, x.required - x.e0);
+        double plugged_money = 0.0;
+        float energy = f.energy_kwh[v];
+        for (int t = 0; t < T; ++t) {
+            const bool plugged = t >= x.arrival && t < x.departure;
+            double in = 0, out = 0;
+            if (plugged) {
+                const Prices pr = leg_prices(p, sig, v, episode, t);
+                const double imp = flow(x, t, kColImport), bought = flow(x, t, kColBought);
+                const double exp = flow(x, t, kColExport), sold = flow(x, t, kColSold);
+                const double cost = imp * pr.import + bought * pr.buy, revenue = exp * pr.export_ + sold * pr.sell;
+                d.energy_cost += cost;
+                d.revenue += revenue;
+                plugged_money += revenue - cost;
+                d.grid_import_kwh += imp;
+                d.grid_export_kwh += exp;
+                d.p2p_bought_kwh += bought;
+                d.p2p_sold_kwh += sold;
+                d.step_import_kwh[static_cast<size_t>(t)] += imp;
+                d.step_export_kwh[static_cast<size_t>(t)] += exp;
+                day->step_bought_kwh[static_cast<size_t>(t)] += bought;
+                day->step_sold_kwh[static_cast<size_t>(t)] += sold;
+                in = x.eta_c * (imp + bought);
+                out = (exp + sold) / x.eta_d;
+                d.battery_in_kwh += in;
+                d.battery_out_kwh += out;
+            }
+            const float e1 = plugged ? static_cast<float>(std::clamp(energy + in - out, x.lo, x.hi)) : energy;
+            const double degradation = age_pack(p, f, v, episode, t, energy, e1, static_cast<float>(in + out));
+            d.degradation_cost += degradation;
+            if (plugged) plugged_money -= degradation;
+            energy = e1;
+            if (plugged && t + 1 == x.departure) {
+                const double unmet = std::max(0.0, x.required - static_cast<double>(energy));
+                d.unmet_kwh += unmet;
+                d.unmet_penalty += unmet * p.unmet_penalty_per_kwh;
+                plugged_money -= unmet * p.unmet_penalty_per_kwh;
+            }
+        }
+        f.energy_kwh[v] = energy;
+        day->plugged_money += plugged_money;
+    }
+    if (p.grid_limit_enabled) {
+        const double cap = static_cast<double>(sig.community_limit_kw[c]) * dt;
+        const double at_cap = cap - kBindingTolerance * std::max(1.0, cap);
+        for (int t = 0; t < T; ++t)
+            d.limit_steps += d.step_import_kwh[static_cast<size_t>(t)] >= at_cap ||
+                             d.step_export_kwh[static_cast<size_t>(t)] >= at_cap;
+    }
+}
+
+// The vehicles' entries a plan's evaluation writes, to try a plan and undo it.
+struct VehicleState {
+    float energy, soc_low, soc_high, throughput, calendar, cycle, soh;
+};
+std::vector<VehicleState> save_state(const FleetView& f, const std::vector<Vehicle>& fleet) {
+    std::vector<VehicleState> out;
+    for (const Vehicle& x : fleet)
+        out.push_back({f.energy_kwh[x.v], f.soc_low_today[x.v], f.soc_high_today[x.v], f.throughput_ah[x.v],
+                       f.calendar_loss[x.v], f.cycle_loss[x.v], f.soh[x.v]});
+    return out;
+}
+void restore_state(const FleetView& f, const std::vector<Vehicle>& fleet, const std::vector<VehicleState>& saved) {
+    for (size_t i = 0; i < fleet.size(); ++i) {
+        const int v = fleet[i].v;
+        const VehicleState& s = saved[i];
+        f.energy_kwh[v] = s.energy;
+        f.soc_low_today[v] = s.soc_low;
+        f.soc_high_today[v] = s.soc_high;
+        f.throughput_ah[v] = s.throughput;
+        f.calendar_loss[v] = s.calendar;
+        f.cycle_loss[v] = s.cycle;
+        f.soh[v] = s.soh;
+    }
+}
+
+double day_money_of(const DayTotals& d) {
+    return d.revenue - d.energy_cost - d.degradation_cost - d.unmet_penalty - d.en_route_cost;
+}
+
 }  // namespace
 
 OracleDay solve_community_day(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c, int episode,
@@ -206,12 +316,17 @@ OracleDay solve_community_day(const EnvParams& p, const SignalsView& sig, const 
             lp.set(battery, x.col(t, kColBought), -x.eta_c);
             lp.set(battery, x.col(t, kColExport), 1.0 / x.eta_d);
             lp.set(battery, x.col(t, kColSold), 1.0 / x.eta_d);
-            const int charger = lp.add_row(-1e300, x.charge_kwh);
-            lp.set(charger, x.col(t, kColImport), 1.0);
-            lp.set(charger, x.col(t, kColBought), 1.0);
-            const int discharger = lp.add_row(-1e300, x.discharge_kwh);
-            lp.set(discharger, x.col(t, kColExport), 1.0);
-            lp.set(discharger, x.col(t, kColSold), 1.0);
+            // One charger: the step's time split between importing and exporting. A direction
+            // the vehicle cannot use at all is bounded to 0 (the column bounds above).
+            const int charger = lp.add_row(-1e300, 1.0);
+            if (x.charge_kwh > 0.0) {
+                lp.set(charger, x.col(t, kColImport), 1.0 / x.charge_kwh);
+                lp.set(charger, x.col(t, kColBought), 1.0 / x.charge_kwh);
+            }
+            if (x.discharge_kwh > 0.0) {
+                lp.set(charger, x.col(t, kColExport), 1.0 / x.discharge_kwh);
+                lp.set(charger, x.col(t, kColSold), 1.0 / x.discharge_kwh);
+            }
         }
         if (x.unmet_column >= 0) {
             const int departure = lp.add_row(x.required, 1e300);
@@ -222,6 +337,7 @@ OracleDay solve_community_day(const EnvParams& p, const SignalsView& sig, const 
     for (int t = 0; t < T; ++t) {
         const double pv = static_cast<double>(sig.community_pv_kwp[c]) * sig.pv_kw_per_kwp[signal_index(p, episode, t)] * dt;
         const int market = lp.add_row(-1e300, keep * pv);
+        const int matched = lp.add_row(-1e300, 0.0);
         int limit_in = -1, limit_out = -1;
         if (p.grid_limit_enabled) {
             const double cap = static_cast<double>(sig.community_limit_kw[c]) * dt;
@@ -232,6 +348,8 @@ OracleDay solve_community_day(const EnvParams& p, const SignalsView& sig, const 
             if (t < x.arrival || t >= x.departure) continue;
             lp.set(market, x.col(t, kColBought), 1.0);
             lp.set(market, x.col(t, kColSold), -keep);
+            lp.set(matched, x.col(t, kColSold), keep);
+            lp.set(matched, x.col(t, kColBought), -1.0);
             if (limit_in >= 0) {
                 lp.set(limit_in, x.col(t, kColImport), 1.0);
                 lp.set(limit_out, x.col(t, kColExport), 1.0);
@@ -270,7 +388,9 @@ OracleDay solve_community_day(const EnvParams& p, const SignalsView& sig, const 
     }
     const int columns = static_cast<int>(lp.lower.size()), rows = static_cast<int>(lp.row_lower.size());
     OracleDay day;
-    std::vector<double> solution(static_cast<size_t>(columns), 0.0);
+    std::vector<double> solution(static_cast<size_t>(columns), 0.0), best_solution = solution;
+    double best_money = -1e300, best_objective = 0.0;
+    const std::vector<VehicleState> start_state = save_state(f, fleet);
     if (columns > 0) {
         std::unique_ptr<Clp_Simplex, ClpDeleter> model(Clp_newModel());
         Clp_setLogLevel(model.get(), 0);
@@ -308,8 +428,17 @@ OracleDay solve_community_day(const EnvParams& p, const SignalsView& sig, const 
                                          std::to_string(episode));
             const double* sol = Clp_getColSolution(model.get());
             std::copy(sol, sol + columns, solution.begin());
-            day.lp_objective = Clp_objectiveValue(model.get());
             day.passes = pass + 1;
+            // This plan as the environment scores it; kept when it is the best so far. (A plan
+            // linearised around a path with little cycling can cycle more than pays.)
+            OracleDay trial;
+            evaluate_plan(p, sig, f, c, episode, fleet, solution, &trial);
+            restore_state(f, fleet, start_state);
+            if (day_money_of(trial.totals) > best_money) {
+                best_money = day_money_of(trial.totals);
+                best_solution = solution;
+                best_objective = Clp_objectiveValue(model.get());
+            }
             // The next reference: this plan's path.
             for (size_t i = 0; i < fleet.size(); ++i) {
                 const Vehicle& x = fleet[i];
@@ -334,74 +463,10 @@ OracleDay solve_community_day(const EnvParams& p, const SignalsView& sig, const 
         }
     }
 
-    // The plan in the environment's physics: flows as planned, ageing as age_pack computes it,
-    // money at the legs' prices; the state it leaves is written back into f.
-    DayTotals& d = day.totals;
-    d.vehicles = end - begin;
-    d.step_hours = p.step_hours;
-    d.p2p_loss_fraction = p.p2p_loss_fraction;
-    d.step_import_kwh.assign(static_cast<size_t>(T), 0.0);
-    d.step_export_kwh.assign(static_cast<size_t>(T), 0.0);
-    day.step_bought_kwh.assign(static_cast<size_t>(T), 0.0);
-    day.step_sold_kwh.assign(static_cast<size_t>(T), 0.0);
-    d.dr_event.resize(static_cast<size_t>(T));
-    for (int t = 0; t < T; ++t) d.dr_event[static_cast<size_t>(t)] = sig.dr_event[signal_index(p, episode, t)];
-    const auto flow = [&](const Vehicle& x, int t, StepColumn k) {
-        return std::max(0.0, solution[static_cast<size_t>(x.col(t, k))]);
-    };
-    for (const Vehicle& x : fleet) {
-        const int v = x.v;
-        d.en_route_cost += f.ep_en_route_cost[v];
-        d.en_route_kwh += f.ep_en_route_kwh[v];
-        d.needed_kwh += std::max(0.0, x.required - x.e0);
-        double plugged_money = 0.0;
-        float energy = f.energy_kwh[v];
-        for (int t = 0; t < T; ++t) {
-            const bool plugged = t >= x.arrival && t < x.departure;
-            double in = 0, out = 0;
-            if (plugged) {
-                const Prices pr = leg_prices(p, sig, v, episode, t);
-                const double imp = flow(x, t, kColImport), bought = flow(x, t, kColBought);
-                const double exp = flow(x, t, kColExport), sold = flow(x, t, kColSold);
-                const double cost = imp * pr.import + bought * pr.buy, revenue = exp * pr.export_ + sold * pr.sell;
-                d.energy_cost += cost;
-                d.revenue += revenue;
-                plugged_money += revenue - cost;
-                d.grid_import_kwh += imp;
-                d.grid_export_kwh += exp;
-                d.p2p_bought_kwh += bought;
-                d.p2p_sold_kwh += sold;
-                d.step_import_kwh[static_cast<size_t>(t)] += imp;
-                d.step_export_kwh[static_cast<size_t>(t)] += exp;
-                day.step_bought_kwh[static_cast<size_t>(t)] += bought;
-                day.step_sold_kwh[static_cast<size_t>(t)] += sold;
-                in = x.eta_c * (imp + bought);
-                out = (exp + sold) / x.eta_d;
-                d.battery_in_kwh += in;
-                d.battery_out_kwh += out;
-            }
-            const float e1 = plugged ? static_cast<float>(std::clamp(energy + in - out, x.lo, x.hi)) : energy;
-            const double degradation = age_pack(p, f, v, episode, t, energy, e1, static_cast<float>(in + out));
-            d.degradation_cost += degradation;
-            if (plugged) plugged_money -= degradation;
-            energy = e1;
-            if (plugged && t + 1 == x.departure) {
-                const double unmet = std::max(0.0, x.required - static_cast<double>(energy));
-                d.unmet_kwh += unmet;
-                d.unmet_penalty += unmet * p.unmet_penalty_per_kwh;
-                plugged_money -= unmet * p.unmet_penalty_per_kwh;
-            }
-        }
-        f.energy_kwh[v] = energy;
-        day.plugged_money += plugged_money;
-    }
-    if (p.grid_limit_enabled) {
-        const double cap = static_cast<double>(sig.community_limit_kw[c]) * dt;
-        const double at_cap = cap - kBindingTolerance * std::max(1.0, cap);
-        for (int t = 0; t < T; ++t)
-            d.limit_steps += d.step_import_kwh[static_cast<size_t>(t)] >= at_cap ||
-                             d.step_export_kwh[static_cast<size_t>(t)] >= at_cap;
-    }
+    // The best of the passes' plans, as the environment's physics scores them, is the oracle's.
+    restore_state(f, fleet, start_state);
+    evaluate_plan(p, sig, f, c, episode, fleet, best_solution, &day);
+    day.lp_objective = best_objective;
     return day;
 }
 

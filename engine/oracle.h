@@ -12,7 +12,7 @@
 // scores: the LP's own objective is an approximation of it (the cycle-ageing term).
 //
 // Host only; knows nothing of files or backends. A community-day of 50 vehicles and 24 steps is
-// ~3,500 columns and ~2,100 rows; Clp's dual simplex solves it in a few milliseconds.
+// ~3,500 columns and ~1,400 rows; Clp's dual simplex solves it in a few milliseconds.
 #pragma once
 #include <vector>
 #include "kernels/step.h"
@@ -23,13 +23,14 @@ namespace v2g {
 struct OracleOptions {
     // Linear programmes solved per community-day: the first prices cycle ageing at the day's
     // start (no throughput yet, no depth of cycle), each next one around the previous plan's
-    // SoC path, throughput and depth of cycle (successive linearisation).
-    int passes = 3;
+    // SoC path, throughput and depth of cycle (successive linearisation). The oracle's plan is
+    // the pass whose plan earns most in the environment's physics.
+    int passes = 4;
 };
 
 struct OracleDay {
     DayTotals totals;          // the plan's day in the environment's physics (this community)
-    double lp_objective = 0;   // the last programme's own money (its linearised ageing)
+    double lp_objective = 0;   // the chosen programme's own money (its linearised ageing)
     double plugged_money = 0;  // the plan's money over the plugged-in steps only, without the
                                // en-route charging of the morning: what the DP's value counts
     std::vector<double> step_bought_kwh, step_sold_kwh;  // P2P flows per step (the community)

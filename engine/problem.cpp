@@ -109,6 +109,7 @@ Problem build_problem(const Config& cfg) {
     p.grid_limit_enabled = cfg.limit_kw_per_vehicle > 0.0 ? 1 : 0;
     p.safety_layer = cfg.safety_layer ? 1 : 0;
     p.soc_bins = cfg.soc_bins;
+    p.time_bins = cfg.time_bins;
     p.price_levels = cfg.price_levels;
     p.deadline_levels = cfg.deadline_levels;
     p.forecast_levels = cfg.forecast_levels;
@@ -179,7 +180,17 @@ Problem build_problem(const Config& cfg) {
     layout_signals(p, problem.signals.data(), &sv);
     const SignalsHostView s = mutable_signals(sv);
     const size_t n = series.retail_price_per_kwh.size();
-    const std::vector<float> edges = quantile_edges(series.retail_price_per_kwh, p.price_levels);
+    // The learner's price level (learning.price_level_basis): the day's mean retail price among
+    // the series' days, the same for every step of a day; or each step's price among all steps.
+    const int steps = p.steps_per_day;
+    std::vector<float> basis = series.retail_price_per_kwh;
+    if (cfg.price_level_basis == "day")
+        for (int d = 0; d < p.signal_days; ++d) {
+            double sum = 0.0;
+            for (int t = 0; t < steps; ++t) sum += series.retail_price_per_kwh[static_cast<size_t>(d) * steps + t];
+            for (int t = 0; t < steps; ++t) basis[static_cast<size_t>(d) * steps + t] = static_cast<float>(sum / steps);
+        }
+    const std::vector<float> edges = quantile_edges(basis, p.price_levels);
     const double dr_threshold_kw = quantile(series.grid_stress_kw, cfg.dr_load_quantile);
     for (size_t i = 0; i < n; ++i) {
         s.retail_price_per_kwh[i] = series.retail_price_per_kwh[i];
@@ -188,7 +199,7 @@ Problem build_problem(const Config& cfg) {
         s.pv_kw_per_kwp[i] = series.pv_kw_per_kwp[i];
         s.dr_event[i] = series.grid_stress_kw[i] > dr_threshold_kw ? 1 : 0;
         int level = 0;
-        while (level < p.price_levels - 1 && series.retail_price_per_kwh[i] > edges[level]) ++level;
+        while (level < p.price_levels - 1 && basis[i] > edges[level]) ++level;
         s.price_level[i] = static_cast<uint8_t>(level);
     }
     std::copy(problem.contracts.begin(), problem.contracts.end(), s.contracts);

@@ -110,6 +110,7 @@ struct EnvParams {
 
     // --- learning ---
     int soc_bins;               // SoC discretisation of the tabular state
+    int time_bins;              // time-of-day bins of the tabular state (steps_per_day: one per step)
     int price_levels;           // retail price discretisation of the tabular state
     int deadline_levels;        // charging-slack levels of the tabular state (1: off, the paper's state)
     int forecast_levels;        // cheaper-steps-ahead levels of the tabular state (1: off)
@@ -245,7 +246,7 @@ struct FleetView {
 };
 
 V2G_HD int num_states(const EnvParams& p) {
-    return p.soc_bins * p.steps_per_day * p.price_levels * (p.deadline_levels > 1 ? p.deadline_levels : 1) *
+    return p.soc_bins * p.time_bins * p.price_levels * (p.deadline_levels > 1 ? p.deadline_levels : 1) *
            (p.forecast_levels > 1 ? p.forecast_levels : 1);
 }
 

@@ -13,12 +13,15 @@ V2G_HD int soc_bin(const EnvParams& p, float soc) {
     return b < 0 ? 0 : (b >= p.soc_bins ? p.soc_bins - 1 : b);
 }
 
-// The paper's state: SoC bin x step of the day x price level; with learning.deadline_levels > 1
+// The time-of-day bin of a step (learning.time_bins equal bins of the day).
+V2G_HD int time_bin(const EnvParams& p, int step) { return step * p.time_bins / p.steps_per_day; }
+
+// The paper's state: SoC bin x time of day x price level; with learning.deadline_levels > 1
 // also the charging slack before departure (step.h slack_level), and with
 // learning.forecast_levels > 1 the cheaper steps left in the stay (step.h forecast_level), the
 // fastest-varying index.
 V2G_HD int state_index(const EnvParams& p, float soc, int step, int price_level, int slack = 0, int forecast = 0) {
-    int s = (soc_bin(p, soc) * p.steps_per_day + step) * p.price_levels + price_level;
+    int s = (soc_bin(p, soc) * p.time_bins + time_bin(p, step)) * p.price_levels + price_level;
     if (p.deadline_levels > 1) s = s * p.deadline_levels + slack;
     if (p.forecast_levels > 1) s = s * p.forecast_levels + forecast;
     return s;

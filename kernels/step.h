@@ -677,7 +677,11 @@ V2G_HD void learn_vehicle(const EnvParams& p, const FleetView& f, int v) {
 // only updates that depend on each other are those of the same row, and those stay in vehicle
 // order: `owner` (of `owners`) updates the rows with state % owners == owner. Each owner reads
 // the fleet's state array once (4 bytes per vehicle) and does its own share of the updates.
+// That holds while every step of the day has its own time bin (learning.time_bins = steps per
+// day); with coarser bins consecutive steps share rows, and one owner does every update.
 V2G_HD void learn_fleet_rows(const EnvParams& p, const FleetView& f, int owner, int owners) {
+    if (p.time_bins != p.steps_per_day) owners = 1;
+    if (owner >= owners) return;
     for (int v = 0; v < p.num_vehicles; ++v) {
         const int s = f.state[v];
         if (s >= 0 && s % owners == owner) learn_vehicle(p, f, v);
