@@ -16,7 +16,7 @@ BIN = os.environ.get("V2G_BIN", "build/v2g")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER = os.path.join(ROOT, "experiments", "paper.toml")
 PY_ENV = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), MPLBACKEND="Agg")
-POLICIES = ["learned", "initial", "random", "charge_on_arrival", "time_of_use", "optimal_dp"]
+POLICIES = ["learned", "initial", "random", "charge_on_arrival", "time_of_use", "optimal_dp", "oracle_lp"]
 FAULTS = ["missing_vehicles", "grid_outage", "price_spike", "lost_community"]
 DAYS = 4
 
@@ -83,12 +83,19 @@ def test_evaluation_is_written_as_documented(evaluated):
         assert np.all(m["peak_reduction"][POLICIES.index("charge_on_arrival")] == 0)
         penalty = 0.5  # market.unmet_penalty_per_kwh, the default (paper.toml does not set it)
         np.testing.assert_allclose(m["money_per_vehicle"], m["revenue_per_vehicle"] - m["energy_cost_per_vehicle"]
-                                   - m["degradation_cost_per_vehicle"] - penalty * m["unmet_kwh_per_vehicle"],
-                                   rtol=1e-4, atol=1e-5)
-        assert np.all(m["transaction_latency_hours"] > 0)
+                                   - m["degradation_cost_per_vehicle"] - penalty * m["unmet_kwh_per_vehicle"]
+                                   - m["en_route_cost_per_vehicle"], rtol=1e-4, atol=1e-5)
+        oracle = POLICIES.index("oracle_lp")  # a plan, not the ledger's transfers: no transactions
+        assert np.all(np.delete(m["transaction_latency_hours"], oracle, axis=0) > 0)
+        assert np.all(np.isnan(m["transaction_latency_hours"][oracle]))
+        # The score is the share of the way from random to the oracle, on the oracle's communities.
+        money = e["oracle_set_money_per_vehicle"][()].mean(axis=1)
+        learned, random = POLICIES.index("learned"), POLICIES.index("random")
+        assert e.attrs["score"] == pytest.approx((money[learned] - money[random]) / (money[oracle] - money[random]))
+        assert int(e.attrs["oracle_communities"]) == 1 and int(e.attrs["oracle_vehicles"]) == vehicles
     for p in POLICIES:
         assert re.search(rf"^{p}\s", stdout, re.M), stdout
-    assert "optimum" in stdout
+    assert "optimum" in stdout and "of the way from random to the LP oracle" in stdout
 
 
 def test_a_second_evaluation_replaces_the_first(evaluated, tmp_path):
@@ -171,30 +178,42 @@ def test_bad_report_input_exits_2_with_one_line(tmp_path, make):
 # ---------------------------------------------------------------- the paper's experiment
 
 def evaluate_experiment(tmp_path, name):
+    """Trains experiments/NAME.toml and evaluates it on the 30 days of docs/RESULTS.md: per
+    policy (money per vehicle-day, peak import kW, departure energy met), and the score."""
     path = str(tmp_path / f"{name}.h5")
     r = run("train", os.path.join(ROOT, "experiments", f"{name}.toml"), "--device", "cpu", "--quiet", "--out", path)
     assert r.returncode == 0, r.stderr
+    assert "held-out check learned" in r.stdout  # the line that ends training
     r = run("eval", path, "--quiet", "--device", "cpu", "--faults", "none")  # 30 days, as in docs/RESULTS.md
     assert r.returncode == 0, r.stderr
     with h5py.File(path, "r") as f:
-        m = {k: f[f"evaluation/metrics/{k}"][()].mean(axis=1) for k in ("money_per_vehicle", "peak_import_kw")}
-    return {p: (m["money_per_vehicle"][i], m["peak_import_kw"][i]) for i, p in enumerate(POLICIES)}
+        m = {k: f[f"evaluation/metrics/{k}"][()].mean(axis=1)
+             for k in ("money_per_vehicle", "peak_import_kw", "departure_energy_met")}
+        score = float(f["evaluation"].attrs["score"])
+    return {p: (m["money_per_vehicle"][i], m["peak_import_kw"][i], m["departure_energy_met"][i])
+            for i, p in enumerate(POLICIES)}, score
 
 
-def test_paper_experiment_as_reported(tmp_path):
-    """docs/RESULTS.md's claims about the paper's run: with the paper's settings the learned
-    policy beats random and cuts the peak but does not beat uncontrolled charging; with the
-    shared-table variant (experiments/paper_shared_q.toml) it beats both and cuts the peak."""
-    paper = evaluate_experiment(tmp_path, "paper")
-    print("paper:", paper)
-    assert paper["learned"][0] > paper["random"][0]
-    assert paper["learned"][1] < paper["charge_on_arrival"][1]
-    assert paper["learned"][0] < paper["charge_on_arrival"][0]  # as reported: it loses here
-    shared = evaluate_experiment(tmp_path, "paper_shared_q")
-    print("paper_shared_q:", shared)
-    assert shared["learned"][0] > shared["random"][0]
-    assert shared["learned"][0] > shared["charge_on_arrival"][0]
-    assert shared["learned"][1] < shared["charge_on_arrival"][1]
+def test_paper_experiments_as_reported(tmp_path):
+    """docs/RESULTS.md's claims (issue 13's acceptance): with the paper's settings (a table per
+    vehicle) the learned policy earns at least what uncontrolled charging earns with >= 99 % of
+    the departure energy met; with a table per community (experiments/paper_shared_q.toml) it
+    also reaches >= 80 % of the way from random to the LP oracle; the oracle beats every other
+    policy. Whether the community table beats time-of-use is reported, not asserted: on this
+    model it draws level with it (docs/RESULTS.md)."""
+    for name in ("paper", "paper_shared_q"):
+        res, score = evaluate_experiment(tmp_path, name)
+        print(name, res, "score", score)
+        learned = res["learned"]
+        assert learned[0] >= res["charge_on_arrival"][0], name
+        assert learned[0] > res["random"][0], name
+        assert learned[2] >= 0.99, name
+        assert learned[1] < res["charge_on_arrival"][1], name  # and it cuts the peak
+        for p, v in res.items():
+            if p != "oracle_lp":
+                assert res["oracle_lp"][0] >= v[0], (name, p)
+        if name == "paper_shared_q":
+            assert score >= 0.8, score
 
 
 def test_a_dqn_run_is_evaluated_with_its_network(tmp_path):

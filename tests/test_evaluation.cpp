@@ -68,6 +68,37 @@ TEST(Evaluation, TimeOfUseMeetsTheRequirementForLessThanUncontrolledCharging) {
     EXPECT_LE(dearest_used, cheapest_skipped);
 }
 
+// Item 6 of the model: the rule-based policies use the market as a simple operator would.
+// Workplace sessions (arriving in the morning) in a community with plenty of PV: uncontrolled
+// charging and time-of-use buy from the market whenever a buyer's price there is below retail,
+// and pay less than the same policies charging from the grid; when the market is no cheaper
+// (clearing at retail), they charge from the grid.
+TEST(Evaluation, YardsticksBuyFromThePeerMarketWhenCheaper) {
+    Config cfg = testing::small_config(41, 16, 16);
+    cfg.charger = "workplace";
+    cfg.day_start_hour = 4;
+    cfg.pv_kwp_per_vehicle = 10.0;
+    cfg.limit_kw_per_vehicle = 0.0;
+    Config no_market = cfg;
+    no_market.p2p_price_weight = 1.0;  // clearing at retail: buyers would pay retail / (1 - loss)
+    for (PolicyMode mode : {kPolicyChargeOnArrival, kPolicyTimeOfUse}) {
+        const Days with = run_days(build_problem(cfg), mode, 0, 3);
+        const Days without = run_days(build_problem(no_market), mode, 0, 3);
+        double bought = 0.0, bought_without = 0.0, cost = 0.0, cost_without = 0.0, energy = 0.0, energy_without = 0.0;
+        for (int d = 0; d < 3; ++d) {
+            bought += with.fleet[d].p2p_bought_kwh;
+            bought_without += without.fleet[d].p2p_bought_kwh;
+            cost += with.fleet[d].energy_cost;
+            cost_without += without.fleet[d].energy_cost;
+            energy += with.fleet[d].p2p_bought_kwh + with.fleet[d].grid_import_kwh;
+            energy_without += without.fleet[d].p2p_bought_kwh + without.fleet[d].grid_import_kwh;
+        }
+        EXPECT_GT(bought, 0.1 * energy) << "policy " << mode << ": no P2P purchase from a PV-rich market";
+        EXPECT_EQ(bought_without, 0.0) << "policy " << mode;
+        EXPECT_LT(cost / energy, cost_without / energy_without) << "policy " << mode << ": the market was not cheaper";
+    }
+}
+
 TEST(Evaluation, FaultsDoWhatTheySay) {
     Config cfg = testing::small_config(31, 40, 10);
     cfg.fault_missing_share = 0.5;

@@ -32,6 +32,7 @@ Fleet make_fleet() {
     p.community_size = 50;
     p.num_communities = (kVehicles + p.community_size - 1) / p.community_size;
     p.steps_per_day = 24;
+    p.time_bins = 24;
     p.soc_bins = kSocBins;
     p.price_levels = 2;
     p.deadline_levels = 1;

@@ -238,6 +238,36 @@ TEST(Physics, SafetyLayerMeetsEveryDepartureRequirement) {
     }
 }
 
+// Item 5 of the model: by default every day starts from the fleet's configured age (a long run
+// does not age the packs); in the lifetime mode ageing carries over and a pack at end of life is
+// replaced by one of the configured age, and counted.
+TEST(Physics, AgeingStartsEachDayFromTheFleetsAgeOrCarriesOverWithReplacements) {
+    Config day = testing::small_config(3, 8, 8);
+    day.episodes = 40;
+    const testing::Trained trained = testing::train_cpu(day, 1);
+    const Problem fresh = build_problem(day);
+    const float fleet_soh = 1.0f - fresh.params.initial_calendar_loss - fresh.params.initial_cycle_loss;
+    double soh_sum = 0.0;
+    for (const EpisodeMetrics& m : trained.summary.episodes_metrics) {
+        EXPECT_LT(m.soh / m.vehicles, fleet_soh) << "a day ages the pack";
+        EXPECT_GT(m.soh / m.vehicles, fleet_soh - 0.01) << "but only by a day's ageing";
+        soh_sum += m.soh / m.vehicles;
+        EXPECT_EQ(m.pack_replacements, 0);
+    }
+    const double first = trained.summary.episodes_metrics.front().soh, last = trained.summary.episodes_metrics.back().soh;
+    EXPECT_NEAR(last, first, 0.01 * first) << "the fleet did not grow older over the run";
+    // Lifetime: a pack at SoH ~0.94 with end of life at 6.5 % loss wears out within days.
+    Config lifetime = day;
+    lifetime.aging = "lifetime";
+    lifetime.end_of_life_loss = 0.065;
+    const testing::Trained aged = testing::train_cpu(lifetime, 1);
+    int64_t replacements = 0;
+    for (const EpisodeMetrics& m : aged.summary.episodes_metrics) replacements += m.pack_replacements;
+    EXPECT_GT(replacements, 0);
+    EXPECT_GE(aged.summary.soh_min, 1.0 - lifetime.end_of_life_loss - 0.01) << "worn packs were replaced";
+    EXPECT_LT(aged.summary.episodes_metrics.back().soh / 8, fleet_soh) << "ageing carried over";
+}
+
 TEST(Physics, MarketClearsShortSideFully) {
     // 10 kWh offered, 4 kWh bid, 10% loss: buyers get all 4, sellers deliver 4/0.9.
     const MarketOutcome m = clear_market(10.0f, 4.0f, 0.30f, 0.10f, 0.5f, 0.1f);

@@ -27,6 +27,7 @@ TEST(QLearning, StateIndexCoversTheTable) {
     EnvParams p{};
     p.soc_bins = 10;
     p.steps_per_day = 24;
+    p.time_bins = 24;
     p.price_levels = 3;
     EXPECT_EQ(state_index(p, 0.0f, 0, 0), 0);
     EXPECT_EQ(state_index(p, 1.0f, 23, 2), num_states(p) - 1);  // SoC 1.0 lands in the top bin
@@ -57,10 +58,13 @@ TEST(QLearning, StepFunctionsUpdateTheRightTable) {
     f.next_state[4] = 8;
     f.action[4] = kBuy;
     f.reward[4] = -2.0f;
+    // Every Q-value starts at learning.q_init.
+    const float q0 = static_cast<float>(cfg.q_init);
+    EXPECT_EQ(f.q[(1 * num_states(p) + 7) * kNumActions + kBuy], q0);
     learn_vehicle(p, f, 4);
-    const float expected = 0.2f * (-2.0f + 0.95f * 10.0f);
+    const float expected = q0 + 0.2f * (-2.0f + p.gamma * 10.0f - q0);
     EXPECT_NEAR(f.q[(1 * num_states(p) + 7) * kNumActions + kBuy], expected, 1e-6f);
-    EXPECT_EQ(f.q[(0 * num_states(p) + 7) * kNumActions + kBuy], 0.0f);  // community 0 untouched
+    EXPECT_EQ(f.q[(0 * num_states(p) + 7) * kNumActions + kBuy], q0);  // community 0 untouched
 }
 
 // bfloat16 tables (learning.q_precision = "bf16"): the top 16 bits of a float32, rounded to
@@ -103,7 +107,7 @@ TEST(QLearning, Bfloat16UpdateIsTheFloat32UpdateRounded) {
     learn_vehicle(p, f, 3);
     const float expected = -1.25f + p.alpha * (-2.0f + p.gamma * 10.0f - -1.25f);
     EXPECT_EQ(f.q_bf16[row + kCharge], bf16_from_float(expected));
-    EXPECT_EQ(f.q_bf16[row + kIdle], 0);  // the other actions untouched
+    EXPECT_EQ(f.q_bf16[row + kIdle], bf16_from_float(static_cast<float>(cfg.q_init)));  // the others untouched
     // Half the bytes of float32 tables.
     Config fp32 = cfg;
     fp32.q_precision = "fp32";

@@ -17,7 +17,7 @@ import datetime
 import h5py
 import numpy as np
 
-POLICIES = ("learned", "initial", "random", "charge_on_arrival", "time_of_use", "optimal_dp")
+POLICIES = ("learned", "initial", "random", "charge_on_arrival", "time_of_use", "optimal_dp", "oracle_lp")
 FAULTS = ("missing_vehicles", "grid_outage", "price_spike", "lost_community")
 FAULT_DESCRIPTIONS = {
     "missing_vehicles": "a share of the vehicles never plug in",
@@ -28,10 +28,11 @@ FAULT_DESCRIPTIONS = {
 CUR_VD, KWH_VD = "currency/vehicle/day", "kWh/vehicle/day"
 # (name, units, definition), in the documented order.
 METRICS = (
-    ("money_per_vehicle", CUR_VD, "revenue - energy cost - degradation cost - unmet penalty"),
+    ("money_per_vehicle", CUR_VD, "revenue - energy cost - degradation cost - unmet penalty - en-route charging"),
     ("energy_cost_per_vehicle", CUR_VD, "paid for energy: grid imports and P2P purchases"),
     ("revenue_per_vehicle", CUR_VD, "received: grid exports (DR tariff or feed-in) and P2P sales"),
     ("degradation_cost_per_vehicle", CUR_VD, "money value of capacity lost"),
+    ("en_route_cost_per_vehicle", CUR_VD, "fast charging bought on trips the battery could not cover"),
     ("unmet_kwh_per_vehicle", KWH_VD, "energy short of the requirement at departure"),
     ("departure_energy_met", "1", "1 - sum(unmet) / sum(energy needed by departure)"),
     ("grid_import_kwh_per_vehicle", KWH_VD, "energy drawn from the grid"),
@@ -44,6 +45,10 @@ METRICS = (
     ("dr_export_kwh", "kWh", "fleet energy discharged to the grid during demand-response steps"),
     ("transaction_latency_hours", "h", "mean time from a transfer's decision to its block's commit"),
     ("transactions_per_vehicle", "1/vehicle/day", "ledger transactions"),
+    ("en_route_kwh_per_vehicle", KWH_VD, "energy bought en route"),
+    ("curtailed_kwh_per_vehicle", KWH_VD, "grid import and export cut by the connection limit"),
+    ("grid_limit_steps", "1", "community steps at which the connection limit cut a flow"),
+    ("safety_overrides_per_vehicle", "1/vehicle/day", "steps the safety layer overrode the policy"),
 )
 # /evaluation/day: name -> (units, leading axes: "D" = [days, steps], "PD" = [policies, days, steps]).
 DAY_SERIES = {
@@ -55,7 +60,7 @@ DAY_SERIES = {
 # Fig. 9's per-vehicle datasets: X of initial_X / enhanced_X -> units.
 FIG9 = {"departure_met": "1", "money_per_day": "currency/day", "soh": "1"}
 ATTRS = ("days", "first_episode", "device", "backend", "dp_energy_points", "step_hours", "vehicles", "ledger",
-         "faults", "created_utc")
+         "faults", "created_utc", "oracle_communities", "oracle_vehicles", "score")
 NAN_CELL = ("transaction_latency_hours", -1, 0)  # (metric, policy index, day)
 UNMET_PENALTY = 0.5  # currency/kWh, as market.unmet_penalty_per_kwh's default
 P2P_PRICE = 0.15     # currency/kWh
@@ -106,8 +111,14 @@ def _metrics(rng, policies, flows, retail, feed_in, dr, vehicles, step_h, needed
     unmet[[k for k, p in enumerate(policies) if p in ("charge_on_arrival", "optimal_dp")]] *= 0.1
     m["unmet_kwh_per_vehicle"] = unmet
     m["departure_energy_met"] = np.clip(1.0 - unmet / needed, 0.0, 1.0)
+    m["en_route_cost_per_vehicle"] = rng.uniform(0.0, 0.05, (P, D))
+    m["en_route_kwh_per_vehicle"] = m["en_route_cost_per_vehicle"] / 0.69
     m["money_per_vehicle"] = (m["revenue_per_vehicle"] - m["energy_cost_per_vehicle"]
-                              - m["degradation_cost_per_vehicle"] - UNMET_PENALTY * unmet)
+                              - m["degradation_cost_per_vehicle"] - UNMET_PENALTY * unmet
+                              - m["en_route_cost_per_vehicle"])
+    m["curtailed_kwh_per_vehicle"] = rng.uniform(0.0, 0.2, (P, D))
+    m["grid_limit_steps"] = rng.integers(0, 3, (P, D)).astype(np.float64)
+    m["safety_overrides_per_vehicle"] = rng.uniform(0.0, 0.5, (P, D))
     m["grid_import_kwh_per_vehicle"] = imp.sum(-1) / vehicles
     m["grid_export_kwh_per_vehicle"] = exp.sum(-1) / vehicles
     m["peak_import_kw"] = imp.max(-1) / step_h
@@ -150,6 +161,7 @@ def write_fake_evaluation(path, policies=POLICIES, days=4, vehicles=None, steps=
         a["vehicles"], a["ledger"], a["step_hours"] = np.int64(vehicles), np.int64(1), np.float64(step_h)
         a["device"], a["backend"] = _text("cpu"), _text("cpu (1 threads)")
         a["faults"] = _text(",".join(faults))
+        a["oracle_communities"], a["oracle_vehicles"] = np.int64(1), np.int64(vehicles)
         a["created_utc"] = _text(datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
         width = max([len(p) for p in policies] + [1]) + 1
@@ -175,6 +187,16 @@ def write_fake_evaluation(path, policies=POLICIES, days=4, vehicles=None, steps=
             mg = parent.create_group("metrics")
             for name, units, definition in METRICS:
                 _write(mg, name, m[name], units, definition if definitions else None)
+            # The money on the oracle's communities (here: all of them) and the score from it.
+            money = m["money_per_vehicle"]
+            _write(parent, "oracle_set_money_per_vehicle", money, CUR_VD,
+                   "money per vehicle-day on the LP oracle's communities (the score's)")
+            if all(p in policies for p in ("learned", "random", "oracle_lp")):
+                mean = {p: money[policies.index(p)].mean() for p in ("learned", "random", "oracle_lp")}
+                gap = mean["oracle_lp"] - mean["random"]
+                parent.attrs["score"] = np.float64((mean["learned"] - mean["random"]) / gap if gap > 0 else np.nan)
+            else:
+                parent.attrs["score"] = np.float64(np.nan)
 
         base = _metrics(rng, policies, flows, retail, feed_in, dr, vehicles, step_h, needed)
         name, k, d = NAN_CELL

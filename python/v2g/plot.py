@@ -7,8 +7,8 @@ issued as a warning when no list is given), never an error.
 
 Fig. 7 choice: for each Q-table (one per vehicle, community or the fleet per
 learning.q_sharing), the mean over the *visited* states of the final Q-table per action. A
-state counts as visited when its row differs from the initial all-zero row (an update wrote
-it); unvisited states (e.g. hours a vehicle is never plugged in) would otherwise pull every
+state counts as visited when its row differs from the initial row (every value learning.q_init:
+an update wrote it); unvisited states (e.g. hours a vehicle is never plugged in) would otherwise pull every
 mean towards 0 and hide the ranking of the actions. Tables with no visited state show the
 all-state mean (0).
 """
@@ -249,11 +249,12 @@ def table_labels(run, tables):
     return [f"{word} {i}" for i in range(tables)]
 
 
-def q_action_means(q):
+def q_action_means(q, q_init=0.0):
     """(tables, actions): per table, the mean Q per action over its visited states (rows not
-    all zero); all states where a table has none. See the module docstring."""
+    all at learning.q_init, the tables' start); all states where a table has none. See the
+    module docstring."""
     q = np.asarray(q, dtype=np.float64)
-    visited = np.any(q != 0, axis=2)  # (tables, states)
+    visited = np.any(q != np.float32(q_init), axis=2)  # (tables, states)
     counts = visited.sum(axis=1)
     sums = np.where(visited[:, :, None], q, 0.0).sum(axis=1)
     return np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], q.mean(axis=1)), counts
@@ -274,7 +275,7 @@ def fig7_q_heatmap(run, out_dir, svg=False, notes=None):
         q, which = snaps[-1], f"snapshot after {int(run.q_snapshot_episodes[len(snaps) - 1])} episodes"
         _note(notes, f"Fig. 7: no final Q-table yet (live run): using the {which}")
     out_dir = prepare_out_dir(out_dir)
-    means, counts = q_action_means(q)
+    means, counts = q_action_means(q, run.config.get("learning", {}).get("q_init", 0.0))
     tables, actions = means.shape
     fig, (a,) = _figure(1)
     im = a.imshow(means, aspect="auto", cmap="viridis", interpolation="nearest")

@@ -37,12 +37,15 @@ SUMMARY_METRICS = ("money_per_vehicle", "unmet_kwh_per_vehicle", "departure_ener
 # The metrics' order in the tables: docs/EVALUATION.md's for the documented ones (money first),
 # then any other metric the file holds, by name (HDF5 lists a group's members by name).
 METRIC_ORDER = ("money_per_vehicle", "energy_cost_per_vehicle", "revenue_per_vehicle", "degradation_cost_per_vehicle",
-                "unmet_kwh_per_vehicle", "departure_energy_met", "grid_import_kwh_per_vehicle",
+                "en_route_cost_per_vehicle", "unmet_kwh_per_vehicle", "departure_energy_met", "grid_import_kwh_per_vehicle",
                 "grid_export_kwh_per_vehicle", "peak_import_kw", "peak_reduction", "energy_efficiency",
                 "dr_import_kwh", "dr_import_reduction", "dr_export_kwh", "transaction_latency_hours",
-                "transactions_per_vehicle")
+                "transactions_per_vehicle", "en_route_kwh_per_vehicle", "curtailed_kwh_per_vehicle",
+                "grid_limit_steps", "safety_overrides_per_vehicle")
 MONEY = "money_per_vehicle"
 OPTIMUM = "optimum_value_per_vehicle"
+ORACLE_SET_MONEY = "oracle_set_money_per_vehicle"
+ORACLE, LEARNED, RANDOM = "oracle_lp", "learned", "random"
 NA = "n/a"
 
 _CSS = """
@@ -296,6 +299,30 @@ def summary_table(run):
     return _table(["policy"] + [f"{n} ({metrics[n][1]})" for n in names], rows, "policy-summary")
 
 
+def score_paragraph(run):
+    """The score (learned - random) / (oracle - random), as `v2g eval` prints it, from the
+    money on the LP oracle's communities; "" for a file without the oracle (older files)."""
+    ev, policies = run.evaluation, list(run.policies)
+    if ORACLE_SET_MONEY not in ev or any(p not in policies for p in (ORACLE, LEARNED, RANDOM)):
+        return ""
+    money = np.asarray(ev[ORACLE_SET_MONEY], float)
+    m = {p: spread(money[policies.index(p)])[0] for p in (ORACLE, LEARNED, RANDOM)}
+    score = (m[LEARNED] - m[RANDOM]) / (m[ORACLE] - m[RANDOM]) if m[ORACLE] > m[RANDOM] else float("nan")
+    a = run.evaluation_attrs
+    best = max((p for p in ("charge_on_arrival", "time_of_use") if p in policies),
+               key=lambda p: spread(run.evaluation_metrics()[MONEY][0][policies.index(p)])[0], default=None)
+    versus = ""
+    if best is not None:
+        learned_money = spread(run.evaluation_metrics()[MONEY][0][policies.index(LEARNED)])[0]
+        best_money = spread(run.evaluation_metrics()[MONEY][0][policies.index(best)])[0]
+        versus = (f" Against the best rule-based yardstick, <code>{_esc(best)}</code>: {fmt(learned_money)} vs "
+                  f"{fmt(best_money)} per vehicle-day ({'ahead' if learned_money >= best_money else 'behind'}).")
+    return (f'<p class="score"><b>Score: {fmt(100 * score, ".1f")} %</b> of the way from random to the LP oracle: '
+            f"(learned - random) / (oracle - random) of the money per vehicle-day on the oracle's "
+            f"{_esc(a.get('oracle_communities', '?'))} communities ({_esc(a.get('oracle_vehicles', '?'))} vehicles): "
+            f"learned {fmt(m[LEARNED])}, random {fmt(m[RANDOM])}, oracle {fmt(m[ORACLE])}.{versus}</p>")
+
+
 def ordered(names):
     """Metric names in METRIC_ORDER, unknown ones after, by name."""
     rank = {n: i for i, n in enumerate(METRIC_ORDER)}
@@ -433,9 +460,11 @@ def write_report(run_or_path, out_dir):
         figs(plot.day_flows, "The trained policy on the day after training (/day)")
         if evaluated:
             parts.append('<h2 id="evaluation">Evaluation: policies on the same held-out days</h2>')
-            parts.append("<p>Means ± sd over the evaluation days. The DP bound is the dynamic-programming "
-                         "optimum's value of the plugged-in steps (the part of the day's money a policy "
-                         "controls). Definitions: docs/EVALUATION.md.</p>")
+            parts.append("<p>Means ± sd over the evaluation days. <code>oracle_lp</code> is the perfect-foresight "
+                         "optimum of each community-day (a linear programme: the upper bound every policy is "
+                         "scored against); the DP bound is the single-vehicle dynamic programme's value of the "
+                         "plugged-in steps, a cross-check. Definitions: docs/EVALUATION.md.</p>")
+            parts.append(score_paragraph(run))
             parts.append(summary_table(run))
             figs(money_by_policy, "Money and peak import by policy")
             parts.append("<h3>Every metric</h3>" + metrics_table(run))
