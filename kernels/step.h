@@ -469,6 +469,7 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
     for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
         supply += f.offer_kwh[v];
         demand += f.bid_kwh[v];
+        if (!p.grid_limit_enabled) continue;  // the requests below matter only under a limit
         const float g = f.grid_kwh[v];
         if (f.forced[v]) {
             forced_import += g;
