@@ -760,8 +760,9 @@ int run_cli(int argc, char** argv) {
 
     EvalArgs eval_args;
     CLI::App* eval = app.add_subcommand("eval", "evaluate a trained run against the yardsticks (random, uncontrolled, "
-                                                "time-of-use, the DP optimum) on held-out days, fault-free and under "
-                                                "faults; writes /evaluation into the run file");
+                                                "time-of-use, the DP plan, the LP oracle) on held-out days, fault-free "
+                                                "and under faults, with the score (learned - random) / (oracle - random); "
+                                                "writes /evaluation into the run file");
     eval->add_option("RUN", eval_args.run_path, "a results file written by `v2g train --out`")->required();
     eval->add_option("--days", eval_args.days, "held-out days (evaluation.days)")->type_name("E");
     eval->add_option("--faults", eval_args.faults, "none | all | comma list of missing_vehicles, grid_outage, "

@@ -291,7 +291,19 @@ std::string suggestion(const std::string& unknown, const std::vector<std::string
     return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
 }
 
+// Keys that were renamed: an old config names the new key in its error.
+struct RenamedKey {
+    const char* old_key;
+    const char* new_key;
+    const char* why;
+};
+constexpr RenamedKey kRenamedKeys[] = {
+    {"sessions.fixed_demand_kwh", "sessions.fixed_trip_kwh", "the energy driven per day (docs/MODEL.md, \"Driving\")"},
+};
+
 std::string key_suggestion(const std::string& unknown) {
+    for (const RenamedKey& r : kRenamedKeys)
+        if (unknown == r.old_key) return std::string(" (renamed: '") + r.new_key + "', " + r.why + ")";
     std::vector<std::string> keys;
     for (const Setting& s : settings()) keys.emplace_back(s.key);
     return suggestion(unknown, keys);
