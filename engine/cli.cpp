@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -138,6 +139,7 @@ struct TrainArgs {
     std::string out_path;     // --out RUN.h5
     std::string resume_path;  // --resume RUN.h5
     std::string model_out;    // --model-out FILE.pt (dqn)
+    bool force = false;       // --force: replace an existing --out file
     bool quiet = false;
 };
 
@@ -297,10 +299,17 @@ int run_train(const TrainArgs& args) {
     if (resuming) {
         // The run continues with its own config: anything that changes results is refused.
         if (!args.config_path.empty() || !args.sets.empty() || !args.seed.empty() || !args.episodes.empty() ||
-            !args.out_path.empty() || !args.ledger_path.empty())
+            !args.out_path.empty() || !args.ledger_path.empty() || args.force)
             throw InputError("--resume " + args.resume_path +
                              ": takes the run's own config; only --device, --threads, --summary and --quiet may be given");
         const ResultsSummary saved = read_results_summary(args.resume_path);
+        if (saved.status == "finished" && saved.closed) {
+            // Nothing to continue: the file (and any /evaluation in it) is left as it is.
+            std::printf("%s: already finished (%lld of %lld episodes); nothing to do%s\n", args.resume_path.c_str(),
+                        static_cast<long long>(saved.episodes_done), static_cast<long long>(saved.episodes_planned),
+                        args.summary_path.empty() ? "" : ", no --summary written");
+            return 0;
+        }
         cfg = load_config_text(saved.effective_toml, args.resume_path + ":/config/effective_toml");
     } else {
         if (args.config_path.empty()) throw InputError("train: a CONFIG file (or --resume RUN.h5) is required");
@@ -313,6 +322,10 @@ int run_train(const TrainArgs& args) {
     apply_flag(&cfg, "--device", "run.device", args.device);
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
+    if (args.force && args.out_path.empty()) throw InputError("--force: replaces an --out file; no --out was given");
+    if (!args.out_path.empty() && !args.force && std::filesystem::exists(args.out_path))
+        throw InputError("--out " + args.out_path + ": exists (continue it with v2g train --resume " + args.out_path +
+                         ", or pass --force to replace it)");
 
     // Opened before training so that an unwritable path fails now, not after a long run.
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> summary_file(nullptr, &std::fclose);
@@ -430,7 +443,10 @@ int run_inspect(const std::string& path) {
                 static_cast<long long>(s.episodes_done), static_cast<long long>(s.episodes_planned),
                 static_cast<long long>(s.vehicles));
     std::printf("started        %s on %s (%s)\n", s.start_time.c_str(), s.device.c_str(), s.backend.c_str());
-    if (s.checkpoint_episode >= 0 && s.status != "finished")
+    if (!s.closed)
+        std::printf("writer         still has the file open: a live run, or one killed (a killed run continues with "
+                    "v2g train --resume)\n");
+    if (s.checkpoint_episode >= 0 && (s.status != "finished" || !s.closed))
         std::printf("checkpoint     resumes at episode %lld (v2g train --resume %s)\n",
                     static_cast<long long>(s.checkpoint_episode), path.c_str());
     if (!s.last_episode.empty()) {
@@ -729,8 +745,10 @@ int run_cli(int argc, char** argv) {
     train->add_option("--ledger", args.ledger_path, "write the run's hash-chained ledger (blocks, contracts, "
                       "transactions per ledger.store_transactions) to this file")
         ->type_name("FILE");
-    train->add_option("--out", args.out_path, "stream results to this HDF5 file while training (docs/RESULTS.md)")
+    train->add_option("--out", args.out_path, "stream results to this HDF5 file while training (docs/RESULTS.md); "
+                      "an existing file is refused unless --force")
         ->type_name("RUN.h5");
+    train->add_flag("--force", args.force, "replace an existing --out file (it is kept until the new one is created)");
     train->add_option("--resume", args.resume_path, "continue an interrupted run from its last checkpoint, bit-identical "
                       "to an uninterrupted one (no CONFIG)")
         ->type_name("RUN.h5");

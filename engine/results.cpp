@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include "hdf5_util.h"
+#include "kill_point.h"
 #include "kernels/layout.h"
 
 #ifndef V2G_GIT_COMMIT
@@ -256,17 +257,28 @@ Id file_access() {
     return fapl;
 }
 
-// Opens a results file for reading, live or not, and checks its schema.
-Id open_for_reading(const std::string& path) {
+// A live file's metadata can be caught mid-update: a SWMR reader retries a read whose checksum
+// fails. HDF5's default is 100 attempts, each a sleep, and on a damaged file every read fails:
+// minutes per command. A few attempts cover a live writer's updates (they take microseconds).
+constexpr unsigned kSwmrReadAttempts = 4;
+
+// Opens a results file for reading and checks its schema. A file its writer closed (finished,
+// interrupted, evaluated) opens as an ordinary reader; only a live or killed one (marked open
+// for SWMR writing) needs the SWMR reader. `closed` says which it was.
+Id open_for_reading(const std::string& path, bool* closed = nullptr) {
     quiet_hdf5();
     {
         std::ifstream probe(path, std::ios::binary);
         if (!probe) throw ResultsError(path + ": cannot open");
     }
     if (!has_hdf5_signature(path)) throw ResultsError(path + ": not an HDF5 file");
-    Id fapl = file_access();
-    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
-    if (f < 0) f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (closed) *closed = f >= 0;
+    if (f < 0) {
+        Id fapl = file_access();
+        ok(H5Pset_metadata_read_attempts(fapl, kSwmrReadAttempts), "metadata read attempts");
+        f = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+    }
     if (f < 0) throw ResultsError(path + ": unreadable HDF5 file (truncated or damaged)");
     Id file(f);
     std::string version;
@@ -352,7 +364,7 @@ std::vector<int64_t> read_ints_of(hid_t file, const char* name) {
 // Slot bytes first, then its description: a kill in between leaves a slot whose hash does not
 // match its bytes, and the reader takes the other slot.
 void write_checkpoint(ResultsWriter::File& f, int slot, CheckpointMeta m, const std::vector<char>& fleet,
-                      const std::vector<char>& learner) {
+                      const std::vector<char>& learner, const char* torn_kill_point = nullptr) {
     m.learner_bytes = learner.size();
     const ledger::Digest learner_sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(learner.data()), learner.size());
     std::memcpy(m.learner_sha256, learner_sha.bytes, 32);
@@ -363,6 +375,7 @@ void write_checkpoint(ResultsWriter::File& f, int slot, CheckpointMeta m, const 
     ok(H5Dflush(f.ckpt_learner[slot]), "checkpoint flush");
     ok(H5Dwrite(f.ckpt_slot[slot], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, fleet.data()), "checkpoint");
     ok(H5Dflush(f.ckpt_slot[slot]), "checkpoint flush");
+    if (torn_kill_point) kill_point(torn_kill_point);
     const hsize_t start = static_cast<hsize_t>(slot), count = 1;
     Id file_space(ok(H5Dget_space(f.ckpt_meta), "space"));
     ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &count, nullptr), "select");
@@ -573,57 +586,63 @@ ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const E
     : path_(path), file_(std::make_unique<File>()) {
     quiet_hdf5();
     const std::string tmp = path + ".resume-tmp";
-    Id old;
-    {
-        Id fapl = file_access();
-        const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
-        if (id < 0) throw ResultsError(path + ": cannot reopen the results file");
-        old = Id(id);
-    }
-    RunInfo kept = info;
-    kept.input_toml = read_string_dataset(old, "/config/input_toml");
-    kept.start_time = read_attr_string(old, "start_time");
-    File& f = *file_;
-    create_results_file(f, tmp, cfg, p, contracts, kept);
-    const int64_t done = state.next_episode;
-    for (const EpisodeField& e : episode_fields()) copy_rows(old, f.file, "/episodes/" + std::string(e.name), done);
-    for (const char* name : {"episode", "epsilon", "tx_count", "tx_latency_steps", "rejected", "env_steps_per_s"})
-        copy_rows(old, f.file, "/episodes/" + std::string(name), done);
-    const hsize_t vehicle_rows = count_rows_upto(old, "/vehicles/episode", done);
-    for (const char* name : {"episode", "soc_end", "soh", "reward", "unmet_kwh"})
-        copy_rows(old, f.file, "/vehicles/" + std::string(name), vehicle_rows);
-    const hsize_t q_rows = count_rows_upto(old, "/qtables/episode", done);
-    copy_rows(old, f.file, "/qtables/episode", q_rows);
-    copy_rows(old, f.file, "/qtables/q", q_rows);
-    if (p.ledger_enabled) {
-        // The new file holds its genesis row already; copy the episode blocks after it.
-        const std::vector<int64_t> offsets = read_ints_of(old, "/ledger/tx_offset");
-        const std::vector<int64_t> stored = read_ints_of(old, "/ledger/tx_stored");
-        const hsize_t blocks = static_cast<hsize_t>(done) + 1;
-        if (offsets.size() < blocks || stored.size() < blocks)
-            throw ResultsError(path + ": ledger rows before the checkpoint are missing");
-        f.next_tx_offset = offsets[blocks - 1] + stored[blocks - 1];
-        copy_rows(old, f.file, "/ledger/transactions", static_cast<hsize_t>(f.next_tx_offset));
-        for (const char* name : {"/ledger/blocks", "/ledger/tx_offset", "/ledger/tx_stored"}) {
-            truncate_rows(Id(ok(H5Dopen2(f.file, name, H5P_DEFAULT), name)), 0);
-            copy_rows(old, f.file, name, blocks);
+    Id old = open_for_reading(path);
+    // Any HDF5 failure here is in the old file (a damaged one): a ResultsError naming the object.
+    try {
+        RunInfo kept = info;
+        kept.input_toml = read_string_dataset(old, "/config/input_toml");
+        kept.start_time = read_attr_string(old, "start_time");
+        File& f = *file_;
+        create_results_file(f, tmp, cfg, p, contracts, kept);
+        const int64_t done = state.next_episode;
+        for (const EpisodeField& e : episode_fields()) copy_rows(old, f.file, "/episodes/" + std::string(e.name), done);
+        for (const char* name : {"episode", "epsilon", "tx_count", "tx_latency_steps", "rejected", "env_steps_per_s"})
+            copy_rows(old, f.file, "/episodes/" + std::string(name), done);
+        const hsize_t vehicle_rows = count_rows_upto(old, "/vehicles/episode", done);
+        for (const char* name : {"episode", "soc_end", "soh", "reward", "unmet_kwh"})
+            copy_rows(old, f.file, "/vehicles/" + std::string(name), vehicle_rows);
+        const hsize_t q_rows = count_rows_upto(old, "/qtables/episode", done);
+        copy_rows(old, f.file, "/qtables/episode", q_rows);
+        copy_rows(old, f.file, "/qtables/q", q_rows);
+        if (p.ledger_enabled) {
+            // The new file holds its genesis row already; copy the episode blocks after it.
+            const std::vector<int64_t> offsets = read_ints_of(old, "/ledger/tx_offset");
+            const std::vector<int64_t> stored = read_ints_of(old, "/ledger/tx_stored");
+            const hsize_t blocks = static_cast<hsize_t>(done) + 1;
+            if (offsets.size() < blocks || stored.size() < blocks)
+                throw ResultsError(path + ": ledger rows before the checkpoint are missing");
+            f.next_tx_offset = offsets[blocks - 1] + stored[blocks - 1];
+            copy_rows(old, f.file, "/ledger/transactions", static_cast<hsize_t>(f.next_tx_offset));
+            for (const char* name : {"/ledger/blocks", "/ledger/tx_offset", "/ledger/tx_stored"}) {
+                truncate_rows(Id(ok(H5Dopen2(f.file, name, H5P_DEFAULT), name)), 0);
+                copy_rows(old, f.file, name, blocks);
+            }
         }
+        if (done > 0) {
+            // The checkpoint we resume from, as this file's newest.
+            CheckpointMeta m = {};
+            m.next_episode = done;
+            m.sequence = f.checkpoint_sequence = 1;
+            m.fleet_bytes = state.fleet.size();
+            const ledger::Digest sha =
+                ledger::sha256_digest(reinterpret_cast<const uint8_t*>(state.fleet.data()), state.fleet.size());
+            std::memcpy(m.fleet_sha256, sha.bytes, 32);
+            m.ledger_tip = state.ledger_tip;
+            write_checkpoint(f, 0, m, state.fleet, state.learner);
+        }
+        old.reset();
+        ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
+        ok(H5Fstart_swmr_write(f.file), "start SWMR");
+    } catch (const InputError&) {  // a ResultsError of the old file, or the new one cannot be written
+        file_.reset();
+        std::remove(tmp.c_str());
+        throw;
+    } catch (const std::runtime_error& e) {
+        file_.reset();
+        std::remove(tmp.c_str());
+        throw ResultsError(path + ": cannot resume from it, damaged (" + e.what() + ")");
     }
-    if (done > 0) {
-        // The checkpoint we resume from, as this file's newest.
-        CheckpointMeta m = {};
-        m.next_episode = done;
-        m.sequence = f.checkpoint_sequence = 1;
-        m.fleet_bytes = state.fleet.size();
-        const ledger::Digest sha =
-            ledger::sha256_digest(reinterpret_cast<const uint8_t*>(state.fleet.data()), state.fleet.size());
-        std::memcpy(m.fleet_sha256, sha.bytes, 32);
-        m.ledger_tip = state.ledger_tip;
-        write_checkpoint(f, 0, m, state.fleet, state.learner);
-    }
-    old.reset();
-    ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
-    ok(H5Fstart_swmr_write(f.file), "start SWMR");
+    kill_point("resume.copied");
     if (std::rename(tmp.c_str(), path.c_str()) != 0) throw ResultsError(path + ": cannot replace it with the resumed file");
     thread_ = std::thread([this] { writer_loop(); });
 }
@@ -763,7 +782,9 @@ void ResultsWriter::write_now(const ChunkData& c) {
     }
     // Data first, then the checkpoint that points at it: a kill in between resumes from the
     // previous checkpoint and cuts the extra rows.
+    if (c.last) kill_point("final.data");
     ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
+    if (c.last) kill_point("final.flushed");
     if (c.checkpoint) {
         const int slot = static_cast<int>(f.checkpoint_sequence % kCheckpointSlots);
         CheckpointMeta m = {};
@@ -773,7 +794,8 @@ void ResultsWriter::write_now(const ChunkData& c) {
         const ledger::Digest sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(c.fleet.data()), c.fleet.size());
         std::memcpy(m.fleet_sha256, sha.bytes, 32);
         m.ledger_tip = c.ledger_tip;
-        write_checkpoint(f, slot, m, c.fleet, c.learner);
+        write_checkpoint(f, slot, m, c.fleet, c.learner, c.last ? "final.checkpoint_torn" : nullptr);
+        if (c.last) kill_point("final.checkpointed");
     }
 }
 
@@ -787,6 +809,7 @@ void ResultsWriter::finish(const std::string& status) {
     finished_ = true;
     if (file_ && file_->file.get() >= 0) {
         if (error_.empty()) file_->set_status(status);
+        kill_point("final.status");
         file_.reset();  // closes every handle, the file last
     }
     if (!error_.empty()) throw std::runtime_error(path_ + ": results writer failed: " + error_);
@@ -807,8 +830,8 @@ bool has_group(hid_t file, const char* name) { return H5Lexists(file, name, H5P_
 }  // namespace
 
 ResultsSummary read_results_summary(const std::string& path) {
-    Id file = open_for_reading(path);
     ResultsSummary s;
+    Id file = open_for_reading(path, &s.closed);
     try {
         s.schema_version = read_attr_string(file, "schema_version");
         s.status = read_string_dataset(file, "/status");
@@ -882,8 +905,22 @@ LedgerData read_ledger_from_results(const std::string& path) {
     return d;
 }
 
+namespace {
+ResumeState read_resume_state_from(hid_t file, const std::string& path, const EnvParams& p);
+}  // namespace
+
 ResumeState read_resume_state(const std::string& path, const EnvParams& p) {
     Id file = open_for_reading(path);
+    try {
+        return read_resume_state_from(file, path, p);
+    } catch (const std::runtime_error& e) {
+        if (dynamic_cast<const InputError*>(&e)) throw;
+        throw ResultsError(path + ": unreadable checkpoint or episodes, damaged (" + e.what() + ")");
+    }
+}
+
+namespace {
+ResumeState read_resume_state_from(hid_t file, const std::string& path, const EnvParams& p) {
     ResumeState st;
     Id meta_d(ok(H5Dopen2(file, "/checkpoint/meta", H5P_DEFAULT), "checkpoint"));
     Id type = checkpoint_meta_type();
@@ -974,6 +1011,7 @@ ResumeState read_resume_state(const std::string& path, const EnvParams& p) {
     }
     return st;
 }
+}  // namespace
 
 // ---------------------------------------------------------------- evaluation
 

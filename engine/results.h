@@ -84,6 +84,7 @@ struct ResultsSummary {
     std::vector<std::pair<std::string, double>> last_episode;  // dataset name, value
     int64_t ledger_blocks = 0;
     int64_t checkpoint_episode = -1;  // next episode of the newest valid checkpoint, -1 if none
+    bool closed = false;  // its writer closed it (else it is live, or its writer was killed)
 };
 
 // Throws ResultsError (bad input) for a missing, non-HDF5, truncated or newer-schema file.

@@ -35,7 +35,7 @@ RunFileState inspect_run_file(const std::string& path) {
     if (!fs::exists(path)) return RunFileState::kNone;
     try {
         const ResultsSummary s = read_results_summary(path);
-        if (s.status == "finished") return RunFileState::kFinished;
+        if (s.status == "finished" && s.closed) return RunFileState::kFinished;  // else: killed at its very end
         if (s.checkpoint_episode >= 0) return RunFileState::kResumable;
     } catch (const InputError&) {
         // A file torn by a kill before its first flush: nothing to keep.

@@ -35,7 +35,6 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     // The problem is built before the device line is printed, so a bad CSV (InputError from
     // the signal loader) is the only line on stderr.
     Problem problem = build_problem(cfg);
-    if (opt.notices) std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
     const EnvParams params = problem.params;
     LedgerOutput ledger{opt.ledger_path, problem.contracts, run_id_of(cfg)};
     RunInfo info;
@@ -52,16 +51,21 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     info.backend = trainer.backend().name();
 
     // The results file: created now (an unwritable path fails before training), or reopened.
+    // The notices follow, so that bad input (a CSV, a damaged file) is the only line on stderr.
     std::unique_ptr<ResultsWriter> results;
+    int resumed_at = -1;
     if (resuming) {
         ResumeState state = read_resume_state(opt.resume_path, params);
-        if (opt.notices)
-            std::fprintf(stderr, "resume: %s from episode %d of %d\n", opt.resume_path.c_str(), state.next_episode,
-                         cfg.episodes);
+        resumed_at = state.next_episode;
         results = std::make_unique<ResultsWriter>(opt.resume_path, cfg, params, contracts, info, state);
         trainer.resume_from(std::move(state));
     } else if (!opt.out_path.empty()) {
         results = std::make_unique<ResultsWriter>(opt.out_path, cfg, params, contracts, info);
+    }
+    if (opt.notices) {
+        std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+        if (resuming)
+            std::fprintf(stderr, "resume: %s from episode %d of %d\n", opt.resume_path.c_str(), resumed_at, cfg.episodes);
     }
     if (results) {
         trainer.set_results(results.get(), SnapshotStrides{cfg.vehicle_stride, cfg.q_stride, cfg.checkpoint_every});

@@ -241,6 +241,18 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
             on_progress(pr);
         }
     }
+    if (sink_ && resuming_ && start == cfg_.episodes) {
+        // Killed after its final checkpoint (every episode is in the file) but perhaps before
+        // /qtables/final, /day or the status were on disk: write the final chunk again from the
+        // checkpointed state. Its per-episode, per-vehicle, snapshot and ledger rows were copied.
+        ChunkData out;
+        out.first_episode = start;
+        out.last = true;
+        out.fleet = sink_->spare_buffer();
+        backend_->read_fleet(&out.fleet);
+        if (!trace_signals_.empty()) out.day = trace_day(p, out.fleet, trace_signals_, cfg_.episodes, day_start_hour_);
+        sink_->write_chunk(std::move(out));
+    }
     sum.seconds = seconds_since(t0);
     sum.peak_rss_bytes = peak_rss_bytes();
     const int done = static_cast<int>(sum.episodes_metrics.size());

@@ -442,3 +442,12 @@ def test_train_from_python_writes_the_results(tmp_path):
         run = v2g.open(s["results_path"])
         assert run.episodes_done == 6 and run.attrs["run_name"] == "from-python"
         np.testing.assert_allclose(run.episode_arrays["reward_mean"], s["episode_reward_per_vehicle"], rtol=1e-12)
+        # The same --out again is refused, the file kept; force=True replaces it.
+        with open(out, "rb") as fh:
+            before = fh.read()
+        with pytest.raises(ValueError, match="exists"):
+            v2g.train(dict(cfg, run=dict(cfg["run"], episodes=3)), out, launcher=launcher)
+        with open(out, "rb") as fh:
+            assert fh.read() == before
+        s = v2g.train(dict(cfg, run=dict(cfg["run"], episodes=3)), out, launcher=launcher, force=True)
+        assert v2g.open(s["results_path"]).episodes_done == 3

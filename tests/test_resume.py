@@ -4,6 +4,7 @@
 timing ones and the checkpoint slots. SIGINT/SIGTERM must close the file cleanly.
 
 Run by ctest (tests/CMakeLists.txt) with V2G_BIN = the built CLI."""
+import hashlib
 import os
 import signal
 import subprocess
@@ -41,8 +42,21 @@ def wait_for_episodes(path, proc, episodes, timeout_s=120):
                          f"last seen {seen}, last read error {last_error}")
 
 
-def train(out, extra=()):
-    return subprocess.run([BIN, "train", CONFIG, *ARGS, "--out", out, *extra], capture_output=True, text=True)
+def train(out, extra=(), kill_at=None):
+    """`kill_at`: a kill point (engine/kill_point.h) at which the run SIGKILLs itself."""
+    env = dict(os.environ)
+    if kill_at:
+        env["V2G_TEST_KILL_AT"] = kill_at
+    return subprocess.run([BIN, "train", CONFIG, *ARGS, "--out", out, *extra], capture_output=True, text=True, env=env)
+
+
+def resume(path):
+    return subprocess.run([BIN, "train", "--resume", path, "--quiet"], capture_output=True, text=True)
+
+
+def file_digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def datasets(path):
@@ -91,6 +105,74 @@ def test_sigkill_then_resume_is_bit_identical(reference, tmp_path, episodes):
     assert r.returncode == 0, r.stderr
     assert_same(ref, datasets(path))
     assert not os.path.exists(path + ".resume-tmp")
+
+
+# Every phase of the final chunk's write, in order (results.cpp): its data appended, flushed, the
+# checkpoint's slot written but not its description, the checkpoint complete, the status set.
+FINAL_WRITE_PHASES = ["final.data", "final.flushed", "final.checkpoint_torn", "final.checkpointed", "final.status"]
+
+
+@pytest.mark.parametrize("phase", FINAL_WRITE_PHASES)
+def test_kill_in_the_final_write_then_resume_is_bit_identical(reference, tmp_path, phase):
+    """Past the last checkpoint too, a resume loses nothing: the final Q-tables, the traced day
+    and the status come back as an uninterrupted run wrote them, and the file is closed."""
+    _, _, ref = reference
+    path = str(tmp_path / "killed.h5")
+    r = train(path, kill_at=phase)
+    assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr)
+    r = resume(path)
+    assert r.returncode == 0, r.stderr
+    assert "already finished" not in r.stdout
+    assert_same(ref, datasets(path))
+    with h5py.File(path, "r") as f:  # a plain open: the resumed file was closed by its writer
+        assert f["status"][()] == b"finished"
+        assert f["qtables/final"][()].any()
+        assert f["day/episode"][0] == 120
+
+
+def test_kill_while_resuming_leaves_the_file_as_it_was(reference, tmp_path):
+    _, _, ref = reference
+    path = str(tmp_path / "killed.h5")
+    assert train(path, kill_at="final.checkpointed").returncode == -signal.SIGKILL
+    before = file_digest(path)
+    env = dict(os.environ, V2G_TEST_KILL_AT="resume.copied")
+    r = subprocess.run([BIN, "train", "--resume", path, "--quiet"], capture_output=True, text=True, env=env)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert file_digest(path) == before
+    r = resume(path)
+    assert r.returncode == 0, r.stderr
+    assert_same(ref, datasets(path))
+    assert not os.path.exists(path + ".resume-tmp")
+
+
+def test_resume_of_a_finished_run_changes_nothing(reference, tmp_path):
+    """A finished (here also evaluated) file: "already finished", exit 0, every byte kept."""
+    path = str(tmp_path / "done.h5")
+    assert train(path).returncode == 0
+    r = subprocess.run([BIN, "eval", path, "--days", "2", "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    before, mtime = file_digest(path), os.stat(path).st_mtime_ns
+    r = resume(path)
+    assert r.returncode == 0, r.stderr
+    assert "already finished (120 of 120 episodes)" in r.stdout
+    assert file_digest(path) == before and os.stat(path).st_mtime_ns == mtime
+    with h5py.File(path, "r") as f:
+        assert "evaluation" in f
+
+
+def test_out_refuses_an_existing_file_unless_forced(reference, tmp_path):
+    path = str(tmp_path / "run.h5")
+    assert train(path).returncode == 0
+    before = file_digest(path)
+    r = train(path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "exists" in lines[0] and "--force" in lines[0], r.stderr
+    assert file_digest(path) == before
+    r = train(path, ["--force", "--seed", "7"])
+    assert r.returncode == 0, r.stderr
+    with h5py.File(path, "r") as f:
+        assert f.attrs["seed"] == 7
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

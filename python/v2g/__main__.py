@@ -22,7 +22,7 @@ import sys
 import time
 
 from .errors import ResultsError
-from .run import Run
+from .run import Run, _short
 
 EXIT_BAD_INPUT = 2
 
@@ -198,10 +198,15 @@ def main(argv=None):
     try:
         return {"info": cmd_info, "plot": cmd_plot, "watch": cmd_watch, "report": cmd_report,
                 "sweep-report": cmd_sweep_report}[args.command](args)
-    except (ResultsError, OSError) as e:  # FileNotFoundError, PermissionError, ... are OSErrors
-        return _fail(_describe(e))
     except BrokenPipeError:
         return 1
+    except (ResultsError, OSError) as e:  # FileNotFoundError, PermissionError, ... are OSErrors
+        return _fail(_describe(e))
+    except (RuntimeError, KeyError) as e:
+        # h5py's errors on a damaged object that no reader above named: still one line.
+        where = getattr(args, "run", None) or getattr(args, "sweep", "")
+        where = " ".join(where) if isinstance(where, list) else where
+        return _fail(f"{where}: unreadable, truncated or corrupt results file ({_short(str(e))})")
 
 
 if __name__ == "__main__":

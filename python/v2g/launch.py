@@ -79,11 +79,12 @@ def find_binary():
     raise FileNotFoundError("the v2g binary was not found: build it (scripts/build.sh) or set V2G_BIN")
 
 
-def train(config, out=None, device="cpu", quiet=True, launcher="auto", args=()):
+def train(config, out=None, device="cpu", quiet=True, launcher="auto", args=(), force=False):
     """Trains one run and returns its summary (the `--summary` JSON) as a dict.
 
     config: a dict of tables, or the path of a TOML file. out: the HDF5 results file
-    (`--out`), or None for none. launcher: "auto" (module, else binary), "module" or
+    (`--out`), or None for none; an existing file raises ValueError unless force=True
+    (`--force`: replace it). launcher: "auto" (module, else binary), "module" or
     "binary". args: extra CLI flags, e.g. ["--episodes", "50"].
     """
     if launcher not in ("auto", "module", "binary"):
@@ -97,8 +98,9 @@ def train(config, out=None, device="cpu", quiet=True, launcher="auto", args=()):
     else:
         text = to_toml(config)
     out = os.fspath(out) if out is not None else ""
+    args = [str(a) for a in args] + (["--force"] if force else [])
     if module is not None:
-        summary = module.train_toml(text, out, device, bool(quiet), [str(a) for a in args])
+        summary = module.train_toml(text, out, device, bool(quiet), args)
     else:
         summary = _train_binary(text, out, device, quiet, args)
     if out:

@@ -5,7 +5,10 @@ and turning every HDF5 failure into one Python exception with one clear message
 (FileNotFoundError, ResultsError). Datasets are read lazily and cached until `refresh()`.
 """
 
+import builtins
+import ctypes
 import errno
+import functools
 import os
 import tomllib
 
@@ -20,6 +23,49 @@ SCHEMA_MINOR = 0
 REQUIRED_GROUPS = ("config", "episodes")
 # /episodes datasets that are 2-D and split into named columns in the DataFrame.
 _SPLIT_COLUMNS = {"rejected": tuple("rejected_" + r for r in REJECT_REASONS)}
+
+
+# A SWMR reader retries a metadata read whose checksum fails, in case a live writer was caught
+# mid-update; HDF5's default of 100 attempts makes every read of a damaged file take minutes.
+# A few attempts cover a live writer (its updates take microseconds). The engine uses the same
+# bound (engine/results.cpp, kSwmrReadAttempts).
+SWMR_READ_ATTEMPTS = 4
+
+
+@functools.lru_cache(maxsize=1)
+def _hdf5_library():
+    """The libhdf5 that h5py runs on, through ctypes: h5py does not expose
+    H5Pset_metadata_read_attempts. None where it cannot be found (then HDF5's default applies)."""
+    try:
+        with builtins.open("/proc/self/maps", encoding="utf-8") as maps:  # this module defines open()
+            paths = {line.split()[-1] for line in maps if "/libhdf5" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        name = os.path.basename(path)
+        if "_hl" in name or ".so" not in name:
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+            lib.H5Pset_metadata_read_attempts.argtypes = (ctypes.c_int64, ctypes.c_uint)
+            lib.H5Pset_metadata_read_attempts.restype = ctypes.c_int
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def _open_swmr(path):
+    """h5py.File(path, "r", swmr=True), with SWMR_READ_ATTEMPTS metadata read attempts."""
+    lib = _hdf5_library()
+    if lib is None:
+        return h5py.File(path, "r", swmr=True)
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    if lib.H5Pset_metadata_read_attempts(fapl.id, SWMR_READ_ATTEMPTS) < 0:
+        return h5py.File(path, "r", swmr=True)
+    fid = h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl)
+    return h5py.File(fid)
 
 
 def _plain(value):
@@ -87,7 +133,7 @@ class Run:
             if f is not None:
                 f.close()
         try:
-            self._file = h5py.File(path, "r", swmr=True)
+            self._file = _open_swmr(path)
         except OSError as e:
             msg = _short(str(e))
             if "unable to lock" in msg:
@@ -191,10 +237,14 @@ class Run:
 
     def _group_arrays(self, group):
         """Every dataset of a group as numpy, cut to the rows that all of them have."""
-        g = self._file.get(group)
-        if not isinstance(g, h5py.Group):
-            return {}
-        out = {name: self._read(f"{group}/{name}") for name, obj in g.items() if isinstance(obj, h5py.Dataset)}
+        try:
+            g = self._file.get(group)
+            if not isinstance(g, h5py.Group):
+                return {}
+            names = [name for name, obj in g.items() if isinstance(obj, h5py.Dataset)]
+        except (OSError, RuntimeError, KeyError) as e:
+            raise ResultsError(f"{self.path}: cannot read /{group} (truncated or corrupt: {_short(str(e))})") from None
+        out = {name: self._read(f"{group}/{name}") for name in names}
         rows = [a.shape[0] for a in out.values() if a.ndim >= 1]
         n = min(rows) if rows else 0
         return {k: (v[:n] if v.ndim >= 1 else v) for k, v in out.items()}
