@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include "trainer.h"
 
 namespace v2g {
 namespace {
@@ -46,7 +47,7 @@ private:
 
 BatchExecutor::BatchExecutor(int members, int threads)
     : state_(static_cast<size_t>(members), State::kRunning), pending_(static_cast<size_t>(members)),
-      generation_(static_cast<size_t>(members), 0), cuda_(static_cast<size_t>(members), false), threads_(threads) {}
+      generation_(static_cast<size_t>(members), 0), cuda_(static_cast<size_t>(members), false), threads_(cpu_threads(threads)) {}
 
 std::unique_ptr<Backend> BatchExecutor::member_backend(int index, Problem problem, bool cuda) {
     if (index < 0 || index >= static_cast<int>(state_.size()))

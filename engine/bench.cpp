@@ -20,6 +20,7 @@
 #include "kernels/stage_timer.h"
 #include "problem.h"
 #include "text_format.h"
+#include "trainer.h"
 
 namespace v2g {
 namespace {
@@ -135,7 +136,7 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
     rep.device = device.device;
     rep.device_reason = device.reason;
     rep.episodes = episodes;
-    rep.threads = cuda ? 0 : (cfg.threads > 0 ? cfg.threads : omp_get_max_threads());
+    rep.threads = cuda ? 0 : (cfg.threads > 0 ? cpu_threads(cfg.threads) : omp_get_max_threads());
     rep.epsilon = cfg.epsilon;
     rep.q_sharing = cfg.q_sharing;
     const float epsilon = static_cast<float>(cfg.epsilon);

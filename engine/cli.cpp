@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdarg>
 #include <chrono>
 #include <cmath>
@@ -376,12 +377,27 @@ int run_train(const TrainArgs& args) {
     return summary.interrupted ? 128 + g_stop_signal.load() : 0;
 }
 
-int run_verify(const std::string& path) {
+int run_verify(const std::string& path, const std::string& pinned_key) {
     LedgerData data;
     try {
         data = is_hdf5_file(path) ? read_ledger_from_results(path) : read_ledger(path);
     } catch (const LedgerFormatError& e) {
         throw InputError(e.what());
+    }
+    if (!pinned_key.empty()) {
+        // A forger can sign a whole new chain with a key of their own: only the key recorded
+        // when the run was made tells the two apart.
+        std::string hex = pinned_key;
+        if (hex.rfind("ed25519:", 0) == 0) hex = hex.substr(8);
+        if (hex.size() != 2 * kEd25519PublicBytes || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+            throw InputError("--public-key " + pinned_key + ": expected 64 hex digits (as `v2g verify` prints after ed25519:)");
+        if (!data.is_signed) throw InputError("--public-key: " + path + " is a ledger file; only results files are signed");
+        std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (ledger::to_hex(data.public_key, kEd25519PublicBytes) != hex) {
+            std::fprintf(stderr, "v2g verify: %s: FAILED: signed by ed25519:%s, not by the pinned key\n", path.c_str(),
+                         ledger::to_hex(data.public_key, kEd25519PublicBytes).c_str());
+            return kExitFailure;
+        }
     }
     const VerifyReport r = verify_ledger(data);
     if (r.ok) {
@@ -714,10 +730,29 @@ void print_keys() {
     for (const auto& [key, help] : config_keys()) std::printf("%-32s %s\n", key.c_str(), help.c_str());
 }
 
+// An error line stays readable when it echoes long input (a megabyte key, a long value): the
+// longest words are cut in the middle ("abc...xyz") until the line fits, then the line itself.
+std::string shortened(std::string msg) {
+    constexpr size_t kMaxErrorChars = 200;
+    constexpr size_t kKeepEachSide = 24;
+    while (msg.size() > kMaxErrorChars) {
+        size_t best = 0, best_len = 0;
+        for (size_t i = 0; i < msg.size();) {
+            const size_t end = std::min(msg.find(' ', i), msg.size());
+            if (end - i > best_len) best = i, best_len = end - i;
+            i = end + 1;
+        }
+        if (best_len <= 2 * kKeepEachSide + 3) break;
+        msg.replace(best + kKeepEachSide, best_len - 2 * kKeepEachSide, "...");
+    }
+    if (msg.size() > kMaxErrorChars) msg = msg.substr(0, kMaxErrorChars - 3) + "...";
+    return msg;
+}
+
 // One line for any error, so scripts and logs see exactly one.
 void print_error(const char* kind, std::string msg) {
     std::replace(msg.begin(), msg.end(), '\n', ' ');
-    std::fprintf(stderr, "v2g: %s: %s\n", kind, msg.c_str());
+    std::fprintf(stderr, "v2g: %s: %s\n", kind, shortened(std::move(msg)).c_str());
 }
 
 }  // namespace
@@ -765,15 +800,21 @@ int run_cli(int argc, char** argv) {
 
     std::string verify_path;
     CLI::App* verify = app.add_subcommand("verify", "check a run's ledger: registry root, every block's Merkle root "
-                                                    "(where its transactions are stored) and the hash chain");
+                                                    "(where its transactions are stored), the hash chain, the signatures "
+                                                    "and signed head, and every transaction against its contract");
     verify->add_option("LEDGER", verify_path, "a results file (v2g train --out) or a ledger file (--ledger)")->required();
+    std::string verify_key;
+    verify->add_option("--public-key", verify_key,
+                       "the run's Ed25519 public key (64 hex digits, as verify prints it): the chain must be signed by it");
 
     std::string inspect_path;
     CLI::App* inspect = app.add_subcommand("inspect", "print a results file's config, progress, last metrics, ledger "
                                                       "height and whether its ledger verifies (or a sweep file's runs)");
     inspect->add_option("RUN", inspect_path, "a results file written by `v2g train --out`, or a sweep file (v2g sweep)")
         ->required();
-    verify->footer("Exit status: 0 the ledger holds, 1 it does not (the first bad block and transaction are named),\n"
+    verify->footer("A results file's chain is signed (Ed25519, one key pair per run; docs/LEDGER.md): every block,\n"
+                   "and a head sealed when the run finished; every stored transaction is re-checked against its contract.\n"
+                   "Exit status: 0 the ledger holds, 1 it does not (the first bad block and transaction are named),\n"
                    "2 not a readable v2g ledger file.");
 
     EvalArgs eval_args;
@@ -865,7 +906,7 @@ int run_cli(int argc, char** argv) {
             return 0;
         }
         if (ledger_cmd->parsed()) return ledger::run_ledger_cli(ledger_cmd->remaining(), std::cin, std::cout, std::cerr);
-        if (verify->parsed()) return run_verify(verify_path);
+        if (verify->parsed()) return run_verify(verify_path, verify_key);
         if (inspect->parsed()) return run_inspect(inspect_path);
         if (eval->parsed()) return run_eval(eval_args);
         if (bench->parsed()) return run_bench(bench_args);

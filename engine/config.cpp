@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "csv_signals.h"
 #include "errors.h"
 #include "kernels/env_types.h"
 
@@ -64,6 +65,23 @@ constexpr double kMaxTripKwh = 10000.0;
 constexpr double kMaxDailyKm = 10000.0;
 constexpr double kMaxPricePerKwh = 1000.0;
 constexpr double kMaxLimitKwPerVehicle = 10000.0;
+// Bounds on the rest: physical or bookkeeping limits far beyond any real value, so that every
+// number the engine computes from them stays finite (docs/CONFIG.md, "Bounds", says why each).
+constexpr double kMaxEpisodes = 1e8;             // 270,000 years of days; the ledger's episode is uint32
+constexpr double kMaxThreads = 1024;             // more than any one CPU's hardware threads (backends clamp
+                                                 // to 4x this machine's cores anyway, train_run.cpp)
+constexpr double kMaxVehicles = 1e8;             // world EV stock 2024: ~58 million (IEA Global EV Outlook 2025)
+constexpr double kMaxPackKwh = 2000.0;           // the largest electric-truck packs are ~1 MWh
+constexpr double kMaxChargerKw = 4000.0;         // the Megawatt Charging System goes to 3.75 MW
+constexpr double kMaxPvKwpPerVehicle = 1000.0;   // a large home rooftop is 10-20 kWp
+constexpr double kMaxAgeDays = 36500.0;          // a century
+constexpr double kMaxFullCycles = 1e5;           // Li-ion cells wear out within ~10,000 full cycles
+constexpr double kMaxBatteryCostPerKwh = 1e5;    // packs cost ~100-1,000 per kWh
+constexpr double kMaxPriceNoise = 5.0;           // a log-sd of 5 already spans e^10 between days
+constexpr double kMaxContracts = 1e7;            // contract ids are uint32; each is a registry leaf
+constexpr double kMaxDqnSteps = 1e9;             // gradient steps and transitions: beyond any run, an int
+constexpr double kMaxGradClip = 1e6;             // a gradient norm clip beyond this never acts
+constexpr double kMaxSpikeFactor = 1000.0;       // a price spike of 1000x the retail price
 // The LP oracle solves each community-day on the host; beyond this the check takes too long.
 constexpr int kMaxOracleCommunities = 1 << 20;
 // "did you mean": suggest a known key at most this many single-character edits away.
@@ -78,7 +96,6 @@ struct Limits {
 };
 Limits any() { return {}; }
 Limits at_least(double lo) { return {lo, kInf, false, false}; }
-Limits above(double lo) { return {lo, kInf, true, false}; }
 Limits closed(double lo, double hi) { return {lo, hi, false, false}; }
 Limits open_closed(double lo, double hi) { return {lo, hi, true, false}; }
 Limits closed_open(double lo, double hi) { return {lo, hi, false, true}; }
@@ -100,31 +117,31 @@ const std::vector<Setting>& settings() {
     static const std::vector<Setting> kSettings = {
         {"run.name", &Config::run_name, "label of the run in outputs", any(), nullptr},
         {"run.seed", &Config::seed, "every random number derives from it", at_least(0), nullptr},
-        {"run.episodes", &Config::episodes, "episodes to train; one episode = one day", at_least(1), nullptr},
+        {"run.episodes", &Config::episodes, "episodes to train; one episode = one day", closed(1, kMaxEpisodes), nullptr},
         {"run.device", &Config::device, "compute backend", any(), "auto|cpu|cuda"},
-        {"run.threads", &Config::threads, "CPU threads, 0 = all cores", at_least(0), nullptr},
+        {"run.threads", &Config::threads, "CPU threads, 0 = all cores", closed(0, kMaxThreads), nullptr},
 
         {"time.step_hours", &Config::step_hours, "length of a step in hours", any(), "1|0.5|0.25"},
         {"time.day_start_hour", &Config::day_start_hour, "clock hour at which an episode starts", closed(0, kLastHourOfDay), nullptr},
 
-        {"fleet.vehicles", &Config::vehicles, "vehicles in the fleet", at_least(1), nullptr},
-        {"fleet.community_size", &Config::community_size, "vehicles per community (P2P market); the last may be smaller", at_least(1), nullptr},
+        {"fleet.vehicles", &Config::vehicles, "vehicles in the fleet", closed(1, kMaxVehicles), nullptr},
+        {"fleet.community_size", &Config::community_size, "vehicles per community (P2P market); the last may be smaller", closed(1, kMaxVehicles), nullptr},
         {"fleet.mix", &Config::mix, "vehicle models: registration-weighted real models, or one model", any(), "ev2gym|single"},
-        {"fleet.single_capacity_kwh", &Config::single_capacity_kwh, "pack capacity with mix = single (kWh)", above(0), nullptr},
-        {"fleet.single_charge_kw", &Config::single_charge_kw, "charge power limit with mix = single (kW)", above(0), nullptr},
-        {"fleet.single_discharge_kw", &Config::single_discharge_kw, "discharge power limit with mix = single (kW)", above(0), nullptr},
+        {"fleet.single_capacity_kwh", &Config::single_capacity_kwh, "pack capacity with mix = single (kWh)", open_closed(0, kMaxPackKwh), nullptr},
+        {"fleet.single_charge_kw", &Config::single_charge_kw, "charge power limit with mix = single (kW)", open_closed(0, kMaxChargerKw), nullptr},
+        {"fleet.single_discharge_kw", &Config::single_discharge_kw, "discharge power limit with mix = single (kW)", open_closed(0, kMaxChargerKw), nullptr},
         {"fleet.single_efficiency", &Config::single_efficiency, "one-way efficiency with mix = single", open_closed(0, 1), nullptr},
         {"fleet.initial_soc", &Config::initial_soc, "SoC of every pack at the start, in [soc_min, soc_max]", closed(0, 1), nullptr},
-        {"fleet.pv_kwp_per_vehicle", &Config::pv_kwp_per_vehicle, "community PV per member (kWp)", at_least(0), nullptr},
+        {"fleet.pv_kwp_per_vehicle", &Config::pv_kwp_per_vehicle, "community PV per member (kWp)", closed(0, kMaxPvKwpPerVehicle), nullptr},
         {"fleet.consumption_kwh_per_km", &Config::consumption_kwh_per_km, "driving energy per km, at the battery (kWh/km)", open_closed(0, kMaxConsumptionKwhPerKm), nullptr},
         {"fleet.safety_layer", &Config::safety_layer, "chargers override the policy to charge when waiting longer would miss the departure requirement", any(), nullptr},
 
         {"battery.soc_min", &Config::soc_min, "lowest SoC the controller uses", closed(0, 1), nullptr},
         {"battery.soc_max", &Config::soc_max, "highest SoC the controller uses", closed(0, 1), nullptr},
         {"battery.cell_temperature_c", &Config::cell_temperature_c, "cell temperature for calendar aging (deg C)", closed(kMinCellTemperatureC, kMaxCellTemperatureC), nullptr},
-        {"battery.initial_age_days", &Config::initial_age_days, "pack age at the start (days)", at_least(0), nullptr},
-        {"battery.initial_full_cycles", &Config::initial_full_cycles, "equivalent full cycles done before the start", at_least(0), nullptr},
-        {"battery.cost_per_kwh", &Config::battery_cost_per_kwh, "pack replacement cost per kWh", at_least(0), nullptr},
+        {"battery.initial_age_days", &Config::initial_age_days, "pack age at the start (days)", closed(0, kMaxAgeDays), nullptr},
+        {"battery.initial_full_cycles", &Config::initial_full_cycles, "equivalent full cycles done before the start", closed(0, kMaxFullCycles), nullptr},
+        {"battery.cost_per_kwh", &Config::battery_cost_per_kwh, "pack replacement cost per kWh", closed(0, kMaxBatteryCostPerKwh), nullptr},
         {"battery.end_of_life_loss", &Config::end_of_life_loss, "capacity loss at which a pack is worn out (fraction)", open(0, 1), nullptr},
         {"battery.aging", &Config::aging, "day: every day starts from the fleet's configured age; lifetime: ageing carries across days, packs replaced at end of life", any(), "day|lifetime"},
 
@@ -138,21 +155,27 @@ const std::vector<Setting>& settings() {
 
         {"signals.source", &Config::signal_source, "price/load/PV series: built-in generators or CSV files", any(), "synthetic|csv"},
         {"signals.days", &Config::signal_days, "days of signals; episode e uses day e % days", closed(1, kMaxSignalDays), nullptr},
-        {"signals.price_noise", &Config::price_noise, "day-to-day price variation (log-sd); < 0 = fitted, 0 = none", any(), nullptr},
+        {"signals.price_noise", &Config::price_noise, "day-to-day price variation (log-sd); < 0 = fitted, 0 = none", closed(-1, kMaxPriceNoise), nullptr},
         {"signals.feed_in_ratio", &Config::feed_in_ratio, "feed-in price / retail price", closed(0, 1), nullptr},
         {"signals.dr_load_quantile", &Config::dr_load_quantile, "grid stress (the load's daily shape x the day's level) above this quantile is a demand-response event", closed(0, 1), nullptr},
         {"signals.first_weekday", &Config::first_weekday, "weekday of the series' first day, 0 = Monday .. 6 = Sunday (weekend sessions)", closed(0, kDaysPerWeek - 1), nullptr},
         {"signals.price_csv", &Config::price_csv, "CSV file with a retail price column", any(), nullptr},
-        {"signals.price_column", &Config::price_column, "price column name ($/kWh)", any(), nullptr},
+        {"signals.price_column", &Config::price_column, "price column name (in signals.price_unit)", any(), nullptr},
         {"signals.load_csv", &Config::load_csv, "CSV file with a load column", any(), nullptr},
         {"signals.load_column", &Config::load_column, "load column name (kWh per hour)", any(), nullptr},
         {"signals.pv_csv", &Config::pv_csv, "CSV file with a PV column", any(), nullptr},
         {"signals.pv_column", &Config::pv_column, "PV column name (W per kWp)", any(), nullptr},
+        // The two below list their values in the help, not as choices: "one of auto, ,, ;, tab"
+        // would be unreadable; csv_format() (csv_signals.h) checks them, called by validate().
+        {"signals.csv_separator", &Config::csv_separator, "field separator of the CSV files: auto (the one the header has), \",\", \";\" or tab", any(), nullptr},
+        {"signals.csv_decimal", &Config::csv_decimal, "decimal mark of the CSV numbers: \".\" or \",\" (not with csv_separator \",\")", any(), nullptr},
+        {"signals.price_unit", &Config::price_unit, "unit of the price column, converted to currency per kWh; its currency labels money", any(), "$/kWh|$/MWh|EUR/kWh|EUR/MWh|ct/kWh"},
+        {"signals.timestamp_column", &Config::timestamp_column, "ISO 8601 time column of every CSV, checked to step by 1 h; \"\" = none", any(), nullptr},
 
         {"market.price_weight", &Config::p2p_price_weight, "P2P price = feed_in + w (retail - feed_in)", closed(0, 1), nullptr},
         {"market.loss_fraction", &Config::p2p_loss_fraction, "share of P2P energy lost in distribution", closed_open(0, 1), nullptr},
         {"market.unmatched_to_grid", &Config::unmatched_to_grid, "unmatched P2P bids/offers trade with the grid (else unfilled)", any(), nullptr},
-        {"market.dr_price_per_kwh", &Config::dr_price_per_kwh, "V2G payment per kWh during demand-response events", at_least(0), nullptr},
+        {"market.dr_price_per_kwh", &Config::dr_price_per_kwh, "V2G payment per kWh during demand-response events", closed(0, kMaxPricePerKwh), nullptr},
         {"market.unmet_penalty_per_kwh", &Config::unmet_penalty_per_kwh, "penalty per kWh short of the requirement at departure", closed(0, kMaxPricePerKwh), nullptr},
         {"market.en_route_price_per_kwh", &Config::en_route_price_per_kwh, "public fast-charging price paid for a trip the battery cannot cover", closed(0, kMaxPricePerKwh), nullptr},
 
@@ -174,30 +197,30 @@ const std::vector<Setting>& settings() {
         {"learning.epsilon_decay", &Config::epsilon_decay, "epsilon multiplier per episode", open_closed(0, 1), nullptr},
         {"learning.epsilon_min", &Config::epsilon_min, "epsilon floor, in [0, epsilon]", closed(0, 1), nullptr},
 
-        {"results.vehicle_stride", &Config::vehicle_stride, "episodes between per-vehicle snapshots (0 = the final only)", at_least(0), nullptr},
-        {"results.q_stride", &Config::q_stride, "episodes between Q-table snapshots (0 = the final only)", at_least(0), nullptr},
-        {"results.checkpoint_every", &Config::checkpoint_every, "episodes between checkpoints (0 = only when stopped by a signal)", at_least(0), nullptr},
+        {"results.vehicle_stride", &Config::vehicle_stride, "episodes between per-vehicle snapshots (0 = the final only)", closed(0, kMaxEpisodes), nullptr},
+        {"results.q_stride", &Config::q_stride, "episodes between Q-table snapshots (0 = the final only)", closed(0, kMaxEpisodes), nullptr},
+        {"results.checkpoint_every", &Config::checkpoint_every, "episodes between checkpoints (0 = only when stopped by a signal)", closed(0, kMaxEpisodes), nullptr},
         {"ledger.enabled", &Config::ledger_enabled, "enforce contracts, write and hash transactions, chain blocks", any(), nullptr},
-        {"ledger.contracts", &Config::contracts, "smart contracts deployed at genesis (at least communities + 2)", at_least(0), nullptr},
+        {"ledger.contracts", &Config::contracts, "smart contracts deployed at genesis (at least communities + 2)", closed(0, kMaxContracts), nullptr},
         {"ledger.price_floor_per_kwh", &Config::contract_price_floor_per_kwh, "every contract's price floor (currency/kWh)", closed(-1000, 1000), nullptr},
         {"ledger.price_cap_per_kwh", &Config::contract_price_cap_per_kwh, "every contract's price cap (currency/kWh)", closed(-1000, 1000), nullptr},
         {"ledger.energy_cap_kwh_per_step", &Config::contract_energy_cap_kwh, "every contract's energy cap per transfer per step (kWh)", closed(0, 4e6), nullptr},
         {"ledger.charging_fixed_price_per_kwh", &Config::charging_fixed_price_per_kwh, "charging tariffs' fixed price (currency/kWh); < 0 = indexed to the retail price", closed(-1, 1000), nullptr},
-        {"ledger.valid_episodes", &Config::contract_valid_episodes, "contracts valid for episodes [0, N); 0 = forever", at_least(0), nullptr},
+        {"ledger.valid_episodes", &Config::contract_valid_episodes, "contracts valid for episodes [0, N); 0 = forever", closed(0, kMaxEpisodes), nullptr},
         {"ledger.store_transactions", &Config::store_transactions, "transaction records kept in the ledger file", any(), "all|last|none"},
 
         {"dqn.hidden", &Config::dqn_hidden, "hidden layer widths of the Q-network, comma separated (e.g. 64,64)", any(), nullptr},
         {"dqn.learning_rate", &Config::dqn_learning_rate, "Adam step size", open(0, 1), nullptr},
         {"dqn.batch_size", &Config::dqn_batch_size, "transitions per gradient step", closed(1, kMaxDqnBatch), nullptr},
         {"dqn.buffer_size", &Config::dqn_buffer_size, "replay buffer capacity (transitions)", closed(1, kMaxDqnBuffer), nullptr},
-        {"dqn.learning_starts", &Config::dqn_learning_starts, "transitions stored before the first gradient step", at_least(0), nullptr},
+        {"dqn.learning_starts", &Config::dqn_learning_starts, "transitions stored before the first gradient step", closed(0, kMaxDqnSteps), nullptr},
         {"dqn.updates_per_step", &Config::dqn_updates_per_step, "gradient steps per fleet step", closed(0, kMaxDqnBatch), nullptr},
         {"dqn.target_update", &Config::dqn_target_update, "target network updates: hard copies or soft (Polyak)", any(), "hard|soft"},
-        {"dqn.target_period", &Config::dqn_target_period, "gradient steps between hard target copies", at_least(1), nullptr},
+        {"dqn.target_period", &Config::dqn_target_period, "gradient steps between hard target copies", closed(1, kMaxDqnSteps), nullptr},
         {"dqn.tau", &Config::dqn_tau, "Polyak factor of soft target updates", open_closed(0, 1), nullptr},
         {"dqn.double", &Config::dqn_double, "double-DQN targets", any(), nullptr},
         {"dqn.loss", &Config::dqn_loss, "TD loss", any(), "huber|mse"},
-        {"dqn.grad_clip", &Config::dqn_grad_clip, "max gradient L2 norm, 0 = off", at_least(0), nullptr},
+        {"dqn.grad_clip", &Config::dqn_grad_clip, "max gradient L2 norm, 0 = off", closed(0, kMaxGradClip), nullptr},
 
         {"evaluation.days", &Config::eval_days, "held-out days every policy runs in `v2g eval`", closed(1, kMaxSignalDays), nullptr},
         {"evaluation.dp_energy_points", &Config::dp_energy_points, "stored-energy grid points of the dynamic-programming optimum", closed(2, kMaxDpEnergyPoints), nullptr},
@@ -207,7 +230,7 @@ const std::vector<Setting>& settings() {
         {"evaluation.fault_missing_share", &Config::fault_missing_share, "share of vehicles away all day (missing_vehicles)", closed(0, 1), nullptr},
         {"evaluation.fault_outage_start_hour", &Config::fault_outage_start_hour, "clock hour the grid outage / price spike begins", closed_open(0, kHoursPerDay), nullptr},
         {"evaluation.fault_outage_hours", &Config::fault_outage_hours, "length of the grid outage / price spike (h)", closed(0, kHoursPerDay), nullptr},
-        {"evaluation.fault_spike_factor", &Config::fault_spike_factor, "retail price multiplier during the price spike", above(0), nullptr},
+        {"evaluation.fault_spike_factor", &Config::fault_spike_factor, "retail price multiplier during the price spike", open_closed(0, kMaxSpikeFactor), nullptr},
     };
     return kSettings;
 }
@@ -280,7 +303,10 @@ std::string suggestion(const std::string& unknown, const std::vector<std::string
     std::string best;
     size_t best_d = kMaxSuggestionDistance + 1;
     for (const std::string& c : candidates) {
-        size_t d = edit_distance(unknown, c);
+        // The distance is at least the difference in length: skip the table for those (a
+        // megabyte-long key would otherwise cost minutes).
+        const size_t gap = unknown.size() > c.size() ? unknown.size() - c.size() : c.size() - unknown.size();
+        size_t d = gap > kMaxSuggestionDistance ? gap : edit_distance(unknown, c);
         // The right name in the wrong table ("fleet.alpha") is as good as a typo.
         if (d > 1 && unknown.find('.') != std::string::npos && name_of(unknown) == name_of(c)) d = 1;
         if (d < best_d) {
@@ -379,6 +405,10 @@ std::string range_problem(const Setting& s, const T& v) {
         else value_text = std::to_string(v);
         if constexpr (std::is_same_v<T, double>) {
             if (!std::isfinite(d)) return std::string(s.key) + " = " + value_text + " must be a finite number";
+            // A subnormal (below ~2.2e-308) loses precision in every product and does not
+            // survive the round trip through the config text: no setting means one.
+            if (std::fpclassify(d) == FP_SUBNORMAL)
+                return std::string(s.key) + " = " + value_text + " is subnormal (too close to 0 to compute with): use 0 or a normal number";
         }
         if constexpr (std::is_same_v<T, uint64_t>) {
             // Checked exactly: INT64_MAX is not representable as a double.
@@ -504,6 +534,11 @@ std::string read_text_file(const std::string& path) {
     if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": cannot open (a directory)");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path + ": cannot open");
+    // Checked before reading: a config is a few kB, and a huge file should not be read whole.
+    const auto bytes = std::filesystem::file_size(path, ec);
+    if (!ec && bytes > kMaxTomlBytes)
+        throw InputError(path + ": " + std::to_string(bytes) + " bytes; a TOML file may have at most " +
+                         std::to_string(kMaxTomlBytes));
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw InputError(path + ": cannot read");
@@ -517,6 +552,7 @@ std::string toml_where(const std::string& path, const toml::source_region& src) 
 }
 
 toml::table parse_toml(const std::string& text, const std::string& path) {
+    check_toml_limits(text, path);
     try {
         return toml::parse(text, path);
     } catch (const toml::parse_error& e) {
@@ -667,6 +703,7 @@ void validate(const Config& cfg) {
         if (!problem.empty()) throw InputError(problem);
     }
     eval_fault_list(cfg.eval_faults);
+    csv_format(cfg);  // signals.csv_separator and csv_decimal, and the pair
     const auto num = [](double v) { return format_double(v); };
     dqn_hidden_sizes(cfg.dqn_hidden);
     if (!(cfg.soc_min < cfg.soc_max))
@@ -713,6 +750,20 @@ std::string dump_config(const Config& cfg) {
         out += (out.empty() ? "[" : "\n[") + group + "]\n";
         for (const Setting& s : settings())
             if (group_of(s.key) == group) out += name_of(s.key) + " = " + value_text(s, cfg) + "\n";
+    }
+    return out;
+}
+
+std::vector<KeyRange> config_key_ranges() {
+    std::vector<KeyRange> out;
+    for (const Setting& s : settings()) {
+        KeyRange r;
+        r.key = s.key;
+        r.allowed = s.choices ? choices_text(s.choices) : limits_text(s.limits);
+        r.numeric = s.member.index() >= 1 && s.member.index() <= 3;
+        r.bounded = s.choices || (std::isfinite(s.limits.lo) && std::isfinite(s.limits.hi)) ||
+                    s.member.index() == 2;  // uint64 (run.seed): <= INT64_MAX, checked exactly
+        out.push_back(r);
     }
     return out;
 }

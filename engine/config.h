@@ -79,11 +79,18 @@ struct Config {
     int first_weekday = 0;                 // signals.first_weekday: weekday of the series' first day
                                            //   (0 = Monday .. 6 = Sunday): weekend sessions
     std::string price_csv;                 // signals.price_csv: file with a retail price column
-    std::string price_column = "electricity_pricing";   // signals.price_column ($/kWh)
+    std::string price_column = "electricity_pricing";   // signals.price_column (signals.price_unit)
     std::string load_csv;                  // signals.load_csv: file with a load column
     std::string load_column = "non_shiftable_load";      // signals.load_column (kWh per hour)
     std::string pv_csv;                    // signals.pv_csv: file with a PV column
     std::string pv_column = "solar_generation";          // signals.pv_column (W per kWp)
+    std::string csv_separator = "auto";    // signals.csv_separator: auto (from the header) | , | ; | tab
+    std::string csv_decimal = ".";         // signals.csv_decimal: . | , (not with csv_separator ",")
+    std::string price_unit = "$/kWh";      // signals.price_unit: the price column's unit (CityLearn:
+                                           //   US $/kWh), converted to currency per kWh on load;
+                                           //   its currency labels money (currency_label, price_unit.h)
+    std::string timestamp_column;          // signals.timestamp_column: ISO 8601 times checked to step
+                                           //   by exactly one hour in every CSV; "" = none
 
     // [market]
     double p2p_price_weight = 0.5;         // market.price_weight: price = feed_in + w (retail - feed_in)
@@ -201,5 +208,14 @@ std::vector<int> dqn_hidden_sizes(const std::string& text);
 std::vector<std::string> eval_fault_list(const std::string& faults);
 // Every key and its one-line description, for --help and docs.
 std::vector<std::pair<std::string, std::string>> config_keys();
+// Each key's allowed values as docs/CONFIG.md gives them ("(0, 1]", "one of a, b"); numbers
+// must have both bounds (`bounded`), so that nothing computed from them overflows.
+struct KeyRange {
+    std::string key;
+    std::string allowed;
+    bool numeric = false;
+    bool bounded = false;
+};
+std::vector<KeyRange> config_key_ranges();
 
 }  // namespace v2g

@@ -10,6 +10,7 @@
 #include "hdf5_util.h"
 #include "kill_point.h"
 #include "kernels/layout.h"
+#include "ledger/signature.h"
 
 #ifndef V2G_GIT_COMMIT
 #define V2G_GIT_COMMIT "unknown"
@@ -336,6 +337,10 @@ struct ResultsWriter::File {
     Id veh_episode, veh_soc, veh_soh, veh_reward, veh_unmet;
     Id q_episode, q_snapshots, q_final;
     Id blocks, tx_offset, tx_stored, transactions;
+    Id signatures, head, public_key, signing_key;  // the chain's Ed25519 signatures (ledger/signature.h)
+    SigningKey key{};
+    bool key_erased = false;  // a resumed finished run: its chain is sealed and stays as it is
+    BlockHeader tip{};        // the newest block written
     Id ckpt_meta;
     Id day_episode;
     std::vector<Id> day;  // parallel to day_fields()
@@ -345,6 +350,29 @@ struct ResultsWriter::File {
     int64_t next_tx_offset = 0;
     int64_t checkpoint_sequence = 0;
     hsize_t tables = 0, states = 0;
+
+    void write_head(bool sealed) {
+        const ChainHead h = signed_head(key, tip, sealed);
+        ok(H5Dwrite(head, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &h), "/ledger/head");
+        ok(H5Dflush(head), "/ledger/head");
+    }
+    void append_block(const BlockHeader& b, int64_t stored, const Transaction* txs) {
+        uint8_t sig[kEd25519SignatureBytes];
+        sign_block(key, b, sig);
+        append(blocks, block_type, &b, 1);
+        append(signatures, H5T_NATIVE_UINT8, sig, 1);
+        append(tx_offset, H5T_NATIVE_INT64, &next_tx_offset, 1);
+        append(tx_stored, H5T_NATIVE_INT64, &stored, 1);
+        append(transactions, tx_type, txs, static_cast<hsize_t>(stored));
+        next_tx_offset += stored;
+        tip = b;
+    }
+    // A finished run forgets its secret key: nobody, not even v2g, can sign another block.
+    void erase_key() {
+        const uint8_t zeros[kEd25519SecretBytes] = {};
+        ok(H5Dwrite(signing_key, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros), "/ledger/signing_key");
+        ok(H5Dflush(signing_key), "/ledger/signing_key");
+    }
 
     void set_status(const std::string& s) {
         std::string padded = s;
@@ -386,7 +414,7 @@ void write_checkpoint(ResultsWriter::File& f, int slot, CheckpointMeta m, const 
 
 // Creates the file with every group, dataset and attribute (SWMR cannot add any later).
 void create_results_file(ResultsWriter::File& f, const std::string& path, const Config& cfg, const EnvParams& p,
-                         const std::vector<Contract>& contracts, const RunInfo& info) {
+                         const std::vector<Contract>& contracts, const RunInfo& info, const SigningKey& key) {
     quiet_hdf5();
     f.p = p;
     {
@@ -489,13 +517,24 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
         f.tx_offset = create_growing(g, "tx_offset", H5T_NATIVE_INT64, {}, "1", 1024);
         f.tx_stored = create_growing(g, "tx_stored", H5T_NATIVE_INT64, {}, "1", 1024);
         f.transactions = create_growing(g, "transactions", f.tx_type, {}, "1", kTxChunkRows);
+        f.signatures = create_growing(g, "signatures", H5T_NATIVE_UINT8, {kEd25519SignatureBytes}, "1", 256, false);
+        attr_string(f.signatures, "meaning", "Ed25519 signature of each block: over \"V2GBLK01\" + the block's SHA-256");
+        f.head = create_fixed(g, "head", H5T_NATIVE_UINT8, {sizeof(ChainHead)}, "1");
+        attr_string(f.head, "meaning", "the signed chain head (docs/LEDGER.md): height, tip hash, run id, episodes, "
+                                       "sealed, Ed25519 signature; rewritten at every checkpoint and at the end");
+        f.public_key = create_fixed(g, "public_key", H5T_NATIVE_UINT8, {kEd25519PublicBytes}, "1");
+        attr_string(f.public_key, "meaning", "the run's Ed25519 public key (RFC 8032)");
+        f.signing_key = create_fixed(g, "signing_key", H5T_NATIVE_UINT8, {kEd25519SecretBytes}, "1");
+        attr_string(f.signing_key, "meaning", "the run's Ed25519 secret key while it can still be resumed; "
+                                              "zeros once the run finished (its chain is then sealed)");
+        f.key = key;
+        ok(H5Dwrite(f.public_key, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, key.public_key), "/ledger/public_key");
+        ok(H5Dwrite(f.signing_key, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, key.secret), "/ledger/signing_key");
         if (p.ledger_enabled) {
             // The genesis block: the same header the trainer's chain starts from.
             const LedgerWriter genesis("", contracts, run_id_of(cfg));
-            const int64_t zero = 0;
-            append(f.blocks, f.block_type, &genesis.tip(), 1);
-            append(f.tx_offset, H5T_NATIVE_INT64, &zero, 1);
-            append(f.tx_stored, H5T_NATIVE_INT64, &zero, 1);
+            f.append_block(genesis.tip(), 0, nullptr);
+            f.write_head(false);
         }
     }
     // /day: fleet totals per step of one more day under the greedy policy (written at the end).
@@ -536,7 +575,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const E
     // Built under a temporary name and put in place only once in SWMR mode: a reader polling
     // for the file never finds it half-made, nor holds it while SWMR writing starts.
     const std::string tmp = path + ".creating";
-    create_results_file(*file_, tmp, cfg, p, contracts, info);
+    create_results_file(*file_, tmp, cfg, p, contracts, info, new_signing_key());
     ok(H5Fstart_swmr_write(file_->file), "start SWMR");
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
@@ -593,7 +632,17 @@ ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const E
         kept.input_toml = read_string_dataset(old, "/config/input_toml");
         kept.start_time = read_attr_string(old, "start_time");
         File& f = *file_;
-        create_results_file(f, tmp, cfg, p, contracts, kept);
+        // The chain continues under the run's own key; a finished run's key is erased, and
+        // then only its final chunk is written again (its chain, sealed, is copied as it is).
+        SigningKey key{};
+        {
+            Id d(ok(H5Dopen2(old, "/ledger/signing_key", H5P_DEFAULT), "/ledger/signing_key"));
+            ok(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, key.secret), "/ledger/signing_key");
+        }
+        const uint8_t zeros[kEd25519SecretBytes] = {};
+        const bool erased = std::memcmp(key.secret, zeros, sizeof zeros) == 0;
+        if (!erased) key = signing_key_from_secret(key.secret);
+        create_results_file(f, tmp, cfg, p, contracts, kept, key);
         const int64_t done = state.next_episode;
         for (const EpisodeField& e : episode_fields()) copy_rows(old, f.file, "/episodes/" + std::string(e.name), done);
         for (const char* name : {"episode", "epsilon", "tx_count", "tx_latency_steps", "rejected", "env_steps_per_s"})
@@ -613,9 +662,27 @@ ResultsWriter::ResultsWriter(const std::string& path, const Config& cfg, const E
                 throw ResultsError(path + ": ledger rows before the checkpoint are missing");
             f.next_tx_offset = offsets[blocks - 1] + stored[blocks - 1];
             copy_rows(old, f.file, "/ledger/transactions", static_cast<hsize_t>(f.next_tx_offset));
-            for (const char* name : {"/ledger/blocks", "/ledger/tx_offset", "/ledger/tx_stored"}) {
+            for (const char* name : {"/ledger/blocks", "/ledger/signatures", "/ledger/tx_offset", "/ledger/tx_stored"}) {
                 truncate_rows(Id(ok(H5Dopen2(f.file, name, H5P_DEFAULT), name)), 0);
                 copy_rows(old, f.file, name, blocks);
+            }
+            Id old_pub(ok(H5Dopen2(old, "/ledger/public_key", H5P_DEFAULT), "/ledger/public_key"));
+            ok(H5Dread(old_pub, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, f.key.public_key), "/ledger/public_key");
+            ok(H5Dwrite(f.public_key, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, f.key.public_key), "/ledger/public_key");
+            f.tip = state.next_episode > 0 ? state.ledger_tip : f.tip;
+            if (erased) {
+                // Sealed: the old head is the chain's last word, provided it is at this tip.
+                ChainHead head{};
+                Id old_head(ok(H5Dopen2(old, "/ledger/head", H5P_DEFAULT), "/ledger/head"));
+                ok(H5Dread(old_head, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &head), "/ledger/head");
+                if (!head.sealed || head.height != f.tip.height)
+                    throw ResultsError(path + ": its signing key is erased but its chain is not sealed at the "
+                                              "checkpoint: damaged, cannot resume it");
+                ok(H5Dwrite(f.head, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &head), "/ledger/head");
+                f.erase_key();
+                f.key_erased = true;
+            } else {
+                f.write_head(false);
             }
         }
         if (done > 0) {
@@ -772,14 +839,8 @@ void ResultsWriter::write_now(const ChunkData& c) {
         const int64_t e = c.day.episode;
         ok(H5Dwrite(f.day_episode, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &e), "/day/episode");
     }
-    for (size_t b = 0; b < c.blocks.size(); ++b) {
-        const int64_t stored = static_cast<int64_t>(c.stored_transactions[b].size());
-        append(f.blocks, f.block_type, &c.blocks[b], 1);
-        append(f.tx_offset, H5T_NATIVE_INT64, &f.next_tx_offset, 1);
-        append(f.tx_stored, H5T_NATIVE_INT64, &stored, 1);
-        append(f.transactions, f.tx_type, c.stored_transactions[b].data(), static_cast<hsize_t>(stored));
-        f.next_tx_offset += stored;
-    }
+    for (size_t b = 0; b < c.blocks.size(); ++b)
+        f.append_block(c.blocks[b], static_cast<int64_t>(c.stored_transactions[b].size()), c.stored_transactions[b].data());
     // Data first, then the checkpoint that points at it: a kill in between resumes from the
     // previous checkpoint and cuts the extra rows.
     if (c.last) kill_point("final.data");
@@ -797,6 +858,10 @@ void ResultsWriter::write_now(const ChunkData& c) {
         write_checkpoint(f, slot, m, c.fleet, c.learner, c.last ? "final.checkpoint_torn" : nullptr);
         if (c.last) kill_point("final.checkpointed");
     }
+    // The signed head follows the checkpoint: it never commits more than a resume keeps. The
+    // last chunk seals the chain (unless a resumed finished run's sealed head stands).
+    if ((c.checkpoint || c.last) && p.ledger_enabled && !f.key_erased) f.write_head(c.last);
+    if (c.last) kill_point("final.head");
 }
 
 void ResultsWriter::finish(const std::string& status) {
@@ -810,6 +875,8 @@ void ResultsWriter::finish(const std::string& status) {
     if (file_ && file_->file.get() >= 0) {
         if (error_.empty()) file_->set_status(status);
         kill_point("final.status");
+        if (error_.empty() && status == "finished" && file_->p.ledger_enabled && !file_->key_erased) file_->erase_key();
+        kill_point("final.key_erased");
         file_.reset();  // closes every handle, the file last
     }
     if (!error_.empty()) throw std::runtime_error(path_ + ": results writer failed: " + error_);
@@ -898,6 +965,38 @@ LedgerData read_ledger_from_results(const std::string& path) {
                                         all.begin() + static_cast<std::ptrdiff_t>(from + count));
             d.stored.push_back(count > 0);
         }
+        // The signatures, the head and the file's own counts (ledger/signature.h). A results
+        // file's chain must be signed: one without a key is reported as unsigned by verify.
+        d.is_signed = true;
+        const auto read_bytes = [&](const char* name, void* out, size_t bytes) {
+            if (H5Lexists(file, name, H5P_DEFAULT) <= 0) return false;
+            Id ds(ok(H5Dopen2(file, name, H5P_DEFAULT), name));
+            Id space(ok(H5Dget_space(ds), name));
+            if (static_cast<size_t>(H5Sget_simple_extent_npoints(space)) != bytes) return false;
+            ok(H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, out), name);
+            return true;
+        };
+        read_bytes("/ledger/public_key", d.public_key, sizeof d.public_key);
+        d.has_head = read_bytes("/ledger/head", &d.head, sizeof d.head);
+        uint8_t secret[kEd25519SecretBytes] = {}, zeros[kEd25519SecretBytes] = {};
+        d.key_erased = read_bytes("/ledger/signing_key", secret, sizeof secret) && std::memcmp(secret, zeros, sizeof zeros) == 0;
+        if (H5Lexists(file, "/ledger/signatures", H5P_DEFAULT) > 0) {
+            Id ds(ok(H5Dopen2(file, "/ledger/signatures", H5P_DEFAULT), "/ledger/signatures"));
+            const std::vector<uint8_t> sigs = read_all<uint8_t>(ds, H5T_NATIVE_UINT8);
+            d.signatures.resize(sigs.size() / kEd25519SignatureBytes);
+            for (size_t i = 0; i < d.signatures.size(); ++i)
+                std::memcpy(d.signatures[i].data(), sigs.data() + i * kEd25519SignatureBytes, kEd25519SignatureBytes);
+        }
+        d.episode_rows = static_cast<int64_t>(read_ints_of(file, "/episodes/episode").size());
+        d.status = read_string_dataset(file, "/status");
+        Id meta(ok(H5Dopen2(file, "/checkpoint/meta", H5P_DEFAULT), "/checkpoint/meta"));
+        Id mtype = checkpoint_meta_type();
+        std::vector<CheckpointMeta> m(kCheckpointSlots);
+        ok(H5Dread(meta, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data()), "/checkpoint/meta");
+        // The head is written after each checkpoint, so it is at least at the older of the two.
+        for (const CheckpointMeta& x : m)
+            if (x.next_episode >= 0)
+                d.checkpoint_episodes = d.checkpoint_episodes < 0 ? x.next_episode : std::min(d.checkpoint_episodes, x.next_episode);
     } catch (const std::runtime_error& e) {
         if (dynamic_cast<const ResultsError*>(&e)) throw;
         throw ResultsError(path + ": unreadable ledger in the results file (" + e.what() + ")");

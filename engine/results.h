@@ -19,7 +19,7 @@
 namespace v2g {
 
 constexpr int kSchemaMajor = 1;
-constexpr int kSchemaMinor = 0;
+constexpr int kSchemaMinor = 1;  // 1.1: /ledger signatures, head, keys
 
 // A results file that cannot be read as one: bad input (exit 2).
 struct ResultsError : InputError {

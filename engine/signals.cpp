@@ -10,10 +10,10 @@
 #include "signals.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <fstream>
 #include <string>
+#include <utility>
+#include "csv_signals.h"
 #include "errors.h"
 #include "kernels/philox.h"
 #include "kernels/session.h"
@@ -207,105 +207,7 @@ std::vector<float> to_steps(const std::vector<double>& hourly, int days, const C
     return out;
 }
 
-// ---------------------------------------------------------------------------------- CSV
-void strip_line_end(std::string* line) {
-    if (!line->empty() && line->back() == '\r') line->pop_back();
-}
-
-std::string trim(const std::string& s) {
-    const size_t b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) return "";
-    const size_t e = s.find_last_not_of(" \t");
-    return s.substr(b, e - b + 1);
-}
-
-// One CSV record: comma-separated, a field may be quoted ("" inside quotes is a quote).
-// Fields are trimmed of surrounding blanks.
-std::vector<std::string> split_csv(const std::string& line) {
-    std::vector<std::string> fields;
-    std::string field;
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        const char ch = line[i];
-        if (quoted) {
-            if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (ch == '"') {
-                quoted = false;
-            } else {
-                field += ch;
-            }
-        } else if (ch == '"') {
-            quoted = true;
-        } else if (ch == ',') {
-            fields.push_back(trim(field));
-            field.clear();
-        } else {
-            field += ch;
-        }
-    }
-    fields.push_back(trim(field));
-    return fields;
-}
-
-// Locale-independent, whole-field, finite parse.
-bool parse_number(const std::string& text, double* value) {
-    const char* begin = text.data();
-    const char* end = text.data() + text.size();
-    if (begin != end && *begin == '+') ++begin;
-    const auto result = std::from_chars(begin, end, *value);
-    return result.ec == std::errc() && result.ptr == end && std::isfinite(*value);
-}
-
-std::vector<double> hourly_from_csv(const std::string& path, const std::string& column, const char* key) {
-    if (path.empty()) throw InputError(std::string(key) + " is empty: signals.source = csv needs a file");
-    return read_csv_column(path, column);
-}
-
 }  // namespace
-
-std::vector<double> read_csv_column(const std::string& path, const std::string& column) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(path + ": cannot open");
-    std::string line;
-    if (!std::getline(in, line)) throw InputError(path + ": empty file (no header row)");
-    constexpr char kBom[] = "\xEF\xBB\xBF";
-    if (line.compare(0, 3, kBom) == 0) line.erase(0, 3);
-    strip_line_end(&line);
-    const std::vector<std::string> header = split_csv(line);
-    size_t col = header.size();
-    for (size_t i = 0; i < header.size(); ++i)
-        if (header[i] == column) { col = i; break; }
-    if (col == header.size()) {
-        std::string names;
-        for (size_t i = 0; i < header.size(); ++i) names += (i ? ", " : "") + header[i];
-        throw InputError(path + ": no column '" + column + "' (columns: " + names + ")");
-    }
-    std::vector<double> values;
-    long line_number = 1;
-    long pending_blank_line = 0;  // first of a run of blank lines: an error only if data follows
-    while (std::getline(in, line)) {
-        ++line_number;
-        strip_line_end(&line);
-        if (trim(line).empty()) {
-            if (!pending_blank_line) pending_blank_line = line_number;
-            continue;
-        }
-        if (pending_blank_line)
-            throw InputError(path + ":" + std::to_string(pending_blank_line) + ": empty value in column '" + column + "'");
-        const std::vector<std::string> fields = split_csv(line);
-        if (col >= fields.size() || fields[col].empty())
-            throw InputError(path + ":" + std::to_string(line_number) + ": empty value in column '" + column + "'");
-        double value = 0.0;
-        if (!parse_number(fields[col], &value))
-            throw InputError(path + ":" + std::to_string(line_number) + ": '" + fields[col] + "' in column '" + column +
-                             "' is not a number");
-        values.push_back(value);
-    }
-    if (values.empty()) throw InputError(path + ": no data rows");
-    return values;
-}
 
 SignalSeries make_signals(const Config& cfg) {
     checked_steps_per_day(cfg);
@@ -318,12 +220,11 @@ SignalSeries make_signals(const Config& cfg) {
             throw InputError("signals.days = " + std::to_string(cfg.signal_days) + ": must be >= 1");
         s.days = cfg.signal_days;
     } else if (cfg.signal_source == "csv") {
-        price = hourly_from_csv(cfg.price_csv, cfg.price_column, "signals.price_csv");
-        if (!cfg.load_csv.empty()) load = read_csv_column(cfg.load_csv, cfg.load_column);
-        if (!cfg.pv_csv.empty()) {
-            pv = read_csv_column(cfg.pv_csv, cfg.pv_column);
-            pv_scale = 1.0 / kWattsPerKw;
-        }
+        CsvHourly csv = read_csv_signals(cfg);  // checked, converted to currency per kWh
+        price = std::move(csv.price_per_kwh);
+        load = std::move(csv.load_kw);
+        pv = std::move(csv.pv_w_per_kwp);
+        if (!pv.empty()) pv_scale = 1.0 / kWattsPerKw;
         // Days = whole windows in the shortest file.
         s.days = whole_windows(price.size(), cfg.day_start_hour);
         const char* shortest = cfg.price_csv.c_str();

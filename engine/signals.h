@@ -1,10 +1,12 @@
 // signals.h: owns the per-step exogenous signals of every episode day (retail and feed-in
 // price, grid load, PV output per kWp): built-in synthetic generators fitted to the CityLearn
-// data (the default), or hourly series read from CSV files; plus the CSV column reader.
+// data (the default), or hourly series read from CSV files (csv_signals.h, with the strict
+// reader of csv_reader.h, which this header also gives its callers).
 #pragma once
 #include <string>
 #include <vector>
 #include "config.h"
+#include "csv_reader.h"
 
 namespace v2g {
 
@@ -13,8 +15,8 @@ namespace v2g {
 struct SignalSeries {
     int days = 0;
     int steps_per_day = 0;
-    std::vector<float> retail_price_per_kwh;   // $/kWh
-    std::vector<float> feed_in_price_per_kwh;  // $/kWh, retail * signals.feed_in_ratio
+    std::vector<float> retail_price_per_kwh;   // currency/kWh (currency_label, price_unit.h)
+    std::vector<float> feed_in_price_per_kwh;  // currency/kWh, retail * signals.feed_in_ratio
     std::vector<float> grid_load_kw;           // building/system load (kW)
     std::vector<float> grid_stress_kw;         // the load's mean daily shape x the day's mean load (kW):
                                                //   what a feeder of many such loads sees; calls DR events
@@ -25,11 +27,5 @@ struct SignalSeries {
 // cfg.seed) or "csv" (hourly files; an empty load_csv / pv_csv falls back to the synthetic
 // series for that signal). Throws InputError naming the file or key at fault.
 SignalSeries make_signals(const Config& cfg);
-
-// All values of one column of a CSV file with a header row. Handles a UTF-8 BOM, quoted
-// fields and CRLF line ends; blank lines at the end of the file are ignored. Throws InputError
-// with one line: "PATH: cannot open", "PATH: no column 'X' (columns: ...)", "PATH:LINE: empty
-// value in column 'X'", "PATH:LINE: 'abc' in column 'X' is not a number", "PATH: no data rows".
-std::vector<double> read_csv_column(const std::string& path, const std::string& column);
 
 }  // namespace v2g

@@ -2,6 +2,7 @@
 #include "train_run.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include "dqn.h"
 #include "errors.h"
@@ -31,6 +32,16 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     if (!opt.ledger_path.empty() && !cfg.ledger_enabled)
         throw InputError("--ledger " + opt.ledger_path + ": the ledger is off (ledger.enabled = false)");
 
+    if (!opt.ledger_path.empty()) {
+        // The ledger file is opened when training starts: an unwritable path fails now, as
+        // bad input, and a probe leaves no file behind.
+        std::error_code ec;
+        const bool existed = std::filesystem::exists(opt.ledger_path, ec);
+        std::FILE* probe = std::fopen(opt.ledger_path.c_str(), "ab");
+        if (!probe) throw InputError("--ledger " + opt.ledger_path + ": cannot write the ledger file");
+        std::fclose(probe);
+        if (!existed) std::remove(opt.ledger_path.c_str());
+    }
     const DeviceChoice device = device_for(cfg);
     // The problem is built before the device line is printed, so a bad CSV (InputError from
     // the signal loader) is the only line on stderr.

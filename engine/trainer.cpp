@@ -9,6 +9,9 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <thread>
 #include "errors.h"
 #include "kernels/layout.h"
 
@@ -38,9 +41,24 @@ DeviceChoice choose_device(const std::string& requested) {
     return {"cpu", "auto: no usable GPU (" + why + ")"};
 }
 
+int cpu_threads(int requested) {
+    // Beyond a few threads per core they only contend for the cores (and OpenMP reserves a
+    // stack for each): results do not depend on the count, so a larger request is clamped.
+    constexpr int kThreadsPerCore = 4;
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    const int cap = kThreadsPerCore * cores;
+    if (requested <= cap) return requested;
+    static std::once_flag told;
+    std::call_once(told, [&] {
+        std::fprintf(stderr, "threads: run.threads = %d, using %d (%d per core on this machine's %d cores; results do "
+                             "not depend on it)\n", requested, cap, kThreadsPerCore, cores);
+    });
+    return cap;
+}
+
 std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads) {
     if (choice.device == "cuda") return make_cuda_backend(problem);
-    return make_cpu_backend(std::move(problem), threads);
+    return make_cpu_backend(std::move(problem), cpu_threads(threads));
 }
 
 float epsilon_for_episode(const Config& cfg, int episode) {

@@ -21,6 +21,9 @@ struct DeviceChoice {
 // requested: auto | cpu | cuda. "cuda" on a machine without a usable GPU throws InputError.
 DeviceChoice choose_device(const std::string& requested);
 // Hands the problem to the backend (moved: the CPU backend runs in its buffers).
+// run.threads as a CPU backend uses it: at most 4 per core of this machine (a larger request
+// is clamped, with one line on stderr); 0 stays 0 (all cores).
+int cpu_threads(int requested);
 std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads);
 
 struct TrainProgress {

@@ -405,7 +405,11 @@ V2G_HD void request_transfer(const EnvParams& p, const SignalsView& sig, const F
                 f.offer_kwh[v] = can_discharge;
             break;
         case kBuy:
-            if (!admit_transfer(p, sig, f, v, episode, kContractP2PMarket, can_charge, market_micro))
+            // A buyer pays the clearing price plus the distribution losses (apply_vehicle):
+            // that is the price its contract must allow.
+            if (!admit_transfer(p, sig, f, v, episode, kContractP2PMarket, can_charge,
+                                to_micro_per_kwh(market_price(retail, feed_in, p.p2p_price_weight) /
+                                                 (1.0f - p.p2p_loss_fraction))))
                 f.bid_kwh[v] = can_charge;
             break;
         default: break;
@@ -481,7 +485,16 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
         }
     }
     const int idx = signal_index(p, episode, step);
-    const float pv_kwh = sig.community_pv_kwp[c] * sig.pv_kw_per_kwp[idx] * p.step_hours;
+    float pv_kwh = sig.community_pv_kwp[c] * sig.pv_kw_per_kwp[idx] * p.step_hours;
+    // The community's PV is offered under its market contract (id c), like a member's offer:
+    // at the clearing price, which does not depend on the quantities. Refused, it is not sold.
+    if (p.ledger_enabled && pv_kwh > 0.0f) {
+        const int32_t price_micro = to_micro_per_kwh(
+            market_price(sig.retail_price_per_kwh[idx], sig.feed_in_price_per_kwh[idx], p.p2p_price_weight));
+        if (check_contract(sig.contracts[c], 0, c, episode, round_to_int(static_cast<double>(pv_kwh) * kWhPerKwh),
+                           price_micro) != kAccepted)
+            pv_kwh = 0.0f;
+    }
     const MarketOutcome m = clear_market(supply + pv_kwh, demand, sig.retail_price_per_kwh[idx],
                                          sig.feed_in_price_per_kwh[idx], p.p2p_price_weight,
                                          p.p2p_loss_fraction);

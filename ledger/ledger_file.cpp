@@ -1,6 +1,8 @@
 // ledger_file.cpp: see ledger_file.h.
 #include "ledger/ledger_file.h"
 
+#include "ledger/reexecute.h"
+
 #include <cstring>
 #include <fstream>
 
@@ -51,6 +53,47 @@ std::string fail_at(VerifyReport* r, int64_t block, int64_t tx, const std::strin
     r->bad_tx = tx;
     r->message = "block " + std::to_string(block) + (tx >= 0 ? ", transaction " + std::to_string(tx) : "") + ": " + what;
     return r->message;
+}
+
+// The signed head against the blocks and the results file's own counts. Returns the text the
+// verdict ends with; on a fault, sets r's message (and ok = false).
+std::string check_head(const LedgerData& d, VerifyReport* r) {
+    const std::string key = "ed25519:" + ledger::to_hex(digest_of(d.public_key));
+    r->signer = key;
+    const auto fault = [r](int64_t block, const std::string& what) {
+        fail_at(r, block, -1, what);
+        return std::string();
+    };
+    const int64_t blocks = static_cast<int64_t>(d.blocks.size());
+    if (!d.has_head) return fault(blocks - 1, "the chain has no signed head");
+    const ChainHead& head = d.head;
+    const int64_t top = static_cast<int64_t>(head.height);
+    if (!head_signature_ok(d.public_key, head)) return fault(top, "the chain head's signature is bad");
+    if (head.height >= d.blocks.size())
+        return fault(blocks, "the chain is cut: the signed head is at block " + std::to_string(head.height) +
+                                          ", the file ends at block " + std::to_string(blocks - 1));
+    if (digest_of(head.tip_hash) != block_hash(d.blocks[head.height]) || std::memcmp(head.run_id, d.blocks[0].run_id, 32) != 0)
+        return fault(top, "does not match the signed head (the block was rewritten)");
+    if (head.episodes != head.height) return fault(top, "the signed head's episode count is not its height");
+    const bool finished = d.status == "finished";
+    if (head.sealed) {
+        if (blocks - 1 > top) return fault(top + 1, "follows the sealed head (appended after the run finished)");
+        if (d.episode_rows >= 0 && d.episode_rows != static_cast<int64_t>(head.episodes))
+            return fault(top, "the sealed head commits " + std::to_string(head.episodes) + " episodes, /episodes has " +
+                                           std::to_string(d.episode_rows));
+        r->sealed = true;
+        return ", sealed by " + key;
+    }
+    if (finished) return fault(top, "the run is marked finished but its chain is not sealed");
+    if (d.episode_rows >= 0 && d.episode_rows < static_cast<int64_t>(head.episodes))
+        return fault(top, "the signed head commits " + std::to_string(head.episodes) + " episodes, /episodes has only " +
+                                       std::to_string(d.episode_rows));
+    if (d.checkpoint_episodes >= 0 && d.checkpoint_episodes > static_cast<int64_t>(head.episodes))
+        return fault(top, "the signed head is behind the checkpoints (episode " + std::to_string(d.checkpoint_episodes) +
+                              " and later): an older head put back?");
+    const int64_t after = blocks - 1 - top;
+    return "; UNSEALED (the run did not finish): signed by " + key + ", verified up to its signed head at block " +
+           std::to_string(top) + (after > 0 ? ", " + std::to_string(after) + " later blocks signed but past the head" : "");
 }
 
 }  // namespace
@@ -165,6 +208,11 @@ VerifyReport verify_ledger(const LedgerData& d) {
         fail_at(&r, 0, -1, d.truncated.empty() ? "no genesis block" : d.truncated);
         return r;
     }
+    if (d.is_signed && digest_of(d.public_key) == Digest{}) {
+        fail_at(&r, 0, -1, "the file holds no public key: its chain is unsigned (written before v2g signed "
+                           "its ledgers, or the key was removed)");
+        return r;
+    }
     const Digest registry = registry_root(d.contracts);
     const BlockHeader& genesis = d.blocks[0];
     for (size_t i = 0; i < d.blocks.size(); ++i) {
@@ -175,6 +223,12 @@ VerifyReport verify_ledger(const LedgerData& d) {
         if (h.height != i) { fail_at(&r, b, -1, "height " + std::to_string(h.height) + " at position " + std::to_string(i)); return r; }
         if (digest_of(h.registry_root) != registry) {
             fail_at(&r, b, -1, "contract registry root does not match the stored contracts");
+            return r;
+        }
+        if (d.is_signed && (i >= d.signatures.size() || !block_signature_ok(d.public_key, h, d.signatures[i].data()))) {
+            fail_at(&r, b, -1, i >= d.signatures.size() ? "no signature (a block added after the run?)"
+                                                        : "bad signature: not signed by this run's key (rewritten, "
+                                                          "appended, or replayed from another run)");
             return r;
         }
         if (i == 0) {
@@ -214,6 +268,11 @@ VerifyReport verify_ledger(const LedgerData& d) {
                 fail_at(&r, b, k, "does not belong to this block (episode, step or kind)");
                 return r;
             }
+            const std::string breach = reexecute_transaction(t, d.contracts);
+            if (!breach.empty()) {
+                fail_at(&r, b, k, "breaks its contract: " + breach);
+                return r;
+            }
         }
         if (txs.size() != h.tx_count) {
             fail_at(&r, b, static_cast<int64_t>(std::min<uint64_t>(txs.size(), h.tx_count)),
@@ -233,13 +292,18 @@ VerifyReport verify_ledger(const LedgerData& d) {
         fail_at(&r, static_cast<int64_t>(d.blocks.size()), -1, d.truncated);
         return r;
     }
+    std::string sealing;
+    if (d.is_signed) {
+        sealing = check_head(d, &r);
+        if (!r.message.empty()) return r;
+    }
     r.ok = true;
     r.message = "ledger verified: " + std::to_string(r.blocks) + " blocks (genesis + " + std::to_string(r.blocks - 1) +
                 " episodes), " + std::to_string(r.transactions_checked) + " stored transactions re-hashed" +
                 (r.blocks_without_transactions ? ", " + std::to_string(r.blocks_without_transactions) +
                                                      " blocks stored without their transactions (chain checked only)"
                                                : "") +
-                ", tip " + ledger::to_hex(r.tip);
+                ", tip " + ledger::to_hex(r.tip) + sealing;
     return r;
 }
 

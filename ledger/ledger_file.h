@@ -4,6 +4,7 @@
 // (docs/LEDGER.md). The writer appends and flushes block by block, so a killed run leaves a
 // readable prefix.
 #pragma once
+#include <array>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,7 @@
 #include "ledger/block.h"
 #include "ledger/contracts.h"
 #include "ledger/merkle.h"
+#include "ledger/signature.h"
 
 namespace v2g {
 
@@ -58,6 +60,18 @@ struct LedgerData {
     std::vector<std::vector<Transaction>> transactions;  // per block; empty when not stored
     std::vector<bool> stored;                            // per block: transactions stored
     std::string truncated;  // non-empty: where the file ended early (the blocks before are read)
+
+    // A results file's chain is signed (signature.h); a --ledger file is not.
+    bool is_signed = false;
+    uint8_t public_key[kEd25519PublicBytes] = {};
+    std::vector<std::array<uint8_t, kEd25519SignatureBytes>> signatures;  // per block
+    bool has_head = false;
+    ChainHead head{};
+    // What the results file itself says, for the head to agree with.
+    int64_t episode_rows = -1;        // rows of /episodes
+    int64_t checkpoint_episodes = -1; // the older checkpoint slot's next episode; -1: none
+    std::string status;               // "running", "interrupted", "finished"
+    bool key_erased = false;          // the secret key is gone (erased when the run finished)
 };
 
 // Throws LedgerFormatError for a missing, foreign or unsupported file.
@@ -72,9 +86,13 @@ struct VerifyReport {
     uint64_t transactions_checked = 0;
     uint64_t blocks_without_transactions = 0;
     Digest tip{};
+    bool sealed = false;     // signed and sealed: the run finished, nothing may follow
+    std::string signer;      // "ed25519:<public key hex>" for a signed chain
 };
 
-// Recomputes the registry root, every stored block's Merkle root, and the hash chain.
+// Recomputes the registry root, every stored block's Merkle root, and the hash chain;
+// re-executes every stored transaction against its contract (reexecute.h); for a signed chain
+// checks every block's signature and the signed head against the blocks and the file's counts.
 VerifyReport verify_ledger(const LedgerData& ledger);
 
 }  // namespace v2g

@@ -17,5 +17,6 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DV2G_SANITIZE=ON -DV2G_CUDA=OFF -DV2G_TORCH=OFF -DV2G_BUILD_BENCH=OFF
 cmake --build build-asan -j "$jobs"
+# The slow end-to-end Python tests (label e2e) ran above; the C++ tests cover their code here.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE e2e

@@ -137,7 +137,7 @@ TEST(Cli, OutOfRangeValues) {
         {"[learning]\nalpha = 1.2\n", "learning.alpha = 1.2 is out of range"},
         {"[learning]\nepsilon = 1.5\n", ":2:11: learning.epsilon = 1.5 is out of range: must be [0, 1]"},
         {"[learning]\nepsilon = -0.5\n", "learning.epsilon = -0.5 is out of range"},
-        {"[fleet]\nvehicles = 0\n", ":2:12: fleet.vehicles = 0 is out of range: must be >= 1"},
+        {"[fleet]\nvehicles = 0\n", ":2:12: fleet.vehicles = 0 is out of range: must be [1, 100000000]"},
     };
     for (const Case& c : cases) {
         const std::string cfg = dir.write("c.toml", c.toml);
@@ -171,6 +171,31 @@ TEST(Cli, BadSet) {
     expect_bad_input(run_v2g("train " + cfg + " --set foo=1"), {"--set foo=1: unknown key 'foo'"});
     expect_bad_input(run_v2g("train " + cfg + " --set learning.alpha"), {"--set learning.alpha: expected"});
     expect_bad_input(run_v2g("train " + cfg + " --set learning.alpha=5"), {"learning.alpha = 5 is out of range"});
+}
+
+TEST(Cli, LongInputIsShortenedInTheErrorLine) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    const std::string key(100000, 'q');
+    const Result r = run_v2g("train " + cfg + " --set " + key + "=1");
+    expect_bad_input(r, {"unknown key 'qqqq", "...qqqq"});
+    EXPECT_LE(r.output.size(), 200u + std::string("v2g: error: \n").size()) << r.output.substr(0, 300);
+}
+
+TEST(Cli, UnwritableLedgerPathIsBadInputAndLeavesNothing) {
+    TempDir dir;
+    const std::string cfg = dir.write("c.toml", kTinyConfig);
+    const std::string missing_dir = dir.file("no/such/dir/ledger.bin");
+    expect_bad_input(run_v2g("train " + cfg + " --ledger " + missing_dir + " --quiet"),
+                     {"--ledger " + missing_dir + ": cannot write the ledger file"});
+    // A path that can be written is probed and, when it did not exist, not left behind when a
+    // later input (here the price file, read after the probe) is bad.
+    const std::string fresh = dir.file("ledger.bin");
+    const std::string csv = dir.file("missing.csv");
+    expect_bad_input(run_v2g("train " + cfg + " --ledger " + fresh + " --set signals.source=csv --set signals.price_csv=" +
+                             csv + " --quiet"),
+                     {csv + ": cannot open"});
+    EXPECT_FALSE(std::ifstream(fresh).good());
 }
 
 TEST(Cli, BadFlagValues) {

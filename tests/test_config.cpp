@@ -7,10 +7,14 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
+#include <algorithm>
 #include <unistd.h>
 
 #include "engine/config.h"
 #include "engine/errors.h"
+#include "engine/trainer.h"
 #include "test_helpers.h"
 
 namespace v2g {
@@ -137,7 +141,7 @@ TEST(Config, IntegerOverflow) {
 
 TEST(Config, OutOfRangeInFileNamesLineKeyValueAndRange) {
     std::string msg = load_error("[fleet]\nmix = \"single\"\nsingle_capacity_kwh = -60\n");
-    EXPECT_TRUE(contains(msg, ":3:23: fleet.single_capacity_kwh = -60 is out of range: must be > 0")) << msg;
+    EXPECT_TRUE(contains(msg, ":3:23: fleet.single_capacity_kwh = -60 is out of range: must be (0, 2000]")) << msg;
     msg = load_error("[learning]\nalpha = 1.5\n");
     EXPECT_TRUE(contains(msg, "learning.alpha = 1.5 is out of range: must be (0, 1]")) << msg;
     msg = load_error("[learning]\nalpha = 0\n");
@@ -147,7 +151,7 @@ TEST(Config, OutOfRangeInFileNamesLineKeyValueAndRange) {
     msg = load_error("[learning]\nepsilon = 1.01\n");
     EXPECT_TRUE(contains(msg, "learning.epsilon = 1.01 is out of range")) << msg;
     msg = load_error("[fleet]\nvehicles = 0\n");
-    EXPECT_TRUE(contains(msg, ":2:12: fleet.vehicles = 0 is out of range: must be >= 1")) << msg;
+    EXPECT_TRUE(contains(msg, ":2:12: fleet.vehicles = 0 is out of range: must be [1, 100000000]")) << msg;
     msg = load_error("[learning]\nq_sharing = \"everyone\"\n");
     EXPECT_TRUE(contains(msg, "learning.q_sharing = 'everyone' is not allowed: one of vehicle, community, fleet"))
         << msg;
@@ -205,7 +209,7 @@ TEST(Config, BadOverrides) {
     EXPECT_EQ(override_error("learning.alpha"), "--set learning.alpha: expected group.key=value");
     EXPECT_EQ(override_error("fleet.vehicles=1.5"), "--set fleet.vehicles=1.5: not an integer");
     EXPECT_EQ(override_error("fleet.vehicles=99999999999"),
-              "--set fleet.vehicles=99999999999: out of range: must be >= 1");
+              "--set fleet.vehicles=99999999999: out of range: must be [1, 100000000]");
     EXPECT_EQ(override_error("run.seed=-1"), "--set run.seed=-1: out of range: must be >= 0");
     EXPECT_EQ(override_error("market.unmatched_to_grid=yes"),
               "--set market.unmatched_to_grid=yes: not a boolean (true or false)");
@@ -368,6 +372,115 @@ TEST(Config, SmallDeterministicMatchesTheLearningTest) {
     Config loaded = load_config(std::string(V2G_SOURCE_DIR) + "/experiments/small_deterministic.toml");
     loaded.run_name = expected.run_name;  // a label only
     EXPECT_EQ(dump_config(loaded), dump_config(expected));
+}
+
+// Every number a config can set has both bounds (so that nothing computed from it overflows or
+// turns into inf/NaN), and docs/CONFIG.md gives exactly the range the engine checks.
+TEST(Config, EveryNumberIsBoundedAndDocumentedWithItsRange) {
+    const std::string path = std::string(V2G_SOURCE_DIR) + "/docs/CONFIG.md";
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << "cannot open " << path;
+    std::vector<std::string> rows;
+    for (std::string line; std::getline(in, line);) rows.push_back(line);
+    int numbers = 0;
+    for (const KeyRange& r : config_key_ranges()) {
+        if (r.numeric) {
+            ++numbers;
+            EXPECT_TRUE(r.bounded) << r.key << " = " << r.allowed << " has no upper or lower bound";
+        }
+        if (r.key == "run.seed") continue;  // uint64, checked exactly against 2^63 - 1 (the docs say so)
+        if (r.allowed == "any" && !r.numeric) continue;  // strings and booleans: the docs describe them
+        const std::string head = "| `" + r.key + "` |";
+        bool found = false;
+        for (const std::string& row : rows) {
+            if (row.rfind(head, 0) != 0) continue;
+            found = true;
+            // "| `key` | type | `default` | range | meaning |": the fourth column.
+            std::vector<std::string> cols;
+            std::stringstream cells(row.substr(1));
+            for (std::string c; std::getline(cells, c, '|');) cols.push_back(c);
+            ASSERT_GE(cols.size(), 4u) << row;
+            const std::string range = cols[3].substr(1, cols[3].size() - 2);
+            std::string expected = r.allowed;
+            if (expected.rfind("one of ", 0) == 0) {
+                // "one of a, b" is written "`a`, `b`" in the docs.
+                std::string listed, item;
+                std::stringstream items(expected.substr(7));
+                while (std::getline(items, item, ',')) {
+                    if (!item.empty() && item[0] == ' ') item = item.substr(1);
+                    listed += (listed.empty() ? "`" : ", `") + item + "`";
+                }
+                expected = listed;
+            }
+            // The docs may add a cross-key rule after the range: "[0, 1], below `soc_max`".
+            const bool same = range == expected || range.rfind(expected + ", ", 0) == 0;
+            EXPECT_TRUE(same) << r.key << ": docs/CONFIG.md gives '" << range << "', the engine checks " << expected;
+        }
+        EXPECT_TRUE(found) << r.key << " has no row in docs/CONFIG.md";
+    }
+    EXPECT_GT(numbers, 60);
+}
+
+TEST(Config, SubnormalAndHugeNumbersAreRefused) {
+    EXPECT_TRUE(contains(override_error("fleet.single_capacity_kwh=5e-324"), "subnormal"))
+        << override_error("fleet.single_capacity_kwh=5e-324");
+    EXPECT_TRUE(contains(override_error("learning.alpha=1e-310"), "subnormal"));
+    for (const char* a : {"fleet.pv_kwp_per_vehicle=1e308", "battery.cost_per_kwh=1e308", "market.dr_price_per_kwh=1e308",
+                          "evaluation.fault_spike_factor=1e308", "battery.initial_age_days=1e308",
+                          "signals.price_noise=1e308", "dqn.grad_clip=1e308", "fleet.single_charge_kw=1e308",
+                          "run.episodes=2000000000", "run.threads=100000", "fleet.vehicles=2000000000",
+                          "ledger.contracts=2000000000", "dqn.target_period=2000000000"})
+        EXPECT_TRUE(contains(override_error(a), "out of range")) << a << ": " << override_error(a);
+    // 0 and ordinary small numbers still pass.
+    EXPECT_EQ(override_error("fleet.pv_kwp_per_vehicle=0"), "");
+    EXPECT_EQ(override_error("learning.alpha=1e-300"), "");
+}
+
+TEST(Config, TomlTextsOverTheLimitsAreRefusedWithOneLine) {
+    std::string deep = "[a";
+    for (int i = 0; i < 200000; ++i) deep += ".a";  // used to overflow the parser's stack
+    deep += "]\n";
+    EXPECT_TRUE(contains(load_error(deep), ":1: a table name of more than 8 dotted parts")) << load_error(deep).substr(0, 200);
+    EXPECT_TRUE(contains(load_error("a.b.c.d.e.f.g.h.i = 1\n"), "a key of more than 8 dotted parts"));
+    EXPECT_TRUE(contains(load_error("[run]\n" + std::string(300, 'k') + " = 1\n"), ":2: a key longer than 256"));
+    EXPECT_TRUE(contains(load_error("x = " + std::string(17, '[') + std::string(17, ']') + "\n"), "nested more than 16 deep"));
+    std::string inline_tables = "x = ";
+    for (int i = 0; i < 17; ++i) inline_tables += "{a = ";
+    inline_tables += "1" + std::string(17, '}') + "\n";
+    EXPECT_TRUE(contains(load_error(inline_tables), "nested more than 16 deep"));
+    EXPECT_TRUE(contains(load_error("t = { " + std::string(300, 'k') + " = 1 }\n"), "a key longer than 256"));
+    EXPECT_TRUE(contains(load_error("# " + std::string(2 << 20, 'x') + "\n"), "bytes; a TOML file may have at most 1048576"));
+}
+
+TEST(Config, TheLimitScanReadsStringsCommentsAndTablesAsToml) {
+    // Dots, brackets and quotes inside strings and comments are not keys or nesting.
+    const std::string ok =
+        "# [a.b.c.d.e.f.g.h.i.j] in a comment\n"
+        "[run]   # [[[[[[[[[[[[[[[[[[[[\n"
+        "name = \"a.b.c.d.e.f.g.h.i.j [[[[[[[[[[[[[[[[[[[[ \\\" ]]\"\n"
+        "'seed' = 3\n"
+        "[\"fleet\"]\n"
+        "vehicles = 8\n"
+        "[learning]\n"
+        "\"alpha\" = 0.1\n";
+    EXPECT_EQ(load_error(ok), "");
+    EXPECT_EQ(load_error("[run]\nname = \"\"\"one [[[[[[[[[[[[[[[[[[[[ \"\" two\na.b.c.d.e.f.g.h.i.j = 1\"\"\"\n"), "");
+    EXPECT_EQ(load_error("[run]\nname = '''[[[[[[[[[[[[[[[[[[[[\n''' # ]]\n"), "");
+}
+
+TEST(Config, AHugeUnknownKeyIsReportedWithoutASuggestion) {
+    const std::string key(100000, 'q');
+    const std::string msg = override_error(key + "=1");
+    EXPECT_TRUE(contains(msg, "unknown key")) << msg.substr(0, 200);
+    EXPECT_FALSE(contains(msg, "did you mean"));
+}
+
+TEST(Config, ThreadRequestsBeyondTheMachineAreClamped) {
+    EXPECT_EQ(cpu_threads(0), 0);
+    EXPECT_EQ(cpu_threads(1), 1);
+    const int cap = 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    EXPECT_EQ(cpu_threads(cap), cap);
+    EXPECT_EQ(cpu_threads(1024), std::min(1024, cap));
 }
 
 }  // namespace

@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "test_helpers.h"
 #include "ledger/ledger_file.h"
+#include "ledger/reexecute.h"
+#include "ledger/signature.h"
 
 namespace v2g {
 namespace {
@@ -372,6 +376,110 @@ TEST(VerifyCommand, PaperRunCommitsItsBlocksAndVerifies) {
     EXPECT_EQ(v.status, 0) << v.output;
     EXPECT_NE(v.output.find("2001 blocks"), std::string::npos) << v.output;
     std::remove(path.c_str());
+}
+
+// ---- Ed25519 (ledger/signature.h): RFC 8032 section 7.1, tests 1-3, through our wrapper.
+std::vector<uint8_t> from_hex(const std::string& hex) {
+    std::vector<uint8_t> out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+TEST(Ed25519, Rfc8032TestVectors) {
+    struct Vector {
+        const char *secret, *public_key, *message, *signature;
+    };
+    const Vector vectors[] = {
+        {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+         "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+        {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+         "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+         "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+        {"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+         "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+         "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"},
+    };
+    for (const Vector& v : vectors) {
+        const SigningKey key = signing_key_from_secret(from_hex(v.secret).data());
+        EXPECT_EQ(ledger::to_hex(key.public_key, 32), v.public_key);
+        const std::vector<uint8_t> message = from_hex(v.message);
+        uint8_t sig[kEd25519SignatureBytes];
+        ed25519_sign(key, message.data(), message.size(), sig);
+        EXPECT_EQ(ledger::to_hex(sig, sizeof sig), v.signature);
+        EXPECT_TRUE(ed25519_verify(key.public_key, message.data(), message.size(), from_hex(v.signature).data()));
+        // One bit off anywhere: refused.
+        sig[kEd25519SignatureBytes - 1] ^= 1;
+        EXPECT_FALSE(ed25519_verify(key.public_key, message.data(), message.size(), sig));
+    }
+}
+
+TEST(Ed25519, BlocksAndHeadsSignAndVerifyOnlyAsThemselves) {
+    const SigningKey key = new_signing_key(), other = new_signing_key();
+    EXPECT_NE(ledger::to_hex(key.public_key, 32), ledger::to_hex(other.public_key, 32));
+    BlockHeader b{};
+    b.magic = kBlockMagic;
+    b.height = 7;
+    b.check = header_check(b);
+    uint8_t sig[kEd25519SignatureBytes];
+    sign_block(key, b, sig);
+    EXPECT_TRUE(block_signature_ok(key.public_key, b, sig));
+    EXPECT_FALSE(block_signature_ok(other.public_key, b, sig));
+    BlockHeader changed = b;
+    changed.rejected = 1;
+    EXPECT_FALSE(block_signature_ok(key.public_key, changed, sig));
+    ChainHead head = signed_head(key, b, true);
+    EXPECT_EQ(head.height, 7u);
+    EXPECT_EQ(head.episodes, 7u);
+    EXPECT_TRUE(head_signature_ok(key.public_key, head));
+    head.sealed = 0;
+    EXPECT_FALSE(head_signature_ok(key.public_key, head));
+    // A key restored from its secret signs the same bytes (a resumed run continues its chain).
+    const SigningKey restored = signing_key_from_secret(key.secret);
+    uint8_t again[kEd25519SignatureBytes];
+    sign_block(restored, b, again);
+    EXPECT_EQ(ledger::to_hex(again, sizeof again), ledger::to_hex(sig, sizeof sig));
+}
+
+// ---- re-execution (ledger/reexecute.h): each contract term, one forged record each.
+TEST(Reexecute, EveryContractTermIsChecked) {
+    Contract market{0, kContractP2PMarket, kPriceIndexed, 0, 0, 0, 0, 0, -1000000, 1000000, 10000, 0, 100, 0};
+    Contract v2g{1, kContractV2GService, kPriceIndexed, 0, 0, 9, 0, 0, -1000000, 1000000, 10000, 0, 100, 0};
+    Contract tariff{2, kContractChargingTariff, kPriceFixed, 0, 0, 9, 0, 200000, 0, 500000, 10000, 0, 100, 0};
+    const std::vector<Contract> registry{market, v2g, tariff};
+    Transaction t{};
+    t.episode = 3;
+    t.kind = kTxGridImport;
+    t.vehicle = 4;
+    t.counterparty = kPartyGrid;
+    t.contract = 2;
+    t.energy_wh = 5000;
+    t.price_micro_per_kwh = 200000;
+    t.amount_micro = tx_amount_micro(t.energy_wh, t.price_micro_per_kwh);
+    EXPECT_EQ(reexecute_transaction(t, registry), "");
+    auto breach = [&](auto change) {
+        Transaction x = t;
+        change(x);
+        return reexecute_transaction(x, registry);
+    };
+    EXPECT_NE(breach([](Transaction& x) { x.amount_micro += 1; }).find("amount"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.contract = 9; }).find("the registry has 3"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.contract = 1; }).find("type"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.vehicle = 12; }).find("not a party"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.episode = 100; }).find("validity"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.energy_wh = -5000; x.amount_micro = -1000; }).find("sign"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.energy_wh = 20000; x.amount_micro = 4000; }).find("cap"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.price_micro_per_kwh = 300000; x.amount_micro = 1500; }).find("fixes"), std::string::npos);
+    EXPECT_NE(breach([](Transaction& x) { x.counterparty = 0; }).find("counterparty"), std::string::npos);
+    Transaction p = t;
+    p.kind = kTxP2PBuy;
+    p.contract = 0;
+    p.counterparty = 1;
+    p.price_micro_per_kwh = 2000000;
+    p.amount_micro = tx_amount_micro(p.energy_wh, p.price_micro_per_kwh);
+    EXPECT_NE(reexecute_transaction(p, registry).find("community 1"), std::string::npos);
+    p.counterparty = 0;
+    EXPECT_NE(reexecute_transaction(p, registry).find("outside contract 0's"), std::string::npos);
 }
 
 }  // namespace

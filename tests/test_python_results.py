@@ -301,7 +301,7 @@ def test_real_file_has_the_documented_layout(real):
                 assert isinstance(v, (str, bytes)), (attr, type(v))
             else:
                 assert np.asarray(v).dtype == np.dtype(kind), (attr, np.asarray(v).dtype)
-        assert f.attrs["schema_version"] in (b"1.0", "1.0")
+        assert f.attrs["schema_version"] in (b"1.1", "1.1")
         status = f.get("status")
         assert (status is not None and status[()].rstrip(b"\0") == b"finished") or f.attrs.get("status") in (
             b"finished", "finished")

@@ -22,6 +22,9 @@ ARGS = ["--episodes", "120", "--set", "fleet.vehicles=2000", "--set", "fleet.com
         "--set", "ledger.contracts=200", "--set", "results.checkpoint_every=5", "--set", "results.vehicle_stride=10",
         "--set", "results.q_stride=40", "--set", "ledger.store_transactions=all", "--device", "cpu", "--quiet"]
 TIMING = {"episodes/env_steps_per_s"}
+# Each run signs its chain with a key pair of its own (docs/LEDGER.md): two runs of one config
+# share every dataset but these. A resumed run keeps its key (checked below).
+RUN_KEY = {"ledger/public_key", "ledger/signing_key", "ledger/signatures", "ledger/head"}
 
 
 def wait_for_episodes(path, proc, episodes, timeout_s=120):
@@ -63,7 +66,7 @@ def datasets(path):
     out = {}
     with h5py.File(path, "r") as f:
         def visit(name, obj):
-            if isinstance(obj, h5py.Dataset) and not name.startswith("checkpoint") and name not in TIMING:
+            if isinstance(obj, h5py.Dataset) and not name.startswith("checkpoint") and name not in TIMING | RUN_KEY:
                 out[name] = obj[()]
         f.visititems(visit)
         out["status"] = f["status"][()]
@@ -100,16 +103,34 @@ def test_sigkill_then_resume_is_bit_identical(reference, tmp_path, episodes):
     with h5py.File(path, "r", swmr=True) as f:
         done = len(f["episodes/episode"])
     assert done < 120
-    # ... and resumes to the same bits as the uninterrupted run.
+    key = public_key(path)
+    # ... and resumes to the same bits as the uninterrupted run, its chain under its own key.
     r = subprocess.run([BIN, "train", "--resume", path, "--quiet"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert_same(ref, datasets(path))
+    assert_sealed_by(path, key)
     assert not os.path.exists(path + ".resume-tmp")
 
 
 # Every phase of the final chunk's write, in order (results.cpp): its data appended, flushed, the
 # checkpoint's slot written but not its description, the checkpoint complete, the status set.
-FINAL_WRITE_PHASES = ["final.data", "final.flushed", "final.checkpoint_torn", "final.checkpointed", "final.status"]
+# Then the chain's head sealed, and the run's secret key erased.
+FINAL_WRITE_PHASES = ["final.data", "final.flushed", "final.checkpoint_torn", "final.checkpointed", "final.head",
+                      "final.status", "final.key_erased"]
+
+
+def public_key(path):
+    with h5py.File(path, "r", swmr=True) as f:
+        return bytes(f["ledger/public_key"][()])
+
+
+def assert_sealed_by(path, key):
+    """The chain verifies, sealed by `key`, and the secret key is gone."""
+    r = subprocess.run([BIN, "verify", path], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "sealed by ed25519:" + key.hex() in r.stdout, r.stdout
+    with h5py.File(path, "r") as f:
+        assert not f["ledger/signing_key"][()].any()
 
 
 @pytest.mark.parametrize("phase", FINAL_WRITE_PHASES)
@@ -120,10 +141,12 @@ def test_kill_in_the_final_write_then_resume_is_bit_identical(reference, tmp_pat
     path = str(tmp_path / "killed.h5")
     r = train(path, kill_at=phase)
     assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr)
+    key = public_key(path)
     r = resume(path)
     assert r.returncode == 0, r.stderr
     assert "already finished" not in r.stdout
     assert_same(ref, datasets(path))
+    assert_sealed_by(path, key)
     with h5py.File(path, "r") as f:  # a plain open: the resumed file was closed by its writer
         assert f["status"][()] == b"finished"
         assert f["qtables/final"][()].any()

@@ -1,19 +1,29 @@
-// test_signals.cpp: the data layer: the CSV reader (on the real CityLearn / EV2Gym files and on
-// broken files), the synthetic signal generators, the session model and the fleet mix, checked
+// test_signals.cpp: the data layer: the CSV reader (on the real CityLearn / EV2Gym files, on
+// real-world-shaped exports and on broken files), units, ranges and timestamps of the CSV
+// signals, the synthetic signal generators, the session model and the fleet mix, checked
 // against the data files in ../shared/data (V2G_DATA_DIR) where a fitted constant stands in
 // for them.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 #include "engine/config.h"
+#include "engine/csv_reader.h"
+#include "engine/csv_timestamps.h"
 #include "engine/errors.h"
+#include "engine/price_unit.h"
 #include "engine/fleet_mix.h"
 #include "engine/problem.h"
 #include "kernels/layout.h"
@@ -112,9 +122,10 @@ TEST(CsvColumn, MissingColumn) {
 }
 
 TEST(CsvColumn, MissingCellNamesLine) {
+    // A short row is a width fault (the header fixes the width), wherever the column asked for is.
     TempFile f("missing.csv", "a,b\n1,2\n3\n5,6\n");
-    const std::string msg = input_error_of([&] { read_csv_column(f.path, "b"); });
-    EXPECT_EQ(msg, f.path + ":3: empty value in column 'b'");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "b"); }), f.path + ":3: 1 field, the header has 2");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "a"); }), f.path + ":3: 1 field, the header has 2");
 }
 
 TEST(CsvColumn, EmptyCellNamesLine) {
@@ -142,6 +153,264 @@ TEST(CsvColumn, NonNumericCellNamesLine) {
 TEST(CsvColumn, NoDataRows) {
     TempFile f("header_only.csv", "a,b\n");
     EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "a"); }), f.path + ": no data rows");
+}
+
+// ------------------------------------------------------------------ CSV files as exported
+// Real-world exports (issue 14, class 4): spreadsheets in European locales write ';' and
+// decimal commas, often with a BOM and CRLF line ends; market data comes in EUR/MWh; local
+// timestamps skip or repeat an hour at daylight-saving changes. Each must load right or be
+// refused with one line naming the file and line, never be read silently wrong.
+
+// The hourly price of row r of the test series ($/kWh): a daily shape and a slow drift.
+double price_of_row(int r) { return 0.1 + 0.005 * (r % 24) + 0.001 * (r / 24); }
+
+// UTC seconds of a calendar hour.
+int64_t utc_of(int year, int month, int day, int hour) {
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    return static_cast<int64_t>(timegm(&tm));
+}
+
+// The wall clock at UTC instant `utc` with UTC offset `offset_minutes`, "2023-03-26T03:00",
+// followed by the offset ("+02:00") when `with_offset`.
+std::string iso_text(int64_t utc, int offset_minutes, bool with_offset) {
+    const time_t wall = static_cast<time_t>(utc + offset_minutes * 60);
+    std::tm tm{};
+    gmtime_r(&wall, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M", &tm);
+    std::string s = buf;
+    if (with_offset) {
+        const int a = std::abs(offset_minutes);
+        std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', a / 60, a % 60);
+        s += buf;
+    }
+    return s;
+}
+
+// Central European Time in 2023: +01:00, and +02:00 from 26 March to 29 October, 01:00 UTC
+// (the last Sundays of March and October, Directive 2000/84/EC).
+int cet_offset_minutes(int64_t utc) {
+    return utc >= utc_of(2023, 3, 26, 1) && utc < utc_of(2023, 10, 29, 1) ? 120 : 60;
+}
+
+// How a test export is written.
+struct Export {
+    char separator = ',';
+    char decimal = '.';
+    double scale = 1.0;  // 1000: /MWh, 100: cents
+    bool bom = false;
+    std::string line_end = "\n";
+    std::function<std::string(int)> time;  // row -> its time; default: local hours from 2023-01-01
+};
+
+std::string number_text(double v, char decimal) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    std::string s = buf;
+    for (char& c : s)
+        if (c == '.') c = decimal;
+    return s;
+}
+
+// A file with a header "time<sep>price" and `hours` rows of the test series.
+std::string price_export(int hours, const Export& e) {
+    std::string out = e.bom ? "\xEF\xBB\xBF" : "";
+    out += std::string("time") + e.separator + "price" + e.line_end;
+    for (int r = 0; r < hours; ++r) {
+        const std::string t = e.time ? e.time(r) : iso_text(utc_of(2023, 1, 1, 0) + 3600 * r, 0, false);
+        out += t + e.separator + number_text(price_of_row(r) * e.scale, e.decimal) + e.line_end;
+    }
+    return out;
+}
+
+// signals.source = csv on one price file, windows from midnight.
+Config csv_config(const std::string& price_csv) {
+    Config cfg;
+    cfg.signal_source = "csv";
+    cfg.price_csv = price_csv;
+    cfg.price_column = "price";
+    cfg.day_start_hour = 0;
+    return cfg;
+}
+
+TEST(CsvExport, SemicolonDecimalCommaBomCrlfReadsAsTheCommaFile) {
+    TempFile comma("comma.csv", price_export(48, {}));
+    Export eu;
+    eu.separator = ';';
+    eu.decimal = ',';
+    eu.bom = true;
+    eu.line_end = "\r\n";
+    TempFile semicolon("semicolon.csv", price_export(48, eu));
+    CsvFormat decimal_comma;
+    decimal_comma.decimal = ',';
+    const std::vector<double> a = read_csv_column(comma.path, "price");
+    ASSERT_EQ(a.size(), 48u);
+    EXPECT_DOUBLE_EQ(a[5], 0.125);
+    EXPECT_EQ(read_csv_column(semicolon.path, "price", decimal_comma), a);
+    // Through the config: csv_separator auto finds the ';', csv_decimal = "," reads the commas.
+    Config cfg = csv_config(semicolon.path);
+    cfg.csv_decimal = ",";
+    validate(cfg);
+    EXPECT_EQ(make_signals(cfg).retail_price_per_kwh, make_signals(csv_config(comma.path)).retail_price_per_kwh);
+    // A tab-separated export, declared or detected.
+    Export tab;
+    tab.separator = '\t';
+    TempFile tabbed("tab.csv", price_export(48, tab));
+    CsvFormat tab_format;
+    tab_format.separator = '\t';
+    EXPECT_EQ(read_csv_column(tabbed.path, "price"), a);
+    EXPECT_EQ(read_csv_column(tabbed.path, "price", tab_format), a);
+}
+
+// Before: split at ',' with no width check, "0,105" read as the integer part 0 every hour.
+TEST(CsvExport, CommaFileWithDecimalCommasIsRefusedWithAHint) {
+    Export e;
+    e.decimal = ',';
+    TempFile f("decimal_commas.csv", price_export(48, e));
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "price"); });
+    EXPECT_TRUE(one_line(msg)) << msg;
+    EXPECT_EQ(msg.rfind(f.path + ":2: 3 fields, the header has 2 (decimal commas", 0), 0u) << msg;
+    EXPECT_NE(msg.find("signals.csv_decimal"), std::string::npos) << msg;
+    Config cfg;
+    cfg.signal_source = "csv";
+    cfg.price_csv = f.path;
+    cfg.price_column = "price";
+    cfg.day_start_hour = 0;
+    EXPECT_EQ(input_error_of([&] { make_signals(cfg); }).rfind(f.path + ":2: 3 fields, the header has 2", 0), 0u);
+}
+
+TEST(CsvExport, AmbiguousHeaderIsRefusedNamingBothSeparators) {
+    TempFile f("ambiguous.csv", "time,price;load\n2023-01-01T00:00,0.1;1\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price"); }),
+              f.path + ":1: the header has both ',' and ';': set signals.csv_separator");
+    TempFile g("three.csv", "a,b;c\td\n1,2;3\t4\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "a"); }),
+              g.path + ":1: the header has ',', ';' and tab: set signals.csv_separator");
+    // Declared, it reads: with ';' the fields are "time,price" and "load".
+    CsvFormat semicolon;
+    semicolon.separator = ';';
+    EXPECT_EQ(read_csv_column(f.path, "load", semicolon), std::vector<double>{1.0});
+    // Separators inside quotes do not count.
+    TempFile h("quoted.csv", "\"price; $/kWh\",load\n0.1,1\n");
+    EXPECT_EQ(read_csv_column(h.path, "price; $/kWh"), std::vector<double>{0.1});
+}
+
+TEST(CsvExport, SeparatorAndDecimalHints) {
+    // A ';' export with decimal commas read with the default '.'.
+    Export eu;
+    eu.separator = ';';
+    eu.decimal = ',';
+    TempFile f("eu.csv", price_export(24, eu));
+    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price"); }),
+              f.path + ":2: '0,1' in column 'price' is not a number (decimal comma? set signals.csv_decimal = \",\")");
+    // ... and with the wrong separator declared: the column is not found, the hint says why.
+    CsvFormat comma;
+    comma.separator = ',';
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "price", comma); });
+    EXPECT_EQ(msg.rfind(f.path + ": no column 'price' (columns: time;price)", 0), 0u) << msg;
+    EXPECT_NE(msg.find("(the header is ';'-separated: signals.csv_separator = \";\"?)"), std::string::npos)
+        << msg;
+    // Points read with decimal ','.
+    TempFile g("points.csv", "time;price\n2023-01-01T00:00;0.25\n");
+    CsvFormat decimal_comma;
+    decimal_comma.decimal = ',';
+    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "price", decimal_comma); }),
+              g.path + ":2: '0.25' in column 'price' is not a number (decimal point? set signals.csv_decimal = \".\")");
+    // A row written with another separator than the header.
+    TempFile h("mixed.csv", "a;b\n1;2\n3,4\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(h.path, "a"); }),
+              h.path + ":3: 1 field, the header has 2 (this row is ','-separated, the header ';'-separated)");
+    // decimal ',' with a ','-separated header is ambiguous.
+    TempFile k("comma_header.csv", "a,b\n1,2\n");
+    const std::string ambiguous = input_error_of([&] { read_csv_column(k.path, "a", decimal_comma); });
+    EXPECT_EQ(ambiguous.rfind(k.path + ":1: the header is ','-separated and signals.csv_decimal = \",\"", 0), 0u)
+        << ambiguous;
+    // A one-column file: no separator, decimal commas read with csv_decimal ",".
+    TempFile one("one_column.csv", "Preis\n0,25\n-1,5\n");
+    EXPECT_EQ(read_csv_column(one.path, "Preis", decimal_comma), (std::vector<double>{0.25, -1.5}));
+}
+
+TEST(CsvExport, NumbersAreWholeFiniteFields) {
+    for (const char* bad : {"+-1", "--1", "-+1", "++1", "+", "-", "1e400", "-1e400", "nan", "NaN", "-inf", "+inf",
+                            "infinity", "0x10", "1.5.2", "1 000", "12abc", "1,5", ".", "e5", "1e"}) {
+        TempFile f("bad_number.csv", std::string("a\n1\n") + bad + "\n");
+        const std::string msg = input_error_of([&] { read_csv_column(f.path, "a"); });
+        EXPECT_EQ(msg.rfind(f.path + ":3: '" + bad + "' in column 'a' is not a number", 0), 0u) << bad << ": " << msg;
+        EXPECT_TRUE(one_line(msg)) << msg;
+    }
+    TempFile range("range.csv", "a\n1e400\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(range.path, "a"); }),
+              range.path + ":2: '1e400' in column 'a' is not a number (beyond the range of a double)");
+    TempFile good("good.csv", "a\n+1\n+.5\n-.5\n1e3\n  2.5  \n\"3\"\n-0\n007\n1E-2\n");
+    EXPECT_EQ(read_csv_column(good.path, "a"), (std::vector<double>{1, 0.5, -0.5, 1000, 2.5, 3, 0, 7, 0.01}));
+    double v = 0.0;
+    EXPECT_TRUE(parse_csv_number("1,5", ',', &v));
+    EXPECT_EQ(v, 1.5);
+    EXPECT_TRUE(parse_csv_number("+,5", ',', &v));
+    EXPECT_EQ(v, 0.5);
+    EXPECT_FALSE(parse_csv_number("1.5", ',', &v));
+    EXPECT_FALSE(parse_csv_number("1.234,5", ',', &v));  // thousands separators: not a number
+    EXPECT_FALSE(parse_csv_number("1,5,0", ',', &v));
+    EXPECT_FALSE(parse_csv_number("1,5", '.', &v));
+}
+
+// Before: the quote ran to the end of the line and "0.1 was read as 0.1.
+TEST(CsvExport, UnterminatedQuoteIsRefused) {
+    TempFile f("quote.csv", "time,price\n2023-01-01T00:00,\"0.1\n2023-01-01T01:00,0.2\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price"); }), f.path + ":2: unterminated quote");
+    TempFile g("quote_header.csv", "\"time,price\n1,2\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "price"); }), g.path + ":1: unterminated quote");
+    TempFile h("after_quote.csv", "a,b\n\"1\"x,2\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(h.path, "b"); }),
+              h.path + ":2: text after the closing quote of field 1");
+    // Quoted separators and doubled quotes are fine.
+    TempFile k("quoted_ok.csv", "a;\"b \"\"x\"\"\"\n\"1;5\";\" 2 \"\n");
+    EXPECT_EQ(read_csv_column(k.path, "b \"x\""), std::vector<double>{2.0});
+}
+
+TEST(CsvExport, EmptyCellsAreRefused) {
+    TempFile f("empty_eu.csv", "\xEF\xBB\xBFtime;price\r\n2023-01-01T00:00;0,1\r\n2023-01-01T01:00;\r\n");
+    CsvFormat decimal_comma;
+    decimal_comma.decimal = ',';
+    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price", decimal_comma); }),
+              f.path + ":3: empty value in column 'price'");
+    TempFile g("empty_quoted.csv", "a,b\n1,\"\"\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "b"); }), g.path + ":2: empty value in column 'b'");
+    // The empty cells of a column not asked for do not matter (pricing.csv has some).
+    TempFile h("other_empty.csv", "a,b\n1,\n2,\n");
+    EXPECT_EQ(read_csv_column(h.path, "a"), (std::vector<double>{1, 2}));
+}
+
+TEST(CsvExport, OtherFileFaultsAreOneLine) {
+    TempFile utf16("utf16.csv", std::string("\xFF\xFE" "a\0\n\0" "1\0\n\0", 10));
+    EXPECT_EQ(input_error_of([&] { read_csv_column(utf16.path, "a"); }),
+              utf16.path + ": UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8 CSV");
+    const std::string dir = ::testing::TempDir();
+    EXPECT_EQ(input_error_of([&] { read_csv_column(dir, "a"); }), dir + ": cannot open (a directory)");
+    TempFile twice("twice.csv", "a,b,a\n1,2,3\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(twice.path, "a"); }),
+              twice.path + ":1: column 'a' appears twice (fields 1 and 3)");
+    TempFile blank("blank_wide.csv", "a,b\n1,2\n\n3,4\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(blank.path, "a"); }),
+              blank.path + ":3: blank line inside the data (the header has 2 fields)");
+    TempFile no_header("no_header.csv", "\n1\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(no_header.path, "a"); }), no_header.path + ":1: the header line is empty");
+    TempFile wide("wide.csv", "a,b\nx,y,z\n");
+    EXPECT_EQ(input_error_of([&] { read_csv_column(wide.path, "a"); }), wide.path + ":2: 3 fields, the header has 2");
+    // A long column list is cut: error lines stay short.
+    std::string header, row;
+    for (int i = 0; i < 200; ++i) {
+        header += (i ? "," : "") + std::string("column_") + std::to_string(i);
+        row += (i ? ",1" : "1");
+    }
+    TempFile many("many.csv", header + "\n" + row + "\n");
+    const std::string msg = input_error_of([&] { read_csv_column(many.path, "price"); });
+    EXPECT_TRUE(one_line(msg));
+    EXPECT_LT(msg.size(), many.path.size() + 200) << msg;
 }
 
 // ------------------------------------------------------------------------ synthetic signals
@@ -423,6 +692,326 @@ TEST(CsvSignals, ErrorsNameTheFile) {
     cfg.load_column = "no_such_column";
     const std::string msg2 = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg2.rfind(kBuilding + ": no column 'no_such_column'", 0), 0u) << msg2;
+}
+
+// --------------------------------------------------------------- CSV units, ranges, times
+
+TEST(CsvSignals, EurPerMwhIsConvertedToPerKwh) {
+    TempFile per_kwh("per_kwh.csv", price_export(48, {}));
+    Export mwh;
+    mwh.scale = 1000.0;
+    TempFile per_mwh("per_mwh.csv", price_export(48, mwh));
+    Export cents;
+    cents.scale = 100.0;
+    TempFile per_ct("per_ct.csv", price_export(48, cents));
+    Config a = csv_config(per_kwh.path);
+    a.price_unit = "EUR/kWh";
+    Config b = csv_config(per_mwh.path);
+    b.price_unit = "EUR/MWh";
+    Config c = csv_config(per_ct.path);
+    c.price_unit = "ct/kWh";
+    const SignalSeries sa = make_signals(a), sb = make_signals(b), sc = make_signals(c);
+    ASSERT_EQ(sb.retail_price_per_kwh.size(), sa.retail_price_per_kwh.size());
+    for (size_t i = 0; i < sa.retail_price_per_kwh.size(); ++i) {
+        EXPECT_FLOAT_EQ(sb.retail_price_per_kwh[i], sa.retail_price_per_kwh[i]) << i;
+        EXPECT_FLOAT_EQ(sc.retail_price_per_kwh[i], sa.retail_price_per_kwh[i]) << i;
+        EXPECT_FLOAT_EQ(sb.feed_in_price_per_kwh[i], sa.feed_in_price_per_kwh[i]) << i;
+    }
+    EXPECT_FLOAT_EQ(sa.retail_price_per_kwh[5], 0.125f);
+    // The currency label outputs carry.
+    EXPECT_EQ(currency_label(b), "EUR");
+    EXPECT_EQ(currency_label(c), "EUR");
+    EXPECT_EQ(currency_label(csv_config(per_kwh.path)), "$");
+    Config synthetic;
+    synthetic.price_unit = "EUR/MWh";  // no CSV prices: the synthetic ones are CityLearn's dollars
+    EXPECT_EQ(currency_label(synthetic), "$");
+    // The MWh file read as the default $/kWh is refused: 100 $/kWh is no price.
+    EXPECT_EQ(input_error_of([&] { make_signals(csv_config(per_mwh.path)); }),
+              per_mwh.path + ":2: price 100 $/kWh is outside [-5, 10] $/kWh (wrong signals.price_unit?)");
+}
+
+// Before: 1e300 was read and became inf as a float; a load or PV in the wrong unit went through.
+TEST(CsvSignals, PhysicalRangesAreChecked) {
+    // 48 rows: long enough for a window, so that only the value can be at fault.
+    const auto rows = [](const std::string& header, const std::string& bad) {
+        std::string text = header + "\n1\n" + bad + "\n";
+        for (int r = 2; r < 48; ++r) text += "0.5\n";
+        return text;
+    };
+    TempFile huge("huge.csv", rows("price", "1e300"));
+    Config cfg;
+    cfg.signal_source = "csv";
+    cfg.price_csv = huge.path;
+    cfg.price_column = "price";
+    EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
+              huge.path + ":3: price 1e+300 $/kWh is outside [-5, 10] $/kWh (wrong signals.price_unit?)");
+    cfg.price_unit = "EUR/MWh";
+    EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
+              huge.path + ":3: price 1e+300 EUR/MWh (1e+297 EUR/kWh) is outside [-5, 10] EUR/kWh (wrong signals.price_unit?)");
+    // Negative prices are real (day-ahead markets clear down to -500 EUR/MWh).
+    Export negative;
+    negative.scale = -1.0;
+    TempFile below("negative.csv", price_export(48, negative));
+    EXPECT_LT(make_signals(csv_config(below.path)).retail_price_per_kwh[0], 0.0f);
+    TempFile load("load.csv", rows("load", "-1"));
+    Config with_load = csv_config(kPricing);
+    with_load.price_column = "electricity_pricing";
+    with_load.load_csv = load.path;
+    with_load.load_column = "load";
+    EXPECT_EQ(input_error_of([&] { make_signals(with_load); }),
+              load.path + ":3: load -1 kW is outside [0, 1e+10] kW (the column must be kWh per hour, i.e. kW)");
+    TempFile pv("pv.csv", rows("pv", "2000"));
+    Config with_pv = csv_config(kPricing);
+    with_pv.price_column = "electricity_pricing";
+    with_pv.pv_csv = pv.path;
+    with_pv.pv_column = "pv";
+    EXPECT_EQ(input_error_of([&] { make_signals(with_pv); }),
+              pv.path + ":3: PV 2000 W per kWp is outside [0, 1500] W per kWp (the column must be W per kW peak)");
+}
+
+TEST(CsvSignals, SeparatorDecimalAndUnitKeys) {
+    Config cfg;
+    cfg.csv_separator = ",";
+    cfg.csv_decimal = ",";
+    std::string msg = input_error_of([&] { validate(cfg); });
+    EXPECT_EQ(msg.rfind("signals.csv_decimal = \",\" with signals.csv_separator = \",\" is ambiguous", 0), 0u) << msg;
+    cfg = Config{};
+    cfg.csv_separator = "|";
+    EXPECT_EQ(input_error_of([&] { validate(cfg); }),
+              "signals.csv_separator = '|' is not allowed: one of auto, \",\", \";\", tab");
+    cfg = Config{};
+    cfg.csv_decimal = "point";
+    EXPECT_EQ(input_error_of([&] { validate(cfg); }), "signals.csv_decimal = 'point' is not allowed: one of \".\", \",\"");
+    for (const char* sep : {"auto", ",", ";", "tab"}) {
+        cfg = Config{};
+        cfg.csv_separator = sep;
+        EXPECT_EQ(input_error_of([&] { validate(cfg); }), "") << sep;
+    }
+    // The four keys load from TOML and survive the dump.
+    const Config loaded = load_config_text(
+        "[signals]\ncsv_separator = \";\"\ncsv_decimal = \",\"\nprice_unit = \"EUR/MWh\"\ntimestamp_column = \"Zeit\"\n",
+        "signals.toml");
+    EXPECT_EQ(loaded.csv_separator, ";");
+    EXPECT_EQ(loaded.csv_decimal, ",");
+    EXPECT_EQ(loaded.price_unit, "EUR/MWh");
+    EXPECT_EQ(loaded.timestamp_column, "Zeit");
+    const Config again = load_config_text(dump_config(loaded), "dump.toml");
+    EXPECT_EQ(again.csv_separator, ";");
+    EXPECT_EQ(again.price_unit, "EUR/MWh");
+    EXPECT_EQ(again.timestamp_column, "Zeit");
+    msg = input_error_of([&] { load_config_text("[signals]\nprice_unit = \"GBP/kWh\"\n", "unit.toml"); });
+    EXPECT_NE(msg.find("signals.price_unit = 'GBP/kWh' is not allowed"), std::string::npos) << msg;
+    // The config's choices are exactly the units price_unit.h converts.
+    std::string units;
+    for (const PriceUnit& u : price_units()) units += (units.empty() ? "one of " : ", ") + std::string(u.name);
+    bool found = false;
+    for (const KeyRange& r : config_key_ranges())
+        if (r.key == "signals.price_unit") {
+            found = true;
+            EXPECT_EQ(r.allowed, units);
+        }
+    EXPECT_TRUE(found);
+    EXPECT_EQ(std::string(price_units()[0].name), Config{}.price_unit);
+}
+
+TEST(CsvTimestamps, ParsesIso8601) {
+    IsoTime t;
+    ASSERT_TRUE(parse_iso_time("2023-03-26T03:00+02:00", &t));
+    EXPECT_EQ(t.year, 2023);
+    EXPECT_EQ(t.month, 3);
+    EXPECT_EQ(t.day, 26);
+    EXPECT_EQ(t.hour, 3);
+    EXPECT_TRUE(t.has_offset);
+    EXPECT_EQ(t.offset_minutes, 120);
+    EXPECT_EQ(utc_seconds(t), utc_of(2023, 3, 26, 1));
+    ASSERT_TRUE(parse_iso_time("2023-03-26 01:00:00Z", &t));
+    EXPECT_EQ(utc_seconds(t), utc_of(2023, 3, 26, 1));
+    ASSERT_TRUE(parse_iso_time("2024-02-29 23:00", &t));
+    EXPECT_FALSE(t.has_offset);
+    EXPECT_EQ(wall_clock_seconds(t), utc_of(2024, 2, 29, 23));
+    ASSERT_TRUE(parse_iso_time("1969-12-31T23:00-05:30", &t));
+    EXPECT_EQ(utc_seconds(t), utc_of(1970, 1, 1, 4) + 30 * 60);
+    for (const char* bad : {"2023-02-29 00:00", "2023-13-01 00:00", "2023-01-32 00:00", "2023-01-01 24:00",
+                            "2023-01-01 00:60", "2023-01-01 00:00:60", "2023-01-01", "2023-1-01 00:00",
+                            "2023-01-01 0:00", "2023-01-01_00:00", "2023-01-01 00:00+15:00", "2023-01-01 00:00+0100",
+                            "2023-01-01 00:00 ", "2023-01-01 00:00Z+01:00", "01.01.2023 00:00", ""})
+        EXPECT_FALSE(parse_iso_time(bad, &t)) << bad;
+}
+
+TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
+    for (const auto& [start, label] : {std::pair<int64_t, const char*>{utc_of(2023, 3, 24, 23), "spring"},
+                                       {utc_of(2023, 10, 27, 22), "autumn"}}) {
+        Export e;
+        e.time = [start = start](int r) {
+            const int64_t t = start + 3600 * static_cast<int64_t>(r);
+            return iso_text(t, cet_offset_minutes(t), true);
+        };
+        TempFile f(std::string("dst_offsets_") + label + ".csv", price_export(72, e));
+        Config cfg = csv_config(f.path);
+        cfg.timestamp_column = "time";
+        const SignalSeries s = make_signals(cfg);
+        EXPECT_EQ(s.days, 3) << label;
+        TempFile plain("plain.csv", price_export(72, {}));
+        EXPECT_EQ(s.retail_price_per_kwh, make_signals(csv_config(plain.path)).retail_price_per_kwh) << label;
+    }
+    // UTC times ("Z") and times without offsets that do not cross a change.
+    Export z;
+    z.time = [](int r) { return iso_text(utc_of(2023, 3, 25, 0) + 3600 * r, 0, false) + "Z"; };
+    TempFile utc("utc.csv", price_export(48, z));
+    Config cfg = csv_config(utc.path);
+    cfg.timestamp_column = "time";
+    EXPECT_EQ(make_signals(cfg).days, 2);
+    TempFile local("local.csv", price_export(48, {}));
+    cfg.price_csv = local.path;
+    EXPECT_EQ(make_signals(cfg).days, 2);
+}
+
+// Before: timestamps were ignored and the missing hour shifted every later row by one.
+TEST(CsvTimestamps, LocalSpringForwardGapIsRefusedAsDaylightSaving) {
+    Export e;
+    const int64_t start = utc_of(2023, 3, 24, 23);  // 2023-03-25 00:00 in Central Europe
+    e.time = [start](int r) {
+        const int64_t t = start + 3600 * static_cast<int64_t>(r);
+        return iso_text(t, cet_offset_minutes(t), false);
+    };
+    TempFile f("dst_local.csv", price_export(72, e));
+    Config cfg = csv_config(f.path);
+    cfg.timestamp_column = "time";
+    const std::string msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_TRUE(one_line(msg)) << msg;
+    // Row 26 (line 28) is 03:00: 02:00 does not exist that night.
+    EXPECT_EQ(msg.rfind(f.path + ":28: 2023-03-26T03:00 follows 2023-03-26T01:00: a 2 h step", 0), 0u)
+        << msg;
+    EXPECT_NE(msg.find("daylight-saving change"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("give UTC offsets or UTC times"), std::string::npos) << msg;
+}
+
+TEST(CsvTimestamps, RepeatedHourIsRefused) {
+    Export e;
+    const int64_t start = utc_of(2023, 10, 27, 22);  // 2023-10-28 00:00 in Central Europe
+    e.time = [start](int r) {
+        const int64_t t = start + 3600 * static_cast<int64_t>(r);
+        return iso_text(t, cet_offset_minutes(t), false);
+    };
+    TempFile f("autumn_local.csv", price_export(72, e));
+    Config cfg = csv_config(f.path);
+    cfg.timestamp_column = "time";
+    std::string msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_EQ(msg.rfind(f.path + ":29: 2023-10-29T02:00 repeats 2023-10-29T02:00, rows must be 1 h apart", 0), 0u)
+        << msg;
+    EXPECT_NE(msg.find("daylight-saving change"), std::string::npos) << msg;
+    // A duplicate at noon in June is no daylight-saving change.
+    TempFile g("duplicate.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01 01:00,0.1\n2023-06-01 01:00,0.2\n");
+    cfg.price_csv = g.path;
+    msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_EQ(msg, g.path + ":4: 2023-06-01 01:00 repeats 2023-06-01 01:00, rows must be 1 h apart");
+}
+
+TEST(CsvTimestamps, GapsAndDisorderAreRefused) {
+    // A two-hour step in June: one hour missing, no daylight-saving change.
+    std::string text = "time,price\n";
+    for (int h = 0; h < 30; ++h)
+        if (h != 13) text += iso_text(utc_of(2023, 6, 1, 0) + 3600 * h, 0, false) + ",0.1\n";
+    TempFile f("gap.csv", text);
+    Config cfg = csv_config(f.path);
+    cfg.timestamp_column = "time";
+    std::string msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_EQ(msg, f.path + ":15: 2023-06-01T14:00 follows 2023-06-01T12:00: a 2 h step, rows must be 1 h apart");
+    TempFile back("backwards.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01 01:00,0.1\n2023-06-01 00:30,0.1\n");
+    cfg.price_csv = back.path;
+    msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_EQ(msg, back.path + ":4: 2023-06-01 00:30 comes 30 min before 2023-06-01 01:00, rows must be 1 h apart");
+    TempFile half("half_hourly.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01 00:30,0.1\n");
+    cfg.price_csv = half.path;
+    EXPECT_NE(input_error_of([&] { make_signals(cfg); }).find("a 30 min step"), std::string::npos);
+    // With offsets, a gap is a gap too.
+    TempFile offsets("gap_offsets.csv", "time,price\n2023-06-01T00:00+02:00,0.1\n2023-06-01T03:00+02:00,0.1\n");
+    cfg.price_csv = offsets.path;
+    msg = input_error_of([&] { make_signals(cfg); });
+    EXPECT_NE(msg.find("a 3 h step"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("daylight-saving"), std::string::npos) << msg;
+}
+
+TEST(CsvTimestamps, OtherTimestampFaults) {
+    Config cfg = csv_config("");
+    cfg.timestamp_column = "time";
+    const auto error_for = [&](const std::string& name, const std::string& text) {
+        TempFile f(name, text);
+        cfg.price_csv = f.path;
+        const std::string msg = input_error_of([&] { make_signals(cfg); });
+        const std::string prefix = f.path;
+        EXPECT_TRUE(one_line(msg)) << msg;
+        return msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : "wrong file: " + msg;
+    };
+    EXPECT_EQ(error_for("not_midnight.csv", "time,price\n2023-06-01 05:00,0.1\n"),
+              ":2: the first row is at 2023-06-01 05:00: the rows must start at 00:00 (row t is clock hour t mod 24)");
+    EXPECT_EQ(error_for("mixed.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01T01:00+02:00,0.1\n"),
+              ":3: 2023-06-01T01:00+02:00 has a UTC offset, 2023-06-01 00:00 has none: give every time with one, or "
+              "none");
+    EXPECT_EQ(error_for("not_a_time.csv", "time,price\n01.06.2023 00:00,0.1\n"),
+              ":2: '01.06.2023 00:00' in column 'time' is not a time (expected ISO 8601 YYYY-MM-DD HH:MM[:SS], "
+              "optionally with Z or +HH:MM)");
+    EXPECT_EQ(error_for("empty_time.csv", "time,price\n,0.1\n"), ":2: empty value in column 'time'");
+    EXPECT_EQ(error_for("no_time.csv", "price\n0.1\n").rfind(": no column 'time' (columns: price)", 0), 0u);
+    // The column must be in every file used, and the files must start at the same hour.
+    TempFile price("timed_price.csv", price_export(48, {}));
+    cfg.price_csv = price.path;
+    cfg.load_csv = kBuilding;  // CityLearn's files have no timestamp column
+    EXPECT_EQ(input_error_of([&] { make_signals(cfg); }).rfind(kBuilding + ": no column 'time'", 0), 0u);
+    std::string later = "time,load\n";
+    for (int h = 0; h < 48; ++h) later += iso_text(utc_of(2023, 1, 2, 0) + 3600 * h, 0, false) + ",1\n";
+    TempFile load("timed_load.csv", later);
+    cfg.load_csv = load.path;
+    cfg.load_column = "load";
+    EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
+              load.path + ": starts at 2023-01-02T00:00, " + price.path +
+                  " at 2023-01-01T00:00: the CSV files must start at the same hour");
+}
+
+// The CLI: a misread CSV is exit status 2 and one line naming the file and line.
+TEST(CsvCli, BadCsvIsExitTwoAndOneLine) {
+#ifdef V2G_CLI
+    Export e;
+    e.decimal = ',';
+    TempFile csv("cli_decimal_commas.csv", price_export(48, e));
+    TempFile toml("cli_csv.toml", "[run]\nepisodes = 1\ndevice = \"cpu\"\nthreads = 1\n"
+                                  "[fleet]\nvehicles = 4\ncommunity_size = 4\nmix = \"single\"\n"
+                                  "[sessions]\nmodel = \"fixed\"\n"
+                                  "[signals]\nsource = \"csv\"\nprice_column = \"price\"\nprice_csv = \"" + csv.path + "\"\n"
+                                  "[evaluation]\ncheck_days = 0\n");
+    const auto run = [](const std::string& args, std::string* output) {
+        FILE* pipe = popen((std::string("'") + V2G_CLI + "' " + args + " 2>&1").c_str(), "r");
+        if (!pipe) return -1;
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output->append(buf, n);
+        const int raw = pclose(pipe);
+        return raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    };
+    std::string out;
+    EXPECT_EQ(run("train '" + toml.path + "'", &out), kExitBadInput) << out;
+    EXPECT_EQ(out.find('\n'), out.size() - 1) << out;  // exactly one line
+    EXPECT_NE(out.find(csv.path + ":2: 3 fields, the header has 2"), std::string::npos) << out;
+    out.clear();
+    EXPECT_EQ(run("train '" + toml.path + "' --set signals.csv_decimal=, --set signals.csv_separator=,", &out),
+              kExitBadInput)
+        << out;
+    EXPECT_NE(out.find("is ambiguous"), std::string::npos) << out;
+    out.clear();
+    // Declared right it trains: the ';' export of the same series.
+    Export eu;
+    eu.separator = ';';
+    eu.decimal = ',';
+    eu.bom = true;
+    eu.line_end = "\r\n";
+    TempFile good("cli_eu.csv", price_export(48, eu));
+    EXPECT_EQ(run("train '" + toml.path + "' --set signals.price_csv=" + good.path + " --set signals.csv_decimal=, --quiet",
+                  &out),
+              0)
+        << out;
+#else
+    GTEST_SKIP() << "V2G_CLI is not defined";
+#endif
 }
 
 // ---------------------------------------------------------------------------- session model
