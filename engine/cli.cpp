@@ -32,6 +32,7 @@
 #include "evaluation.h"
 #include "metrics.h"
 #include "errors.h"
+#include "price_unit.h"
 #include "problem.h"
 #include "sweep.h"
 #include "sweep_file.h"
@@ -175,11 +176,12 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
     std::fprintf(out, "vehicles       %d (%d steps per episode)\n", s.vehicles, s.steps_per_day);
     std::fprintf(out, "wall time      %s\n", human_duration(s.seconds).c_str());
     std::fprintf(out, "env-steps/s    %s (%.6g)\n", human_rate(s.env_steps_per_s).c_str(), s.env_steps_per_s);
-    std::fprintf(out, "mean reward    per vehicle per episode: first %d episodes %.6g, last %d episodes %.6g\n",
-                 s.window, s.mean_reward_first, s.window, s.mean_reward_last);
-    std::fprintf(out, "reward terms   per vehicle per episode, last %d: revenue %.4g - energy cost %.4g - "
+    const std::string money = currency_label(cfg);
+    std::fprintf(out, "mean reward    %s per vehicle per episode: first %d episodes %.6g, last %d episodes %.6g\n",
+                 money.c_str(), s.window, s.mean_reward_first, s.window, s.mean_reward_last);
+    std::fprintf(out, "reward terms   %s per vehicle per episode, last %d: revenue %.4g - energy cost %.4g - "
                       "degradation %.4g - unmet penalty %.4g - en-route charging %.4g\n",
-                 s.window, s.last_revenue, s.last_energy_cost, s.last_degradation_cost, s.last_unmet_penalty,
+                 money.c_str(), s.window, s.last_revenue, s.last_energy_cost, s.last_degradation_cost, s.last_unmet_penalty,
                  s.last_en_route_cost);
     std::fprintf(out, "energy (kWh)   per vehicle per episode, last %d: grid import %.4g, grid export %.4g, "
                       "P2P bought %.4g, unmet at departure %.4g, bought en route %.4g, cut by the grid limit %.4g\n",
@@ -208,11 +210,11 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
 }
 
 // The held-out check (evaluation.check_days): the one line that says whether training worked.
-void print_check(std::FILE* out, const TrainingCheck& c) {
+void print_check(std::FILE* out, const TrainingCheck& c, const std::string& money) {
     const bool ahead = c.learned >= c.best_yardstick_money;
-    std::fprintf(out, "held-out check learned %.4g vs %s %.4g per vehicle-day (%s), %.1f %% departure energy met, "
+    std::fprintf(out, "held-out check learned %.4g vs %s %.4g %s per vehicle-day (%s), %.1f %% departure energy met, "
                       "%.0f %% of the way from random (%.4g) to the LP oracle (%.4g); %d days from episode %d%s\n",
-                 c.learned, c.best_yardstick.c_str(), c.best_yardstick_money, ahead ? "ahead" : "behind",
+                 c.learned, c.best_yardstick.c_str(), c.best_yardstick_money, money.c_str(), ahead ? "ahead" : "behind",
                  100.0 * c.learned_departure_met, 100.0 * c.score, c.random, c.oracle, c.days, c.first_episode,
                  c.oracle_communities < c.communities
                      ? (", oracle on " + std::to_string(c.oracle_communities) + " of " + std::to_string(c.communities) +
@@ -358,14 +360,20 @@ int run_train(const TrainArgs& args) {
     }
 
     print_summary(stdout, cfg, device, summary);
-    if (run.checked) print_check(stdout, run.check);
+    if (run.checked) print_check(stdout, run.check, currency_label(cfg));
     if (!args.model_out.empty()) {
         std::printf("model          %s (TorchScript: forward(obs [n, %d]) -> Q [n, 5])\n", args.model_out.c_str(),
                     kObservationSize);
     }
-    if (resuming || !args.out_path.empty())
-        std::printf("results        %s (training waited %.3f s for the writer)\n",
-                    (resuming ? args.resume_path : args.out_path).c_str(), summary.writer_wait_seconds);
+    if (resuming || !args.out_path.empty()) {
+        const std::string& path = resuming ? args.resume_path : args.out_path;
+        std::printf("results        %s (training waited %.3f s for the writer)\n", path.c_str(), summary.writer_wait_seconds);
+        // The signer is what tells this run's chain from one a forger signed anew: worth a note.
+        const std::string key = cfg.ledger_enabled ? results_public_key(path) : "";
+        if (!key.empty())
+            std::printf("signed by      ed25519:%s (check later: v2g verify %s --public-key %s)\n", key.c_str(),
+                        path.c_str(), key.c_str());
+    }
     std::fflush(stdout);
     if (summary_file) {
         std::string json = summary_json(cfg, device, summary);
@@ -534,8 +542,8 @@ int run_eval(const EvalArgs& args) {
     const ScenarioResult& base = r.scenarios.front();
     const int columns[] = {kMoneyPerVehicle, kUnmetKwhPerVehicle, kDepartureEnergyMet, kPeakImportKw,
                            kDrImportKwh, kDrExportKwh, kEnergyEfficiency};
-    std::printf("evaluation     %d days from episode %d on %s; means over days (units: docs/EVALUATION.md)\n", r.days,
-                r.first_episode, r.backend.c_str());
+    std::printf("evaluation     %d days from episode %d on %s; means over days, money in %s (units: docs/EVALUATION.md)\n",
+                r.days, r.first_episode, r.backend.c_str(), currency_label(cfg).c_str());
     std::printf("%-18s", "policy");
     for (int c : columns) std::printf(" %14.14s", metric_table()[c].name);
     std::printf("\n");

@@ -11,6 +11,7 @@
 #include "kill_point.h"
 #include "kernels/layout.h"
 #include "ledger/signature.h"
+#include "price_unit.h"
 
 #ifndef V2G_GIT_COMMIT
 #define V2G_GIT_COMMIT "unknown"
@@ -444,6 +445,8 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
     attr_number(f.file, "seed", H5T_NATIVE_UINT64, static_cast<uint64_t>(cfg.seed));
     attr_string(f.file, "start_time", info.start_time.empty() ? iso_now() : info.start_time);
     attr_string(f.file, "run_name", cfg.run_name);
+    // Units say "currency" (currency/vehicle/day); this says which one (signals.price_unit).
+    attr_string(f.file, "currency", currency_label(cfg));
     attr_number(f.file, "episodes_planned", H5T_NATIVE_INT64, static_cast<int64_t>(cfg.episodes));
     attr_number(f.file, "vehicles", H5T_NATIVE_INT64, static_cast<int64_t>(p.num_vehicles));
     attr_number(f.file, "communities", H5T_NATIVE_INT64, static_cast<int64_t>(p.num_communities));
@@ -936,6 +939,15 @@ ResultsSummary read_results_summary(const std::string& path) {
         throw ResultsError(path + ": unreadable results file (" + e.what() + ")");
     }
     return s;
+}
+
+std::string results_public_key(const std::string& path) {
+    Id file = open_for_reading(path);
+    if (H5Lexists(file, "/ledger/public_key", H5P_DEFAULT) <= 0) return "";
+    uint8_t key[kEd25519PublicBytes] = {};
+    Id d(ok(H5Dopen2(file, "/ledger/public_key", H5P_DEFAULT), "/ledger/public_key"));
+    ok(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, key), "/ledger/public_key");
+    return ledger::to_hex(key, sizeof key);
 }
 
 LedgerData read_ledger_from_results(const std::string& path) {

@@ -90,6 +90,8 @@ struct ResultsSummary {
 // Throws ResultsError (bad input) for a missing, non-HDF5, truncated or newer-schema file.
 ResultsSummary read_results_summary(const std::string& path);
 LedgerData read_ledger_from_results(const std::string& path);
+// The run's Ed25519 public key in hex (/ledger/public_key); "" when the file has none.
+std::string results_public_key(const std::string& path);
 // The newest valid checkpoint and the metrics before it; with none yet, next_episode 0 and an
 // empty fleet (start over). Throws ResultsError for a file that is not a results file.
 ResumeState read_resume_state(const std::string& path, const EnvParams& p);

@@ -22,9 +22,10 @@ ARGS = ["--episodes", "12", "--set", "fleet.vehicles=40", "--set", "fleet.commun
         "--set", "results.checkpoint_every=4", "--set", "ledger.store_transactions=all", "--device", "cpu", "--quiet"]
 CASES = 120
 SEED = 20261201
-# A hang was minutes; a healthy answer here takes well under a second (the plot, ~3 s). This is
-# the line between the two, not a speed requirement.
-HANG_S = 60
+# A hang was minutes; a healthy answer takes well under a second (the plot the longest: 1.8 s
+# on the project's 2-core machine, 2026-12-02). The issue's promise is an answer within 10 s:
+# the line between an answer and a hang, not a speed requirement.
+HANG_S = 10
 PYTHON = [sys.executable, "-m", "v2g"]
 LSAN_SUPPRESSIONS = os.path.join(ROOT, "tests", "lsan_hdf5.supp")
 

@@ -145,8 +145,9 @@ def test_report_renders_every_figure_and_table_without_console_errors(evaluated,
     for p in POLICIES:
         assert f"<td>{p}</td>" in page or f'<td class="name">{p}</td>' in page or f"<th>{p}</th>" in page, p
     for name in ("money_per_vehicle", "peak_import_kw", "energy_efficiency", "dr_import_kwh",
-                 "transaction_latency_hours", "currency/vehicle/day", "Fig. 7", "Fig. 8", "Fig. 9", "Resilience"):
+                 "transaction_latency_hours", "$/vehicle/day", "Fig. 7", "Fig. 8", "Fig. 9", "Resilience"):
         assert name in page, name
+    assert "currency/" not in page, "money is labelled with the run's currency (the file's `currency` attribute)"
     assert page.count("<img") >= 10 and page.count("<table") >= 4
     assert report_checks.render_problems(html_path, str(tmp_path / "profile")) == []
 

@@ -451,3 +451,50 @@ def test_train_from_python_writes_the_results(tmp_path):
             assert fh.read() == before
         s = v2g.train(dict(cfg, run=dict(cfg["run"], episodes=3)), out, launcher=launcher, force=True)
         assert v2g.open(s["results_path"]).episodes_done == 3
+
+
+@needs_writer
+def test_real_file_carries_its_signatures_and_currency(real):
+    path, _ = real
+    with h5py.File(path, "r") as f:
+        blocks = f["ledger/blocks"].shape[0]
+        assert f["ledger/signatures"].shape == (blocks, 64) and f["ledger/signatures"].dtype == np.uint8
+        assert f["ledger/head"].shape == (152,) and f["ledger/public_key"].shape == (32,)
+        assert not f["ledger/signing_key"][()].any()  # finished: the secret key is erased
+        assert f.attrs["currency"] in (b"$", "$")  # synthetic prices: CityLearn's US $/kWh
+    run = v2g.open(path)
+    assert run.currency == "$"
+    assert run.units("episodes/reward_mean") == "$/vehicle/day"
+
+
+@needs_writer
+def test_a_run_on_euro_prices_says_eur_in_its_outputs(tmp_path):
+    """signals.price_unit = EUR/MWh: prices converted, and every label says EUR."""
+    csv = tmp_path / "day_ahead.csv"
+    csv.write_text("price\n" + "".join(f"{80 + 60 * ((h % 24) in range(17, 21)):.1f}\n" for h in range(24 * 4)))
+    out = tmp_path / "eur.h5"
+    p = subprocess.run([V2G, "train", SMALL, "--episodes", "5", "--out", out, "--device", "cpu",
+                        "--set", "signals.source=csv", "--set", f"signals.price_csv={csv}",
+                        "--set", "signals.price_column=price", "--set", "signals.price_unit=EUR/MWh"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "mean reward    EUR per vehicle per episode" in p.stdout, p.stdout
+    run = v2g.open(str(out))
+    assert run.currency == "EUR"
+    assert run.units("episodes/reward_mean") == "EUR/vehicle/day"
+    # The traced day's prices, converted: 140 EUR/MWh at the evening peak is 0.14 EUR/kWh.
+    assert run.h5["day/retail_price_per_kwh"][()].max() == pytest.approx(0.14, rel=1e-6)
+    assert v2g_plot.plot_all(run, str(tmp_path / "plots"))
+    info = subprocess.run([sys.executable, "-m", "v2g", "info", str(out)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "python")))
+    assert info.returncode == 0 and "EUR/vehicle/day" in info.stdout, info.stdout + info.stderr
+
+
+def test_long_input_is_shortened_in_the_error_line(tmp_path):
+    path = str(tmp_path / ("q" * 5000 + ".h5"))
+    r = subprocess.run([sys.executable, "-m", "v2g", "info", path], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "python")))
+    assert r.returncode == 2
+    line = r.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.startswith("v2g: error: ") and "..." in line, line
+    assert len(line) <= 200 + len("v2g: error: "), len(line)

@@ -32,8 +32,24 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(_fail(f"{message} (see python3 -m v2g --help)"))
 
 
+MAX_ERROR_CHARS = 200  # as the CLI's error lines (engine/cli.cpp, shortened())
+KEEP_EACH_SIDE = 24
+
+
+def _shortened(text):
+    """The longest words cut in the middle ("abc...xyz") until the line fits, as the CLI does."""
+    words = text.split(" ")
+    while len(" ".join(words)) > MAX_ERROR_CHARS:
+        i = max(range(len(words)), key=lambda k: len(words[k]))
+        if len(words[i]) <= 2 * KEEP_EACH_SIDE + 3:
+            break
+        words[i] = words[i][:KEEP_EACH_SIDE] + "..." + words[i][-KEEP_EACH_SIDE:]
+    line = " ".join(words)
+    return line if len(line) <= MAX_ERROR_CHARS else line[:MAX_ERROR_CHARS - 3] + "..."
+
+
 def _fail(msg):
-    print(f"v2g: error: {' '.join(str(msg).split())}", file=sys.stderr)
+    print(f"v2g: error: {_shortened(' '.join(str(msg).split()))}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -64,7 +80,7 @@ def cmd_info(args):
     if run.episodes_done:
         i = run.episodes_done - 1
         print(f"last      episode {int(ep['episode'][i])}: reward {_fmt(ep['reward_mean'][i])} "
-              f"(min {_fmt(ep['reward_min'][i])}, max {_fmt(ep['reward_max'][i])}) currency/vehicle/day, "
+              f"(min {_fmt(ep['reward_min'][i])}, max {_fmt(ep['reward_max'][i])}) {run.currency}/vehicle/day, "
               f"epsilon {_fmt(ep['epsilon'][i], '.3f')}, SoC {_fmt(ep['soc_end_mean'][i], '.3f')}, "
               f"SoH {_fmt(ep['soh_mean'][i], '.5f')}")
     blocks = run.blocks

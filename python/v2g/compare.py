@@ -50,8 +50,10 @@ def learning_curves(runs, out_dir):
     a.set_xlabel("env-steps")
     b.set_xlabel("training wall time (s)")
     b.set_xscale("symlog", linthresh=1.0)
+    # Runs of different currencies on one axis would mislead: the label names each one.
+    currencies = sorted({run.currency for run in runs})
     for axis in (a, b):
-        axis.set_ylabel("reward\n(currency/vehicle/day)")
+        axis.set_ylabel(f"reward\n({' or '.join(currencies)}/vehicle/day)")
         axis.legend(loc="lower right", fontsize=8)
     a.set_title("learning curves (moving means)")
     fig.tight_layout()

@@ -114,14 +114,14 @@ def reward_curve(run, out_dir, svg=False, notes=None):
     a.fill_between(x, _smooth(ep["reward_min"], w), _smooth(ep["reward_max"], w), alpha=0.25,
                    label="min..max vehicle")
     a.plot(x, _smooth(ep["reward_mean"], w), label="mean")
-    a.set_ylabel("reward\n(currency/vehicle/day)")
+    a.set_ylabel(f"reward\n({run.currency}/vehicle/day)")
     a.set_title(f"{run.attrs.get('run_name', '')}: reward" + (f" (moving mean over {w} episodes)" if w > 1 else ""))
     a.legend(loc="lower right")
     for name, sign in (("revenue", 1), ("energy_cost", -1), ("degradation_cost", -1), ("unmet_penalty", -1)):
         if name in ep:
             b.plot(x, sign * _smooth(ep[name], w), label=("" if sign > 0 else "- ") + name.replace("_", " "))
     b.axhline(0, color="0.5", lw=0.5)
-    b.set_ylabel("reward terms\n(currency/vehicle/day)")
+    b.set_ylabel(f"reward terms\n({run.currency}/vehicle/day)")
     b.set_xlabel("episode")
     b.legend(loc="best", fontsize=8)
     fig.tight_layout()
@@ -199,7 +199,7 @@ def day_flows(run, out_dir, svg=False, notes=None):
     dr = d["dr_event"] > 0
     if dr.any():
         b.scatter(steps[dr], d["retail_price_per_kwh"][dr], color="red", zorder=3, label="demand-response event")
-    b.set_ylabel("currency/kWh")
+    b.set_ylabel(f"{run.currency}/kWh")
     c = b.twinx()
     c.plot(steps, d["soc_mean"], color="C2", linestyle="--", label="mean SoC")
     c.set_ylabel("mean SoC")
@@ -279,7 +279,7 @@ def fig7_q_heatmap(run, out_dir, svg=False, notes=None):
     tables, actions = means.shape
     fig, (a,) = _figure(1)
     im = a.imshow(means, aspect="auto", cmap="viridis", interpolation="nearest")
-    fig.colorbar(im, ax=a, label="mean Q over visited states (currency)")
+    fig.colorbar(im, ax=a, label=f"mean Q over visited states ({run.currency})")
     a.set_xticks(range(actions))
     a.set_xticklabels(ACTIONS[:actions])
     labels = table_labels(run, tables)

@@ -193,7 +193,7 @@ def learning_over_wall_time(run, out_dir, notes=None):
     fig, (a, b) = plot._figure(2, sharex=True)
     w = plot._window(run.episodes_done)
     a.plot(seconds, plot._smooth(ep["reward_mean"], w))
-    a.set_ylabel("reward\n(currency/vehicle/day)")
+    a.set_ylabel(f"reward\n({run.currency}/vehicle/day)")
     a.set_title("learning curve over training time" + (f" (moving mean over {w} episodes)" if w > 1 else ""))
     b.plot(seconds, ep["epsilon"], color="C1")
     b.set_ylabel("epsilon")
@@ -236,7 +236,7 @@ def policy_day_flows(run, out_dir, notes=None, day=0):
         a.set_ylabel(f"{name}\nkWh/step", fontsize=8)
         b = a.twinx()
         b.step(steps, price, where="mid", color="black", lw=1, label="retail price")
-        b.set_ylabel("currency\n/kWh", fontsize=8)
+        b.set_ylabel(f"{run.currency}\n/kWh", fontsize=8)
         if k == 0:
             a.legend(loc="upper left", fontsize=7, ncol=4)
             b.legend(loc="upper right", fontsize=7)
@@ -281,7 +281,7 @@ def money_by_policy(run, out_dir, notes=None):
 def _optimum(run):
     """(units, "mean ± sd" cell, definition) of the DP bound, /evaluation/optimum_value_per_vehicle."""
     attrs = run.dataset_attrs(f"evaluation/{OPTIMUM}")
-    return (attrs.get("units", ""), mean_sd_cell(run.evaluation[OPTIMUM]),
+    return (run.money_units(attrs.get("units", "")), mean_sd_cell(run.evaluation[OPTIMUM]),
             attrs.get("definition") or "the dynamic-programming optimum's value, fleet mean")
 
 

@@ -250,8 +250,19 @@ class Run:
         return {k: (v[:n] if v.ndim >= 1 else v) for k, v in out.items()}
 
     def units(self, name):
-        """The `units` attribute of a dataset ('1' for counts and fractions)."""
-        return _plain(self._file[name].attrs.get("units"))
+        """The `units` attribute of a dataset ('1' for counts and fractions), money in the run's
+        currency ("$/vehicle/day"; the file writes the generic "currency/vehicle/day")."""
+        return self.money_units(_plain(self._file[name].attrs.get("units")))
+
+    @property
+    def currency(self):
+        """What the run's money is counted in: the root attribute `currency` ("$", "EUR"; from
+        signals.price_unit), or "currency" for a file that does not say."""
+        return self.attrs.get("currency") or "currency"
+
+    def money_units(self, units):
+        """`units` with the generic "currency" replaced by the run's currency."""
+        return units.replace("currency", self.currency) if isinstance(units, str) else units
 
     def dataset_attrs(self, name):
         """Every attribute of the object `name` (dataset or group) as plain values; {} when the
@@ -443,7 +454,8 @@ class Run:
         g = self._file.get(base)
         if not isinstance(g, h5py.Group):
             return {}
-        return {name: (self._read(f"{base}/{name}"), _plain(obj.attrs.get("units")), _plain(obj.attrs.get("definition", "")))
+        return {name: (self._read(f"{base}/{name}"), self.money_units(_plain(obj.attrs.get("units"))),
+                       _plain(obj.attrs.get("definition", "")))
                 for name, obj in g.items()}
 
     @property
