@@ -486,14 +486,15 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
     }
     const int idx = signal_index(p, episode, step);
     float pv_kwh = sig.community_pv_kwp[c] * sig.pv_kw_per_kwp[idx] * p.step_hours;
-    // The community's PV is offered under its market contract (id c), like a member's offer:
-    // at the clearing price, which does not depend on the quantities. Refused, it is not sold.
+    // The community's PV is offered under its market contract (id c): within its validity and
+    // at a price it allows (the clearing price, which does not depend on the quantities), or
+    // not sold. The energy cap limits a member's transfer, not the community's own generation
+    // (50 kWh per step by default; 100 kWp of PV on 50 members exceeds it at noon).
     if (p.ledger_enabled && pv_kwh > 0.0f) {
         const int32_t price_micro = to_micro_per_kwh(
             market_price(sig.retail_price_per_kwh[idx], sig.feed_in_price_per_kwh[idx], p.p2p_price_weight));
-        if (check_contract(sig.contracts[c], 0, c, episode, round_to_int(static_cast<double>(pv_kwh) * kWhPerKwh),
-                           price_micro) != kAccepted)
-            pv_kwh = 0.0f;
+        constexpr int64_t kNoEnergyCheck = 0;
+        if (check_contract(sig.contracts[c], 0, c, episode, kNoEnergyCheck, price_micro) != kAccepted) pv_kwh = 0.0f;
     }
     const MarketOutcome m = clear_market(supply + pv_kwh, demand, sig.retail_price_per_kwh[idx],
                                          sig.feed_in_price_per_kwh[idx], p.p2p_price_weight,

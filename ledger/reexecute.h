@@ -41,8 +41,9 @@ inline std::string reexecute_transaction(const Transaction& t, const std::vector
     // Direction: energy flows into the party for purchases and imports, out of it for sales.
     const bool inward = t.kind == kTxGridImport || t.kind == kTxUnmatchedImport || t.kind == kTxP2PBuy;
     if (t.energy_wh == 0 || (t.energy_wh > 0) != inward) return "energy " + std::to_string(t.energy_wh) + " Wh has the wrong sign for its kind";
+    // The cap limits a member's transfer; the community's PV sale is its own generation.
     const int64_t magnitude = t.energy_wh < 0 ? -t.energy_wh : t.energy_wh;
-    if (magnitude > static_cast<int64_t>(k.energy_cap_wh_per_step))
+    if (t.kind != kTxPvSell && magnitude > static_cast<int64_t>(k.energy_cap_wh_per_step))
         return std::to_string(magnitude) + " Wh in one step, above " + which + "'s cap of " + std::to_string(k.energy_cap_wh_per_step);
     if (k.type != kContractP2PMarket && k.price_mode == kPriceFixed && t.price_micro_per_kwh != k.fixed_price_micro_per_kwh)
         return "price " + std::to_string(t.price_micro_per_kwh) + " micro/kWh, " + which + " fixes " + std::to_string(k.fixed_price_micro_per_kwh);
