@@ -278,3 +278,29 @@ def test_an_older_head_put_back_is_refused(copy):
     with h5py.File(path, "r+") as f:
         f["ledger/head"][...] = np.frombuffer(head, dtype=np.uint8)
     refused(path, "block 4:", "the signed head is behind the checkpoints (episode 8 and later)")
+
+
+# ------------------------------------------------------------------ honest runs
+
+@pytest.mark.parametrize("contract", ["ledger.price_cap_per_kwh=0.25", "ledger.price_floor_per_kwh=0.13",
+                                      "ledger.energy_cap_kwh_per_step=3", "ledger.valid_episodes=5",
+                                      "ledger.charging_fixed_price_per_kwh=0.2", "ledger.energy_cap_kwh_per_step=50"])
+def test_an_honest_run_under_binding_contracts_re_executes_cleanly(tmp_path, contract):
+    """Every transaction the engine executes is one its contract allows. (A P2P buyer used to be
+    admitted at the clearing price and then pay it plus the losses: above a price cap.)"""
+    path = str(tmp_path / "honest.h5")
+    r = subprocess.run([BIN, "train", CONFIG, "--episodes", "8", "--set", "fleet.vehicles=40",
+                        "--set", "fleet.community_size=20", "--set", "fleet.pv_kwp_per_vehicle=5",
+                        "--set", "ledger.store_transactions=all", "--set", contract, "--device", "cpu", "--quiet",
+                        "--out", path], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    v = verify(path)
+    assert v.returncode == 0, v.stderr
+    with h5py.File(path, "r") as f:
+        txs = f["ledger/transactions"][()]
+    assert len(txs) > 0
+    if contract.endswith("energy_cap_kwh_per_step=50"):
+        # The community's PV sale is its own generation, not held to the member cap: 100 kWp
+        # per community sells more than 50 kWh in a sunny step.
+        pv = txs[txs["kind"] == 7]
+        assert len(pv) and (-pv["energy_wh"]).max() > 50_000
