@@ -90,7 +90,8 @@ def test_a_damaged_file_gets_one_line_and_no_hang(originals, tmp_path, case):
         f.write(damaged(originals[source], rng, damage))
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), MPLBACKEND="Agg")
     # Under AddressSanitizer: HDF5's own leaks on damaged files are not v2g's (lsan_hdf5.supp).
-    env["LSAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("LSAN_OPTIONS"), "suppressions=" + LSAN_SUPPRESSIONS]))
+    env["LSAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("LSAN_OPTIONS"), "suppressions=" + LSAN_SUPPRESSIONS,
+                                                        "print_suppressions=0"]))
     env.pop("V2G_TEST_KILL_AT", None)
     what = f"case {case}: {damage} of the {source} file, {name}"
     try:
