@@ -1,11 +1,11 @@
 // bench_hash.cpp: ledger hashing speed (Google Benchmark; speed only, never a test).
 //   Sha256/*      SHA-256 compressions/s on one thread, portable sha256.h vs OpenSSL, for a
-//                 40-byte transaction leaf (1 compression), a 65-byte node (2) and 16 KiB (257).
-//   MerkleCpu*/N  RFC 6962 roots of N 40-byte records (the engine's transactions), level by
+//                 48-byte transaction leaf (1 compression), a 65-byte node (2) and 16 KiB (257).
+//   MerkleCpu*/N  RFC 6962 roots of N 48-byte records (the engine's transactions), level by
 //                 level: portable code or OpenSSL, OpenMP on all threads (OMP_NUM_THREADS).
 //   MerkleCuda/N  the same on the GPU, records already in device memory (the engine's case);
 //                 reports an error (not a number) when no GPU is usable.
-// Counters: leaves_per_second, compressions_per_second (3N - 2 for N 40-byte leaves); the tree
+// Counters: leaves_per_second, compressions_per_second (3N - 2 for N 48-byte leaves); the tree
 // benchmarks use wall time (OpenMP threads work besides the timing thread).
 #include <benchmark/benchmark.h>
 
@@ -15,12 +15,13 @@
 
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
+#include "ledger/transaction.h"
 
 namespace {
 
 using namespace v2g::ledger;
 
-constexpr size_t kTxBytes = 40;
+constexpr size_t kTxBytes = sizeof(v2g::Transaction);  // 48
 constexpr int kMinLog2Leaves = 10;
 constexpr int kMaxLog2Leaves = 24;
 constexpr int kLog2Step = 2;

@@ -4,6 +4,7 @@
 // fused loop and the hand-off through the Backend the trainer uses; bytes come from
 // kernels/phase_traffic.h. The model is documented in docs/PERFORMANCE.md ("v2g bench").
 #include "bench.h"
+#include "clock.h"
 
 #include <omp.h>
 #include <unistd.h>
@@ -25,7 +26,6 @@
 namespace v2g {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 constexpr int kDefaultEpisodes = 3;                // timed episodes, each path
 constexpr int kWarmupEpisodes = 1;                 // untimed first: fresh pages, caches, first launches
@@ -40,7 +40,6 @@ constexpr int kCeilingBatchEpisodes = 16;
 constexpr double kHandoffMemoryHeadroom = 1.25;    // the hand-off copy must fit in free memory with this margin
 constexpr int kHandoffRepeats = 3;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 
 

@@ -4,6 +4,7 @@
 // host, day by day, from the backend's state at the start of that day; the LP oracle runs its
 // days on a host copy of the trained state, each day from where its own plan left the fleet.
 #include "evaluation.h"
+#include "clock.h"
 
 #include <omp.h>
 #include <algorithm>
@@ -48,9 +49,6 @@ std::pair<int, int> fault_window(const Config& cfg) {
     return {std::min(begin, cfg.steps_per_day()), std::min(begin + length, cfg.steps_per_day())};
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Fleet flows per step of one day from the step record: the communities' running totals
 // differenced step by step and summed over communities, [step][kFlowFields] (kWh).

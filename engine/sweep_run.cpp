@@ -1,5 +1,6 @@
 // sweep_run.cpp: runs a sweep's configurations (see sweep_run.h).
 #include "sweep_run.h"
+#include "clock.h"
 
 #include <algorithm>
 #include <chrono>
@@ -20,9 +21,7 @@ namespace v2g {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 double planned_env_steps(const Config& cfg) {
     return static_cast<double>(cfg.vehicles) * cfg.steps_per_day() * cfg.episodes;

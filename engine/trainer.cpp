@@ -2,6 +2,7 @@
 // progress arrives a few times a second, fleet metrics merged in community order (so the
 // numbers do not depend on thread count or device), and the final summary.
 #include "trainer.h"
+#include "clock.h"
 
 #include <sys/resource.h>
 
@@ -22,9 +23,6 @@ constexpr double kProgressIntervalS = 0.25;  // aim for this much work per chunk
 constexpr int kMaxChunkEpisodes = 256;
 constexpr int kSummaryWindow = 100;          // "first/last 100 episodes" in the summary
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 }  // namespace
 

@@ -70,7 +70,6 @@ std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads);
 
 // CUDA: available only in a build with V2G_CUDA. cuda_usable() says whether a GPU can run our
 // kernels here and, if not, why (no CUDA in this build, no device, a driver too old, ...).
-bool cuda_compiled();
 bool cuda_usable(std::string* why);
 std::unique_ptr<Backend> make_cuda_backend(const Problem& problem);
 

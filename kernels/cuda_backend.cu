@@ -357,8 +357,6 @@ void run_cuda_batch(const std::vector<BatchRequest>& requests) {
     cudaFree(jobs_dev);
 }
 
-bool cuda_compiled() { return true; }
-
 bool cuda_usable(std::string* why) {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);

@@ -7,8 +7,6 @@
 
 namespace v2g {
 
-bool cuda_compiled() { return false; }
-
 bool cuda_usable(std::string* why) {
     if (why) *why = "this build has no CUDA backend (configured with V2G_CUDA=OFF or no nvcc found)";
     return false;

@@ -2,10 +2,10 @@
 // already live in device memory, level by level, one thread per node, the portable SHA-256 of
 // sha256.h (the very code the CPU reference runs). Only the 32-byte root comes back.
 //
-// Napkin math for n 40-byte records (H100: ~16 G SHA-256 compressions/s, 3.35 TB/s HBM3):
+// Napkin math for n 48-byte records (H100: ~16 G SHA-256 compressions/s, 3.35 TB/s HBM3):
 //   compressions: n leaves x 1 + (n - 1) nodes x 2 ~ 3n       -> ~5 G leaves/s if compute bound
-//   bytes moved:  leaves read 40 B + leaf hash written 32 B; each node reads 64 B, writes 32 B;
-//                 ~ 72n + 96n ~ 170 B per leaf                 -> ~20 G leaves/s if memory bound
+//   bytes moved:  leaves read 48 B + leaf hash written 32 B; each node reads 64 B, writes 32 B;
+//                 ~ 80n + 96n ~ 176 B per leaf                 -> ~19 G leaves/s if memory bound
 //   so the hasher is compute bound (SHA-256 rounds), ~3 ms for 2^24 leaves, plus one launch per
 //   level (ceil(log2 n) + 1 launches, a few microseconds each).
 // Levels ping-pong between two scratch arrays: A (n digests) holds even levels, B (ceil(n/2))

@@ -8,10 +8,10 @@
 //
 // Napkin math (compressions = 64-byte blocks after padding: message + 0x80 + 8-byte length):
 //   blocks(len) = (len + 9 + 63) / 64
-//   leaf of a 40-byte transaction: 1 + 40 = 41 bytes       -> 1 compression
+//   leaf of a 48-byte transaction: 1 + 48 = 49 bytes       -> 1 compression
 //   leaf of up to 54 bytes of data:                         -> 1 compression
 //   node: 1 + 32 + 32 = 65 bytes                            -> 2 compressions
-//   tree of n leaves (n - 1 nodes): n + 2 (n - 1) ~ 3n compressions for 40-byte records.
+//   tree of n leaves (n - 1 nodes): n + 2 (n - 1) ~ 3n compressions for 48-byte records.
 // One compression is 64 rounds of ~20 32-bit integer ops plus the 48-word message schedule.
 #pragma once
 #include <cstddef>

@@ -92,7 +92,7 @@ TEST(Sha256, BlockCounts) {
     EXPECT_EQ(sha256_blocks(0), 1u);
     EXPECT_EQ(sha256_blocks(55), 1u);  // 55 + 0x80 + 8-byte length = 64
     EXPECT_EQ(sha256_blocks(56), 2u);
-    EXPECT_EQ(sha256_blocks(41), 1u);  // a leaf of a 40-byte transaction
+    EXPECT_EQ(sha256_blocks(49), 1u);  // a leaf of a 48-byte transaction
     EXPECT_EQ(sha256_blocks(65), 2u);  // a node
     EXPECT_EQ(sha256_blocks(64), 2u);
     EXPECT_EQ(sha256_blocks(119), 2u);
