@@ -990,8 +990,6 @@ LedgerData read_ledger_from_results(const std::string& path) {
         };
         read_bytes("/ledger/public_key", d.public_key, sizeof d.public_key);
         d.has_head = read_bytes("/ledger/head", &d.head, sizeof d.head);
-        uint8_t secret[kEd25519SecretBytes] = {}, zeros[kEd25519SecretBytes] = {};
-        d.key_erased = read_bytes("/ledger/signing_key", secret, sizeof secret) && std::memcmp(secret, zeros, sizeof zeros) == 0;
         if (H5Lexists(file, "/ledger/signatures", H5P_DEFAULT) > 0) {
             Id ds(ok(H5Dopen2(file, "/ledger/signatures", H5P_DEFAULT), "/ledger/signatures"));
             const std::vector<uint8_t> sigs = read_all<uint8_t>(ds, H5T_NATIVE_UINT8);

@@ -71,7 +71,6 @@ struct LedgerData {
     int64_t episode_rows = -1;        // rows of /episodes
     int64_t checkpoint_episodes = -1; // the older checkpoint slot's next episode; -1: none
     std::string status;               // "running", "interrupted", "finished"
-    bool key_erased = false;          // the secret key is gone (erased when the run finished)
 };
 
 // Throws LedgerFormatError for a missing, foreign or unsupported file.

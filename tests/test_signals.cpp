@@ -198,6 +198,14 @@ int cet_offset_minutes(int64_t utc) {
 }
 
 // How a test export is written.
+// Hourly Central European times from `start` (UTC), written with or without their offset.
+std::function<std::string(int)> cet_hours(int64_t start, bool with_offset) {
+    return [start, with_offset](int r) {
+        const int64_t t = start + 3600 * static_cast<int64_t>(r);
+        return iso_text(t, cet_offset_minutes(t), with_offset);
+    };
+}
+
 struct Export {
     char separator = ',';
     char decimal = '.';
@@ -842,10 +850,7 @@ TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
     for (const auto& [start, label] : {std::pair<int64_t, const char*>{utc_of(2023, 3, 24, 23), "spring"},
                                        {utc_of(2023, 10, 27, 22), "autumn"}}) {
         Export e;
-        e.time = [start = start](int r) {
-            const int64_t t = start + 3600 * static_cast<int64_t>(r);
-            return iso_text(t, cet_offset_minutes(t), true);
-        };
+        e.time = cet_hours(start, true);
         TempFile f(std::string("dst_offsets_") + label + ".csv", price_export(72, e));
         Config cfg = csv_config(f.path);
         cfg.timestamp_column = "time";
@@ -870,10 +875,7 @@ TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
 TEST(CsvTimestamps, LocalSpringForwardGapIsRefusedAsDaylightSaving) {
     Export e;
     const int64_t start = utc_of(2023, 3, 24, 23);  // 2023-03-25 00:00 in Central Europe
-    e.time = [start](int r) {
-        const int64_t t = start + 3600 * static_cast<int64_t>(r);
-        return iso_text(t, cet_offset_minutes(t), false);
-    };
+    e.time = cet_hours(start, false);
     TempFile f("dst_local.csv", price_export(72, e));
     Config cfg = csv_config(f.path);
     cfg.timestamp_column = "time";
@@ -889,10 +891,7 @@ TEST(CsvTimestamps, LocalSpringForwardGapIsRefusedAsDaylightSaving) {
 TEST(CsvTimestamps, RepeatedHourIsRefused) {
     Export e;
     const int64_t start = utc_of(2023, 10, 27, 22);  // 2023-10-28 00:00 in Central Europe
-    e.time = [start](int r) {
-        const int64_t t = start + 3600 * static_cast<int64_t>(r);
-        return iso_text(t, cet_offset_minutes(t), false);
-    };
+    e.time = cet_hours(start, false);
     TempFile f("autumn_local.csv", price_export(72, e));
     Config cfg = csv_config(f.path);
     cfg.timestamp_column = "time";
