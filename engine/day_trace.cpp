@@ -3,45 +3,27 @@
 
 #include <cmath>
 #include "kernels/layout.h"
-#include "kernels/step.h"
+#include "kernels/schedule.h"
 
 namespace v2g {
+namespace {
 
-DayTrace trace_day(const EnvParams& p, const std::vector<char>& fleet, const std::vector<char>& signals,
-                   int episode, int day_start_hour) {
-    // A private copy of the state part; the Q-tables are read in place (greedy: no updates).
-    FleetView original{};
-    size_t state_bytes = 0;
-    layout_fleet(p, const_cast<char*>(fleet.data()), &original, &state_bytes);
-    std::vector<char> state(fleet.begin(), fleet.begin() + static_cast<std::ptrdiff_t>(state_bytes));
-    FleetView f{};
-    layout_fleet(p, state.data(), &f);
-    f.q = original.q;
-    f.q_bf16 = original.q_bf16;
-    std::vector<Transaction> slots(p.ledger_enabled ? static_cast<size_t>(slots_per_episode(p)) : 0);
-    f.tx_slots = slots.data();
-    SignalsView sig{};
-    layout_signals(p, const_cast<char*>(signals.data()), &sig);
-
-    DayTrace t;
-    t.episode = episode;
-    const int n = p.num_vehicles;
-    for (int c = 0; c < p.num_communities; ++c) reset_community(f, c);
-    for (int v = 0; v < n; ++v) reset_vehicle(p, f, v, episode);
-    constexpr double kHoursPerDayD = 24.0;
-    for (int step = 0; step < p.steps_per_day; ++step) {
-        double imp0 = 0, exp0 = 0, in0 = 0, out0 = 0;
-        for (int v = 0; v < n; ++v) {
-            imp0 += f.ep_grid_import_kwh[v];
-            exp0 += f.ep_grid_export_kwh[v];
-            in0 += f.ep_p2p_bought_kwh[v];
-            out0 += f.ep_p2p_sold_kwh[v];
-        }
-        for (int v = 0; v < n; ++v) act_vehicle(p, sig, f, v, episode, step, kPolicyGreedy, 0.0f);
-        for (int c = 0; c < p.num_communities; ++c) clear_community(p, sig, f, c, episode, step);
-        for (int v = 0; v < n; ++v) apply_vehicle(p, sig, f, v, episode, step);
+// The fleet's flows of each step, read after its apply phase.
+struct Tracer {
+    static constexpr bool kChoosesActions = false;
+    const EnvParams& p;
+    const SignalsView& sig;
+    const FleetView& f;
+    int day_start_hour;
+    DayTrace& t;
+    double imp0 = 0, exp0 = 0, in0 = 0, out0 = 0;  // the day's totals before this step
+    void begin_episode(int) {}
+    void before_act(int, int) {}
+    void after_phase(int phase, int episode, int step) {
+        if (phase != kPhaseApply) return;
+        constexpr double kHoursPerDayD = 24.0;
         double imp = 0, exp = 0, in = 0, out = 0, soc = 0, plugged = 0, pv_sold = 0, pv_kw = 0;
-        for (int v = 0; v < n; ++v) {
+        for (int v = 0; v < p.num_vehicles; ++v) {
             imp += f.ep_grid_import_kwh[v];
             exp += f.ep_grid_export_kwh[v];
             in += f.ep_p2p_bought_kwh[v];
@@ -65,9 +47,40 @@ DayTrace trace_day(const EnvParams& p, const std::vector<char>& fleet, const std
         t.p2p_bought_kwh.push_back(in - in0);
         t.p2p_sold_kwh.push_back(out - out0);
         t.pv_sold_kwh.push_back(pv_sold);
-        t.soc_mean.push_back(soc / n);
+        t.soc_mean.push_back(soc / p.num_vehicles);
         t.plugged_in.push_back(plugged);
+        imp0 = imp;
+        exp0 = exp;
+        in0 = in;
+        out0 = out;
     }
+};
+
+}  // namespace
+
+DayTrace trace_day(const EnvParams& p, const std::vector<char>& fleet, const std::vector<char>& signals,
+                   int episode, int day_start_hour) {
+    // A private copy of the state part; the Q-tables are read in place (greedy: no updates).
+    FleetView original{};
+    size_t state_bytes = 0;
+    layout_fleet(p, const_cast<char*>(fleet.data()), &original, &state_bytes);
+    std::vector<char> state(fleet.begin(), fleet.begin() + static_cast<std::ptrdiff_t>(state_bytes));
+    FleetView f{};
+    layout_fleet(p, state.data(), &f);
+    f.q = original.q;
+    f.q_bf16 = original.q_bf16;
+    std::vector<Transaction> slots(p.ledger_enabled ? static_cast<size_t>(slots_per_episode(p)) : 0);
+    f.tx_slots = slots.data();
+    SignalsView sig{};
+    layout_signals(p, const_cast<char*>(signals.data()), &sig);
+
+    DayTrace t;
+    t.episode = episode;
+    Tracer tracer{p, sig, f, day_start_hour, t};
+    std::vector<float> sums(static_cast<size_t>(p.num_communities) * kNumCommunitySums);
+    std::vector<EpisodeMetrics> metrics(static_cast<size_t>(p.num_communities));
+    run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyGreedy, 0.0f, Lanes{}, NoSync{}, tracer,
+                         sums.data(), metrics.data());
     return t;
 }
 

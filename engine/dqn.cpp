@@ -17,6 +17,7 @@
 #include "kernels/host_backend.h"
 #include "kernels/layout.h"
 #include "kernels/observation.h"
+#include "kernels/schedule.h"
 
 namespace v2g {
 namespace dqn {
@@ -275,32 +276,42 @@ private:
         return obs;
     }
 
-    void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) override {
-        const int n = p_.num_vehicles, nc = p_.num_communities;
-        const bool network = mode == kPolicyLearn || mode == kPolicyGreedy || mode == kPolicyExplore;
-        for (int c = 0; c < nc; ++c) reset_community(f_, c);
-        for (int v = 0; v < n; ++v) reset_vehicle(p_, f_, v, episode);
-        for (int step = 0; step < p_.steps_per_day; ++step) {
-            torch::Tensor obs;
-            if (network) {
-                obs = observe_all(episode, step);
-                const torch::Tensor greedy = agent_.q_values(obs).argmax(1);
-                const int64_t* g = greedy.data_ptr<int64_t>();
-                for (int v = 0; v < n; ++v) {
-                    const Philox4 r = random4(p_.seed, static_cast<uint32_t>(v), static_cast<uint32_t>(episode),
-                                              static_cast<uint32_t>(step), RngPurpose::kExplore);
-                    const bool explore = mode != kPolicyGreedy && uniform01(r.v[0]) < epsilon;
-                    f_.action[v] = static_cast<uint8_t>(explore ? r.v[1] % kNumActions : g[v]);
-                }
+    // The schedule's hooks of a DQN episode: the network chooses every vehicle's action before
+    // the act phase (explored with the tabular learner's random stream), and after the step
+    // the plugged-in vehicles' transitions go to the replay buffer and the networks learn.
+    struct NetworkHooks {
+        static constexpr bool kChoosesActions = true;
+        DqnBackend& self;
+        PolicyMode mode;
+        float epsilon;
+        bool network;
+        torch::Tensor obs;  // this step's observations
+        void begin_episode(int) {}
+        void before_act(int episode, int step) {
+            if (!network) return;
+            const EnvParams& p = self.p_;
+            obs = self.observe_all(episode, step);
+            const torch::Tensor greedy = self.agent_.q_values(obs).argmax(1);
+            const int64_t* g = greedy.data_ptr<int64_t>();
+            for (int v = 0; v < p.num_vehicles; ++v) {
+                const Philox4 r = random4(p.seed, static_cast<uint32_t>(v), static_cast<uint32_t>(episode),
+                                          static_cast<uint32_t>(step), RngPurpose::kExplore);
+                const bool explore = mode != kPolicyGreedy && uniform01(r.v[0]) < epsilon;
+                self.f_.action[v] = static_cast<uint8_t>(explore ? r.v[1] % kNumActions : g[v]);
             }
-            for (int v = 0; v < n; ++v) act_vehicle(p_, sig_, f_, v, episode, step, network ? kPolicyGiven : mode, 0.0f);
-            for (int c = 0; c < nc; ++c) clear_community(p_, sig_, f_, c, episode, step);
-            for (int v = 0; v < n; ++v) apply_vehicle(p_, sig_, f_, v, episode, step);
-            if (f_.step_record)
-                for (int c = 0; c < nc; ++c) record_community(p_, f_, c, step, f_.step_record);
-            if (mode == kPolicyLearn) store_and_learn(episode, step, obs);
         }
-        for (int c = 0; c < nc; ++c) out[c] = summarize_community(p_, f_, c);
+        void after_phase(int phase, int episode, int step) {
+            if (phase == kPhaseLearn && mode == kPolicyLearn) self.store_and_learn(episode, step, obs);
+        }
+    };
+
+    void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) override {
+        const bool network = mode == kPolicyLearn || mode == kPolicyGreedy || mode == kPolicyExplore;
+        NetworkHooks hooks{*this, mode, epsilon, network, {}};
+        sums_.resize(static_cast<size_t>(p_.num_communities) * kNumCommunitySums);
+        // The whole fleet as one span on one lane: the network scores every vehicle at once.
+        run_episode_schedule(p_, sig_, f_, 0, p_.num_communities, episode, network ? kPolicyGiven : mode, 0.0f,
+                             Lanes{}, NoSync{}, hooks, sums_.data(), out);
     }
 
     // The plugged-in vehicles' transitions of this step into the replay buffer, then learning.
@@ -330,6 +341,7 @@ private:
     float day_start_hour_;
     float price_scale_ = 1.0f;
     dqn::Agent agent_;
+    std::vector<float> sums_;  // the schedule's market sums
 };
 
 }  // namespace

@@ -1,8 +1,9 @@
-// cpu_backend.cpp: the CPU launcher of the step phases. Communities are independent within a
-// step, so with per-vehicle or per-community Q-tables each OpenMP thread runs whole episodes
-// of its communities (cache-resident, no barriers). A fleet-shared table forces a barrier
-// between phases; its update runs on all threads, each owning a share of the table's rows,
-// with the same result as the vehicle-ordered update (step.h learn_fleet_rows).
+// cpu_backend.cpp: the CPU launcher of the episode schedule (schedule.h). Communities are
+// independent within a step, so with per-vehicle or per-community Q-tables each OpenMP thread
+// runs whole episodes of its communities, one lane each (cache-resident, no barriers). A
+// fleet-shared table couples them: the fleet is one span whose phases the team shares as lanes,
+// with a barrier between phases; its update runs on all threads, each owning a share of the
+// table's rows, with the same result as the vehicle-ordered update (step.h learn_rows).
 // With the ledger on, each episode's transaction slots are compacted (two-pass prefix sum over
 // thread chunks, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h).
 #include <omp.h>
@@ -14,8 +15,13 @@
 #include "host_backend.h"
 #include "layout.h"
 #include "ledger/merkle.h"
+#include "schedule.h"
 
 namespace v2g {
+
+void OmpBarrier::operator()() const {
+#pragma omp barrier
+}
 
 size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads) {
     std::vector<Transaction>& records = *compacted;
@@ -133,20 +139,11 @@ private:
             run_episode_by_community(episode, mode, epsilon, out);
     }
 
+    // One community's episode on this thread: the schedule with a single lane.
     void run_community(int c, int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
-        const int begin = community_begin(p_, c), end = community_end(p_, c);
-        const bool learn = mode == kPolicyLearn;
-        reset_community(f_, c);
-        for (int v = begin; v < end; ++v) reset_vehicle(p_, f_, v, episode);
-        for (int step = 0; step < p_.steps_per_day; ++step) {
-            for (int v = begin; v < end; ++v) act_vehicle(p_, sig_, f_, v, episode, step, mode, epsilon);
-            clear_community(p_, sig_, f_, c, episode, step);
-            for (int v = begin; v < end; ++v) apply_vehicle(p_, sig_, f_, v, episode, step);
-            if (f_.step_record) record_community(p_, f_, c, step, f_.step_record);
-            if (learn)
-                for (int v = begin; v < end; ++v) learn_vehicle(p_, f_, v);
-        }
-        out[c] = summarize_community(p_, f_, c);
+        float sums[kNumCommunitySums];
+        NoHooks hooks;
+        run_episode_schedule(p_, sig_, f_, c, c + 1, episode, mode, epsilon, Lanes{}, NoSync{}, hooks, sums, out);
     }
 
     void run_episode_by_community(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
@@ -157,37 +154,23 @@ private:
         for (int c = 0; c < p_.num_communities; ++c) run_community(c, episode, mode, epsilon, out);
     }
 
+    // A fleet-shared table couples the communities: the whole fleet is one span, its phases
+    // shared by the team's threads as lanes (contiguous shares), an OpenMP barrier as the sync.
     void run_episode_phased(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
-        const int n = p_.num_vehicles, nc = p_.num_communities;
+        fleet_sums_.resize(static_cast<size_t>(p_.num_communities) * kNumCommunitySums);
 #pragma omp parallel num_threads(threads_)
         {
-#pragma omp for schedule(static)
-            for (int c = 0; c < nc; ++c) reset_community(f_, c);
-#pragma omp for schedule(static)
-            for (int v = 0; v < n; ++v) reset_vehicle(p_, f_, v, episode);
-            for (int step = 0; step < p_.steps_per_day; ++step) {
-#pragma omp for schedule(static)
-                for (int v = 0; v < n; ++v) act_vehicle(p_, sig_, f_, v, episode, step, mode, epsilon);
-#pragma omp for schedule(static)
-                for (int c = 0; c < nc; ++c) clear_community(p_, sig_, f_, c, episode, step);
-#pragma omp for schedule(static)
-                for (int v = 0; v < n; ++v) apply_vehicle(p_, sig_, f_, v, episode, step);
-                if (f_.step_record) {
-#pragma omp for schedule(static)
-                    for (int c = 0; c < nc; ++c) record_community(p_, f_, c, step, f_.step_record);
-                }
-                if (mode == kPolicyLearn) {
-                    // Rows owned by threads (step.h learn_fleet_rows): parallel, same bits.
-                    const int owners = omp_get_num_threads();
-#pragma omp for schedule(static)
-                    for (int owner = 0; owner < owners; ++owner) learn_fleet_rows(p_, f_, owner, owners);
-                }
-            }
-#pragma omp for schedule(static)
-            for (int c = 0; c < nc; ++c) out[c] = summarize_community(p_, f_, c);
+            Lanes lanes;
+            lanes.lane = omp_get_thread_num();
+            lanes.count = omp_get_num_threads();
+            lanes.row_owners = lanes.count;
+            NoHooks hooks;
+            run_episode_schedule(p_, sig_, f_, 0, p_.num_communities, episode, mode, epsilon, lanes, OmpBarrier{},
+                                 hooks, fleet_sums_.data(), out);
         }
     }
 
+    std::vector<float> fleet_sums_;  // the schedule's market sums of a fleet-shared episode
 };
 
 }  // namespace

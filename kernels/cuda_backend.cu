@@ -1,32 +1,21 @@
-// cuda_backend.cu: the CUDA launcher of the step phases (step.h), the same functions the CPU
-// backend runs.
-//
-// Per-vehicle and per-community Q-tables: one thread block per community runs a whole episode
-// (all steps) in one launch; threads stride over the community's vehicles, __syncthreads()
-// separates the phases, thread 0 clears the market (a sequential sum in vehicle order, so the
-// float result equals the CPU's). No host round trip inside an episode; the host reads back
-// per-community metrics once per run_episodes call.
-// Napkin math (per vehicle-step, per-vehicle table, defaults): ~30 floats of SoA state read and
-// written (~240 B) plus two Q rows (2 x 20 B, scattered) -> memory bound; at 3.35 TB/s an H100
-// could do ~1.2e10 vehicle-steps/s at best. Issue 7 owns the fast paths.
-//
-// Fleet-shared Q-table: phases become separate launches over the whole fleet, and the update
-// runs on kFleetLearnOwners threads, each owning a share of the table's rows (step.h
-// learn_fleet_rows): the same bits as the vehicle-ordered update.
+// cuda_backend.cu: the CUDA backend: the episode schedule's kernels (cuda_schedule.cuh) on the
+// device's copy of the fleet, the same functions the CPU backend runs; per-vehicle and
+// per-community tables one block per community, a fleet-shared table one cooperative grid. No
+// host round trip inside an episode; the host reads back per-community metrics once per
+// run_episodes call.
 // Ledger: after each episode the transaction slots are compacted on the device
 // (thrust::copy_if, stable: slot order as on the CPU), numbered and sealed by a kernel, and
 // hashed by the device Merkle hasher; only the 32-byte root comes back, and the records only
 // when the run keeps them.
 #include <cuda_runtime.h>
-#include <thrust/copy.h>
-#include <thrust/execution_policy.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include "cuda_check.h"
-#include "phase_kernels.cuh"
+#include "cuda_compact.cuh"
+#include "cuda_schedule.cuh"
 #include "backend.h"
 #include "batch_launch.h"
 #include "layout.h"
@@ -35,44 +24,10 @@
 namespace v2g {
 namespace {
 
-void check(cudaError_t e, const char* what) { cuda_check(e, what); }
-
-constexpr int kThreadsPerCommunityBlock = 64;
-constexpr int kThreadsPerBlock = 256;
-
-// One community's whole episode, by one thread block (phases separated by __syncthreads()).
-__device__ void community_episode(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c,
-                                  int episode, int mode, float epsilon, EpisodeMetrics* out) {
-    const int begin = community_begin(p, c), end = community_end(p, c);
-    const bool learn = mode == kPolicyLearn;
-    const bool shared_table = p.q_sharing == kQPerCommunity;
-    if (threadIdx.x == 0) reset_community(f, c);
-    for (int v = begin + threadIdx.x; v < end; v += blockDim.x) reset_vehicle(p, f, v, episode);
-    __syncthreads();
-    for (int step = 0; step < p.steps_per_day; ++step) {
-        for (int v = begin + threadIdx.x; v < end; v += blockDim.x)
-            act_vehicle(p, sig, f, v, episode, step, mode, epsilon);
-        __syncthreads();
-        if (threadIdx.x == 0) clear_community(p, sig, f, c, episode, step);
-        __syncthreads();
-        for (int v = begin + threadIdx.x; v < end; v += blockDim.x) {
-            apply_vehicle(p, sig, f, v, episode, step);
-            if (learn && !shared_table) learn_vehicle(p, f, v);
-        }
-        __syncthreads();
-        if (threadIdx.x == 0) {
-            if (f.step_record) record_community(p, f, c, step, f.step_record);
-            if (learn && shared_table)
-                for (int v = begin; v < end; ++v) learn_vehicle(p, f, v);
-        }
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) out[c] = summarize_community(p, f, c);
-}
-
-__global__ void episode_by_community_kernel(EnvParams p, SignalsView sig, FleetView f, int episode,
-                                            int mode, float epsilon, EpisodeMetrics* out) {
-    community_episode(p, sig, f, blockIdx.x, episode, mode, epsilon, out);
+__global__ void episode_by_community_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int mode,
+                                            float epsilon, EpisodeMetrics* out) {
+    NoHooks hooks;
+    community_episode(p, sig, f, static_cast<int>(blockIdx.x), episode, mode, epsilon, hooks, out);
 }
 
 // A batch (batch_launch.h): one job per problem, its communities as blocks
@@ -100,44 +55,32 @@ __global__ void batch_episode_kernel(const CommunityJob* jobs, int n_jobs) {
         else hi = mid - 1;
     }
     const CommunityJob& job = jobs[lo];
-    community_episode(job.p, job.sig, job.f, b - job.first_block, job.episode, job.mode, job.epsilon, job.out);
+    NoHooks hooks;
+    community_episode(job.p, job.sig, job.f, b - job.first_block, job.episode, job.mode, job.epsilon, hooks, job.out);
 }
-
-struct SlotUsed {
-    __host__ __device__ bool operator()(const Transaction& t) const { return t.kind != kTxNone; }
-};
-
-__global__ void seal_transactions_kernel(Transaction* tx, int64_t n) {
-    const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    tx[i].sequence = static_cast<uint32_t>(i);
-    tx[i].check = tx_check(tx[i]);
-}
-
-int blocks_for(int n) { return (n + kThreadsPerBlock - 1) / kThreadsPerBlock; }
 
 class CudaBackend final : public Backend {
 public:
     explicit CudaBackend(const Problem& problem) : p_(problem.params) {
         fleet_bytes_ = problem.fleet.size();
-        check(cudaMalloc(&fleet_dev_, fleet_bytes_), "cudaMalloc(fleet)");
-        check(cudaMalloc(&signals_dev_, problem.signals.size()), "cudaMalloc(signals)");
-        check(cudaMemcpy(fleet_dev_, problem.fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "upload fleet");
-        check(cudaMemcpy(signals_dev_, problem.signals.data(), problem.signals.size(), cudaMemcpyHostToDevice),
+        cuda_check(cudaMalloc(&fleet_dev_, fleet_bytes_), "cudaMalloc(fleet)");
+        cuda_check(cudaMalloc(&signals_dev_, problem.signals.size()), "cudaMalloc(signals)");
+        cuda_check(cudaMemcpy(fleet_dev_, problem.fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "upload fleet");
+        cuda_check(cudaMemcpy(signals_dev_, problem.signals.data(), problem.signals.size(), cudaMemcpyHostToDevice),
               "upload signals");
         layout_fleet(p_, fleet_dev_, &f_);
         layout_signals(p_, signals_dev_, &sig_);
         if (p_.ledger_enabled) {
             n_slots_ = static_cast<size_t>(slots_per_episode(p_));
-            check(cudaMalloc(&slots_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(tx slots)");
-            check(cudaMalloc(&compacted_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(transactions)");
+            cuda_check(cudaMalloc(&slots_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(tx slots)");
+            cuda_check(cudaMalloc(&compacted_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(transactions)");
             scratch_bytes_ = ledger::merkle_scratch_bytes(n_slots_);
-            check(cudaMalloc(&scratch_dev_, scratch_bytes_), "cudaMalloc(merkle scratch)");
+            cuda_check(cudaMalloc(&scratch_dev_, scratch_bytes_), "cudaMalloc(merkle scratch)");
             f_.tx_slots = slots_dev_;
         }
-        check(cudaGetDevice(&device_), "cudaGetDevice");
+        cuda_check(cudaGetDevice(&device_), "cudaGetDevice");
         cudaDeviceProp prop{};
-        check(cudaGetDeviceProperties(&prop, device_), "cudaGetDeviceProperties");
+        cuda_check(cudaGetDeviceProperties(&prop, device_), "cudaGetDeviceProperties");
         device_name_ = prop.name;
     }
     ~CudaBackend() override {
@@ -149,6 +92,7 @@ public:
         cudaFree(scratch_dev_);
         cudaFree(plan_dev_);
         cudaFree(record_dev_);
+        cudaFree(fleet_sums_dev_);
     }
 
     std::string name() const override { return "cuda (" + device_name_ + ")"; }
@@ -166,10 +110,10 @@ public:
                                                                                epsilon[i], out);
             else
                 fleet_episode(episode, mode, epsilon[i], out);
-            check(cudaGetLastError(), "episode launch");
+            cuda_check(cudaGetLastError(), "episode launch");
             if (p_.ledger_enabled && ledger) commit(&ledger[i], episode >= keep_transactions_from);
         }
-        check(cudaMemcpy(metrics, metrics_dev_, per_episode * count * sizeof(EpisodeMetrics),
+        cuda_check(cudaMemcpy(metrics, metrics_dev_, per_episode * count * sizeof(EpisodeMetrics),
                          cudaMemcpyDeviceToHost),
               "read metrics");
     }
@@ -182,19 +126,14 @@ public:
         ensure_metrics_capacity(n);
         return metrics_dev_;
     }
-    // A fleet-shared table's episode: the phases as separate launches over the whole fleet.
+    // A fleet-shared table's episode: one cooperative launch over the whole fleet.
     void fleet_episode(int episode, int mode, float epsilon, EpisodeMetrics* out) {
-        const int nv = p_.num_vehicles, nc = p_.num_communities;
-        reset_kernel<<<blocks_for(nv > nc ? nv : nc), kThreadsPerBlock>>>(p_, f_, episode);
-        for (int step = 0; step < p_.steps_per_day; ++step) {
-            act_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step, mode, epsilon);
-            clear_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
-            apply_kernel<<<blocks_for(nv), kThreadsPerBlock>>>(p_, sig_, f_, episode, step);
-            if (f_.step_record) record_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, step);
-            if (mode == kPolicyLearn)
-                learn_fleet_rows_kernel<<<kFleetLearnOwners / kFleetLearnBlock, kFleetLearnBlock>>>(p_, f_);
+        if (!fleet_sums_dev_) {
+            fleet_blocks_ = fleet_grid_blocks<NoHooks>(p_);
+            cuda_check(cudaMalloc(&fleet_sums_dev_, static_cast<size_t>(p_.num_communities) * kNumCommunitySums * sizeof(float)),
+                  "cudaMalloc(market sums)");
         }
-        summarize_kernel<<<blocks_for(nc), kThreadsPerBlock>>>(p_, f_, out);
+        launch_fleet_episode(fleet_blocks_, p_, sig_, f_, episode, mode, epsilon, fleet_sums_dev_, out, NoHooks{});
     }
     void commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
         if (p_.ledger_enabled && ledger) commit(ledger, episode >= keep_transactions_from);
@@ -203,19 +142,19 @@ public:
     void read_fleet(std::vector<char>* fleet, size_t bytes) override {
         const size_t n = bytes < fleet_bytes_ ? bytes : fleet_bytes_;
         fleet->resize(n);
-        check(cudaMemcpy(fleet->data(), fleet_dev_, n, cudaMemcpyDeviceToHost), "read fleet");
+        cuda_check(cudaMemcpy(fleet->data(), fleet_dev_, n, cudaMemcpyDeviceToHost), "read fleet");
     }
     void write_fleet(const std::vector<char>& fleet) override {
         if (fleet.size() != fleet_bytes_) throw std::invalid_argument("write_fleet: size mismatch");
-        check(cudaMemcpy(fleet_dev_, fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "write fleet");
+        cuda_check(cudaMemcpy(fleet_dev_, fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "write fleet");
     }
 
     void set_plan(const std::vector<uint8_t>& plan) override {
         cudaFree(plan_dev_);
         plan_dev_ = nullptr;
         if (!plan.empty()) {
-            check(cudaMalloc(&plan_dev_, plan.size()), "cudaMalloc(plan)");
-            check(cudaMemcpy(plan_dev_, plan.data(), plan.size(), cudaMemcpyHostToDevice), "upload plan");
+            cuda_check(cudaMalloc(&plan_dev_, plan.size()), "cudaMalloc(plan)");
+            cuda_check(cudaMemcpy(plan_dev_, plan.data(), plan.size(), cudaMemcpyHostToDevice), "upload plan");
         }
         f_.plan = plan_dev_;
     }
@@ -224,26 +163,22 @@ public:
         record_dev_ = nullptr;
         record_size_ = on ? static_cast<size_t>(p_.num_communities) * p_.steps_per_day * kRecordFields : 0;
         if (on) {
-            check(cudaMalloc(&record_dev_, record_size_ * sizeof(double)), "cudaMalloc(step record)");
-            check(cudaMemset(record_dev_, 0, record_size_ * sizeof(double)), "clear step record");
+            cuda_check(cudaMalloc(&record_dev_, record_size_ * sizeof(double)), "cudaMalloc(step record)");
+            cuda_check(cudaMemset(record_dev_, 0, record_size_ * sizeof(double)), "clear step record");
         }
         f_.step_record = record_dev_;
     }
     void read_record(std::vector<double>* record) override {
         record->resize(record_size_);
         if (record_size_ > 0)
-            check(cudaMemcpy(record->data(), record_dev_, record_size_ * sizeof(double), cudaMemcpyDeviceToHost),
+            cuda_check(cudaMemcpy(record->data(), record_dev_, record_size_ * sizeof(double), cudaMemcpyDeviceToHost),
                   "read step record");
     }
 
 private:
     void commit(EpisodeLedger* out, bool keep) {
         const auto t0 = std::chrono::steady_clock::now();
-        Transaction* end = thrust::copy_if(thrust::cuda::par, slots_dev_, slots_dev_ + n_slots_, compacted_dev_, SlotUsed());
-        const int64_t n = end - compacted_dev_;
-        if (n > 0) seal_transactions_kernel<<<static_cast<unsigned>((n + kThreadsPerBlock - 1) / kThreadsPerBlock),
-                                              kThreadsPerBlock>>>(compacted_dev_, n);
-        check(cudaGetLastError(), "seal transactions");
+        const int64_t n = compact_transactions_device(slots_dev_, n_slots_, compacted_dev_);
         const ledger::Digest root = ledger::merkle_root_fixed_device(reinterpret_cast<const uint8_t*>(compacted_dev_),
                                                      sizeof(Transaction), static_cast<size_t>(n), scratch_dev_,
                                                      scratch_bytes_);
@@ -252,7 +187,7 @@ private:
         out->transactions.clear();
         if (keep && n > 0) {
             out->transactions.resize(static_cast<size_t>(n));
-            check(cudaMemcpy(out->transactions.data(), compacted_dev_, static_cast<size_t>(n) * sizeof(Transaction),
+            cuda_check(cudaMemcpy(out->transactions.data(), compacted_dev_, static_cast<size_t>(n) * sizeof(Transaction),
                              cudaMemcpyDeviceToHost), "read transactions");
         }
         out->commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -261,7 +196,7 @@ private:
     void ensure_metrics_capacity(size_t n) {
         if (n <= metrics_capacity_) return;
         cudaFree(metrics_dev_);
-        check(cudaMalloc(&metrics_dev_, n * sizeof(EpisodeMetrics)), "cudaMalloc(metrics)");
+        cuda_check(cudaMalloc(&metrics_dev_, n * sizeof(EpisodeMetrics)), "cudaMalloc(metrics)");
         metrics_capacity_ = n;
     }
 
@@ -282,6 +217,8 @@ private:
     uint8_t* plan_dev_ = nullptr;           // the plan policy's table (evaluation)
     double* record_dev_ = nullptr;          // the step record (evaluation)
     size_t record_size_ = 0;
+    float* fleet_sums_dev_ = nullptr;       // the schedule's market sums (fleet-shared table)
+    unsigned int fleet_blocks_ = 0;         // its cooperative grid
 };
 
 }  // namespace
@@ -300,7 +237,7 @@ void run_cuda_batch(const std::vector<BatchRequest>& requests) {
         metrics_dev[k] = backends[k]->metrics_device(static_cast<size_t>(backends[k]->params().num_communities) *
                                                      static_cast<size_t>(requests[k].count));
     CommunityJob* jobs_dev = nullptr;
-    check(cudaMalloc(&jobs_dev, std::max<size_t>(requests.size(), 1) * sizeof(CommunityJob)), "cudaMalloc(batch jobs)");
+    cuda_check(cudaMalloc(&jobs_dev, std::max<size_t>(requests.size(), 1) * sizeof(CommunityJob)), "cudaMalloc(batch jobs)");
     std::vector<CommunityJob> jobs;
     try {
         for (int i = 0; i < episodes; ++i) {
@@ -325,10 +262,10 @@ void run_cuda_batch(const std::vector<BatchRequest>& requests) {
                 jobs.push_back(job);
             }
             if (!jobs.empty()) {
-                check(cudaMemcpy(jobs_dev, jobs.data(), jobs.size() * sizeof(CommunityJob), cudaMemcpyHostToDevice),
+                cuda_check(cudaMemcpy(jobs_dev, jobs.data(), jobs.size() * sizeof(CommunityJob), cudaMemcpyHostToDevice),
                       "upload batch jobs");
                 batch_episode_kernel<<<blocks, kThreadsPerCommunityBlock>>>(jobs_dev, static_cast<int>(jobs.size()));
-                check(cudaGetLastError(), "batch episode launch");
+                cuda_check(cudaGetLastError(), "batch episode launch");
             }
             for (size_t k = 0; k < requests.size(); ++k) {
                 const BatchRequest& r = requests[k];
@@ -336,7 +273,7 @@ void run_cuda_batch(const std::vector<BatchRequest>& requests) {
                 if (i >= r.count || p.q_sharing != kQPerFleet) continue;
                 backends[k]->fleet_episode(r.first_episode + i, r.mode, r.epsilon[i],
                                            metrics_dev[k] + static_cast<size_t>(p.num_communities) * i);
-                check(cudaGetLastError(), "batch fleet episode launch");
+                cuda_check(cudaGetLastError(), "batch fleet episode launch");
             }
             for (size_t k = 0; k < requests.size(); ++k) {
                 const BatchRequest& r = requests[k];
@@ -345,7 +282,7 @@ void run_cuda_batch(const std::vector<BatchRequest>& requests) {
             }
         }
         for (size_t k = 0; k < requests.size(); ++k)
-            check(cudaMemcpy(requests[k].metrics, metrics_dev[k],
+            cuda_check(cudaMemcpy(requests[k].metrics, metrics_dev[k],
                              static_cast<size_t>(backends[k]->params().num_communities) * requests[k].count *
                                  sizeof(EpisodeMetrics),
                              cudaMemcpyDeviceToHost),

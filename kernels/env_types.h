@@ -270,4 +270,21 @@ V2G_HD int community_end(const EnvParams& p, int c) {
     return min_i((c + 1) * p.community_size, p.num_vehicles);
 }
 
+V2G_HD int signal_index(const EnvParams& p, int episode, int step) {
+    return (episode % p.signal_days) * p.steps_per_day + step;
+}
+
+V2G_HD float soc_of(float energy_kwh, float usable_kwh) {
+    return usable_kwh > 0.0f ? energy_kwh / usable_kwh : 0.0f;
+}
+
+// Evaluation fault: no grid import or export during the outage window.
+V2G_HD bool grid_down(const EnvParams& p, int step) {
+    return step >= p.fault_outage_begin_step && step < p.fault_outage_end_step;
+}
+
+V2G_HD bool plugged_in(const FleetView& f, int v, int step) {
+    return step >= f.arrival_step[v] && step < f.departure_step[v];
+}
+
 }  // namespace v2g

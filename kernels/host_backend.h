@@ -13,6 +13,12 @@ namespace v2g {
 // chunks), numbering and sealing each record; returns how many there are.
 size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads);
 
+// The schedule's sync (schedule.h) for an OpenMP team: a barrier, called by every thread of
+// the enclosing parallel region.
+struct OmpBarrier {
+    void operator()() const;
+};
+
 class HostBackend : public Backend {
 public:
     // Runs on `problem`'s own buffers (pass it by std::move); `threads` > 0 for the commit.

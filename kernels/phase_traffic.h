@@ -26,21 +26,12 @@
 #include <cstring>
 #include <utility>
 #include "env_types.h"
+#include "schedule.h"
 #include "ledger/transaction.h"
 
 namespace v2g {
 
-// The step phases of step.h, in the order a step runs them (reset and summarize once an episode).
-enum Phase : int {
-    kPhaseReset = 0,      // reset_vehicle + reset_community   (per episode)
-    kPhaseAct = 1,        // act_vehicle                       (per step)
-    kPhaseMarket = 2,     // clear_community                   (per step)
-    kPhaseApply = 3,      // apply_vehicle                     (per step)
-    kPhaseLearn = 4,      // learn_vehicle                     (per step)
-    kPhaseSummarize = 5,  // summarize_community               (per episode)
-    kNumPhases = 6,
-};
-
+// The phases (kPhase*, kNumPhases) are schedule.h's.
 enum class Scope : uint8_t { kVehicle, kCommunity };  // one element per vehicle, or per community
 // ledger on; deadline_levels > 1; the safety layer on or deadline_levels > 1; battery.aging
 // = day; battery.aging = lifetime

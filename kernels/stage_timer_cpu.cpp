@@ -1,5 +1,6 @@
-// stage_timer_cpu.cpp: the CPU side of stage_timer.h: the step phases run one at a time over the
-// problem's host buffers with the CPU backend's OpenMP partitioning, timed with steady_clock,
+// stage_timer_cpu.cpp: the CPU side of stage_timer.h: the schedule (schedule.h) over the whole
+// fleet on the problem's host buffers, `threads` OpenMP threads as its lanes (a barrier after
+// each phase), with a hook on the first lane that reads steady_clock after each phase's barrier;
 // then the ledger's compaction and Merkle root (the CPU backend's own functions); and the CPU
 // copy test.
 #include <omp.h>
@@ -11,6 +12,7 @@
 #include "host_backend.h"
 #include "layout.h"
 #include "ledger/merkle.h"
+#include "schedule.h"
 #include "stage_timer.h"
 
 namespace v2g {
@@ -20,16 +22,19 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// items [0, n) with `threads` threads, static schedule (as the CPU backend), or a plain loop.
-template <typename F>
-void for_items(int n, int threads, const F& f) {
-    if (threads <= 1) {
-        for (int i = 0; i < n; ++i) f(i);
-        return;
+// The schedule's hooks of a timed episode: each phase's wall time, added into a StageTiming.
+struct PhaseClock {
+    static constexpr bool kChoosesActions = false;
+    StageTiming* timing;
+    Clock::time_point last;
+    void begin_episode(int) { last = Clock::now(); }
+    void before_act(int, int) {}
+    void after_phase(int phase, int, int) {
+        const Clock::time_point now = Clock::now();
+        timing->seconds[phase] += std::chrono::duration<double>(now - last).count();
+        last = now;
     }
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int i = 0; i < n; ++i) f(i);
-}
+};
 
 }  // namespace
 
@@ -45,17 +50,7 @@ StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, in
         f.tx_slots = slots.data();
     }
     std::vector<EpisodeMetrics> out(static_cast<size_t>(p.num_communities));
-    const int n = p.num_vehicles, nc = p.num_communities;
-    const bool by_community = p.q_sharing != kQPerFleet;
-    // A vehicle phase: whole communities per thread, or (fleet-shared table) vehicles per thread.
-    const auto vehicles = [&](const auto& phase) {
-        if (by_community)
-            for_items(nc, threads, [&](int c) {
-                for (int v = community_begin(p, c); v < community_end(p, c); ++v) phase(v);
-            });
-        else
-            for_items(n, threads, phase);
-    };
+    std::vector<float> sums(static_cast<size_t>(p.num_communities) * kNumCommunitySums);
     StageTiming t;
     const auto timed = [&t](int stage, const auto& work) {
         const Clock::time_point t0 = Clock::now();
@@ -65,24 +60,21 @@ StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, in
     for (int e = 0; e < warmup + episodes; ++e) {
         const int episode = first_episode + e;
         if (e == warmup) t = StageTiming{};  // the warm-up is not counted
-        timed(kPhaseReset, [&] {
-            for_items(nc, threads, [&](int c) { reset_community(f, c); });
-            vehicles([&](int v) { reset_vehicle(p, f, v, episode); });
-        });
-        for (int step = 0; step < p.steps_per_day; ++step) {
-            timed(kPhaseAct, [&] {
-                vehicles([&](int v) { act_vehicle(p, sig, f, v, episode, step, kPolicyLearn, epsilon); });
-            });
-            timed(kPhaseMarket, [&] { for_items(nc, threads, [&](int c) { clear_community(p, sig, f, c, episode, step); }); });
-            timed(kPhaseApply, [&] { vehicles([&](int v) { apply_vehicle(p, sig, f, v, episode, step); }); });
-            timed(kPhaseLearn, [&] {
-                if (by_community)  // per community in vehicle order: race-free for shared community tables too
-                    vehicles([&](int v) { learn_vehicle(p, f, v); });
-                else
-                    for (int v = 0; v < n; ++v) learn_vehicle(p, f, v);
-            });
+        PhaseClock clock{&t, Clock::now()};
+        if (threads <= 1) {
+            run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon, Lanes{}, NoSync{},
+                                 clock, sums.data(), out.data());
+        } else {
+#pragma omp parallel num_threads(threads)
+            {
+                Lanes lanes;
+                lanes.lane = omp_get_thread_num();
+                lanes.count = omp_get_num_threads();
+                lanes.row_owners = lanes.count;
+                run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon, lanes,
+                                     OmpBarrier{}, clock, sums.data(), out.data());
+            }
         }
-        timed(kPhaseSummarize, [&] { for_items(nc, threads, [&](int c) { out[c] = summarize_community(p, f, c); }); });
         if (p.ledger_enabled) {
             size_t tx = 0;
             timed(kStageCompact, [&] { tx = compact_transactions(slots, &compacted, threads); });

@@ -1,111 +1,34 @@
-// step.h: one environment step, split into the phases both backends run in this order:
+// step.h: one environment step, split into the phases every backend runs, in the order the
+// schedule (schedule.h) gives them:
 //   reset_vehicle      (episode start)  ageing state, the trip driven (en-route charging when the
 //                                       battery cannot cover it), today's session, the requirement
 //   act_vehicle        (per vehicle)    tabular state, action, the safety layer, grid request, P2P offer/bid
-//   clear_community    (per community)  P2P market and the grid connection limit, sums in vehicle order
+//   sum_community +    (per community)  P2P market and the grid connection limit, sums in vehicle order
+//   clear_community_summed
 //   apply_vehicle      (per vehicle)    energy, money, degradation, reward, next state
-//   learn_vehicle      (per vehicle, or in vehicle order for shared tables) Q-update
+//   record_community,  (per community, per vehicle or per owned row) the step record, the Q-update
+//   learn_vehicle
 //   summarize_community(episode end)    per-community episode metrics
 // Each phase reads only what earlier phases wrote, so a backend may run a phase's items in any
-// order or in parallel (learn_vehicle excepted for shared tables) and get identical results.
+// order or in parallel (a shared table's updates excepted: step.h learn_rows) and get identical
+// results. What a policy decides is in policies.h, how a transfer meets its contract and the
+// ledger in contract_legs.h, what an episode sums to in episode_metrics.h.
 #pragma once
 #include "battery.h"
+#include "contract_legs.h"
+#include "episode_metrics.h"
 #include "market.h"
+#include "policies.h"
 #include "qlearning.h"
 #include "session.h"
-#include "ledger/contracts.h"
-#include "ledger/transaction.h"
 
 namespace v2g {
-
-// Sums over one community (or, after merging, the fleet) for one episode.
-struct EpisodeMetrics {
-    double reward;            // sum over vehicles of the episode reward
-    double reward_min;        // lowest vehicle episode reward
-    double reward_max;        // highest vehicle episode reward
-    double energy_cost;
-    double revenue;
-    double degradation_cost;
-    double unmet_penalty;
-    double unmet_kwh;
-    double grid_import_kwh;
-    double grid_export_kwh;
-    double p2p_bought_kwh;
-    double p2p_sold_kwh;
-    double pv_sold_kwh;
-    double market_loss_kwh;
-    double conversion_loss_kwh;
-    double en_route_cost;     // fast charging bought on trips the battery could not cover
-    double en_route_kwh;
-    double curtailed_kwh;     // grid import and export cut by the connection limit
-    double soc_end;           // sum of end-of-episode SoC
-    double soh;               // sum of SoH
-    double soh_min;
-    int64_t vehicles;
-    int64_t safety_overrides;  // steps the safety layer overrode a policy's action
-    int64_t limit_steps;       // community steps at which the connection limit cut a flow
-    int64_t pack_replacements; // packs replaced at end of life (battery.aging = "lifetime")
-    // ledger (zero when the ledger is off)
-    int64_t tx_count;                        // transactions written
-    int64_t tx_latency_steps;                // sum over them of steps from decision to commit
-    int64_t ledger_energy_wh;                // signed sum of their energy (in - out)
-    int64_t ledger_amount_micro;             // signed sum of their money (paid - received)
-    int64_t rejected[kNumRejectReasons];     // transfers rejected, by RejectReason
-};
-
-V2G_HD void merge_metrics(EpisodeMetrics* into, const EpisodeMetrics& m) {
-    if (into->vehicles == 0) { *into = m; return; }
-    if (m.vehicles == 0) return;
-    into->reward += m.reward;
-    into->reward_min = m.reward_min < into->reward_min ? m.reward_min : into->reward_min;
-    into->reward_max = m.reward_max > into->reward_max ? m.reward_max : into->reward_max;
-    into->energy_cost += m.energy_cost;
-    into->revenue += m.revenue;
-    into->degradation_cost += m.degradation_cost;
-    into->unmet_penalty += m.unmet_penalty;
-    into->unmet_kwh += m.unmet_kwh;
-    into->grid_import_kwh += m.grid_import_kwh;
-    into->grid_export_kwh += m.grid_export_kwh;
-    into->p2p_bought_kwh += m.p2p_bought_kwh;
-    into->p2p_sold_kwh += m.p2p_sold_kwh;
-    into->pv_sold_kwh += m.pv_sold_kwh;
-    into->market_loss_kwh += m.market_loss_kwh;
-    into->conversion_loss_kwh += m.conversion_loss_kwh;
-    into->en_route_cost += m.en_route_cost;
-    into->en_route_kwh += m.en_route_kwh;
-    into->curtailed_kwh += m.curtailed_kwh;
-    into->soc_end += m.soc_end;
-    into->soh += m.soh;
-    into->soh_min = m.soh_min < into->soh_min ? m.soh_min : into->soh_min;
-    into->vehicles += m.vehicles;
-    into->safety_overrides += m.safety_overrides;
-    into->limit_steps += m.limit_steps;
-    into->pack_replacements += m.pack_replacements;
-    into->tx_count += m.tx_count;
-    into->tx_latency_steps += m.tx_latency_steps;
-    into->ledger_energy_wh += m.ledger_energy_wh;
-    into->ledger_amount_micro += m.ledger_amount_micro;
-    for (int r = 0; r < kNumRejectReasons; ++r) into->rejected[r] += m.rejected[r];
-}
-
-V2G_HD int signal_index(const EnvParams& p, int episode, int step) {
-    return (episode % p.signal_days) * p.steps_per_day + step;
-}
-
-V2G_HD float soc_of(float energy_kwh, float usable_kwh) {
-    return usable_kwh > 0.0f ? energy_kwh / usable_kwh : 0.0f;
-}
 
 // Evaluation faults: a vehicle that is away all day (missing, or its community offline).
 V2G_HD bool vehicle_absent(const EnvParams& p, int v) {
     if (p.fault_community_offline && v / p.community_size == p.fault_community) return true;
     return p.fault_missing_share > 0.0f &&
            uniform01(random4(p.seed, static_cast<uint32_t>(v), 0u, 0u, RngPurpose::kFault).v[0]) < p.fault_missing_share;
-}
-
-// Evaluation fault: no grid import or export during the outage window.
-V2G_HD bool grid_down(const EnvParams& p, int step) {
-    return step >= p.fault_outage_begin_step && step < p.fault_outage_end_step;
 }
 
 // The money, energy and rejection sums a vehicle's steps add to during a day.
@@ -203,172 +126,6 @@ V2G_HD void reset_community(const FleetView& f, int c) {
     f.ep_pv_tx_latency_steps[c] = 0;
 }
 
-// --- ledger helpers -------------------------------------------------------------------
-
-// The price a leg pays: its contract's (fixed or the indexed one) when the ledger is on.
-V2G_HD int32_t leg_price_micro(const EnvParams& p, const SignalsView& sig, int v, ContractType type,
-                               int32_t indexed_micro) {
-    return p.ledger_enabled ? contract_price(sig.contracts[contract_for(p, v, type)], indexed_micro) : indexed_micro;
-}
-
-// Checks a transfer against its contract; counts and returns the reason when rejected.
-V2G_HD int admit_transfer(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
-                          ContractType type, float energy_kwh, int32_t price_micro) {
-    if (!p.ledger_enabled || energy_kwh <= 0.0f) return kAccepted;
-    const Contract& k = sig.contracts[contract_for(p, v, type)];
-    const int reason = check_contract(k, v, v / p.community_size, episode,
-                                      round_to_int(static_cast<double>(energy_kwh) * kWhPerKwh), price_micro);
-    if (reason != kAccepted) f.ep_rejected[v * kNumRejectReasons + reason] += 1;
-    return reason;
-}
-
-V2G_HD Transaction* tx_slot(const EnvParams& p, const FleetView& f, int step, int64_t index_in_step) {
-    return f.tx_slots + static_cast<int64_t>(step) * slots_per_step(p) + index_in_step;
-}
-
-// Running sums of one party's transactions in the episode.
-struct LedgerSums {
-    int64_t* wh;
-    int64_t* micro;
-    uint32_t* count;
-    uint32_t* latency_steps;  // a block commits after the episode's last step
-};
-
-// Writes one leg into its slot (kind kTxNone when nothing moved) and adds it to the sums.
-V2G_HD void write_leg(const EnvParams& p, Transaction* slot, int episode, int step, uint8_t kind, uint32_t party,
-                      uint32_t counterparty, uint32_t contract, int64_t energy_wh, int32_t price_micro,
-                      const LedgerSums& sums) {
-    Transaction t = {};
-    if (energy_wh != 0) {
-        t.episode = static_cast<uint32_t>(episode);
-        t.step = static_cast<uint16_t>(step);
-        t.kind = kind;
-        t.vehicle = party;
-        t.counterparty = counterparty;
-        t.contract = contract;
-        t.energy_wh = energy_wh;
-        t.price_micro_per_kwh = price_micro;
-        t.amount_micro = tx_amount_micro(energy_wh, price_micro);
-        *sums.wh += energy_wh;
-        *sums.micro += t.amount_micro;
-        *sums.count += 1;
-        *sums.latency_steps += static_cast<uint32_t>(p.steps_per_day - step);
-    }
-    *slot = t;
-}
-
-V2G_HD bool plugged_in(const FleetView& f, int v, int step) {
-    return step >= f.arrival_step[v] && step < f.departure_step[v];
-}
-
-// Stored-energy grid of the plan policy and of the dynamic-programming optimum
-// (kernels/optimum.h): plan_points equally spaced levels from soc_min to soc_max of usable.
-V2G_HD float plan_energy_kwh(const EnvParams& p, float usable_kwh, int point) {
-    const float lo = p.soc_min * usable_kwh, hi = p.soc_max * usable_kwh;
-    return p.plan_points > 1 ? lo + (hi - lo) * static_cast<float>(point) / static_cast<float>(p.plan_points - 1) : lo;
-}
-
-// The nearest grid point to a stored energy.
-V2G_HD int plan_point(const EnvParams& p, float energy_kwh, float usable_kwh) {
-    const float lo = p.soc_min * usable_kwh, hi = p.soc_max * usable_kwh;
-    if (p.plan_points <= 1 || hi <= lo) return 0;
-    const float x = (energy_kwh - lo) / (hi - lo) * static_cast<float>(p.plan_points - 1);
-    const int g = static_cast<int>(x + 0.5f);
-    return g < 0 ? 0 : (g >= p.plan_points ? p.plan_points - 1 : g);
-}
-
-// Steps of full-power charging still needed to reach the departure requirement from `energy`.
-V2G_HD int charge_steps_needed(const EnvParams& p, const FleetView& f, int v, float energy_kwh) {
-    const float needed_kwh = f.required_kwh[v] - energy_kwh;  // battery side
-    const float per_step_kwh = f.charge_kw[v] * p.step_hours * f.eta_charge[v];
-    if (needed_kwh <= 0.0f || per_step_kwh <= 0.0f) return 0;
-    int steps = static_cast<int>(needed_kwh / per_step_kwh);
-    if (static_cast<float>(steps) * per_step_kwh < needed_kwh) ++steps;
-    return steps;
-}
-
-// Charging slack of the tabular state (learning.deadline_levels): the steps to spare before
-// departure if the vehicle charged at full power from now, clamped to [0, levels - 1]; 0 also
-// when the requirement can no longer be met.
-V2G_HD int slack_level(const EnvParams& p, const FleetView& f, int v, float energy_kwh, int step) {
-    if (p.deadline_levels <= 1) return 0;
-    const int spare = (f.departure_step[v] - step) - charge_steps_needed(p, f, v, energy_kwh);
-    return spare < 0 ? 0 : (spare >= p.deadline_levels ? p.deadline_levels - 1 : spare);
-}
-
-// The steps left in the stay whose retail price is below this step's (the day's prices are
-// known a day ahead): how many cheaper chances to charge remain.
-V2G_HD int cheaper_steps_left(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
-                              int step) {
-    const float now = sig.retail_price_per_kwh[signal_index(p, episode, step)];
-    int cheaper = 0;
-    for (int u = step + 1; u < f.departure_step[v]; ++u)
-        cheaper += sig.retail_price_per_kwh[signal_index(p, episode, u)] < now ? 1 : 0;
-    return cheaper;
-}
-
-// Price outlook of the tabular state (learning.forecast_levels): cheaper_steps_left clamped to
-// [0, levels - 1]; 0 when off.
-V2G_HD int forecast_level(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode, int step) {
-    if (p.forecast_levels <= 1) return 0;
-    const int cheaper = cheaper_steps_left(p, sig, f, v, episode, step);
-    return cheaper >= p.forecast_levels ? p.forecast_levels - 1 : cheaper;
-}
-
-// The learner's state of a plugged-in vehicle holding `energy_kwh` at `step`.
-V2G_HD int tabular_state(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
-                         int step, float energy_kwh) {
-    return state_index(p, soc_of(energy_kwh, f.usable_kwh[v]), step, sig.price_level[signal_index(p, episode, step)],
-                       slack_level(p, f, v, energy_kwh, step), forecast_level(p, sig, f, v, episode, step));
-}
-
-// How a simple operator charges: from the community's P2P market when a buyer's price there
-// (the clearing price plus the distribution losses buyers bear) is below the grid's, since an
-// unmatched bid still falls back to the grid; from the grid otherwise. With the grid down, only
-// the market can deliver.
-V2G_HD int charge_action(const EnvParams& p, const SignalsView& sig, int v, int episode, int step) {
-    if (grid_down(p, step)) return kBuy;
-    if (!p.unmatched_to_grid) return kCharge;
-    const int idx = signal_index(p, episode, step);
-    const float retail = sig.retail_price_per_kwh[idx];
-    const float market = market_price(retail, sig.feed_in_price_per_kwh[idx], p.p2p_price_weight);
-    const int32_t buy_micro = to_micro_per_kwh(market / (1.0f - p.p2p_loss_fraction));
-    return buy_micro < leg_price_micro(p, sig, v, kContractChargingTariff, to_micro_per_kwh(retail)) ? kBuy : kCharge;
-}
-
-// Time-of-use yardstick: knows the day's retail prices and charges in as many of the cheapest
-// remaining steps of the stay as the departure requirement needs (ties: earlier first).
-V2G_HD int time_of_use_action(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
-                              int step) {
-    const int steps_needed = charge_steps_needed(p, f, v, f.energy_kwh[v]);
-    if (steps_needed == 0) return kIdle;
-    return cheaper_steps_left(p, sig, f, v, episode, step) < steps_needed ? charge_action(p, sig, v, episode, step)
-                                                                          : kIdle;
-}
-
-// The charger's safety layer (learning.safety_layer, on by default, as deployed smart chargers
-// do): the action a policy chose is replaced by charging when, after it, even charging at full
-// power in every remaining step of the stay could no longer reach the departure requirement.
-// Discharging and selling take energy out; buying may stay unmatched when unmatched bids are
-// not filled from the grid. Returns the action to execute (charging as a simple operator does,
-// charge_action: from the P2P market when cheaper, the grid filling the rest) and sets *forced
-// when it overrode; forced charging is served first under the grid connection limit.
-V2G_HD int safe_action(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode, int step,
-                       int a, bool* forced) {
-    *forced = false;
-    if (!p.safety_layer || a == kCharge) return a;
-    float energy_after = f.energy_kwh[v];
-    if (a == kDischarge || a == kSell)
-        energy_after -= max_discharge_kwh(p, energy_after, f.usable_kwh[v], f.discharge_kw[v], f.eta_discharge[v]) /
-                        f.eta_discharge[v];
-    else if (a == kBuy && p.unmatched_to_grid && !grid_down(p, step))
-        return a;  // a bid the grid fills when the market does not: as good as charging
-    const int steps_left_after = f.departure_step[v] - (step + 1);
-    if (charge_steps_needed(p, f, v, energy_after) <= steps_left_after) return a;
-    *forced = true;
-    return charge_action(p, sig, v, episode, step);
-}
-
 V2G_HD void clear_requests(const FleetView& f, int v) {
     f.grid_kwh[v] = 0.0f;
     f.offer_kwh[v] = 0.0f;
@@ -461,29 +218,55 @@ V2G_HD float share_within(float requested, float cap_kwh) {
     return requested > cap_kwh ? cap_kwh / requested : 1.0f;
 }
 
-// Sums run in vehicle order on one thread: the same float result on every backend.
+// The sums a community's market and connection limit clear from, each taken over its vehicles
+// in vehicle order: the same float on every backend, whichever lane takes it
+// (kernels/schedule.h deals them out, one sum per lane where lanes are many). The last four
+// matter only under the connection limit (grid.limit_kw_per_vehicle); they stay zero without.
+enum CommunitySum : int {
+    kSumSupply = 0,        // P2P offers (kWh)
+    kSumDemand = 1,        // P2P bids (kWh)
+    kSumForcedImport = 2,  // grid charging the safety layer forced (kWh)
+    kSumForcedDemand = 3,  // P2P bids of forced vehicles (kWh)
+    kSumOtherImport = 4,   // the other grid charging (kWh)
+    kSumGridExport = 5,    // grid discharging (kWh)
+    kNumCommunitySums = 6,
+};
+
+V2G_HD int community_sums_used(const EnvParams& p) { return p.grid_limit_enabled ? kNumCommunitySums : kSumForcedImport; }
+
+// Sums [k_begin, k_end) of community c into sums[k] (one pass over its vehicles).
+V2G_HD void sum_community(const EnvParams& p, const FleetView& f, int c, int k_begin, int k_end, float* sums) {
+    const auto wants = [k_begin, k_end](int k) { return k_begin <= k && k < k_end; };
+    const bool supply = wants(kSumSupply), demand = wants(kSumDemand), forced_import = wants(kSumForcedImport),
+               forced_demand = wants(kSumForcedDemand), other_import = wants(kSumOtherImport),
+               grid_export = wants(kSumGridExport);
+    float s[kNumCommunitySums] = {};
+    for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
+        const float g = f.grid_kwh[v];
+        const bool forced = f.forced[v] != 0;
+        if (supply) s[kSumSupply] += f.offer_kwh[v];
+        if (demand) s[kSumDemand] += f.bid_kwh[v];
+        if (forced_import && forced) s[kSumForcedImport] += g;
+        if (forced_demand && forced) s[kSumForcedDemand] += f.bid_kwh[v];
+        if (other_import && !forced && g > 0.0f) s[kSumOtherImport] += g;
+        if (grid_export && !forced && !(g > 0.0f)) s[kSumGridExport] -= g;
+    }
+    for (int k = k_begin; k < k_end; ++k) sums[k] = s[k];
+}
+
 // The market clears first; then the community's grid connection limit (grid.limit_kw_per_vehicle
 // x members) caps what the grid delivers and takes this step: charging the safety layer forced
 // is served first, the rest of the imports (charging and unmatched bids) and all exports
 // (discharging and unmatched offers) are cut pro rata. P2P trades stay inside the community.
-V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c,
-                            int episode, int step) {
-    float supply = 0.0f, demand = 0.0f, forced_demand = 0.0f, forced_import = 0.0f, other_import = 0.0f,
-          grid_export = 0.0f;
-    for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
-        supply += f.offer_kwh[v];
-        demand += f.bid_kwh[v];
-        if (!p.grid_limit_enabled) continue;  // the requests below matter only under a limit
-        const float g = f.grid_kwh[v];
-        if (f.forced[v]) {
-            forced_import += g;
-            forced_demand += f.bid_kwh[v];
-        } else if (g > 0.0f) {
-            other_import += g;
-        } else {
-            grid_export -= g;
-        }
-    }
+// `sums` are the community's sum_community of this step (kNumCommunitySums of them).
+V2G_HD void clear_community_summed(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c,
+                                   int episode, int step, const float* sums) {
+    const float supply = sums[kSumSupply], demand = sums[kSumDemand];
+    const bool limited = p.grid_limit_enabled;
+    const float forced_demand = limited ? sums[kSumForcedDemand] : 0.0f;
+    float forced_import = limited ? sums[kSumForcedImport] : 0.0f;
+    float other_import = limited ? sums[kSumOtherImport] : 0.0f;
+    float grid_export = limited ? sums[kSumGridExport] : 0.0f;
     const int idx = signal_index(p, episode, step);
     float pv_kwh = sig.community_pv_kwp[c] * sig.pv_kw_per_kwp[idx] * p.step_hours;
     // The community's PV is offered under its market contract (id c): within its validity and
@@ -530,6 +313,14 @@ V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const Fl
                   -round_to_int(static_cast<double>(pv_sold) * kWhPerKwh), to_micro_per_kwh(m.price_per_kwh),
                   LedgerSums{&f.ep_pv_ledger_wh[c], &f.ep_pv_ledger_micro[c], &f.ep_pv_tx_count[c],
                              &f.ep_pv_tx_latency_steps[c]});
+}
+
+// One community's clearing on one thread: its sums, then the clearing.
+V2G_HD void clear_community(const EnvParams& p, const SignalsView& sig, const FleetView& f, int c, int episode,
+                            int step) {
+    float sums[kNumCommunitySums] = {};
+    sum_community(p, f, c, 0, community_sums_used(p), sums);
+    clear_community_summed(p, sig, f, c, episode, step, sums);
 }
 
 // The pack's ageing over one step in which its stored energy went from energy0 to energy1 with
@@ -694,13 +485,19 @@ V2G_HD void learn_vehicle(const EnvParams& p, const FleetView& f, int v) {
 // the fleet's state array once (4 bytes per vehicle) and does its own share of the updates.
 // That holds while every step of the day has its own time bin (learning.time_bins = steps per
 // day); with coarser bins consecutive steps share rows, and one owner does every update.
-V2G_HD void learn_fleet_rows(const EnvParams& p, const FleetView& f, int owner, int owners) {
+// learn_rows does it for the vehicles [v_begin, v_end) (a community's shared table), and
+// learn_fleet_rows for the whole fleet.
+V2G_HD void learn_rows(const EnvParams& p, const FleetView& f, int v_begin, int v_end, int owner, int owners) {
     if (p.time_bins != p.steps_per_day) owners = 1;
     if (owner >= owners) return;
-    for (int v = 0; v < p.num_vehicles; ++v) {
+    for (int v = v_begin; v < v_end; ++v) {
         const int s = f.state[v];
         if (s >= 0 && s % owners == owner) learn_vehicle(p, f, v);
     }
+}
+
+V2G_HD void learn_fleet_rows(const EnvParams& p, const FleetView& f, int owner, int owners) {
+    learn_rows(p, f, 0, p.num_vehicles, owner, owners);
 }
 
 // Step record (evaluation): per community and step, the running totals of its vehicles'
@@ -721,26 +518,38 @@ enum RecordField : int {
     kRecordFields = 10,
 };
 
-V2G_HD void record_community(const EnvParams& p, const FleetView& f, int c, int step, double* record) {
-    double imp = 0.0, exp = 0.0, bought = 0.0, sold = 0.0;
-    for (int v = community_begin(p, c); v < community_end(p, c); ++v) {
-        imp += f.ep_grid_import_kwh[v];
-        exp += f.ep_grid_export_kwh[v];
-        bought += f.ep_p2p_bought_kwh[v];
-        sold += f.ep_p2p_sold_kwh[v];
-    }
+// Fields [k_begin, k_end) of community c's record of `step`. The four running totals are each
+// summed in vehicle order (in double), so a lane may take any of them.
+V2G_HD void record_community_fields(const EnvParams& p, const FleetView& f, int c, int step, int k_begin, int k_end,
+                                    double* record) {
     double* r = record + (static_cast<size_t>(c) * static_cast<size_t>(p.steps_per_day) + static_cast<size_t>(step)) *
                              kRecordFields;
-    r[kRecordImportCum] = imp;
-    r[kRecordExportCum] = exp;
-    r[kRecordBoughtCum] = bought;
-    r[kRecordSoldCum] = sold;
-    r[kRecordPrice] = f.market_price_per_kwh[c];
-    r[kRecordSellRatio] = f.market_sell_ratio[c];
-    r[kRecordBuyRatio] = f.market_buy_ratio[c];
-    r[kRecordForcedShare] = f.grid_forced_share[c];
-    r[kRecordImportShare] = f.grid_import_share[c];
-    r[kRecordExportShare] = f.grid_export_share[c];
+    for (int k = k_begin; k < k_end; ++k) {
+        const float* cum = k == kRecordImportCum   ? f.ep_grid_import_kwh
+                           : k == kRecordExportCum ? f.ep_grid_export_kwh
+                           : k == kRecordBoughtCum ? f.ep_p2p_bought_kwh
+                           : k == kRecordSoldCum   ? f.ep_p2p_sold_kwh
+                                                   : nullptr;
+        if (cum) {
+            double total = 0.0;
+            for (int v = community_begin(p, c); v < community_end(p, c); ++v) total += cum[v];
+            r[k] = total;
+            continue;
+        }
+        switch (k) {
+            case kRecordPrice: r[k] = f.market_price_per_kwh[c]; break;
+            case kRecordSellRatio: r[k] = f.market_sell_ratio[c]; break;
+            case kRecordBuyRatio: r[k] = f.market_buy_ratio[c]; break;
+            case kRecordForcedShare: r[k] = f.grid_forced_share[c]; break;
+            case kRecordImportShare: r[k] = f.grid_import_share[c]; break;
+            case kRecordExportShare: r[k] = f.grid_export_share[c]; break;
+            default: break;
+        }
+    }
+}
+
+V2G_HD void record_community(const EnvParams& p, const FleetView& f, int c, int step, double* record) {
+    record_community_fields(p, f, c, step, 0, kRecordFields, record);
 }
 
 // A vehicle's money of the day so far: what the reward summed to, less the en-route charging of

@@ -1,11 +1,11 @@
 // contracts.h: smart contracts as the step phases see them: a fixed 48-byte record per
 // contract (the registry committed in the genesis block) and the check every energy transfer
 // passes before it executes. Each transfer is governed by exactly one contract, found by
-// contract_for(): its community's P2P market contract for P2P legs, the vehicle's V2G-service
+// contract_for() (kernels/contract_legs.h): its community's P2P market contract for P2P legs, the vehicle's V2G-service
 // contract for exports, its charging tariff for imports. A transfer that breaks the terms is
 // rejected (nothing moves, nothing is paid) and counted by reason.
 #pragma once
-#include "kernels/env_types.h"
+#include "kernels/hd.h"
 
 namespace v2g {
 
@@ -46,18 +46,6 @@ struct Contract {
     uint32_t reserved2;                 // 0
 };
 static_assert(sizeof(Contract) == 48, "contract record is 48 bytes");
-
-// Registry order: P2P contracts for communities 0..C-1, then V2G-service contracts, then
-// charging tariffs, each spread evenly over the vehicles in index order.
-V2G_HD uint32_t contract_for(const EnvParams& p, int vehicle, ContractType type) {
-    const uint64_t v = static_cast<uint64_t>(vehicle), n = static_cast<uint64_t>(p.num_vehicles);
-    switch (type) {
-        case kContractP2PMarket: return static_cast<uint32_t>(vehicle / p.community_size);
-        case kContractV2GService:
-            return static_cast<uint32_t>(p.v2g_contract_first + v * p.v2g_contract_count / n);
-        default: return static_cast<uint32_t>(p.charging_contract_first + v * p.charging_contract_count / n);
-    }
-}
 
 V2G_HD int32_t contract_price(const Contract& k, int32_t indexed_price_micro_per_kwh) {
     return k.price_mode == kPriceFixed ? k.fixed_price_micro_per_kwh : indexed_price_micro_per_kwh;

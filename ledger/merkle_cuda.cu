@@ -15,21 +15,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/cuda_check.h"
 #include "kernels/backend.h"
+#include "kernels/cuda_check.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
 
 namespace v2g::ledger {
 namespace {
 
-constexpr int kThreadsPerBlock = 256;
-
-void check(cudaError_t e, const char* what) { cuda_check(e, what); }
-
-unsigned int blocks_for(size_t threads) {
-    return static_cast<unsigned int>((threads + kThreadsPerBlock - 1) / kThreadsPerBlock);
-}
 
 __global__ void leaf_kernel(const uint8_t* leaves, size_t leaf_bytes, size_t n, Digest* out) {
     const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -48,7 +41,7 @@ __global__ void node_kernel(const Digest* in, size_t m, Digest* out) {
 
 struct DeviceBuffer {
     void* p = nullptr;
-    explicit DeviceBuffer(size_t bytes) { check(cudaMalloc(&p, bytes > 0 ? bytes : 1), "cudaMalloc"); }
+    explicit DeviceBuffer(size_t bytes) { cuda_check(cudaMalloc(&p, bytes > 0 ? bytes : 1), "cudaMalloc"); }
     ~DeviceBuffer() { cudaFree(p); }
     DeviceBuffer(const DeviceBuffer&) = delete;
     DeviceBuffer& operator=(const DeviceBuffer&) = delete;
@@ -67,16 +60,16 @@ Digest merkle_root_fixed_device(const uint8_t* device_leaves, size_t leaf_bytes,
     Digest* cur = static_cast<Digest*>(device_scratch);
     Digest* nxt = cur + n;
     leaf_kernel<<<blocks_for(n), kThreadsPerBlock>>>(device_leaves, leaf_bytes, n, cur);
-    check(cudaGetLastError(), "leaf_kernel launch");
+    cuda_check(cudaGetLastError(), "leaf_kernel launch");
     for (size_t m = n; m > 1; m = m / 2 + m % 2) {
         node_kernel<<<blocks_for(m / 2 + m % 2), kThreadsPerBlock>>>(cur, m, nxt);
-        check(cudaGetLastError(), "node_kernel launch");
+        cuda_check(cudaGetLastError(), "node_kernel launch");
         Digest* t = cur;
         cur = nxt;
         nxt = t;
     }
     Digest root;
-    check(cudaMemcpy(&root, cur, sizeof root, cudaMemcpyDeviceToHost), "cudaMemcpy root");  // synchronises
+    cuda_check(cudaMemcpy(&root, cur, sizeof root, cudaMemcpyDeviceToHost), "cudaMemcpy root");  // synchronises
     return root;
 }
 
@@ -85,7 +78,7 @@ Digest merkle_root_fixed_cuda(const uint8_t* host_leaves, size_t leaf_bytes, siz
     if (!merkle_cuda_usable(&why)) throw std::runtime_error("no usable GPU: " + why);
     DeviceBuffer leaves(n * leaf_bytes), scratch(merkle_scratch_bytes(n));
     if (n * leaf_bytes > 0)
-        check(cudaMemcpy(leaves.p, host_leaves, n * leaf_bytes, cudaMemcpyHostToDevice), "cudaMemcpy leaves");
+        cuda_check(cudaMemcpy(leaves.p, host_leaves, n * leaf_bytes, cudaMemcpyHostToDevice), "cudaMemcpy leaves");
     return merkle_root_fixed_device(static_cast<const uint8_t*>(leaves.p), leaf_bytes, n, scratch.p,
                                     merkle_scratch_bytes(n));
 }

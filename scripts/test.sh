@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: sets up, builds and runs every test: the Release suite (CUDA tests skip without a
-# GPU), then the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# GPU), then the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, then the
+# lanes test (tests/test_lanes.cpp) built with ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -20,3 +21,9 @@ cmake --build build-asan -j "$jobs"
 # The slow end-to-end Python tests (label e2e) ran above; the C++ tests cover their code here.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE e2e
+
+echo "== ThreadSanitizer build of the lanes test (the schedule shared by 1-64 host threads)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DV2G_SANITIZE_THREAD=ON -DV2G_CUDA=OFF -DV2G_TORCH=OFF \
+  -DV2G_BUILD_BENCH=OFF -DV2G_PYTHON=OFF
+cmake --build build-tsan -j "$jobs" --target test_lanes
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_lanes

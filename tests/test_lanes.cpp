@@ -1,0 +1,194 @@
+// test_lanes.cpp: the episode schedule (kernels/schedule.h) shared by many lanes gives the bits
+// of one lane. This is the path the CUDA kernels run (a block's threads over a community, a
+// cooperative grid's threads over the fleet), run here by host threads with a barrier as the
+// sync, so that it executes, and races between lanes show, without a GPU: the suite also builds
+// this test with ThreadSanitizer (scripts/test.sh).
+//
+// For each table sharing, over spans of one community (the block path) and of the whole fleet
+// (the grid path), learning episodes with the ledger, the connection limit, PV and the step
+// record on run with 1 lane and with 2, 7, 32 and 64 lanes, items dealt round-robin (as on the
+// GPU) and in contiguous blocks (as OpenMP's teams); the fleet buffer (state and Q-tables), the
+// metrics, the Merkle roots of the episodes' transactions and the step record must be equal
+// byte for byte.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+#include "engine/config.h"
+#include "engine/problem.h"
+#include "kernels/layout.h"
+#include "kernels/schedule.h"
+#include "ledger/merkle.h"
+
+namespace v2g {
+namespace {
+
+// The schedule's sync for host threads: a reusable barrier (generation counted).
+class HostBarrier {
+public:
+    explicit HostBarrier(int threads) : threads_(threads) {}
+    void wait() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        const uint64_t generation = generation_;
+        if (++arrived_ == threads_) {
+            arrived_ = 0;
+            ++generation_;
+            all_arrived_.notify_all();
+            return;
+        }
+        all_arrived_.wait(lock, [&] { return generation_ != generation; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable all_arrived_;
+    const int threads_;
+    int arrived_ = 0;
+    uint64_t generation_ = 0;
+};
+
+struct BarrierSync {
+    HostBarrier* barrier;
+    void operator()() const { barrier->wait(); }
+};
+
+enum class Span { kCommunity, kFleet };  // one community per schedule call, or the whole fleet
+
+struct Outcome {
+    std::vector<char> fleet;
+    std::vector<EpisodeMetrics> metrics;       // [episode][community]
+    std::vector<ledger::Digest> roots;         // [episode]
+    std::vector<double> record;                // the last episode's step record
+};
+
+constexpr int kEpisodes = 2;
+constexpr float kEpsilon = 0.3f;  // explores: many actions and transfers of every kind
+
+Config lanes_config(const std::string& sharing, double step_hours) {
+    Config cfg;
+    cfg.seed = 11;
+    cfg.vehicles = 110;        // two full communities of 50 and one of 10
+    cfg.community_size = 50;
+    cfg.signal_days = 4;
+    cfg.threads = 1;
+    cfg.q_sharing = sharing;
+    cfg.step_hours = step_hours;  // 0.5 h: two steps per time bin, so one lane owns every row
+    cfg.limit_kw_per_vehicle = 2.0;  // tight: the connection limit cuts flows, every sum matters
+    return cfg;
+}
+
+// The episodes with `lanes` host threads (1: the calling thread, no barrier).
+Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool strided) {
+    const EnvParams& p = problem.params;
+    Outcome out;
+    out.fleet = problem.fleet;
+    std::vector<char> signals = problem.signals;
+    FleetView f{};
+    SignalsView sig{};
+    layout_fleet(p, out.fleet.data(), &f);
+    layout_signals(p, signals.data(), &sig);
+    std::vector<Transaction> slots(static_cast<size_t>(slots_per_episode(p)));
+    f.tx_slots = slots.data();
+    out.record.assign(static_cast<size_t>(p.num_communities) * p.steps_per_day * kRecordFields, 0.0);
+    f.step_record = out.record.data();
+    out.metrics.resize(static_cast<size_t>(kEpisodes) * p.num_communities);
+    out.roots.resize(kEpisodes);
+    std::vector<float> sums(static_cast<size_t>(p.num_communities) * kNumCommunitySums);
+    HostBarrier barrier(lane_count);
+    const BarrierSync sync{&barrier};
+
+    // The serial reference of the commit: slots in order, numbered and sealed, then the root.
+    const auto commit = [&](int e) {
+        std::vector<Transaction> records;
+        for (const Transaction& slot : slots) {
+            if (slot.kind == kTxNone) continue;
+            Transaction tx = slot;
+            tx.sequence = static_cast<uint32_t>(records.size());
+            tx.check = tx_check(tx);
+            records.push_back(tx);
+        }
+        out.roots[static_cast<size_t>(e)] = ledger::merkle_root_fixed(
+            reinterpret_cast<const uint8_t*>(records.data()), sizeof(Transaction), records.size(), 1);
+    };
+    const auto lane_main = [&](int lane) {
+        Lanes lanes;
+        lanes.lane = lane;
+        lanes.count = lane_count;
+        lanes.strided = strided;
+        lanes.row_owners = lane_count;
+        NoHooks hooks;
+        for (int e = 0; e < kEpisodes; ++e) {
+            EpisodeMetrics* metrics = out.metrics.data() + static_cast<size_t>(e) * p.num_communities;
+            if (span == Span::kFleet) {
+                run_episode_schedule(p, sig, f, 0, p.num_communities, e, kPolicyLearn, kEpsilon, lanes, sync, hooks,
+                                     sums.data(), metrics);
+            } else {
+                for (int c = 0; c < p.num_communities; ++c)
+                    run_episode_schedule(p, sig, f, c, c + 1, e, kPolicyLearn, kEpsilon, lanes, sync, hooks,
+                                         sums.data() + static_cast<size_t>(c) * kNumCommunitySums, metrics);
+            }
+            sync();
+            if (lane == 0) commit(e);
+            sync();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int lane = 1; lane < lane_count; ++lane) threads.emplace_back(lane_main, lane);
+    lane_main(0);
+    for (std::thread& t : threads) t.join();
+    return out;
+}
+
+struct LaneCase {
+    std::string sharing;
+    Span span;
+    double step_hours;
+};
+
+class ScheduleLanes : public ::testing::TestWithParam<LaneCase> {};
+
+TEST_P(ScheduleLanes, AnyNumberOfLanesGivesTheBitsOfOne) {
+    const LaneCase& c = GetParam();
+    const Problem problem = build_problem(lanes_config(c.sharing, c.step_hours));
+    const Outcome one = run_with_lanes(problem, c.span, 1, false);
+    int64_t transactions = 0;
+    for (const EpisodeMetrics& m : one.metrics) transactions += m.tx_count;
+    ASSERT_GT(transactions, 0) << "the reference wrote no transactions: nothing to compare";
+    int64_t limit_steps = 0;
+    for (const EpisodeMetrics& m : one.metrics) limit_steps += m.limit_steps;
+    ASSERT_GT(limit_steps, 0) << "the connection limit never cut: its sums go untested";
+
+    struct Split {
+        int lanes;
+        bool strided;
+    };
+    for (const Split s : {Split{2, false}, Split{7, false}, Split{7, true}, Split{32, true}, Split{64, true}}) {
+        SCOPED_TRACE(std::to_string(s.lanes) + (s.strided ? " lanes, round-robin" : " lanes, blocks"));
+        const Outcome many = run_with_lanes(problem, c.span, s.lanes, s.strided);
+        EXPECT_TRUE(many.fleet == one.fleet) << "fleet state or Q-tables differ";
+        ASSERT_EQ(many.metrics.size(), one.metrics.size());
+        EXPECT_EQ(std::memcmp(many.metrics.data(), one.metrics.data(), one.metrics.size() * sizeof(EpisodeMetrics)), 0)
+            << "episode metrics differ";
+        for (int e = 0; e < kEpisodes; ++e)
+            EXPECT_EQ(ledger::to_hex(many.roots[e]), ledger::to_hex(one.roots[e])) << "Merkle root of episode " << e;
+        EXPECT_TRUE(many.record == one.record) << "step record differs";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Schedule, ScheduleLanes,
+    ::testing::Values(LaneCase{"vehicle", Span::kCommunity, 1.0}, LaneCase{"community", Span::kCommunity, 1.0},
+                      LaneCase{"community", Span::kCommunity, 0.5}, LaneCase{"vehicle", Span::kFleet, 1.0},
+                      LaneCase{"community", Span::kFleet, 1.0}, LaneCase{"fleet", Span::kFleet, 1.0},
+                      LaneCase{"fleet", Span::kFleet, 0.5}),
+    [](const ::testing::TestParamInfo<LaneCase>& info) {
+        return info.param.sharing + (info.param.span == Span::kFleet ? "_over_fleet" : "_by_community") +
+               (info.param.step_hours < 1.0 ? "_half_hour" : "_hourly");
+    });
+
+}  // namespace
+}  // namespace v2g
