@@ -5,8 +5,8 @@
 // One env-step = one vehicle, one step.
 #include <benchmark/benchmark.h>
 #include <string>
-#include "engine/problem.h"
-#include "engine/trainer.h"
+#include "problem/problem.h"
+#include "train/trainer.h"
 
 namespace {
 

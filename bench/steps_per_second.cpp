@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <exception>
 #include <vector>
-#include "engine/config.h"
-#include "engine/problem.h"
-#include "kernels/backend.h"
+#include "config/config.h"
+#include "problem/problem.h"
+#include "backends/backend.h"
 
 int main(int argc, char** argv) try {
     const v2g::Config cfg = argc > 1 ? v2g::load_config(argv[1]) : v2g::Config{};

@@ -1,11 +1,11 @@
 // contracts.h: smart contracts as the step phases see them: a fixed 48-byte record per
 // contract (the registry committed in the genesis block) and the check every energy transfer
 // passes before it executes. Each transfer is governed by exactly one contract, found by
-// contract_for() (kernels/contract_legs.h): its community's P2P market contract for P2P legs, the vehicle's V2G-service
+// contract_for() (env/contract_legs.h): its community's P2P market contract for P2P legs, the vehicle's V2G-service
 // contract for exports, its charging tariff for imports. A transfer that breaks the terms is
 // rejected (nothing moves, nothing is paid) and counted by reason.
 #pragma once
-#include "kernels/hd.h"
+#include "common/hd.h"
 
 namespace v2g {
 

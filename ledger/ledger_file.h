@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-#include "kernels/backend.h"
 #include "ledger/block.h"
+#include "ledger/episode_ledger.h"
 #include "ledger/contracts.h"
 #include "ledger/merkle.h"
 #include "ledger/signature.h"

@@ -15,8 +15,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/backend.h"
-#include "kernels/cuda_check.h"
+#include "common/cuda_device.h"
+#include "common/cuda_check.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
 

@@ -11,7 +11,7 @@
 
 namespace v2g {
 
-// The contract type that governs each kind of transfer (kernels/step.h writes them so).
+// The contract type that governs each kind of transfer (env/step.h writes them so).
 inline int contract_type_of(uint8_t kind) {
     switch (kind) {
         case kTxGridImport: case kTxUnmatchedImport: return kContractChargingTariff;

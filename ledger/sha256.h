@@ -16,7 +16,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include "kernels/hd.h"
+#include "common/hd.h"
 
 namespace v2g::ledger {
 

@@ -1,9 +1,9 @@
 // transaction.h: the ledger's transaction record: 48 bytes, little-endian integers only, no
 // floats, so every device writes and hashes the same bytes (docs/LEDGER.md has the layout).
-// Records are written by the step phases (kernels/step.h) into per-vehicle slots, compacted
+// Records are written by the step phases (env/step.h) into per-vehicle slots, compacted
 // in slot order, numbered, and hashed as Merkle leaves without leaving the device.
 #pragma once
-#include "kernels/hd.h"
+#include "common/hd.h"
 
 namespace v2g {
 

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/cli.h"
+#include "cli/cli.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;

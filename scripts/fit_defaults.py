@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""fit_defaults.py: fits the built-in defaults of engine/fleet_mix.cpp, engine/sessions.cpp and
-engine/signals.cpp from the real data in ../shared/data/ and prints them as C++ constant tables.
+"""fit_defaults.py: fits the built-in defaults of problem/fleet_mix.cpp, problem/sessions.cpp and
+problem/signals.cpp from the real data in ../shared/data/ and prints them as C++ constant tables.
 
 Offline only: the engine never reads these files for its defaults; paste the printed tables into
 the .cpp files (docs/DATA.md explains every number). Standard library only.
@@ -18,7 +18,7 @@ EV2GYM = os.path.join(DATA, "ev2gym")
 CITYLEARN = os.path.join(DATA, "citylearn")
 
 CHARGERS = ["private", "public", "workplace"]
-QUANTILES = 21                  # p = 0, 5%, ..., 100% (kQuantileCount in kernels/env_types.h)
+QUANTILES = 21                  # p = 0, 5%, ..., 100% (kQuantileCount in env/env_types.h)
 MAX_CONNECTION_HOURS = 24.0     # an episode is one day: a longer stay cannot fit one anyway
 DAYS_PER_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 

@@ -10,6 +10,7 @@ PACKAGES=(
   libbenchmark-dev                     # bench/
   libcli11-dev                         # command line
   libtomlplusplus-dev                  # config files
+  nlohmann-json3-dev                   # JSON output (--summary, bench --json)
   libssl-dev                           # ledger: OpenSSL SHA-256 (SHA-NI) on the CPU
   libhdf5-dev hdf5-tools               # results files (C API 1.10), h5dump/h5clear
   coinor-libclp-dev                    # the LP oracle of `v2g eval` (COIN-OR Clp)

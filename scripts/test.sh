@@ -10,6 +10,9 @@ jobs="$(nproc)"
 # cores (a phased fleet-shared run slowed 30x). Passive waiting keeps the suite quick.
 export OMP_WAIT_POLICY=PASSIVE
 
+echo "== Layout: one include root, no include cycle between folders, no file over 700 lines"
+/usr/bin/python3 scripts/check-layout
+
 echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"

@@ -1,4 +1,4 @@
-// test_batch.cpp: batched training (kernels/batch_launch.h, engine/batch.h): configurations of
+// test_batch.cpp: batched training (backends/batch_launch.h, train/batch.h): configurations of
 // different shapes run together give each one's own results, bit for bit; the executor's
 // members, each on its own thread, train as they would alone; a failed launch fails every
 // member waiting on it. The CUDA launcher's twin is in test_cuda.cpp.
@@ -6,8 +6,8 @@
 
 #include <thread>
 
-#include "engine/batch.h"
-#include "test_helpers.h"
+#include "train/batch.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

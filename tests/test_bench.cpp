@@ -1,4 +1,4 @@
-// test_bench.cpp: `v2g bench`. The bytes each stage moves (kernels/phase_traffic.h) against a
+// test_bench.cpp: `v2g bench`. The bytes each stage moves (perf/phase_traffic.h) against a
 // count made by hand from step.h for a tiny fleet (3 vehicles in communities of 2, 24 steps);
 // the command's report: every stage with its bound and share, in the table and in the JSON,
 // and the counted bytes in it; bad input exits with status 2 and one line. No test here
@@ -11,9 +11,9 @@
 #include <sstream>
 #include <string>
 
-#include "kernels/backend.h"
-#include "kernels/phase_traffic.h"
-#include "kernels/step.h"
+#include "backends/backend.h"
+#include "perf/phase_traffic.h"
+#include "env/step.h"
 
 namespace {
 

@@ -12,10 +12,10 @@
 #include <algorithm>
 #include <unistd.h>
 
-#include "engine/config.h"
-#include "engine/errors.h"
-#include "engine/trainer.h"
-#include "test_helpers.h"
+#include "config/config.h"
+#include "common/errors.h"
+#include "train/trainer.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -4,8 +4,8 @@
 // for per-vehicle, per-community and fleet-shared Q-tables and for every policy mode.
 #include <gtest/gtest.h>
 #include <cmath>
-#include "engine/evaluation.h"
-#include "test_helpers.h"
+#include "eval/evaluation.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

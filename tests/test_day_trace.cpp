@@ -2,7 +2,7 @@
 // day under the greedy policy, and tracing leaves the trained state untouched.
 #include <gtest/gtest.h>
 #include <numeric>
-#include "test_helpers.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -1,7 +1,7 @@
 // Determinism: the same config and seed give bit-identical Q-tables, battery state and
 // per-episode metrics with 1 and with 2 threads and across two runs; another seed differs.
 #include <gtest/gtest.h>
-#include "test_helpers.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -1,4 +1,4 @@
-// The DQN (engine/dqn.cpp, dqn_core.h): replay buffer, TD targets, target updates and the
+// The DQN (dqn/dqn.cpp, dqn_core.h): replay buffer, TD targets, target updates and the
 // observation by hand; learning against the exact optimum; the TorchScript export against the
 // engine's own Q-values. Built only with LibTorch (tests/CMakeLists.txt).
 #include <gtest/gtest.h>
@@ -10,13 +10,13 @@
 #include <set>
 #include <cstdio>
 #include <unistd.h>
-#include "engine/dqn.h"
-#include "engine/dqn_core.h"
-#include "engine/errors.h"
-#include "engine/results.h"
-#include "kernels/observation.h"
-#include "kernels/optimum.h"
-#include "test_helpers.h"
+#include "dqn/dqn.h"
+#include "dqn/dqn_core.h"
+#include "common/errors.h"
+#include "results/results.h"
+#include "env/observation.h"
+#include "eval/optimum.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -1,10 +1,10 @@
-// Evaluation (engine/evaluation.h): the yardstick policies, the fault scenarios and the
+// Evaluation (eval/evaluation.h): the yardstick policies, the fault scenarios and the
 // orchestration of `v2g eval`, on the CPU backend.
 #include <gtest/gtest.h>
 #include <cmath>
-#include "engine/errors.h"
-#include "engine/evaluation.h"
-#include "test_helpers.h"
+#include "common/errors.h"
+#include "eval/evaluation.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/layout.h"
-#include "kernels/philox.h"
-#include "kernels/step.h"
+#include "env/layout.h"
+#include "common/philox.h"
+#include "env/step.h"
 
 namespace v2g {
 namespace {

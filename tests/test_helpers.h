@@ -3,12 +3,12 @@
 #include <cstring>
 #include <memory>
 #include <vector>
-#include "engine/config.h"
-#include "engine/problem.h"
-#include "engine/trainer.h"
-#include "kernels/batch_launch.h"
-#include "kernels/layout.h"
-#include "kernels/optimum.h"
+#include "config/config.h"
+#include "problem/problem.h"
+#include "train/trainer.h"
+#include "backends/batch_launch.h"
+#include "env/layout.h"
+#include "eval/optimum.h"
 
 namespace v2g::testing {
 
@@ -78,7 +78,7 @@ struct HostFleet {
 };
 
 // The market community 0 met on `day` under the backend's greedy policy, in the layout of
-// kernels/optimum.h's PlanContext::market (the learning tests score policies in that model).
+// eval/optimum.h's PlanContext::market (the learning tests score policies in that model).
 inline std::vector<double> greedy_day_market(Backend& backend, const EnvParams& p, int day) {
     backend.set_recording(true);
     std::vector<EpisodeMetrics> metrics(static_cast<size_t>(p.num_communities));

@@ -1,4 +1,4 @@
-// test_lanes.cpp: the episode schedule (kernels/schedule.h) shared by many lanes gives the bits
+// test_lanes.cpp: the episode schedule (env/schedule.h) shared by many lanes gives the bits
 // of one lane. This is the path the CUDA kernels run (a block's threads over a community, a
 // cooperative grid's threads over the fleet), run here by host threads with a barrier as the
 // sync, so that it executes, and races between lanes show, without a GPU: the suite also builds
@@ -18,10 +18,10 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include "engine/config.h"
-#include "engine/problem.h"
-#include "kernels/layout.h"
-#include "kernels/schedule.h"
+#include "config/config.h"
+#include "problem/problem.h"
+#include "env/layout.h"
+#include "env/schedule.h"
 #include "ledger/merkle.h"
 
 namespace v2g {

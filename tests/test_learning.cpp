@@ -6,8 +6,8 @@
 #include <array>
 #include <string>
 #include <numeric>
-#include "kernels/optimum.h"
-#include "test_helpers.h"
+#include "eval/optimum.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {
@@ -64,7 +64,7 @@ TEST(Learning, GreedyBeatsRandomAndChargeOnArrival) {
 }
 
 
-// Tabular Q-learning against the exact optimum of the same day (kernels/optimum.h), on the
+// Tabular Q-learning against the exact optimum of the same day (eval/optimum.h), on the
 // deterministic instance, in the optimum's model: the learned greedy policy, a random policy
 // and the optimum are scored on the same vehicle-days, the market as the greedy policy met it.
 // In both Q-table precisions (learning.q_precision): bfloat16 tables must learn as well.

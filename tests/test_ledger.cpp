@@ -8,7 +8,7 @@
 #include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "test_helpers.h"
+#include "tests/test_helpers.h"
 #include "ledger/ledger_file.h"
 #include "ledger/reexecute.h"
 #include "ledger/signature.h"

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/backend.h"
-#include "ledger/ledger_cli.h"
+#include "backends/backend.h"
+#include "cli/ledger_cli.h"
 #include "ledger/merkle.h"
 
 namespace v2g::ledger {

@@ -1,10 +1,10 @@
-// Every evaluation metric (engine/metrics.h, docs/EVALUATION.md) on a day computed by hand.
+// Every evaluation metric (eval/metrics.h, docs/EVALUATION.md) on a day computed by hand.
 #include <gtest/gtest.h>
 #include <cmath>
 #include <cstdio>
 #include <set>
 #include <string>
-#include "engine/metrics.h"
+#include "eval/metrics.h"
 
 namespace v2g {
 namespace {

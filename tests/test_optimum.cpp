@@ -1,4 +1,4 @@
-// The dynamic-programming optimum (kernels/optimum.h): equal to an exhaustive search over every
+// The dynamic-programming optimum (eval/optimum.h): equal to an exhaustive search over every
 // action sequence, never below any other policy in its model, its step equal to the
 // environment's own step, its plan reproducing its value, its Q* consistent with its values and
 // discounting as written, nothing to decide for a vehicle that stays away, the host copy left as
@@ -9,9 +9,9 @@
 #include <cstdio>
 #include <cstring>
 #include <vector>
-#include "engine/problem.h"
-#include "kernels/optimum.h"
-#include "test_helpers.h"
+#include "problem/problem.h"
+#include "eval/optimum.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -1,4 +1,4 @@
-// The LP oracle (engine/oracle.h): where it and the dynamic-programming optimum of a vehicle's day
+// The LP oracle (eval/oracle.h): where it and the dynamic-programming optimum of a vehicle's day
 // solve the same problem (one vehicle, no market partner, no grid limit, no ageing cost, flows
 // that land on the DP's energy grid), they agree to 1e-6; on real community-days it respects the
 // market balance and the connection limit, no policy of the environment beats it, and its days
@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include "engine/evaluation.h"
-#include "engine/oracle.h"
-#include "test_helpers.h"
+#include "eval/evaluation.h"
+#include "eval/oracle.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <cmath>
-#include "test_helpers.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

@@ -1,7 +1,7 @@
 // The tabular learner by hand: one Q-update, terminal updates, tie-breaking, the state index,
 // epsilon schedule, and an update through the step functions with a shared table.
 #include <gtest/gtest.h>
-#include "test_helpers.h"
+#include "tests/test_helpers.h"
 
 namespace v2g {
 namespace {

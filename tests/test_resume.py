@@ -46,7 +46,7 @@ def wait_for_episodes(path, proc, episodes, timeout_s=120):
 
 
 def train(out, extra=(), kill_at=None):
-    """`kill_at`: a kill point (engine/kill_point.h) at which the run SIGKILLs itself."""
+    """`kill_at`: a kill point (results/kill_point.h) at which the run SIGKILLs itself."""
     env = dict(os.environ)
     if kill_at:
         env["V2G_TEST_KILL_AT"] = kill_at

@@ -13,7 +13,7 @@ BIN = os.environ.get("V2G_BIN", "build/v2g")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIONAL = os.path.join(ROOT, "experiments", "national_fleet.toml")
 SCALE_DOWN = 1000
-ACTIONS = 5          # charge, discharge, idle, sell, buy (kernels/env_types.h)
+ACTIONS = 5          # charge, discharge, idle, sell, buy (env/env_types.h)
 BYTES_PER_Q = 4      # float32 Q-values
 HOURS_PER_DAY = 24
 

@@ -1,4 +1,4 @@
-// test_sweep.cpp: the sweep file (engine/sweep.h): expansion order, ids and values of a grid
+// test_sweep.cpp: the sweep file (run/sweep.h): expansion order, ids and values of a grid
 // x random samples x seeds and of named variants, the random samples' determinism, shards, and
 // every kind of malformed sweep refused with one line naming the entry (the CLI test of "before
 // any training" is tests/test_sweep.py).
@@ -7,8 +7,8 @@
 #include <set>
 #include <string>
 
-#include "engine/errors.h"
-#include "engine/sweep.h"
+#include "common/errors.h"
+#include "run/sweep.h"
 
 namespace v2g {
 namespace {

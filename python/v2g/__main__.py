@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(_fail(f"{message} (see python3 -m v2g --help)"))
 
 
-MAX_ERROR_CHARS = 200  # as the CLI's error lines (engine/cli.cpp, shortened())
+MAX_ERROR_CHARS = 200  # as the CLI's error lines (cli/cli.cpp, shortened())
 KEEP_EACH_SIDE = 24
 
 

@@ -28,7 +28,7 @@ _SPLIT_COLUMNS = {"rejected": tuple("rejected_" + r for r in REJECT_REASONS)}
 # A SWMR reader retries a metadata read whose checksum fails, in case a live writer was caught
 # mid-update; HDF5's default of 100 attempts makes every read of a damaged file take minutes.
 # A few attempts cover a live writer (its updates take microseconds). The engine uses the same
-# bound (engine/results.cpp, kSwmrReadAttempts).
+# bound (results/results.cpp, kSwmrReadAttempts).
 SWMR_READ_ATTEMPTS = 4
 
 

@@ -141,7 +141,7 @@ def _is_distribution(v):
 
 def _flat(table, prefix=""):
     """A sweep table's leaves as dotted keys ("learning.alpha" and learning.alpha alike), a
-    [random] distribution being a leaf (as engine/sweep.cpp reads them)."""
+    [random] distribution being a leaf (as run/sweep.cpp reads them)."""
     out = {}
     for k, v in table.items():
         if isinstance(v, dict) and not _is_distribution(v):

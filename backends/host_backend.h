@@ -1,0 +1,54 @@
+// host_backend.h: what every backend that steps the phases on the host shares: the Problem's
+// buffers and their views, the ledger slots and their commit (compaction in slot order +
+// OpenSSL Merkle root), the plan table and the step record. The CPU backend (cpu_backend.cpp,
+// OpenMP) and the DQN (dqn/dqn.cpp, LibTorch) derive from it and only say how an episode runs.
+#pragma once
+#include <string>
+#include <vector>
+#include "backends/backend.h"
+
+namespace v2g {
+
+// Compacts an episode's slots into *compacted in slot order (two-pass prefix sum over `threads`
+// chunks), numbering and sealing each record; returns how many there are.
+size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads);
+
+// The schedule's sync (schedule.h) for an OpenMP team: a barrier, called by every thread of
+// the enclosing parallel region.
+struct OmpBarrier {
+    void operator()() const;
+};
+
+class HostBackend : public Backend {
+public:
+    // Runs on `problem`'s own buffers (pass it by std::move); `threads` > 0 for the commit.
+    HostBackend(Problem problem, int threads);
+
+    void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon, EpisodeMetrics* metrics,
+                      EpisodeLedger* ledger, int keep_transactions_from) override;
+    void read_fleet(std::vector<char>* fleet, size_t bytes) override;
+    void write_fleet(const std::vector<char>& fleet) override;
+    void set_plan(const std::vector<uint8_t>& plan) override;
+    void set_recording(bool on) override;
+    void read_record(std::vector<double>* record) override;
+
+protected:
+    // One episode of the step phases; writes one EpisodeMetrics per community to `out`.
+    virtual void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) = 0;
+    // After an episode (ledger on): its slots compacted and hashed into `ledger`.
+    void commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from);
+
+    EnvParams p_;
+    std::vector<char> fleet_buf_, signal_buf_;
+    FleetView f_{};
+    SignalsView sig_{};
+    int threads_;
+
+private:
+    std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)
+    std::vector<Transaction> compacted_;  // its transactions in slot order
+    std::vector<uint8_t> plan_;           // the plan policy's table (evaluation)
+    std::vector<double> record_;          // the step record (evaluation)
+};
+
+}  // namespace v2g

@@ -1,0 +1,201 @@
+// inspect_commands.cpp: the commands that read a finished results file: `v2g verify` (the
+// chain and its signatures), `v2g inspect` (a run or a sweep) and `v2g eval` (the policies on
+// held-out days).
+#include "cli/commands.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/text_format.h"
+#include "problem/price_unit.h"
+#include "results/results.h"
+#include "run/train_run.h"
+
+namespace v2g::cli {
+
+int run_verify(const std::string& path, const std::string& pinned_key) {
+    LedgerData data;
+    try {
+        data = is_hdf5_file(path) ? read_ledger_from_results(path) : read_ledger(path);
+    } catch (const LedgerFormatError& e) {
+        throw InputError(e.what());
+    }
+    if (!pinned_key.empty()) {
+        // A forger can sign a whole new chain with a key of their own: only the key recorded
+        // when the run was made tells the two apart.
+        std::string hex = pinned_key;
+        if (hex.rfind("ed25519:", 0) == 0) hex = hex.substr(8);
+        if (hex.size() != 2 * kEd25519PublicBytes || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+            throw InputError("--public-key " + pinned_key + ": expected 64 hex digits (as `v2g verify` prints after ed25519:)");
+        if (!data.is_signed) throw InputError("--public-key: " + path + " is a ledger file; only results files are signed");
+        std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (ledger::to_hex(data.public_key, kEd25519PublicBytes) != hex) {
+            std::fprintf(stderr, "v2g verify: %s: FAILED: signed by ed25519:%s, not by the pinned key\n", path.c_str(),
+                         ledger::to_hex(data.public_key, kEd25519PublicBytes).c_str());
+            return kExitFailure;
+        }
+    }
+    const VerifyReport r = verify_ledger(data);
+    if (r.ok) {
+        std::printf("%s: %s\n", path.c_str(), r.message.c_str());
+        return 0;
+    }
+    std::fprintf(stderr, "v2g verify: %s: FAILED: %s\n", path.c_str(), r.message.c_str());
+    return kExitFailure;
+}
+
+// Rows `rows` of a sweep file's runs table: id, status, episodes, the named metrics, the swept values.
+void print_sweep_rows(const SweepSpec& spec, const SweepFile& f, const std::vector<int>& rows,
+                      const std::vector<std::string>& metrics) {
+    const std::vector<std::string> names = sweep_metric_names(spec.evaluate);
+    constexpr int kMinWidth = 14;
+    std::vector<size_t> columns;
+    std::vector<int> widths;
+    for (const std::string& m : metrics) {
+        columns.push_back(std::find(names.begin(), names.end(), m) - names.begin());
+        widths.push_back(std::max(kMinWidth, static_cast<int>(m.size())));
+    }
+    std::printf("%-10s %-8s %9s", "id", "status", "episodes");
+    for (size_t k = 0; k < metrics.size(); ++k) std::printf(" %*s", widths[k], metrics[k].c_str());
+    std::printf("  parameters\n");
+    for (int i : rows) {
+        const SweepConfig& c = spec.configs[f.first + i];
+        const SweepRow& r = f.rows[i];
+        std::printf("%-10s %-8s %9lld", c.id.c_str(), r.status.c_str(), static_cast<long long>(r.episodes_done));
+        for (size_t k = 0; k < columns.size(); ++k)
+            std::printf(" %*.6g", widths[k], columns[k] < r.metrics.size() ? r.metrics[columns[k]] : std::nan(""));
+        std::printf("  %s\n", describe_values(spec, c).c_str());
+    }
+}
+
+// `v2g inspect` of a sweep file: its sweep, its shard and how far it got, its runs.
+int inspect_sweep(const std::string& path) {
+    const SweepFile f = read_sweep_file(path);
+    const SweepSpec spec = load_sweep_text(f.sweep_text, f.sweep_path, f.base_text, f.base_path);
+    int done = 0;
+    for (const SweepRow& r : f.rows) done += r.status == "done";
+    std::printf("file           %s (a sweep file: docs/SWEEPS.md)\n", path.c_str());
+    std::printf("sweep          %s: %zu configurations of %s%s\n", spec.name.c_str(), spec.configs.size(),
+                spec.base_path.c_str(), spec.evaluate ? ", each evaluated" : "");
+    std::printf("shard          %d/%d: configurations %d..%d, %d of %zu done%s\n", f.shard, f.shards, f.first,
+                f.first + static_cast<int>(f.rows.size()) - 1, done, f.rows.size(),
+                done < static_cast<int>(f.rows.size()) ? (" (continue: v2g sweep --resume " + path + ")").c_str() : "");
+    std::vector<int> rows(f.rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int>(i);
+    print_sweep_rows(spec, f, rows, {"reward_first", "reward_last"});
+    return 0;
+}
+
+int run_inspect(const std::string& path) {
+    if (is_hdf5_file(path) && is_sweep_file(path)) return inspect_sweep(path);
+    const ResultsSummary s = read_results_summary(path);
+    std::printf("file           %s (schema %s, v2g %s, commit %s)\n", path.c_str(), s.schema_version.c_str(),
+                s.v2g_version.c_str(), s.git_commit.c_str());
+    std::printf("status         %s: %lld of %lld episodes, %lld vehicles\n", s.status.c_str(),
+                static_cast<long long>(s.episodes_done), static_cast<long long>(s.episodes_planned),
+                static_cast<long long>(s.vehicles));
+    std::printf("started        %s on %s (%s)\n", s.start_time.c_str(), s.device.c_str(), s.backend.c_str());
+    if (!s.closed)
+        std::printf("writer         still has the file open: a live run, or one killed (a killed run continues with "
+                    "v2g train --resume)\n");
+    if (s.checkpoint_episode >= 0 && (s.status != "finished" || !s.closed))
+        std::printf("checkpoint     resumes at episode %lld (v2g train --resume %s)\n",
+                    static_cast<long long>(s.checkpoint_episode), path.c_str());
+    if (!s.last_episode.empty()) {
+        std::printf("last episode  ");
+        for (const auto& [name, value] : s.last_episode) std::printf(" %s=%.6g", name.c_str(), value);
+        std::printf("\n");
+    }
+    if (s.ledger_blocks > 0) {
+        const VerifyReport r = verify_ledger(read_ledger_from_results(path));
+        std::printf("ledger         height %lld; %s\n", static_cast<long long>(s.ledger_blocks - 1),
+                    r.ok ? r.message.c_str() : ("DOES NOT VERIFY: " + r.message).c_str());
+    } else {
+        std::printf("ledger         none (ledger.enabled = false)\n");
+    }
+    std::printf("config\n%s", s.effective_toml.c_str());
+    return 0;
+}
+
+double mean_of(const std::vector<DayMetrics>& days, int metric) {
+    double sum = 0.0;
+    int n = 0;
+    for (const DayMetrics& m : days)
+        if (std::isfinite(m[metric])) {
+            sum += m[metric];
+            ++n;
+        }
+    return n > 0 ? sum / n : std::nan("");
+}
+
+int run_eval(const EvalArgs& args) {
+    const ResultsSummary saved = read_results_summary(args.run_path);
+    if (saved.status != "finished" && saved.status != "interrupted")
+        throw InputError(args.run_path + ": status '" + saved.status +
+                         "': still training, or killed (continue it with v2g train --resume first)");
+    Config cfg = load_config_text(saved.effective_toml, args.run_path + ":/config/effective_toml");
+    for (const std::string& s : args.sets) {
+        if (s.rfind("evaluation.", 0) != 0)
+            throw InputError("--set " + s + ": eval takes only evaluation.* keys (the run's own config is fixed)");
+        apply_override(&cfg, s);
+    }
+    apply_flag(&cfg, "--days", "evaluation.days", args.days);
+    if (!args.faults.empty()) {
+        // A bare list needs TOML quotes for apply_override.
+        apply_override(&cfg, "evaluation.faults=" + quoted_string(args.faults));
+    }
+    apply_flag(&cfg, "--device", "run.device", args.device);
+    apply_flag(&cfg, "--threads", "run.threads", args.threads);
+    validate(cfg);
+    const bool tty = isatty(fileno(stderr)) != 0;
+    const EvaluationResult r = evaluate_results_file(args.run_path, cfg, [&](const EvalProgress& p) {
+        if (args.quiet) return;
+        if (p.policy.empty())
+            std::fprintf(stderr, "%s%d/%d policy runs  took %s%s\n", tty ? "\r" : "", p.runs_done, p.runs_total,
+                         human_duration(p.elapsed_s).c_str(), tty ? "\x1b[K" : "");
+        else
+            std::fprintf(stderr, "%s%d/%d policy runs  %s: %s  %s%s", tty ? "\r" : "", p.runs_done, p.runs_total,
+                         p.scenario.c_str(), p.policy.c_str(), human_duration(p.elapsed_s).c_str(),
+                         tty ? "\x1b[K" : "\n");
+    });
+
+    // The table: fault-free means over the days.
+    const ScenarioResult& base = r.scenarios.front();
+    const int columns[] = {kMoneyPerVehicle, kUnmetKwhPerVehicle, kDepartureEnergyMet, kPeakImportKw,
+                           kDrImportKwh, kDrExportKwh, kEnergyEfficiency};
+    std::printf("evaluation     %d days from episode %d on %s; means over days, money in %s (units: docs/EVALUATION.md)\n",
+                r.days, r.first_episode, r.backend.c_str(), currency_label(cfg).c_str());
+    std::printf("%-18s", "policy");
+    for (int c : columns) std::printf(" %14.14s", metric_table()[c].name);
+    std::printf("\n");
+    for (size_t k = 0; k < r.policies.size(); ++k) {
+        std::printf("%-18s", r.policies[k].c_str());
+        for (int c : columns) std::printf(" %14.4g", mean_of(base.metrics[k], c));
+        std::printf("\n");
+    }
+    double optimum = 0.0;
+    for (double v : r.optimum_value_per_vehicle) optimum += v / r.days;
+    std::printf("optimum (DP value of the plugged-in steps) %.4g per vehicle per day\n", optimum);
+    const auto set_mean = [&](int policy) {
+        double sum = 0.0;
+        for (double v : base.oracle_set_money[static_cast<size_t>(policy)]) sum += v / r.days;
+        return sum;
+    };
+    std::printf("score          %.1f %% of the way from random to the LP oracle: (learned - random) / (oracle - random) "
+                "of the money per vehicle-day on the oracle's %d of %d communities (learned %.4g, random %.4g, oracle %.4g)\n",
+                100.0 * base.score, r.oracle_communities, (r.vehicles + cfg.community_size - 1) / cfg.community_size,
+                set_mean(kEvalLearned), set_mean(kEvalRandom), set_mean(kEvalOracle));
+    for (size_t s = 1; s < r.scenarios.size(); ++s) {
+        std::printf("fault %-16s", r.scenarios[s].name.c_str());
+        std::printf(" money/vehicle change:");
+        for (size_t k = 0; k < r.policies.size(); ++k)
+            std::printf(" %s %+.3g", r.policies[k].c_str(),
+                        mean_of(r.scenarios[s].metrics[k], kMoneyPerVehicle) - mean_of(base.metrics[k], kMoneyPerVehicle));
+        std::printf("\n");
+    }
+    std::printf("results        %s:/evaluation\n", args.run_path.c_str());
+    return 0;
+}
+
+}  // namespace v2g::cli

@@ -1,0 +1,11 @@
+// cuda_device_stub.cpp: see cuda_device.h (a build without CUDA: no GPU is ever usable).
+#include "common/cuda_device.h"
+
+namespace v2g {
+
+bool cuda_usable(std::string* why) {
+    if (why) *why = "this build has no CUDA backend (configured with V2G_CUDA=OFF or no nvcc found)";
+    return false;
+}
+
+}  // namespace v2g

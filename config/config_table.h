@@ -1,0 +1,101 @@
+// config_table.h: the registry of every setting: its TOML key, the Config member it sets, its one
+// line of help (for --help and docs/CONFIG.md, which a test checks against it), its allowed
+// range or choices, and the named bounds those ranges use. A new setting is one line in
+// config_table.cpp (plus its Config member and its line in docs/CONFIG.md). config.cpp walks it.
+#pragma once
+#include <cstdint>
+#include <climits>
+#include <cstddef>
+#include <limits>
+#include <variant>
+#include <vector>
+#include "config/config.h"
+#include "env/env_types.h"  // kDaysPerWeek, kMaxPriceLevels
+
+namespace v2g::config_table {
+
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// TOML integers are signed 64-bit, so a seed above this could be set but not written back.
+constexpr uint64_t kMaxSeed = static_cast<uint64_t>(INT64_MAX);
+// Integral doubles below this print as integers ("60", not "6e+01"); beyond it, exponents.
+constexpr double kMaxPlainInteger = 1e15;
+// Largest SoC discretisation: far beyond any useful table, small enough that
+// soc_bins * steps_per_day * price_levels stays well inside an int.
+constexpr int kMaxSocBins = 1000;
+// Signal series are indexed [day * steps_per_day + step] with ints; 100 years of days is
+// far more than any run needs and keeps that index far from INT_MAX.
+constexpr int kMaxSignalDays = 36600;
+// DQN sizes: a batch and a buffer must fit in memory many times over.
+constexpr int kMaxDqnBatch = 1 << 16;
+constexpr int kMaxDqnWidth = 1 << 14;
+constexpr int kMaxDqnBuffer = 1 << 28;
+// More slack levels than steps in a day can never be told apart.
+constexpr int kMaxStepsPerDayConfig = 96;
+// The optimum's plan holds days x steps x points bytes per vehicle; beyond this the grid is
+// finer than the float energy arithmetic of a step can tell apart anyway.
+constexpr int kMaxDpEnergyPoints = 4001;
+// Cell temperatures outside the usual Li-ion operating window would put the calendar-aging
+// fit (Arrhenius in Kelvin) far outside the data it came from.
+constexpr double kMinCellTemperatureC = -40.0;
+constexpr double kMaxCellTemperatureC = 80.0;
+constexpr double kHoursPerDay = 24.0;
+constexpr int kLastHourOfDay = 23;
+// Physical sanity bounds: far beyond any real value, small enough that float arithmetic on
+// them stays finite (a price of 1e308 would make every reward -inf).
+constexpr double kMaxConsumptionKwhPerKm = 10.0;   // a heavy truck uses ~1.5 kWh/km
+constexpr double kMaxTripKwh = 10000.0;
+constexpr double kMaxDailyKm = 10000.0;
+constexpr double kMaxPricePerKwh = 1000.0;
+constexpr double kMaxLimitKwPerVehicle = 10000.0;
+// Bounds on the rest: physical or bookkeeping limits far beyond any real value, so that every
+// number the engine computes from them stays finite (docs/CONFIG.md, "Bounds", says why each).
+constexpr double kMaxEpisodes = 1e8;             // 270,000 years of days; the ledger's episode is uint32
+constexpr double kMaxThreads = 1024;             // more than any one CPU's hardware threads (backends clamp
+                                                 // to 4x this machine's cores anyway, train_run.cpp)
+constexpr double kMaxVehicles = 1e8;             // world EV stock 2024: ~58 million (IEA Global EV Outlook 2025)
+constexpr double kMaxPackKwh = 2000.0;           // the largest electric-truck packs are ~1 MWh
+constexpr double kMaxChargerKw = 4000.0;         // the Megawatt Charging System goes to 3.75 MW
+constexpr double kMaxPvKwpPerVehicle = 1000.0;   // a large home rooftop is 10-20 kWp
+constexpr double kMaxAgeDays = 36500.0;          // a century
+constexpr double kMaxFullCycles = 1e5;           // Li-ion cells wear out within ~10,000 full cycles
+constexpr double kMaxBatteryCostPerKwh = 1e5;    // packs cost ~100-1,000 per kWh
+constexpr double kMaxPriceNoise = 5.0;           // a log-sd of 5 already spans e^10 between days
+constexpr double kMaxContracts = 1e7;            // contract ids are uint32; each is a registry leaf
+constexpr double kMaxDqnSteps = 1e9;             // gradient steps and transitions: beyond any run, an int
+constexpr double kMaxGradClip = 1e6;             // a gradient norm clip beyond this never acts
+constexpr double kMaxSpikeFactor = 1000.0;       // a price spike of 1000x the retail price
+// The LP oracle solves each community-day on the host; beyond this the check takes too long.
+constexpr int kMaxOracleCommunities = 1 << 20;
+// "did you mean": suggest a known key at most this many single-character edits away.
+constexpr size_t kMaxSuggestionDistance = 2;
+
+// A numeric interval; open ends exclude the bound. Infinite bounds mean "no bound".
+struct Limits {
+    double lo = -kInf;
+    double hi = kInf;
+    bool lo_open = false;
+    bool hi_open = false;
+};
+inline Limits any() { return {}; }
+inline Limits at_least(double lo) { return {lo, kInf, false, false}; }
+inline Limits closed(double lo, double hi) { return {lo, hi, false, false}; }
+inline Limits open_closed(double lo, double hi) { return {lo, hi, true, false}; }
+inline Limits closed_open(double lo, double hi) { return {lo, hi, false, true}; }
+inline Limits open(double lo, double hi) { return {lo, hi, true, true}; }
+
+using Member = std::variant<bool Config::*, int Config::*, uint64_t Config::*, double Config::*,
+                            std::string Config::*>;
+
+struct Setting {
+    const char* key;      // "group.name"
+    Member member;
+    const char* help;     // one line, for --help and docs
+    Limits limits;        // numbers only
+    const char* choices;  // "a|b|c": the allowed values (strings or numbers); nullptr = any
+};
+
+const std::vector<Setting>& settings();
+
+}  // namespace v2g::config_table

@@ -1,0 +1,290 @@
+// env_types.h: the data every step function reads and writes, as plain structs that can be
+// passed by value to a CUDA kernel or a CPU loop. EnvParams holds scalars and small tables;
+// FleetView holds pointers to struct-of-arrays state (host memory on the CPU backend, device
+// memory on the CUDA backend). Nothing here allocates or knows about files.
+#pragma once
+#include "common/hd.h"
+
+namespace v2g {
+
+struct Contract;     // ledger/contracts.h
+struct Transaction;  // ledger/transaction.h
+
+// The paper's five actions (Maghraby et al. 2025, sec. 3: charging, discharging, idling,
+// selling, buying).
+enum Action : uint8_t {
+    kCharge = 0,     // grid -> EV at the charger's power limit
+    kDischarge = 1,  // EV -> grid (V2G service; paid the demand-response tariff during DR events)
+    kIdle = 2,       // nothing moves
+    kSell = 3,       // offer energy in the community's P2P market
+    kBuy = 4,        // bid for energy in the community's P2P market
+};
+constexpr int kNumActions = 5;
+
+// Who owns a Q-table.
+enum QSharing : int {
+    kQPerVehicle = 0,    // the paper's choice: one table per EV
+    kQPerCommunity = 1,  // one table per community, updated in vehicle order
+    kQPerFleet = 2,      // one table for everyone, updated in vehicle order
+};
+
+// How actions are chosen in a launch.
+enum PolicyMode : int {
+    kPolicyLearn = 0,           // epsilon-greedy on Q, Q-learning updates on
+    kPolicyGreedy = 1,          // argmax Q, no updates
+    kPolicyRandom = 2,          // uniform over the five actions, no updates
+    kPolicyChargeOnArrival = 3, // charge while plugged in until full (uncontrolled), from the P2P market when cheaper
+    kPolicyTimeOfUse = 4,       // charge in the cheapest remaining steps that meet the requirement (P2P when cheaper)
+    kPolicyPlan = 5,            // follow FleetView::plan (the dynamic-programming optimum)
+    kPolicyExplore = 6,         // epsilon-greedy on Q, no updates (the untrained initial policy)
+    kPolicyGiven = 7,           // the action already in FleetView::action (set by a deep policy)
+};
+
+constexpr int kMaxStepsPerDay = 96;   // 15-minute steps
+constexpr int kMaxPriceLevels = 16;
+constexpr int kQuantileCount = 21;    // inverse-CDF tables at p = 0, 5%, ..., 100%
+constexpr int kDaysPerWeek = 7;
+constexpr int kFirstWeekendDay = 5;    // weekdays count from Monday = 0: Saturday, Sunday are 5, 6
+
+// Daily plug-in session and driving model: all tables are built on the host (problem/sessions.cpp,
+// docs/DATA.md). A day's session is an arrival step (weekday or weekend distribution), a stay
+// drawn from the connection-time quantiles scaled by the mean stay of that arrival time, and the
+// day's trip (the driving before the arrival) drawn from trip_kwh_q, scaled by the relative
+// energy of sessions starting at that arrival time.
+struct SessionModel {
+    int fixed;                                   // 1: every day uses the fixed_* values below
+    int fixed_arrival_step;                      // episode step of plug-in
+    int fixed_departure_step;                    // episode step of plug-out (exclusive)
+    float fixed_trip_kwh;                        // energy driven per day
+    int first_weekday;                           // weekday of signal day 0 (Monday = 0)
+    float arrival_cdf[kMaxStepsPerDay];          // weekdays: P(arrival step <= k) over the episode window
+    float weekend_arrival_cdf[kMaxStepsPerDay];  // Saturdays and Sundays, the same
+    float stay_scale[kMaxStepsPerDay];           // [arrival step] mean stay at that arrival / overall mean
+    float trip_scale[kMaxStepsPerDay];           // [arrival step] mean session energy at that arrival / overall
+    float duration_hours_q[kQuantileCount];      // connection time quantiles (h), all arrivals
+    float trip_kwh_q[kQuantileCount];            // daily trip energy quantiles (kWh at the battery)
+    float reserve_kwh;                           // energy the driver wants left after the next trip
+    float min_duration_steps;                    // shortest session kept (steps)
+};
+
+struct EnvParams {
+    // --- time ---
+    int steps_per_day;          // steps per episode (one day)
+    float step_hours;           // length of a step (h)
+    int signal_days;            // days of price/load/PV series; episode e uses day e % signal_days
+
+    // --- fleet ---
+    int num_vehicles;
+    int community_size;         // vehicles per community (the last one may be smaller)
+    int num_communities;
+
+    // --- battery ---
+    float soc_min;              // lowest SoC the controller may discharge to (fraction)
+    float soc_max;              // highest SoC the controller may charge to (fraction)
+
+    // --- degradation (Schmalstieg et al. 2014, see battery.h) ---
+    float calendar_arrhenius;   // exp(-6976 K / T): precomputed on the host, T = cell temperature
+    float cell_capacity_ah;     // capacity of the cell the model was fitted on (Ah)
+    float battery_cost_per_kwh; // replacement cost of the pack (currency / kWh)
+    float end_of_life_loss;     // capacity loss at which the pack is worn out (fraction)
+    float initial_age_days;     // calendar age of every pack when the run begins (days)
+    float initial_calendar_loss;// capacity lost to calendar ageing at that age (fraction)
+    float initial_cycle_loss;   // ... and to the cycles done before it (fraction)
+    float initial_throughput_ah;// cell charge throughput of those cycles (Ah)
+    int lifetime_aging;         // 0: every day starts from the fleet's age (battery.aging = "day");
+                                // 1: ageing carries across days, packs replaced at end of life
+
+    // --- market and money ---
+    float p2p_price_weight;     // clearing price = feed_in + w * (retail - feed_in)
+    float p2p_loss_fraction;    // share of P2P energy lost in the community's distribution
+    int unmatched_to_grid;      // 1: unmatched bids/offers trade with the grid; 0: unfilled
+    float dr_price_per_kwh;     // paid for discharge during demand-response events
+    float unmet_penalty_per_kwh;// charged per kWh short of the requirement at departure
+    float en_route_price_per_kwh;// public fast charging bought on a trip the battery cannot cover
+
+    // --- grid connection and the charger's safety layer ---
+    int grid_limit_enabled;     // 1: each community's grid import and export are capped at its
+                                //   connection limit (SignalsView::community_limit_kw)
+    int safety_layer;           // 1: charge whenever waiting longer would make the departure
+                                //   requirement unreachable (overrides counted)
+
+    // --- learning ---
+    int soc_bins;               // SoC discretisation of the tabular state
+    int time_bins;              // time-of-day bins of the tabular state (steps_per_day: one per step)
+    int price_levels;           // retail price discretisation of the tabular state
+    int deadline_levels;        // charging-slack levels of the tabular state (1: off, the paper's state)
+    int forecast_levels;        // cheaper-steps-ahead levels of the tabular state (1: off)
+    int q_sharing;              // QSharing
+    int q_bf16;                 // 1: Q-values stored as bfloat16 (learning.q_precision), 0: float32
+    float alpha;                // learning rate
+    float gamma;                // discount per step
+    uint64_t seed;
+
+    // --- ledger (ledger/contracts.h for the registry's order) ---
+    int ledger_enabled;             // 1: write a transaction per executed transfer
+    int num_contracts;
+    int v2g_contract_first, v2g_contract_count;
+    int charging_contract_first, charging_contract_count;
+
+    SessionModel sessions;
+
+    // --- evaluation: fault injection (all off in training) and the plan policy ---
+    float fault_missing_share;      // share of vehicles that never plug in (Philox per vehicle)
+    int fault_community_offline;    // 1: community fault_community's vehicles never plug in
+    int fault_community;
+    int fault_outage_begin_step;    // grid down in [begin, end): no grid import or export
+    int fault_outage_end_step;      //   (begin = end: no outage)
+    int plan_points;                // stored-energy grid points of FleetView::plan (kPolicyPlan)
+};
+
+// Per-step signals for signal_days days, [day * steps_per_day + step].
+struct SignalsView {
+    const float* retail_price_per_kwh;
+    const float* feed_in_price_per_kwh;
+    const float* grid_load_kw;        // system load, for the record and for DR events
+    const uint8_t* dr_event;          // 1 during a demand-response event
+    const uint8_t* price_level;       // retail price level 0..price_levels-1
+    const float* pv_kw_per_kwp;       // PV output per kW peak installed
+    const float* community_pv_kwp;    // [community] installed PV (kW peak)
+    const float* community_limit_kw;  // [community] grid connection limit (kW), both directions
+    const Contract* contracts;        // [num_contracts] the registry deployed at genesis
+};
+
+// Everything per vehicle, struct of arrays, [vehicle] unless noted.
+struct FleetView {
+    // constants of each vehicle's model
+    const float* capacity_kwh;        // nominal pack capacity
+    const float* charge_kw;           // charger limit, grid side
+    const float* discharge_kw;        // discharger limit, grid side
+    const float* eta_charge;          // grid -> battery efficiency
+    const float* eta_discharge;       // battery -> grid efficiency
+
+    // battery state, carried across episodes
+    float* energy_kwh;                // stored energy
+    float* usable_kwh;                // capacity_kwh * soh, refreshed at each episode start
+    float* soh;                       // state of health = 1 - calendar_loss - cycle_loss
+    float* calendar_loss;
+    float* cycle_loss;
+    float* throughput_ah;             // cumulative cell charge throughput (Ah), for cycle aging
+    float* soc_low_today;             // SoC swing of the day, for the depth-of-cycle stress
+    float* soc_high_today;
+    float* pack_age_offset_days;      // lifetime ageing: the pack's age at episode e is this + e
+
+    // today's session
+    int32_t* arrival_step;
+    int32_t* departure_step;          // exclusive: unplugged from this step on
+    float* required_kwh;              // stored energy wanted at departure: the next trip + reserve
+    float* trip_kwh;                  // energy driven before today's arrival
+
+    // per-step scratch
+    int32_t* state;                   // tabular state index, -1 when unplugged
+    uint8_t* action;                  // the policy's choice (what the Q-update learns from)
+    uint8_t* forced;                  // 1: the safety layer overrode it: the vehicle charged instead
+    float* grid_kwh;                  // charge (+) or discharge (-) request at the meter
+    float* offer_kwh;                 // P2P sell offer at the meter
+    float* bid_kwh;                   // P2P buy bid at the meter
+    float* reward;                    // reward of this step's decision
+    int32_t* next_state;              // -1 when the decision ended the session (terminal)
+
+    // episode accumulators (reset at each episode start)
+    float* ep_energy_cost;            // money paid for energy (grid and P2P)
+    float* ep_revenue;                // money received (grid, DR, P2P)
+    float* ep_degradation_cost;       // money value of SoH lost
+    float* ep_unmet_penalty;          // money penalty for departure shortfall
+    float* ep_unmet_kwh;              // departure shortfall
+    float* ep_grid_import_kwh;
+    float* ep_grid_export_kwh;
+    float* ep_p2p_bought_kwh;         // received from the market (at the meter)
+    float* ep_p2p_sold_kwh;           // delivered to the market (at the meter)
+    float* ep_conversion_loss_kwh;    // charger/inverter losses
+    float* ep_en_route_kwh;           // energy bought en route: the trip the battery could not cover
+    float* ep_en_route_cost;          // money paid for it at the fast-charging price
+    float* ep_curtailed_kwh;          // grid import and export cut by the community's connection limit
+    uint32_t* ep_safety_overrides;    // steps the safety layer overrode the policy's action
+    uint32_t* ep_pack_replaced;       // 1: the pack reached end of life and was replaced at this reset
+    float* ep_start_kwh;              // stored energy after arrival (after driving)
+    uint32_t* ep_rejected;            // [vehicle * kNumRejectReasons + reason] transfers rejected
+    int64_t* ep_ledger_wh;            // signed energy of the vehicle's transactions (+ = in)
+    int64_t* ep_ledger_micro;         // signed money of its transactions (+ = paid)
+    uint32_t* ep_tx_count;            // its transactions
+    uint32_t* ep_tx_latency_steps;    // sum over them of the steps until the block commits
+
+    // per community, this step's market outcome
+    float* market_price_per_kwh;      // uniform clearing price
+    float* market_sell_ratio;         // share of each offer that was matched
+    float* market_buy_ratio;          // share of each bid that was matched
+    float* market_pv_kwh;             // PV delivered into the market
+    float* grid_import_share;         // share of each grid import the connection limit lets through
+    float* grid_forced_share;         // the same for charging forced by the safety layer (served first)
+    float* grid_export_share;         // share of each grid export it lets through
+
+    // per community, episode accumulators of the market
+    float* ep_pv_sold_kwh;
+    float* ep_pv_revenue;
+    float* ep_market_loss_kwh;
+    uint32_t* ep_limit_steps;         // steps at which the connection limit cut imports or exports
+    int64_t* ep_pv_ledger_wh;         // the community PV's transactions, as above
+    int64_t* ep_pv_ledger_micro;
+    uint32_t* ep_pv_tx_count;
+    uint32_t* ep_pv_tx_latency_steps;
+
+    // Transaction slots of the current episode, owned by the backend (not in the fleet
+    // buffer): [step * slots_per_step(p) + 2 * vehicle + leg], then one PV slot per community.
+    // Null when no ledger is written (also in the optimum's single-vehicle model).
+    Transaction* tx_slots;
+
+    // The plan policy's table, owned by the backend (not in the fleet buffer):
+    // [(vehicle * steps_per_day + step) * plan_points + energy grid point] -> action.
+    const uint8_t* plan;
+
+    // The step record (step.h record_community), owned by the backend; null: not recorded.
+    double* step_record;
+
+    // Q-tables: [table][state][action], float32 (q) or bfloat16 bits (q_bf16): one of them is set
+    float* q;
+    uint16_t* q_bf16;
+};
+
+V2G_HD int num_states(const EnvParams& p) {
+    return p.soc_bins * p.time_bins * p.price_levels * (p.deadline_levels > 1 ? p.deadline_levels : 1) *
+           (p.forecast_levels > 1 ? p.forecast_levels : 1);
+}
+
+V2G_HD int num_q_tables(const EnvParams& p) {
+    return p.q_sharing == kQPerVehicle ? p.num_vehicles
+           : p.q_sharing == kQPerCommunity ? p.num_communities : 1;
+}
+
+V2G_HD int q_table_of(const EnvParams& p, int vehicle) {
+    return p.q_sharing == kQPerVehicle ? vehicle
+           : p.q_sharing == kQPerCommunity ? vehicle / p.community_size : 0;
+}
+
+// Two legs per vehicle (the action's transfer, and the grid fallback of an unmatched P2P
+// bid or offer) plus the community's PV sale.
+V2G_HD int64_t slots_per_step(const EnvParams& p) { return 2 * static_cast<int64_t>(p.num_vehicles) + p.num_communities; }
+V2G_HD int64_t slots_per_episode(const EnvParams& p) { return slots_per_step(p) * p.steps_per_day; }
+
+V2G_HD int community_begin(const EnvParams& p, int c) { return c * p.community_size; }
+V2G_HD int community_end(const EnvParams& p, int c) {
+    return min_i((c + 1) * p.community_size, p.num_vehicles);
+}
+
+V2G_HD int signal_index(const EnvParams& p, int episode, int step) {
+    return (episode % p.signal_days) * p.steps_per_day + step;
+}
+
+V2G_HD float soc_of(float energy_kwh, float usable_kwh) {
+    return usable_kwh > 0.0f ? energy_kwh / usable_kwh : 0.0f;
+}
+
+// Evaluation fault: no grid import or export during the outage window.
+V2G_HD bool grid_down(const EnvParams& p, int step) {
+    return step >= p.fault_outage_begin_step && step < p.fault_outage_end_step;
+}
+
+V2G_HD bool plugged_in(const FleetView& f, int v, int step) {
+    return step >= f.arrival_step[v] && step < f.departure_step[v];
+}
+
+}  // namespace v2g

@@ -1,0 +1,145 @@
+// layout.h: where every array of FleetView and SignalsView lives inside one flat buffer.
+// The host builds the initial buffer; a backend copies it as one block (one cudaMemcpy on the
+// GPU) and points a view into its own copy with the same function. Each field is listed once,
+// here, so the host image, the device image and the views cannot drift apart.
+#pragma once
+#include <cstddef>
+#include "env/env_types.h"
+#include "ledger/contracts.h"
+
+namespace v2g {
+
+struct LayoutCursor {
+    char* base;       // nullptr while measuring
+    size_t offset;
+    static constexpr size_t kAlign = 256;  // a CUDA allocation's alignment: coalesced rows
+    template <typename T>
+    T* take(size_t count) {
+        offset = (offset + kAlign - 1) / kAlign * kAlign;
+        T* ptr = base ? reinterpret_cast<T*>(base + offset) : nullptr;
+        offset += count * sizeof(T);
+        return ptr;
+    }
+};
+
+// Points every field of *f into base (or, with base == nullptr, only measures); returns bytes.
+// *state_bytes (when given) receives the size of the part before the Q-tables.
+inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t* state_bytes = nullptr) {
+    LayoutCursor c{base, 0};
+    const size_t n = static_cast<size_t>(p.num_vehicles);
+    const size_t nc = static_cast<size_t>(p.num_communities);
+    const size_t q = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions;
+    f->capacity_kwh = c.take<float>(n);
+    f->charge_kw = c.take<float>(n);
+    f->discharge_kw = c.take<float>(n);
+    f->eta_charge = c.take<float>(n);
+    f->eta_discharge = c.take<float>(n);
+    f->energy_kwh = c.take<float>(n);
+    f->usable_kwh = c.take<float>(n);
+    f->soh = c.take<float>(n);
+    f->calendar_loss = c.take<float>(n);
+    f->cycle_loss = c.take<float>(n);
+    f->throughput_ah = c.take<float>(n);
+    f->soc_low_today = c.take<float>(n);
+    f->soc_high_today = c.take<float>(n);
+    f->pack_age_offset_days = c.take<float>(n);
+    f->arrival_step = c.take<int32_t>(n);
+    f->departure_step = c.take<int32_t>(n);
+    f->required_kwh = c.take<float>(n);
+    f->trip_kwh = c.take<float>(n);
+    f->state = c.take<int32_t>(n);
+    f->action = c.take<uint8_t>(n);
+    f->forced = c.take<uint8_t>(n);
+    f->grid_kwh = c.take<float>(n);
+    f->offer_kwh = c.take<float>(n);
+    f->bid_kwh = c.take<float>(n);
+    f->reward = c.take<float>(n);
+    f->next_state = c.take<int32_t>(n);
+    f->ep_energy_cost = c.take<float>(n);
+    f->ep_revenue = c.take<float>(n);
+    f->ep_degradation_cost = c.take<float>(n);
+    f->ep_unmet_penalty = c.take<float>(n);
+    f->ep_unmet_kwh = c.take<float>(n);
+    f->ep_grid_import_kwh = c.take<float>(n);
+    f->ep_grid_export_kwh = c.take<float>(n);
+    f->ep_p2p_bought_kwh = c.take<float>(n);
+    f->ep_p2p_sold_kwh = c.take<float>(n);
+    f->ep_conversion_loss_kwh = c.take<float>(n);
+    f->ep_en_route_kwh = c.take<float>(n);
+    f->ep_en_route_cost = c.take<float>(n);
+    f->ep_curtailed_kwh = c.take<float>(n);
+    f->ep_safety_overrides = c.take<uint32_t>(n);
+    f->ep_pack_replaced = c.take<uint32_t>(n);
+    f->ep_start_kwh = c.take<float>(n);
+    f->ep_rejected = c.take<uint32_t>(n * kNumRejectReasons);
+    f->ep_ledger_wh = c.take<int64_t>(n);
+    f->ep_ledger_micro = c.take<int64_t>(n);
+    f->ep_tx_count = c.take<uint32_t>(n);
+    f->ep_tx_latency_steps = c.take<uint32_t>(n);
+    f->market_price_per_kwh = c.take<float>(nc);
+    f->market_sell_ratio = c.take<float>(nc);
+    f->market_buy_ratio = c.take<float>(nc);
+    f->market_pv_kwh = c.take<float>(nc);
+    f->grid_import_share = c.take<float>(nc);
+    f->grid_forced_share = c.take<float>(nc);
+    f->grid_export_share = c.take<float>(nc);
+    f->ep_pv_sold_kwh = c.take<float>(nc);
+    f->ep_pv_revenue = c.take<float>(nc);
+    f->ep_market_loss_kwh = c.take<float>(nc);
+    f->ep_limit_steps = c.take<uint32_t>(nc);
+    f->ep_pv_ledger_wh = c.take<int64_t>(nc);
+    f->ep_pv_ledger_micro = c.take<int64_t>(nc);
+    f->ep_pv_tx_count = c.take<uint32_t>(nc);
+    f->ep_pv_tx_latency_steps = c.take<uint32_t>(nc);
+    f->tx_slots = nullptr;  // the backend's own buffers
+    f->plan = nullptr;
+    f->step_record = nullptr;
+    if (state_bytes) *state_bytes = c.offset;
+    // Last: the bulk of the buffer, and a contiguous tail to copy.
+    if (p.q_bf16) {
+        f->q = nullptr;
+        f->q_bf16 = c.take<uint16_t>(q);
+    } else {
+        f->q = c.take<float>(q);
+        f->q_bf16 = nullptr;
+    }
+    return c.offset;
+}
+
+inline size_t layout_signals(const EnvParams& p, char* base, SignalsView* s) {
+    LayoutCursor c{base, 0};
+    const size_t n = static_cast<size_t>(p.signal_days) * static_cast<size_t>(p.steps_per_day);
+    s->retail_price_per_kwh = c.take<float>(n);
+    s->feed_in_price_per_kwh = c.take<float>(n);
+    s->grid_load_kw = c.take<float>(n);
+    s->dr_event = c.take<uint8_t>(n);
+    s->price_level = c.take<uint8_t>(n);
+    s->pv_kw_per_kwp = c.take<float>(n);
+    s->community_pv_kwp = c.take<float>(static_cast<size_t>(p.num_communities));
+    s->community_limit_kw = c.take<float>(static_cast<size_t>(p.num_communities));
+    s->contracts = c.take<Contract>(static_cast<size_t>(p.num_contracts));
+    return c.offset;
+}
+
+// Mutable views for the host that builds the buffers (the kernels see const pointers).
+struct SignalsHostView {
+    float* retail_price_per_kwh;
+    float* feed_in_price_per_kwh;
+    float* grid_load_kw;
+    uint8_t* dr_event;
+    uint8_t* price_level;
+    float* pv_kw_per_kwp;
+    float* community_pv_kwp;
+    float* community_limit_kw;
+    Contract* contracts;
+};
+
+inline SignalsHostView mutable_signals(const SignalsView& s) {
+    return {const_cast<float*>(s.retail_price_per_kwh), const_cast<float*>(s.feed_in_price_per_kwh),
+            const_cast<float*>(s.grid_load_kw), const_cast<uint8_t*>(s.dr_event),
+            const_cast<uint8_t*>(s.price_level), const_cast<float*>(s.pv_kw_per_kwp),
+            const_cast<float*>(s.community_pv_kwp), const_cast<float*>(s.community_limit_kw),
+            const_cast<Contract*>(s.contracts)};
+}
+
+}  // namespace v2g

@@ -1,0 +1,27 @@
+// price_unit.h: the units a CSV price column may be written in (signals.price_unit), each a
+// currency and an energy unit, converted on load to the engine's currency per kWh; and the
+// currency label that money in outputs carries (currency_label).
+#pragma once
+#include <string>
+#include <vector>
+#include "config/config.h"
+
+namespace v2g {
+
+struct PriceUnit {
+    const char* name;      // as signals.price_unit writes it: "EUR/MWh"
+    const char* currency;  // what money is counted in: "EUR"
+    double to_per_kwh;     // a price in this unit times this = currency per kWh
+};
+
+// Every unit signals.price_unit allows, the default ($/kWh) first.
+const std::vector<PriceUnit>& price_units();
+
+// The unit called `name`; InputError naming signals.price_unit when there is none.
+const PriceUnit& find_price_unit(const std::string& name);
+
+// The currency the run's money is counted in: signals.price_unit's with signals.source = "csv";
+// "$" with the synthetic prices, which are fitted to CityLearn's pricing.csv in US $/kWh.
+std::string currency_label(const Config& cfg);
+
+}  // namespace v2g

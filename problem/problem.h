@@ -1,0 +1,12 @@
+// problem.h: turns a Config into the host images a backend runs (backends/backend.h Problem):
+// fleet models drawn from the mix, initial battery state, session model, signal series with
+// their price levels and demand-response events, community PV, zeroed Q-tables.
+#pragma once
+#include "config/config.h"
+#include "backends/backend.h"
+
+namespace v2g {
+
+Problem build_problem(const Config& cfg);
+
+}  // namespace v2g

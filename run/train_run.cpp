@@ -1,0 +1,118 @@
+// train_run.cpp: see train_run.h.
+#include "run/train_run.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include "dqn/dqn.h"
+#include "common/errors.h"
+#include "problem/problem.h"
+#include "results/results.h"
+
+namespace v2g {
+
+namespace {
+// The DQN has no GPU path yet (docs/DQN.md): --device cuda is refused, auto falls back.
+DeviceChoice device_for(const Config& cfg) {
+    DeviceChoice device = choose_device(cfg.device);
+    if (cfg.policy == "dqn" && device.device == "cuda") {
+        if (cfg.device == "cuda") throw InputError("--device cuda: the DQN runs on the CPU in this version");
+        device = {"cpu", "the DQN runs on the CPU in this version"};
+    }
+    return device;
+}
+}  // namespace
+
+TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
+    const bool resuming = !opt.resume_path.empty();
+    const bool dqn = cfg.policy == "dqn";
+    if (!opt.model_out.empty() && !dqn)
+        throw InputError("--model-out " + opt.model_out + ": only a DQN run (learning.policy = \"dqn\") has a network to export");
+    if (dqn) require_dqn("learning.policy = 'dqn'");
+    if (!opt.ledger_path.empty() && !cfg.ledger_enabled)
+        throw InputError("--ledger " + opt.ledger_path + ": the ledger is off (ledger.enabled = false)");
+
+    if (!opt.ledger_path.empty()) {
+        // The ledger file is opened when training starts: an unwritable path fails now, as
+        // bad input, and a probe leaves no file behind.
+        std::error_code ec;
+        const bool existed = std::filesystem::exists(opt.ledger_path, ec);
+        std::FILE* probe = std::fopen(opt.ledger_path.c_str(), "ab");
+        if (!probe) throw InputError("--ledger " + opt.ledger_path + ": cannot write the ledger file");
+        std::fclose(probe);
+        if (!existed) std::remove(opt.ledger_path.c_str());
+    }
+    const DeviceChoice device = device_for(cfg);
+    // The problem is built before the device line is printed, so a bad CSV (InputError from
+    // the signal loader) is the only line on stderr.
+    Problem problem = build_problem(cfg);
+    const EnvParams params = problem.params;
+    LedgerOutput ledger{opt.ledger_path, problem.contracts, run_id_of(cfg)};
+    RunInfo info;
+    info.input_toml = opt.input_toml;
+    info.device = device.device;
+    info.device_reason = device.reason;
+    const std::vector<Contract> contracts = problem.contracts;
+    std::vector<char> signal_buffer = problem.signals;  // for the results file's traced day
+    Trainer trainer(cfg, params,
+                    opt.backend_factory ? opt.backend_factory(std::move(problem))
+                    : dqn               ? make_dqn_backend(cfg, std::move(problem))
+                                        : make_backend(device, std::move(problem), cfg.threads),
+                    std::move(ledger));
+    info.backend = trainer.backend().name();
+
+    // The results file: created now (an unwritable path fails before training), or reopened.
+    // The notices follow, so that bad input (a CSV, a damaged file) is the only line on stderr.
+    std::unique_ptr<ResultsWriter> results;
+    int resumed_at = -1;
+    if (resuming) {
+        ResumeState state = read_resume_state(opt.resume_path, params);
+        resumed_at = state.next_episode;
+        results = std::make_unique<ResultsWriter>(opt.resume_path, cfg, params, contracts, info, state);
+        trainer.resume_from(std::move(state));
+    } else if (!opt.out_path.empty()) {
+        results = std::make_unique<ResultsWriter>(opt.out_path, cfg, params, contracts, info);
+    }
+    if (opt.notices) {
+        std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+        if (resuming)
+            std::fprintf(stderr, "resume: %s from episode %d of %d\n", opt.resume_path.c_str(), resumed_at, cfg.episodes);
+    }
+    if (results) {
+        trainer.set_results(results.get(), SnapshotStrides{cfg.vehicle_stride, cfg.q_stride, cfg.checkpoint_every});
+        trainer.set_day_trace(std::move(signal_buffer), cfg.day_start_hour);
+    }
+    trainer.set_stop_flag(opt.stop);
+    TrainRunResult out;
+    out.device = device;
+    out.summary = trainer.train(opt.on_progress);
+    if (results) results->finish(out.summary.interrupted ? "interrupted" : "finished");
+    if (opt.training_check && cfg.check_days > 0 && !out.summary.interrupted &&
+        out.summary.episodes_done == cfg.episodes) {
+        std::vector<char> fleet, learner;
+        trainer.backend().read_fleet(&fleet);
+        trainer.backend().save_learner(&learner);
+        out.check = run_training_check(cfg, fleet, cfg.episodes, device, learner);
+        out.checked = true;
+    }
+    if (!opt.model_out.empty()) export_dqn_model(trainer.backend(), opt.model_out);
+    return out;
+}
+
+EvaluationResult evaluate_results_file(const std::string& run_path, const Config& cfg,
+                                       const std::function<void(const EvalProgress&)>& on_progress, bool notices) {
+    const DeviceChoice device = device_for(cfg);
+    const EnvParams params = build_problem(cfg).params;
+    ResumeState trained = read_resume_state(run_path, params);
+    if (trained.fleet.empty()) throw InputError(run_path + ": has no checkpoint of the trained state to evaluate");
+    if (notices) {
+        std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+        std::fprintf(stderr, "eval: %s after %d episodes, %d days from episode %d, faults: %s\n", run_path.c_str(),
+                     trained.next_episode, cfg.eval_days, trained.next_episode, cfg.eval_faults.c_str());
+    }
+    EvaluationResult r = run_evaluation(cfg, trained.fleet, trained.next_episode, device, on_progress, trained.learner);
+    write_evaluation(run_path, r);
+    return r;
+}
+
+}  // namespace v2g
