@@ -7,6 +7,8 @@
 // in the same order within a community, and communities are independent.
 #pragma once
 #include <climits>
+#include <stdexcept>
+#include <string>
 #include <vector>
 #include "backends/backend.h"
 
@@ -24,11 +26,27 @@ struct BatchRequest {
     int keep_transactions_from = INT_MAX;
 };
 
+// The requests' backends as the launcher's own type B, and the most episodes any asks for.
+// Throws std::invalid_argument (naming `launcher` and `kind`) for a backend of another type.
+template <typename B>
+std::vector<B*> batch_backends(const std::vector<BatchRequest>& requests, const char* launcher, const char* kind,
+                               int* episodes) {
+    std::vector<B*> backends;
+    *episodes = 0;
+    for (const BatchRequest& r : requests) {
+        auto* b = dynamic_cast<B*>(r.backend);
+        if (!b) throw std::invalid_argument(std::string(launcher) + ": a backend that is not a " + kind + " backend");
+        backends.push_back(b);
+        *episodes = r.count > *episodes ? r.count : *episodes;
+    }
+    return backends;
+}
+
 // Runs every request, `threads` OpenMP threads over all problems' communities. Throws
 // std::invalid_argument for a backend that is not a CPU backend.
 void run_cpu_batch(const std::vector<BatchRequest>& requests, int threads);
 // The same on the GPU (cuda_backend.cu): the problems with per-vehicle or per-community tables
-// in one launch per episode, those with a fleet-shared table in their own phase launches.
+// in one launch per episode, those with a fleet-shared table in their own cooperative launches.
 // Throws std::invalid_argument for a backend that is not a CUDA backend, std::runtime_error in a
 // build without CUDA.
 void run_cuda_batch(const std::vector<BatchRequest>& requests);

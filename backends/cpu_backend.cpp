@@ -185,14 +185,8 @@ void run_cpu_batch(const std::vector<BatchRequest>& requests, int threads) {
         const BatchRequest* request;
         int item;
     };
-    std::vector<CpuBackend*> backends;
     int episodes = 0;
-    for (const BatchRequest& r : requests) {
-        auto* b = dynamic_cast<CpuBackend*>(r.backend);
-        if (!b) throw std::invalid_argument("run_cpu_batch: a backend that is not a CPU backend");
-        backends.push_back(b);
-        episodes = std::max(episodes, r.count);
-    }
+    const std::vector<CpuBackend*> backends = batch_backends<CpuBackend>(requests, "run_cpu_batch", "CPU", &episodes);
     const int team = threads > 0 ? threads : omp_get_max_threads();
     std::vector<Item> items;
     for (int i = 0; i < episodes; ++i) {

@@ -224,14 +224,9 @@ private:
 }  // namespace
 
 void run_cuda_batch(const std::vector<BatchRequest>& requests) {
-    std::vector<CudaBackend*> backends;
     int episodes = 0;
-    for (const BatchRequest& r : requests) {
-        auto* b = dynamic_cast<CudaBackend*>(r.backend);
-        if (!b) throw std::invalid_argument("run_cuda_batch: a backend that is not a CUDA backend");
-        backends.push_back(b);
-        episodes = std::max(episodes, r.count);
-    }
+    const std::vector<CudaBackend*> backends =
+        batch_backends<CudaBackend>(requests, "run_cuda_batch", "CUDA", &episodes);
     std::vector<EpisodeMetrics*> metrics_dev(requests.size());
     for (size_t k = 0; k < requests.size(); ++k)
         metrics_dev[k] = backends[k]->metrics_device(static_cast<size_t>(backends[k]->params().num_communities) *
@@ -242,7 +237,7 @@ void run_cuda_batch(const std::vector<BatchRequest>& requests) {
     try {
         for (int i = 0; i < episodes; ++i) {
             // Episode i of every problem that has one: the community-local ones in one launch,
-            // the fleet-shared ones in their own phase launches, then each one's ledger block.
+            // the fleet-shared ones in their own cooperative launches, then each one's ledger block.
             jobs.clear();
             int blocks = 0;
             for (size_t k = 0; k < requests.size(); ++k) {

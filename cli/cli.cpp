@@ -175,7 +175,7 @@ int run_cli(int argc, char** argv) {
     merge->add_option("OUT", merge_out, "the merged file to write")->required()->type_name("OUT.h5");
     merge->add_option("SHARDS", merge_shards, "the shards' sweep files (v2g sweep --shard)")->required();
 
-    // --- `v2g ledger ...` (hashing work): everything after `ledger` goes to run_ledger_cli. ---
+    // `v2g ledger ...`: everything after `ledger` goes to run_ledger_cli.
     CLI::App* ledger_cmd = app.add_subcommand("ledger", "RFC 6962 Merkle roots and proofs of hex leaves on stdin "
                                                     "(root, prove, check-proof, consistency, check-consistency)");
     ledger_cmd->prefix_command();

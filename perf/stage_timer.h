@@ -1,8 +1,9 @@
 // stage_timer.h: times the engine's stages one at a time, for `v2g bench` (perf/bench.cpp):
-// the step phases of step.h run phase by phase over the whole fleet (a barrier after each, so
-// each phase's time is its own), then the ledger's compaction and Merkle root, on the CPU
-// (OpenMP, the CPU backend's partitioning, steady_clock) or on CUDA (one launch per phase, CUDA
-// events, an NVTX range per stage so Nsight Systems shows them). Also each device's copy test
+// the episode schedule (env/schedule.h) over the whole fleet, a barrier after each phase and a
+// clock read after each barrier (so each phase's time is its own), then the ledger's compaction
+// and Merkle root, on the CPU (OpenMP threads as lanes, steady_clock) or on CUDA (one
+// cooperative launch, the GPU's nanosecond clock; CUDA events and an NVTX range around the
+// episode and each ledger stage so Nsight Systems shows them). Also each device's copy test
 // (the peak bandwidth the stages are compared with) and a timed, NVTX-named region for work the
 // engine runs through a Backend (the fused loop, the results hand-off).
 #pragma once
@@ -28,13 +29,12 @@ struct StageTiming {
 // Runs `warmup` untimed and then `episodes` timed learning episodes from `first_episode` at
 // `epsilon` on the problem's own host buffers (the state carries on from episode to episode, as
 // in training; the warm-up touches the fresh pages of the slot buffers), stage by stage, with
-// `threads` OpenMP threads partitioned as the CPU backend partitions them: whole communities per
-// thread (static schedule) for per-vehicle and per-community Q-tables; vehicles per thread and a
-// vehicle-ordered update for a fleet-shared table. threads == 1 runs without OpenMP.
+// `threads` OpenMP threads as the schedule's lanes (contiguous shares of vehicles and
+// communities; a shared table's rows owned by threads). threads == 1 runs without OpenMP.
 StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, int warmup, int episodes, float epsilon);
 
-// The same on the GPU: a launch per phase and step (one thread per vehicle, or per community;
-// the update in vehicle order where tables are shared), timed with CUDA events. Throws
+// The same on the GPU: the schedule as one cooperative grid per episode (backends/
+// cuda_schedule.cuh), each phase timed by the GPU's clock between grid barriers. Throws
 // std::runtime_error in a build without CUDA.
 StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warmup, int episodes, float epsilon);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test.sh: sets up, builds and runs every test: the Release suite (CUDA tests skip without a
-# GPU), then the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, then the
-# lanes test (tests/test_lanes.cpp) built with ThreadSanitizer.
+# test.sh: sets up, builds and runs every test: the layout check (scripts/check-layout), the
+# Release suite (CUDA tests skip without a GPU), then the same suite built with AddressSanitizer
+# + UndefinedBehaviorSanitizer, then the lanes test (tests/test_lanes.cpp) built with
+# ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "backends/backend.h"
 #include "perf/phase_traffic.h"
 #include "env/step.h"
@@ -238,26 +240,35 @@ TEST(BenchCommand, TablePrintsEveryStageWithItsBoundAndShare) {
 TEST(BenchCommand, JsonHasEveryStageAndTheCountedBytes) {
     const Result r = run_v2g(std::string(kSmall) + " --json");
     ASSERT_EQ(r.status, 0) << r.out << r.err;
-    for (const char* key : {"\"device\": \"cpu\"", "\"vehicles\": 100", "\"communities\": 2", "\"episodes\": 1",
-                            "\"threads\": 2", "\"ledger\": true", "\"peak_bandwidth_bytes_per_s\": ",
-                            "\"compute_ceiling_method\": ", "\"handoff_part\": ", "\"stages\": ["})
-        EXPECT_TRUE(contains(r.out, key)) << key << " missing in\n" << r.out;
+    const nlohmann::json j = nlohmann::json::parse(r.out);  // throws (and fails) on anything but JSON
+    EXPECT_EQ(j.at("device"), "cpu");
+    EXPECT_EQ(j.at("vehicles"), 100);
+    EXPECT_EQ(j.at("communities"), 2);
+    EXPECT_EQ(j.at("episodes"), 1);
+    EXPECT_EQ(j.at("threads"), 2);
+    EXPECT_EQ(j.at("ledger"), true);
+    EXPECT_TRUE(j.at("peak_bandwidth_bytes_per_s").is_number());
+    EXPECT_TRUE(j.at("compute_ceiling_method").is_string());
+    EXPECT_TRUE(j.at("handoff_part").is_string());
+    ASSERT_TRUE(j.at("stages").is_array());
+    const auto stage = [&j](const char* name) {
+        for (const nlohmann::json& s : j.at("stages"))
+            if (s.at("name") == name) return s;
+        return nlohmann::json();
+    };
     for (const char* row : kRows) {
-        const size_t at = r.out.find(std::string("{\"name\": \"") + row + "\"");
-        ASSERT_NE(at, std::string::npos) << row;
-        const std::string obj = r.out.substr(at, r.out.find('}', at) - at);
-        for (const char* key : {"\"seconds\": ", "\"rate_per_s\": ", "\"bytes_per_unit\": ", "\"bandwidth_bytes_per_s\": ",
-                                "\"peak_share\": ", "\"memory_ceiling_per_s\": ", "\"compute_ceiling_per_s\": ",
-                                "\"bound_share\": "})
-            EXPECT_TRUE(contains(obj, key)) << row << ": " << key;
-        EXPECT_TRUE(contains(obj, "\"bound\": \"memory\"") || contains(obj, "\"bound\": \"compute\"")) << obj;
+        const nlohmann::json s = stage(row);
+        ASSERT_TRUE(s.is_object()) << row << " missing in\n" << r.out;
+        for (const char* key : {"seconds", "rate_per_s", "bytes_per_unit", "bandwidth_bytes_per_s", "peak_share",
+                                "memory_ceiling_per_s", "compute_ceiling_per_s", "bound_share"})
+            EXPECT_TRUE(s.contains(key)) << row << ": " << key;
+        EXPECT_TRUE(s.at("bound") == "memory" || s.at("bound") == "compute") << s.dump();
     }
     // The act row carries the counted bytes: 56 read (the safety layer is on by default) and 18
     // written per env-step (ActByHand).
-    const size_t act = r.out.find("{\"name\": \"act\"");
-    const std::string obj = r.out.substr(act, r.out.find('}', act) - act);
-    EXPECT_TRUE(contains(obj, "\"read_bytes_per_unit\": 56,")) << obj;
-    EXPECT_TRUE(contains(obj, "\"write_bytes_per_unit\": 18,")) << obj;
+    const nlohmann::json act = stage("act");
+    EXPECT_EQ(act.at("read_bytes_per_unit"), 56) << act.dump();
+    EXPECT_EQ(act.at("write_bytes_per_unit"), 18) << act.dump();
 }
 
 TEST(BenchCommand, BadInputExitsTwoWithOneLine) {

@@ -161,12 +161,9 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
     const SignalsView& sig = day_context.sig;
     const float price_scale = dqn_price_scale(backend);
     double optimum = 0, learned = 0, random = 0;
-    for (int v = 0; v < p.num_vehicles; ++v) {
-        reset_vehicle(p, f, v, day);
-        PlanContext c = day_context;
-        c.vehicle = v;
-        std::vector<uint8_t> plan;
-        optimum += solve_day(c, &plan);
+    testing::each_vehicle_day(day_context, day, [&](const PlanContext& c, double day_optimum) {
+        const int v = c.vehicle;
+        optimum += day_optimum;
         learned += evaluate_in_model(c, [&](int t, float energy) {
             const float saved = f.energy_kwh[v];
             f.energy_kwh[v] = energy;
@@ -179,7 +176,7 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
         random += evaluate_in_model(c, [&](int t, float) {
             return testing::random_action(p, v, day, t);
         });
-    }
+    });
     const double n = p.num_vehicles;
     std::printf("per vehicle-day (plugged-in steps): optimum %.4f, DQN %.4f, random %.4f\n", optimum / n, learned / n,
                 random / n);

@@ -95,6 +95,20 @@ inline std::vector<double> greedy_day_market(Backend& backend, const EnvParams& 
 
 inline bool same_bytes(const void* a, const void* b, size_t n) { return std::memcmp(a, b, n) == 0; }
 
+// Each vehicle's day in the single-vehicle model: the vehicle reset for `day`, its context and
+// the DP optimum's value, handed to f(context, optimum); f scores the policies on the same day.
+template <typename F>
+void each_vehicle_day(const PlanContext& day_context, int day, F f) {
+    for (int v = 0; v < day_context.p.num_vehicles; ++v) {
+        reset_vehicle(day_context.p, day_context.f, v, day);
+        PlanContext c = day_context;
+        c.vehicle = v;
+        std::vector<uint8_t> plan;
+        const double optimum = solve_day(c, &plan);
+        f(c, optimum);
+    }
+}
+
 // The random policy the learning tests set against the optimum: a Philox action per
 // (vehicle, day, step), the same on every run.
 inline int random_action(const EnvParams& p, int v, int day, int t) {

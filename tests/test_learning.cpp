@@ -90,12 +90,9 @@ TEST_P(LearningPrecision, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimal
 
     double optimum = 0, greedy = 0, random = 0, q_error = 0, q_scale = 0;
     int q_count = 0;
-    for (int v = 0; v < p.num_vehicles; ++v) {
-        reset_vehicle(p, f, v, day);
-        PlanContext c = day_context;
-        c.vehicle = v;
-        std::vector<uint8_t> plan;
-        optimum += solve_day(c, &plan);
+    testing::each_vehicle_day(day_context, day, [&](const PlanContext& c, double day_optimum) {
+        const int v = c.vehicle;
+        optimum += day_optimum;
         const auto q_of = [&](int s) {  // the row as float32, in either precision
             std::array<float, kNumActions> row{};
             q_values(q_row_of(p, f, q_table_of(p, v), s), row.data());
@@ -122,7 +119,7 @@ TEST_P(LearningPrecision, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimal
             ++q_count;
             energy = plan_transition(c, energy, t, a).next_energy_kwh;
         }
-    }
+    });
     const double n = p.num_vehicles;
     const double share = (greedy - random) / (optimum - random);
     std::printf("%s: per vehicle-day (plugged-in steps): optimum %.4f, greedy %.4f, random %.4f; greedy closes %.1f%% "
