@@ -10,6 +10,7 @@ import ctypes
 import errno
 import functools
 import os
+import time
 import tomllib
 
 import h5py
@@ -28,8 +29,12 @@ _SPLIT_COLUMNS = {"rejected": tuple("rejected_" + r for r in REJECT_REASONS)}
 # A SWMR reader retries a metadata read whose checksum fails, in case a live writer was caught
 # mid-update; HDF5's default of 100 attempts makes every read of a damaged file take minutes.
 # A few attempts cover a live writer (its updates take microseconds). The engine uses the same
-# bound (results/results.cpp, kSwmrReadAttempts).
+# bound (results/schema.h, kSwmrReadAttempts).
 SWMR_READ_ATTEMPTS = 4
+# refresh() of a live run: a writer closing its file holds it for a moment (milliseconds) in which
+# no open succeeds; so many tries, this far apart, before the failure is reported.
+LIVE_REOPEN_ATTEMPTS = 20
+LIVE_REOPEN_WAIT_S = 0.05
 
 
 @functools.lru_cache(maxsize=1)
@@ -187,8 +192,18 @@ class Run:
             except (OSError, RuntimeError, ValueError):
                 pass  # reopened below anyway
             self._file.close()
+        was_running = self._cache.get("status") == "running"  # as last read (status is read on open)
         self._cache.clear()
-        self._open_file()
+        # A live writer that is closing its file holds it for a moment in which neither a plain
+        # nor a SWMR open succeeds: a run that was running gets a few more tries.
+        for attempt in range(LIVE_REOPEN_ATTEMPTS):
+            try:
+                self._open_file()
+                break
+            except ResultsError:
+                if not was_running or attempt == LIVE_REOPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(LIVE_REOPEN_WAIT_S)
         self._check_layout()
         return self
 
