@@ -23,6 +23,14 @@ void OmpBarrier::operator()() const {
 #pragma omp barrier
 }
 
+Lanes omp_lanes() {
+    Lanes lanes;
+    lanes.lane = omp_get_thread_num();
+    lanes.count = omp_get_num_threads();
+    lanes.row_owners = lanes.count;
+    return lanes;
+}
+
 size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads) {
     std::vector<Transaction>& records = *compacted;
     const int64_t n_slots = static_cast<int64_t>(slots.size());
@@ -141,9 +149,8 @@ private:
 
     // One community's episode on this thread: the schedule with a single lane.
     void run_community(int c, int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
-        float sums[kNumCommunitySums];
         NoHooks hooks;
-        run_episode_schedule(p_, sig_, f_, c, c + 1, episode, mode, epsilon, Lanes{}, NoSync{}, hooks, sums, out);
+        run_episode_schedule(p_, sig_, f_, c, c + 1, episode, mode, epsilon, Lanes{}, NoSync{}, hooks, nullptr, out);
     }
 
     void run_episode_by_community(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
@@ -160,13 +167,9 @@ private:
         fleet_sums_.resize(static_cast<size_t>(p_.num_communities) * kNumCommunitySums);
 #pragma omp parallel num_threads(threads_)
         {
-            Lanes lanes;
-            lanes.lane = omp_get_thread_num();
-            lanes.count = omp_get_num_threads();
-            lanes.row_owners = lanes.count;
             NoHooks hooks;
-            run_episode_schedule(p_, sig_, f_, 0, p_.num_communities, episode, mode, epsilon, lanes, OmpBarrier{},
-                                 hooks, fleet_sums_.data(), out);
+            run_episode_schedule(p_, sig_, f_, 0, p_.num_communities, episode, mode, epsilon, omp_lanes(),
+                                 OmpBarrier{}, hooks, fleet_sums_.data(), out);
         }
     }
 

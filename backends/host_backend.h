@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 #include "backends/backend.h"
+#include "env/schedule.h"
 
 namespace v2g {
 
@@ -18,6 +19,10 @@ size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<T
 struct OmpBarrier {
     void operator()() const;
 };
+
+// The calling thread's lanes in the enclosing OpenMP team (contiguous shares; every thread owns
+// rows of a shared table). Called inside the parallel region.
+Lanes omp_lanes();
 
 class HostBackend : public Backend {
 public:

@@ -308,10 +308,9 @@ private:
     void run_episode(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) override {
         const bool network = mode == kPolicyLearn || mode == kPolicyGreedy || mode == kPolicyExplore;
         NetworkHooks hooks{*this, mode, epsilon, network, {}};
-        sums_.resize(static_cast<size_t>(p_.num_communities) * kNumCommunitySums);
         // The whole fleet as one span on one lane: the network scores every vehicle at once.
         run_episode_schedule(p_, sig_, f_, 0, p_.num_communities, episode, network ? kPolicyGiven : mode, 0.0f,
-                             Lanes{}, NoSync{}, hooks, sums_.data(), out);
+                             Lanes{}, NoSync{}, hooks, nullptr, out);
     }
 
     // The plugged-in vehicles' transitions of this step into the replay buffer, then learning.
@@ -341,7 +340,6 @@ private:
     float day_start_hour_;
     float price_scale_ = 1.0f;
     dqn::Agent agent_;
-    std::vector<float> sums_;  // the schedule's market sums
 };
 
 }  // namespace

@@ -80,8 +80,9 @@ struct NoSync {
 
 // One episode of communities [c_begin, c_end) (all of them for a fleet-shared table) under
 // `mode` (PolicyMode; kPolicyLearn also updates the Q-tables) at `epsilon`. `sums` is scratch
-// the lanes share, kNumCommunitySums floats per community of the span (used only with more lanes
-// than communities); `out[c]` receives community c's metrics (indexed by community id).
+// the lanes share, kNumCommunitySums floats per community of the span, used only with more lanes
+// than communities (null otherwise); `out[c]` receives community c's metrics (indexed by
+// community id).
 #ifdef __CUDACC__
 #pragma nv_exec_check_disable  // instantiated for the host with host-only syncs and hooks
 #endif
@@ -93,8 +94,8 @@ V2G_HD void run_episode_schedule(const EnvParams& p, const SignalsView& sig, con
     const int communities = c_end - c_begin;
     const int n_sums = community_sums_used(p);
     // With more lanes than communities (a GPU block on one community, a grid on the fleet) the
-    // market's sums are dealt one per lane; otherwise each lane sums and clears whole
-    // communities, and the extra sync is saved. The same bits either way.
+    // market's sums and the record's totals are dealt one per lane; otherwise each lane takes
+    // whole communities, and the extra sync is saved. The same bits either way.
     const bool split_sums = lanes.count > communities;
     const bool lead = lanes.lane == 0;
     const auto phase_done = [&](int phase, int step) {
@@ -107,7 +108,7 @@ V2G_HD void run_episode_schedule(const EnvParams& p, const SignalsView& sig, con
     lanes.each(v_begin, v_end, [&](int v) { reset_vehicle(p, f, v, episode); });
     phase_done(kPhaseReset, 0);
     for (int step = 0; step < p.steps_per_day; ++step) {
-        if (Hooks::kChoosesActions) {
+        if constexpr (Hooks::kChoosesActions) {
             if (lead) hooks.before_act(episode, step);
             sync();
         }
@@ -115,11 +116,7 @@ V2G_HD void run_episode_schedule(const EnvParams& p, const SignalsView& sig, con
         phase_done(kPhaseAct, step);
 
         if (!split_sums) {  // a lane clears whole communities, its sums in one pass
-            lanes.each(c_begin, c_end, [&](int c) {
-                float own[kNumCommunitySums] = {};
-                sum_community(p, f, c, 0, n_sums, own);
-                clear_community_summed(p, sig, f, c, episode, step, own);
-            });
+            lanes.each(c_begin, c_end, [&](int c) { clear_community(p, sig, f, c, episode, step); });
         } else {  // more lanes than communities: one sum per lane, then the clearing
             lanes.each(0, communities * n_sums, [&](int item) {
                 const int c = item / n_sums, k = item % n_sums;
@@ -136,11 +133,14 @@ V2G_HD void run_episode_schedule(const EnvParams& p, const SignalsView& sig, con
         lanes.each(v_begin, v_end, [&](int v) { apply_vehicle(p, sig, f, v, episode, step); });
         phase_done(kPhaseApply, step);
 
-        if (f.step_record)
+        if (f.step_record && !split_sums) {
+            lanes.each(c_begin, c_end, [&](int c) { record_community(p, f, c, step, f.step_record); });
+        } else if (f.step_record) {  // its four running totals dealt out like the market's sums
             lanes.each(0, communities * kRecordFields, [&](int item) {
                 const int c = c_begin + item / kRecordFields, k = item % kRecordFields;
                 record_community_fields(p, f, c, step, k, k + 1, f.step_record);
             });
+        }
         if (mode == kPolicyLearn) {
             if (p.q_sharing == kQPerVehicle) {
                 lanes.each(v_begin, v_end, [&](int v) { learn_vehicle(p, f, v); });

@@ -63,17 +63,11 @@ StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, in
         PhaseClock clock{&t, Clock::now()};
         if (threads <= 1) {
             run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon, Lanes{}, NoSync{},
-                                 clock, sums.data(), out.data());
+                                 clock, nullptr, out.data());
         } else {
 #pragma omp parallel num_threads(threads)
-            {
-                Lanes lanes;
-                lanes.lane = omp_get_thread_num();
-                lanes.count = omp_get_num_threads();
-                lanes.row_owners = lanes.count;
-                run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon, lanes,
-                                     OmpBarrier{}, clock, sums.data(), out.data());
-            }
+            run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon, omp_lanes(),
+                                 OmpBarrier{}, clock, sums.data(), out.data());
         }
         if (p.ledger_enabled) {
             size_t tx = 0;

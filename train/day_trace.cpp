@@ -77,10 +77,9 @@ DayTrace trace_day(const EnvParams& p, const std::vector<char>& fleet, const std
     DayTrace t;
     t.episode = episode;
     Tracer tracer{p, sig, f, day_start_hour, t};
-    std::vector<float> sums(static_cast<size_t>(p.num_communities) * kNumCommunitySums);
     std::vector<EpisodeMetrics> metrics(static_cast<size_t>(p.num_communities));
     run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyGreedy, 0.0f, Lanes{}, NoSync{}, tracer,
-                         sums.data(), metrics.data());
+                         nullptr, metrics.data());
     return t;
 }
 
