@@ -43,11 +43,15 @@ std::string shortened(std::string msg) {
 
 // One line for any error, so scripts and logs see exactly one.
 void print_error(const char* kind, std::string msg) {
-    std::replace(msg.begin(), msg.end(), '\n', ' ');
-    std::fprintf(stderr, "v2g: %s: %s\n", kind, shortened(std::move(msg)).c_str());
+    std::fprintf(stderr, "%s\n", error_line(kind, std::move(msg)).c_str());
 }
 
 }  // namespace cli
+
+std::string error_line(const char* kind, std::string message) {
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    return std::string("v2g: ") + kind + ": " + cli::shortened(std::move(message));
+}
 
 int run_cli(int argc, char** argv) {
     using namespace cli;
@@ -126,6 +130,10 @@ int run_cli(int argc, char** argv) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     eval->add_option("--device", eval_args.device, "backend: auto | cpu | cuda")->type_name("DEVICE");
     eval->add_option("--threads", eval_args.threads, "CPU threads, 0 = all cores")->type_name("N");
+    eval->add_option("--policy", eval_args.policy_path,
+                     "also score an outside policy: a TorchScript module, forward(observations [n, 12]) -> "
+                     "action scores [n, 5] (docs/VECTOR_ENV.md), as the row `external`")
+        ->type_name("MODEL.pt");
     eval->add_flag("--quiet,-q", eval_args.quiet, "no progress display");
     eval->footer("Metrics and their definitions: docs/EVALUATION.md. Report: python3 -m v2g report RUN --out DIR.\n"
                  "Exit status: 0 done, 2 bad input (file, flags), 1 internal error.");

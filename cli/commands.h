@@ -33,6 +33,7 @@ struct EvalArgs {
     std::string run_path;
     std::string days, faults, device, threads;
     std::vector<std::string> sets;  // evaluation.* only
+    std::string policy_path;        // --policy MODEL.pt: an outside policy (TorchScript)
     bool quiet = false;
 };
 

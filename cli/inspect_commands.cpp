@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/text_format.h"
+#include "dqn/dqn.h"
 #include "problem/price_unit.h"
 #include "results/results.h"
 #include "run/train_run.h"
@@ -118,36 +119,11 @@ int run_inspect(const std::string& path) {
     return 0;
 }
 
-double mean_of(const std::vector<DayMetrics>& days, int metric) {
-    double sum = 0.0;
-    int n = 0;
-    for (const DayMetrics& m : days)
-        if (std::isfinite(m[metric])) {
-            sum += m[metric];
-            ++n;
-        }
-    return n > 0 ? sum / n : std::nan("");
-}
 
 int run_eval(const EvalArgs& args) {
-    const ResultsSummary saved = read_results_summary(args.run_path);
-    if (saved.status != "finished" && saved.status != "interrupted")
-        throw InputError(args.run_path + ": status '" + saved.status +
-                         "': still training, or killed (continue it with v2g train --resume first)");
-    Config cfg = load_config_text(saved.effective_toml, args.run_path + ":/config/effective_toml");
-    for (const std::string& s : args.sets) {
-        if (s.rfind("evaluation.", 0) != 0)
-            throw InputError("--set " + s + ": eval takes only evaluation.* keys (the run's own config is fixed)");
-        apply_override(&cfg, s);
-    }
-    apply_flag(&cfg, "--days", "evaluation.days", args.days);
-    if (!args.faults.empty()) {
-        // A bare list needs TOML quotes for apply_override.
-        apply_override(&cfg, "evaluation.faults=" + quoted_string(args.faults));
-    }
-    apply_flag(&cfg, "--device", "run.device", args.device);
-    apply_flag(&cfg, "--threads", "run.threads", args.threads);
-    validate(cfg);
+    const Config cfg = eval_config(args.run_path, args.sets, args.days, args.faults, args.device, args.threads);
+    ExternalPolicy external;
+    if (!args.policy_path.empty()) external = {kExternalPolicyName, load_script_policy(args.policy_path)};
     const bool tty = isatty(fileno(stderr)) != 0;
     const EvaluationResult r = evaluate_results_file(args.run_path, cfg, [&](const EvalProgress& p) {
         if (args.quiet) return;
@@ -158,7 +134,7 @@ int run_eval(const EvalArgs& args) {
             std::fprintf(stderr, "%s%d/%d policy runs  %s: %s  %s%s", tty ? "\r" : "", p.runs_done, p.runs_total,
                          p.scenario.c_str(), p.policy.c_str(), human_duration(p.elapsed_s).c_str(),
                          tty ? "\x1b[K" : "\n");
-    });
+    }, true, args.policy_path.empty() ? nullptr : &external);
 
     // The table: fault-free means over the days.
     const ScenarioResult& base = r.scenarios.front();
@@ -171,7 +147,7 @@ int run_eval(const EvalArgs& args) {
     std::printf("\n");
     for (size_t k = 0; k < r.policies.size(); ++k) {
         std::printf("%-18s", r.policies[k].c_str());
-        for (int c : columns) std::printf(" %14.4g", mean_of(base.metrics[k], c));
+        for (int c : columns) std::printf(" %14.4g", mean_over_days(base.metrics[k], c));
         std::printf("\n");
     }
     double optimum = 0.0;
@@ -186,12 +162,15 @@ int run_eval(const EvalArgs& args) {
                 "of the money per vehicle-day on the oracle's %d of %d communities (learned %.4g, random %.4g, oracle %.4g)\n",
                 100.0 * base.score, r.oracle_communities, (r.vehicles + cfg.community_size - 1) / cfg.community_size,
                 set_mean(kEvalLearned), set_mean(kEvalRandom), set_mean(kEvalOracle));
+    if (!args.policy_path.empty())
+        std::printf("score external %.1f %% of the way from random to the LP oracle (%s: %.4g on the oracle's communities)\n",
+                    100.0 * base.external_score, args.policy_path.c_str(), set_mean(kEvalExternal));
     for (size_t s = 1; s < r.scenarios.size(); ++s) {
         std::printf("fault %-16s", r.scenarios[s].name.c_str());
         std::printf(" money/vehicle change:");
         for (size_t k = 0; k < r.policies.size(); ++k)
             std::printf(" %s %+.3g", r.policies[k].c_str(),
-                        mean_of(r.scenarios[s].metrics[k], kMoneyPerVehicle) - mean_of(base.metrics[k], kMoneyPerVehicle));
+                        mean_over_days(r.scenarios[s].metrics[k], kMoneyPerVehicle) - mean_over_days(base.metrics[k], kMoneyPerVehicle));
         std::printf("\n");
     }
     std::printf("results        %s:/evaluation\n", args.run_path.c_str());

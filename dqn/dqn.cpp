@@ -14,6 +14,7 @@
 #include <sstream>
 #include "dqn/dqn_core.h"
 #include "common/errors.h"
+#include "backends/agent_backend.h"
 #include "backends/host_backend.h"
 #include "env/layout.h"
 #include "env/observation.h"
@@ -248,10 +249,7 @@ public:
         : HostBackend(std::move(problem), cfg.threads > 0 ? cfg.threads : 1),
           day_start_hour_(static_cast<float>(cfg.day_start_hour)), agent_(dqn::settings_from(cfg), kObservationSize) {
         torch::set_num_threads(threads_);
-        price_scale_ = 0.0f;
-        for (int i = 0; i < p_.signal_days * p_.steps_per_day; ++i)
-            price_scale_ = std::max(price_scale_, sig_.retail_price_per_kwh[i]);
-        if (!(price_scale_ > 0.0f)) price_scale_ = 1.0f;
+        price_scale_ = observation_price_scale(p_, sig_);
     }
 
     std::string name() const override {
@@ -369,6 +367,47 @@ extern "C" void v2g_dqn_q_values(Backend* backend, const std::vector<float>* obs
 }
 
 extern "C" float v2g_dqn_price_scale(Backend* backend) { return as_dqn(*backend).price_scale(); }
+
+// An outside policy from a TorchScript file (`v2g eval --policy`): forward(observations [n, 12])
+// -> action scores [n, 5]; the highest score is the action (ties: the lowest index, as the DQN's
+// own greedy choice). A module that says its observation layout (as --model-out writes) must
+// say this one's.
+extern "C" void v2g_dqn_script_policy(const std::string* path_in, ActionChooser* out) {
+    const std::string path = *path_in;
+    auto module = std::make_shared<torch::jit::Module>();
+    try {
+        *module = torch::jit::load(path);
+    } catch (const c10::Error& e) {
+        std::string why = e.what_without_backtrace();
+        why = why.substr(0, why.find('\n'));
+        throw InputError("--policy " + path + ": not a TorchScript module (" + why + ")");
+    }
+    if (module->hasattr("observation_layout_version") &&
+        module->attr("observation_layout_version").toInt() != kObservationLayoutVersion)
+        throw InputError("--policy " + path + ": made for observation layout " +
+                         std::to_string(module->attr("observation_layout_version").toInt()) + ", this build has " +
+                         std::to_string(kObservationLayoutVersion));
+    module->eval();
+    *out = [module, path](const float* observations, int n, uint8_t* actions) {
+        torch::NoGradGuard no_grad;
+        const torch::Tensor obs = torch::from_blob(const_cast<float*>(observations), {n, kObservationSize});
+        torch::Tensor scores;
+        try {
+            scores = module->forward({obs}).toTensor();
+        } catch (const c10::Error& e) {
+            std::string why = e.what_without_backtrace();
+            why = why.substr(0, why.find('\n'));
+            throw InputError("--policy " + path + ": forward(observations [" + std::to_string(n) + ", " +
+                             std::to_string(kObservationSize) + "]) failed: " + why);
+        }
+        if (scores.dim() != 2 || scores.size(0) != n || scores.size(1) != kNumActions)
+            throw InputError("--policy " + path + ": forward must return action scores [" + std::to_string(n) + ", " +
+                             std::to_string(kNumActions) + "], it returned " + std::to_string(scores.dim()) + " dims");
+        const torch::Tensor best = scores.to(torch::kFloat32).argmax(1).contiguous();
+        const int64_t* b = best.data_ptr<int64_t>();
+        for (int v = 0; v < n; ++v) actions[v] = static_cast<uint8_t>(b[v]);
+    };
+}
 
 extern "C" void v2g_dqn_export(Backend* backend, const std::string* path_in) {
     const std::string& path = *path_in;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 #include "config/config.h"
+#include "backends/agent_backend.h"
 #include "backends/backend.h"
 
 namespace v2g {
@@ -27,5 +28,9 @@ void export_dqn_model(Backend& dqn_backend, const std::string& path);
 std::vector<float> dqn_q_values(Backend& dqn_backend, const std::vector<float>& observations);
 // The price scale of the backend's observations (the series' largest retail price).
 float dqn_price_scale(Backend& dqn_backend);
+// An outside policy from a TorchScript file (`v2g eval --policy`): forward(observations
+// [n, 12]) -> action scores [n, 5], the best-scoring action chosen. InputError naming the file
+// when it is no such module, or when this build has no LibTorch.
+ActionChooser load_script_policy(const std::string& path);
 
 }  // namespace v2g

@@ -3,6 +3,7 @@
 // the v2g binary would make every command (`v2g ledger root`, `v2g verify`, ...) pay its
 // start-up, ~0.4 s, for a learner most runs do not use.
 #include <dlfcn.h>
+#include <cstdlib>
 #include <limits.h>
 #include <unistd.h>
 #include <mutex>
@@ -20,8 +21,20 @@ struct Library {
     void (*q_values)(Backend*, const std::vector<float>*, std::vector<float>*) = nullptr;
     float (*price_scale)(Backend*) = nullptr;
     void (*export_model)(Backend*, const std::string*) = nullptr;
+    void (*script_policy)(const std::string*, ActionChooser*) = nullptr;
     std::string error;  // why it could not be loaded
 };
+
+// The directory of the file this code is in: the v2g binary, or the Python module _v2g
+// (build/python/), whose parent holds the library in a build tree.
+std::string this_object_dir() {
+    Dl_info info;
+    if (!dladdr(reinterpret_cast<void*>(&this_object_dir), &info) || !info.dli_fname) return "";
+    char resolved[PATH_MAX];
+    if (!realpath(info.dli_fname, resolved)) return "";
+    std::string s(resolved);
+    return s.substr(0, s.rfind('/') + 1);
+}
 
 // The directory of the running executable, where the build puts the library too.
 std::string executable_dir() {
@@ -46,6 +59,9 @@ const Library& library() {
         // Next to the executable (build/, or wherever v2g was installed with it), then the
         // loader's search path (LD_LIBRARY_PATH; tests that link it have it loaded already).
         void* handle = dlopen((executable_dir() + kLibraryName).c_str(), RTLD_NOW | RTLD_LOCAL);
+        // From Python: beside the module _v2g, or one folder up (build/ for build/python/).
+        if (!handle) handle = dlopen((this_object_dir() + kLibraryName).c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!handle) handle = dlopen((this_object_dir() + "../" + kLibraryName).c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle) handle = dlopen(kLibraryName, RTLD_NOW | RTLD_LOCAL);
         if (!handle) {
             const char* e = dlerror();
@@ -56,6 +72,7 @@ const Library& library() {
         bind(handle, "v2g_dqn_q_values", &lib.q_values, &lib.error);
         bind(handle, "v2g_dqn_price_scale", &lib.price_scale, &lib.error);
         bind(handle, "v2g_dqn_export", &lib.export_model, &lib.error);
+        bind(handle, "v2g_dqn_script_policy", &lib.script_policy, &lib.error);
     });
     return lib;
 }
@@ -85,5 +102,11 @@ std::vector<float> dqn_q_values(Backend& dqn_backend, const std::vector<float>& 
 }
 
 float dqn_price_scale(Backend& dqn_backend) { return loaded("dqn").price_scale(&dqn_backend); }
+
+ActionChooser load_script_policy(const std::string& path) {
+    ActionChooser choose;
+    loaded(("--policy " + path).c_str()).script_policy(&path, &choose);
+    return choose;
+}
 
 }  // namespace v2g

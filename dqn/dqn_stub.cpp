@@ -25,4 +25,8 @@ std::vector<float> dqn_q_values(Backend&, const std::vector<float>&) {
 
 float dqn_price_scale(Backend&) { throw InputError("dqn: this build has no LibTorch"); }
 
+ActionChooser load_script_policy(const std::string& path) {
+    throw InputError("--policy " + path + ": this build has no LibTorch (install libtorch-dev, rebuild with -DV2G_TORCH=ON)");
+}
+
 }  // namespace v2g

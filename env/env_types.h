@@ -151,6 +151,18 @@ struct SignalsView {
 };
 
 // Everything per vehicle, struct of arrays, [vehicle] unless noted.
+// The terms a step's reward is made of (FleetView::reward_terms), each in currency, as paid:
+// reward = revenue - energy cost - degradation - unmet penalty (- en route, which the day's
+// reset pays for the trip before arrival).
+enum RewardTerm : int {
+    kTermEnergyCost = 0,   // paid for energy bought
+    kTermRevenue = 1,      // received for energy sold
+    kTermDegradation = 2,  // capacity lost over the step, priced
+    kTermUnmetPenalty = 3, // energy short of the requirement at departure, priced
+    kTermEnRoute = 4,      // fast charging bought on the trip the battery could not cover
+    kNumRewardTerms = 5,
+};
+
 struct FleetView {
     // constants of each vehicle's model
     const float* capacity_kwh;        // nominal pack capacity
@@ -239,6 +251,11 @@ struct FleetView {
 
     // The step record (step.h record_community), owned by the backend; null: not recorded.
     double* step_record;
+
+    // This step's reward terms, [vehicle * kNumRewardTerms + RewardTerm], written by
+    // apply_vehicle for an outside agent (run/vector_env.h), owned by its driver; null: not
+    // written.
+    float* reward_terms;
 
     // Q-tables: [table][state][action], float32 (q) or bfloat16 bits (q_bf16): one of them is set
     float* q;

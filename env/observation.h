@@ -24,11 +24,26 @@ enum ObservationFeature : int {
     kObservationSize,
 };
 
+// The features' names, in ObservationFeature order (Python's v2g.VectorEnv, docs/VECTOR_ENV.md).
+constexpr const char* kObservationFeatureNames[] = {
+    "soc",         "hour_sin",     "hour_cos",          "price_now",     "price_next", "price_ahead",
+    "plugged_in",  "time_to_departure", "energy_needed", "soh",          "market_imbalance", "demand_response",
+};
+static_assert(sizeof kObservationFeatureNames / sizeof kObservationFeatureNames[0] == kObservationSize,
+              "a name for every observation feature");
+
 constexpr int kPriceAheadSteps = 4;
 constexpr float kTwoPi = 6.283185307f;
 
 // The layout version: a checkpoint or model made for another observation layout is refused.
 constexpr int kObservationLayoutVersion = 1;
+
+// The observations' price scale: the series' largest retail price (1 when none is positive).
+inline float observation_price_scale(const EnvParams& p, const SignalsView& sig) {
+    float scale = 0.0f;
+    for (int i = 0; i < p.signal_days * p.steps_per_day; ++i) scale = max_f(scale, sig.retail_price_per_kwh[i]);
+    return scale > 0.0f ? scale : 1.0f;
+}
 
 // obs gets kObservationSize floats. price_scale: the largest retail price of the series (> 0);
 // day_start_hour: the clock hour at step 0.

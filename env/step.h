@@ -461,6 +461,14 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     f.ep_curtailed_kwh[v] += curtailed;
 
     f.reward[v] = revenue - cost - degradation_cost - penalty;
+    if (f.reward_terms) {
+        float* terms = f.reward_terms + static_cast<size_t>(v) * kNumRewardTerms;
+        terms[kTermEnergyCost] = cost;
+        terms[kTermRevenue] = revenue;
+        terms[kTermDegradation] = degradation_cost;
+        terms[kTermUnmetPenalty] = penalty;
+        terms[kTermEnRoute] = step == 0 ? f.ep_en_route_cost[v] : 0.0f;
+    }
     if (!plugged || departs) {
         f.next_state[v] = -1;
     } else {

@@ -115,7 +115,8 @@ struct PolicyRun {
 class ScenarioRunner {
 public:
     ScenarioRunner(const Config& cfg, Problem problem, const std::vector<char>& trained_fleet,
-                   const std::vector<char>& trained_learner, int first_episode, const DeviceChoice& device)
+                   const std::vector<char>& trained_learner, int first_episode, const DeviceChoice& device,
+                   const ExternalPolicy* external = nullptr)
         : cfg_(cfg), problem_(std::move(problem)), trained_(trained_fleet), trained_learner_(trained_learner),
           first_(first_episode) {
         p_ = problem_.params;
@@ -128,6 +129,11 @@ public:
         backend_->save_learner(&initial_learner_);  // the untrained network (DQN), or nothing
         backend_->set_recording(true);
         backend_name_ = backend_->name();
+        if (external) {
+            external_backend_ = make_agent_backend(problem_, external->choose, static_cast<float>(cfg.day_start_hour),
+                                                   cfg.threads);
+            external_backend_->set_recording(true);
+        }
         host_fleet_.assign(bytes, 0);
         layout_fleet(p_, host_fleet_.data(), &host_f_);
         layout_signals(p_, problem_.signals.data(), &host_sig_);
@@ -149,8 +155,10 @@ public:
         if (policy.mode == kPolicyExplore)  // the initial policy: the Q-tables training started from
             std::copy(problem_.fleet.begin() + static_cast<std::ptrdiff_t>(state_bytes_), problem_.fleet.end(),
                       start.begin() + static_cast<std::ptrdiff_t>(state_bytes_));
-        backend_->write_fleet(start);
-        backend_->load_learner(policy.mode == kPolicyExplore ? initial_learner_ : trained_learner_);
+        Backend* backend = policy.external ? external_backend_.get() : backend_.get();
+        backend->write_fleet(start);
+        if (!policy.external)
+            backend->load_learner(policy.mode == kPolicyExplore ? initial_learner_ : trained_learner_);
         const float epsilon = policy.mode == kPolicyExplore ? epsilon_for_episode(cfg_, 0) : 0.0f;
         const int n = p_.num_vehicles, nc = p_.num_communities;
         PolicyRun out;
@@ -162,10 +170,10 @@ public:
         for (int d = 0; d < cfg_.eval_days; ++d) {
             const int episode = first_ + d;
             if (policy.mode == kPolicyPlan) out.optimum_value.push_back(plan_day(episode, (*learned_record)[d]));
-            backend_->run_episodes(episode, 1, policy.mode, &epsilon, per_community.data());
+            backend->run_episodes(episode, 1, policy.mode, &epsilon, per_community.data());
             out.record.emplace_back();
-            backend_->read_record(&out.record.back());
-            backend_->read_fleet(&state, state_bytes_);
+            backend->read_record(&out.record.back());
+            backend->read_fleet(&state, state_bytes_);
             out.flows.push_back(fleet_flows(p_, out.record.back()));
             out.days.push_back(totals_of(episode, merge_communities(per_community.data(), nc), out.flows.back(), state,
                                          &out));
@@ -329,6 +337,7 @@ private:
     EnvParams p_{};
     size_t state_bytes_ = 0;
     std::unique_ptr<Backend> backend_;
+    std::unique_ptr<Backend> external_backend_;  // the outside policy's (agent_backend.h), if any
     std::string backend_name_;
     std::vector<char> host_fleet_;  // the optimum's host copy of the state
     FleetView host_f_{};
@@ -395,8 +404,9 @@ void apply_fault(const Config& cfg, const std::string& fault, Problem* problem) 
 
 EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
                                 const DeviceChoice& device, const std::function<void(const EvalProgress&)>& on_progress,
-                                const std::vector<char>& trained_learner) {
-    const std::vector<EvalPolicy>& policies = eval_policies();
+                                const std::vector<char>& trained_learner, const ExternalPolicy* external) {
+    std::vector<EvalPolicy> policies = eval_policies();
+    if (external) policies.push_back({external->name.c_str(), kPolicyGiven, false, true});
     const std::vector<std::string> faults = eval_fault_list(cfg.eval_faults);
     EvaluationResult res;
     res.first_episode = first_episode;
@@ -423,7 +433,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
             scenario.description = describe_fault(cfg, scenario.name);
             apply_fault(cfg, scenario.name, &problem);
         }
-        ScenarioRunner runner(cfg, std::move(problem), trained_fleet, trained_learner, first_episode, device);
+        ScenarioRunner runner(cfg, std::move(problem), trained_fleet, trained_learner, first_episode, device, external);
         res.backend = runner.backend_name();
         res.oracle_communities = runner.oracle_communities();
         res.oracle_vehicles = runner.oracle_vehicles();
@@ -444,6 +454,10 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
         scenario.score = oracle_score(mean_over(runs[kEvalLearned].oracle_set_money),
                                       mean_over(runs[kEvalRandom].oracle_set_money),
                                       mean_over(runs[kEvalOracle].oracle_set_money));
+        if (external)
+            scenario.external_score = oracle_score(mean_over(runs[kEvalExternal].oracle_set_money),
+                                                   mean_over(runs[kEvalRandom].oracle_set_money),
+                                                   mean_over(runs[kEvalOracle].oracle_set_money));
         if (s == 0) {  // the fault-free days also give the day series and Fig. 9
             const EnvParams& p = runner.params();
             const SignalsView sig = runner.signals();

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include <cmath>
+#include "backends/agent_backend.h"
 #include "config/config.h"
 #include "eval/metrics.h"
 #include "train/trainer.h"
@@ -20,6 +22,15 @@ struct EvalPolicy {
     const char* name;
     PolicyMode mode;
     bool oracle = false;
+    bool external = false;  // the outside policy (ExternalPolicy), appended after the oracle
+};
+
+// A policy from outside the engine (`v2g eval --policy model.pt`, Python's
+// v2g.evaluate(policy=...)): scored beside the others as one more row of /evaluation/policies,
+// named `name`, from the same trained state and on the same days (backends/agent_backend.h).
+struct ExternalPolicy {
+    std::string name;            // its row's name, e.g. "external"
+    ActionChooser choose;        // observations -> actions (agent_backend.h)
 };
 const std::vector<EvalPolicy>& eval_policies();
 
@@ -32,7 +43,9 @@ enum EvalPolicyIndex : int {
     kEvalTimeOfUse = 4,
     kEvalDpPlan = 5,
     kEvalOracle = 6,
+    kEvalExternal = 7,  // present only when an ExternalPolicy is evaluated
 };
+constexpr const char* kExternalPolicyName = "external";
 
 // (learned - random) / (oracle - random) of the money per vehicle-day means: the share of the way
 // from random to the oracle the learned policy goes (NaN when the oracle does not beat random).
@@ -46,6 +59,7 @@ struct ScenarioResult {
     // score compares policies on the vehicles the oracle solved (all of them when it solved all).
     std::vector<std::vector<double>> oracle_set_money;
     double score = 0;          // oracle_score of the means over the days
+    double external_score = std::nan("");  // the outside policy's oracle_score, when there is one
 };
 
 // Fleet flows per step in the day series, [policy][day][step][kFlowFields].
@@ -80,10 +94,12 @@ struct EvalProgress {
 // run with config `cfg`, for cfg.eval_days days under every fault of cfg.eval_faults.
 // A DQN run (learning.policy = "dqn") also needs its network: `trained_learner`, the
 // checkpoint's Backend::save_learner bytes; its `initial` policy is the untrained network.
+// With `external`, its row follows the oracle's (kEvalExternal).
 EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
                                 const DeviceChoice& device,
                                 const std::function<void(const EvalProgress&)>& on_progress = {},
-                                const std::vector<char>& trained_learner = {});
+                                const std::vector<char>& trained_learner = {},
+                                const ExternalPolicy* external = nullptr);
 
 // The check that ends `v2g train` (evaluation.check_days days after training, fault-free): the
 // learned policy against random, charge-on-arrival and time-of-use on the whole fleet and the LP

@@ -90,4 +90,15 @@ DayMetrics compute_day_metrics(const DayTotals& d, const DayTotals* uncontrolled
     return m;
 }
 
+double mean_over_days(const std::vector<DayMetrics>& days, int metric) {
+    double sum = 0.0;
+    int n = 0;
+    for (const DayMetrics& m : days)
+        if (std::isfinite(m[metric])) {
+            sum += m[metric];
+            ++n;
+        }
+    return n > 0 ? sum / n : std::nan("");
+}
+
 }  // namespace v2g

@@ -73,4 +73,7 @@ using DayMetrics = std::array<double, kMetricCount>;
 // reductions (NaN where it is absent or its reference value is 0).
 DayMetrics compute_day_metrics(const DayTotals& day, const DayTotals* uncontrolled);
 
+// A metric's mean over the days where it is defined (NaN where it is on none).
+double mean_over_days(const std::vector<DayMetrics>& days, int metric);
+
 }  // namespace v2g

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,7 +20,17 @@
 #include <thread>
 #include <vector>
 
+#include <pybind11/numpy.h>
+
 #include "cli/cli.h"
+#include "common/errors.h"
+#include "common/text_format.h"
+#include "config/config.h"
+#include "env/observation.h"
+#include "dqn/dqn.h"
+#include "eval/evaluation.h"
+#include "run/train_run.h"
+#include "run/vector_env.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -210,6 +221,114 @@ py::dict train_toml(const std::string& toml_text, const std::string& out, const 
     return py::module_::import("json").attr("loads")(json.str()).cast<py::dict>();
 }
 
+// ---------------------------------------------------------------- the vector environment
+
+// The CLI's one error line for bad input, as `v2g train` prints it.
+[[noreturn]] void raise_input_error(const std::string& what) { throw py::value_error(v2g::error_line("error", what)); }
+
+// A config from TOML text (`source` names it in errors), `group.key=value` overrides applied
+// in order as --set applies them, then the seed; validated. Bad input: ValueError.
+v2g::Config vector_env_config(const std::string& toml_text, const std::string& source,
+                              const std::vector<std::string>& overrides, py::object seed) {
+    try {
+        v2g::Config cfg = v2g::load_config_text(toml_text, source);
+        for (const std::string& o : overrides) v2g::apply_override(&cfg, o);
+        if (!seed.is_none()) v2g::apply_flag(&cfg, "seed", "run.seed", std::to_string(seed.cast<int64_t>()));
+        v2g::validate(cfg);
+        return cfg;
+    } catch (const v2g::InputError& e) {
+        raise_input_error(e.what());
+    }
+}
+
+// A view of `count` x `width` values the env owns (valid until its next step), read-only:
+// the env is the array's base, so the env lives as long as a view of it.
+template <typename T>
+py::array view(const T* data, int count, int width, py::handle owner) {
+    std::vector<py::ssize_t> shape = {count}, strides = {static_cast<py::ssize_t>(sizeof(T) * width)};
+    if (width > 1) {
+        shape.push_back(width);
+        strides.push_back(sizeof(T));
+    }
+    py::array a(py::dtype::of<T>(), shape, strides, data, owner);
+    py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return a;
+}
+
+py::dict day_metrics(const v2g::VectorEnv& env) {
+    const v2g::EpisodeMetrics& m = env.day_metrics();
+    const double n = env.num_envs();
+    py::dict d;
+#define V2G_DAY_METRIC(member, type, merge, column, per, units, meaning) \
+    if (column) d[column] = std::string(#per) == "PerVehicle" ? static_cast<double>(m.member) / n : static_cast<double>(m.member);
+    V2G_EPISODE_METRICS(V2G_DAY_METRIC)
+#undef V2G_DAY_METRIC
+    d["tx_count"] = m.tx_count;
+    return d;
+}
+
+// ---------------------------------------------------------------- evaluating an outside policy
+
+// The engine's chooser for a Python callable: policy(observations (n, 12) float32, a read-only
+// view) -> actions (n,) integers in 0..4. Runs with the GIL held; a Python exception or a bad
+// return stops the evaluation and reaches the caller.
+v2g::ActionChooser python_chooser(py::object policy) {
+    return [policy](const float* observations, int n, uint8_t* actions) {
+        py::gil_scoped_acquire gil;
+        py::capsule no_owner(observations, [](void*) {});
+        py::array obs(py::dtype::of<float>(), {n, static_cast<int>(v2g::kObservationSize)}, {}, observations, no_owner);
+        py::detail::array_proxy(obs.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+        const py::array chosen = py::array::ensure(policy(obs));
+        if (!chosen || chosen.ndim() != 1 || chosen.shape(0) != n)
+            throw py::value_error("policy: expected actions of shape (" + std::to_string(n) + ",) for observations (" +
+                                  std::to_string(n) + ", " + std::to_string(v2g::kObservationSize) + ")");
+        if (!py::isinstance<py::array_t<int64_t>>(chosen) && chosen.dtype().kind() != 'i' && chosen.dtype().kind() != 'u')
+            throw py::value_error("policy: expected integer actions, got dtype " + std::string(py::str(chosen.dtype())));
+        const auto a = chosen.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
+        const int64_t* x = a.data();
+        for (int v = 0; v < n; ++v) {
+            if (x[v] < 0 || x[v] >= v2g::kNumActions)
+                throw py::value_error("policy: action " + std::to_string(x[v]) + " for vehicle " + std::to_string(v) +
+                                      " is outside 0.." + std::to_string(v2g::kNumActions - 1));
+            actions[v] = static_cast<uint8_t>(x[v]);
+        }
+    };
+}
+
+// `v2g eval RUN` (writing /evaluation into it), with an outside policy scored as the row
+// `external` when `policy` is a callable or the path of a TorchScript module. Returns the
+// fault-free means over the days: {"policies": [...], "metrics": {name: [per policy]},
+// "score": ..., "external_score": ...}.
+py::dict evaluate_run(const std::string& run_path, py::object policy, const std::string& days,
+                      const std::string& faults, const std::vector<std::string>& sets) {
+    v2g::EvaluationResult r;
+    try {
+        const v2g::Config cfg = v2g::eval_config(run_path, sets, days, faults, "", "");
+        v2g::ExternalPolicy external{v2g::kExternalPolicyName, {}};
+        if (py::isinstance<py::str>(policy)) external.choose = v2g::load_script_policy(policy.cast<std::string>());
+        else if (!policy.is_none()) external.choose = python_chooser(policy);
+        py::gil_scoped_release release;
+        r = v2g::evaluate_results_file(run_path, cfg, {}, false, external.choose ? &external : nullptr);
+    } catch (const v2g::InputError& e) {
+        raise_input_error(e.what());
+    }
+    const v2g::ScenarioResult& base = r.scenarios.front();
+    py::dict out;
+    out["policies"] = r.policies;
+    out["days"] = r.days;
+    out["first_episode"] = r.first_episode;
+    py::dict metrics;
+    for (int k = 0; k < v2g::kMetricCount; ++k) {
+        py::list per_policy;
+        for (size_t p = 0; p < r.policies.size(); ++p) per_policy.append(v2g::mean_over_days(base.metrics[p], k));
+        metrics[v2g::metric_table()[k].name] = per_policy;
+    }
+    out["metrics"] = metrics;
+    out["score"] = base.score;
+    out["external_score"] = base.external_score;
+    return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_v2g, m) {
@@ -226,5 +345,75 @@ PYBIND11_MODULE(_v2g, m) {
           py::arg("quiet") = true, py::arg("args") = std::vector<std::string>{},
           "As train(), from the text of a TOML config.");
     m.def("config_toml", &config_toml, py::arg("config"), "The TOML text train() writes for a config dict.");
+    py::class_<v2g::VectorEnv>(m, "VectorEnvCore",
+                               "The engine stepped by an outside agent (python/v2g/vector_env.py wraps it).")
+        .def(py::init([](const std::string& toml_text, const std::string& source,
+                         const std::vector<std::string>& overrides, py::object seed, const std::string& out) {
+                 const v2g::Config cfg = vector_env_config(toml_text, source, overrides, seed);
+                 try {
+                     py::gil_scoped_release release;
+                     return std::make_unique<v2g::VectorEnv>(cfg, out, toml_text);
+                 } catch (const v2g::InputError& e) {
+                     raise_input_error(e.what());
+                 }
+             }),
+             py::arg("toml"), py::arg("source"), py::arg("overrides") = std::vector<std::string>{},
+             py::arg("seed") = py::none(), py::arg("out") = "")
+        .def_property_readonly("days_planned", &v2g::VectorEnv::days_planned)
+        .def("close", [](v2g::VectorEnv& env) {
+            py::gil_scoped_release release;
+            env.close();
+        })
+        .def_property_readonly("num_envs", &v2g::VectorEnv::num_envs)
+        .def_property_readonly("steps_per_day", &v2g::VectorEnv::steps_per_day)
+        .def_property_readonly("episode", &v2g::VectorEnv::episode)
+        .def_property_readonly("step_index", &v2g::VectorEnv::step_index)
+        .def_property_readonly("days_finished", &v2g::VectorEnv::days_finished)
+        .def("reset",
+             [](v2g::VectorEnv& env, int episode) {
+                 py::gil_scoped_release release;
+                 env.reset(episode);
+             },
+             py::arg("episode"))
+        .def("step",
+             [](v2g::VectorEnv& env, py::array_t<uint8_t, py::array::c_style> actions) {
+                 if (actions.ndim() != 1 || actions.shape(0) != env.num_envs())
+                     throw py::value_error("actions: expected shape (" + std::to_string(env.num_envs()) + ",)");
+                 const uint8_t* a = actions.data();
+                 py::gil_scoped_release release;
+                 return env.step(a);
+             },
+             py::arg("actions"), "Runs one step with uint8 actions (checked by the caller); True at the day's end.")
+        .def("observations", [](py::object self) {
+            const auto& env = self.cast<const v2g::VectorEnv&>();
+            return view(env.observations(), env.num_envs(), v2g::kObservationSize, self);
+        })
+        .def("rewards", [](py::object self) {
+            const auto& env = self.cast<const v2g::VectorEnv&>();
+            return view(env.rewards(), env.num_envs(), 1, self);
+        })
+        .def("reward_terms", [](py::object self) {
+            const auto& env = self.cast<const v2g::VectorEnv&>();
+            return view(env.reward_terms(), env.num_envs(), v2g::kNumRewardTerms, self);
+        })
+        .def("action_mask", [](py::object self) {
+            const auto& env = self.cast<const v2g::VectorEnv&>();
+            return view(env.action_mask(), env.num_envs(), v2g::kNumActions, self);
+        })
+        .def("day_metrics", &day_metrics, "The last finished day's fleet metrics, per vehicle as /episodes has them.")
+        .def("day_merkle_root", [](const v2g::VectorEnv& env) {
+            const v2g::EpisodeLedger& l = env.day_ledger();
+            return py::bytes(reinterpret_cast<const char*>(l.tx_root), sizeof l.tx_root);
+        });
+    {
+        py::list names;
+        for (const char* name : v2g::kObservationFeatureNames) names.append(name);
+        m.attr("OBSERVATION_FEATURES") = names;
+    }
+    m.attr("NUM_ACTIONS") = static_cast<int>(v2g::kNumActions);
+    m.def("evaluate", &evaluate_run, py::arg("run"), py::arg("policy") = py::none(), py::arg("days") = "",
+          py::arg("faults") = "", py::arg("sets") = std::vector<std::string>{},
+          "v2g eval RUN (writes /evaluation): the learned policy, the yardsticks and the oracle, and `policy` "
+          "(a callable observations -> actions, or a TorchScript path) as the row 'external'.");
     m.attr("__version__") = V2G_VERSION;
 }

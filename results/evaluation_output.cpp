@@ -3,6 +3,7 @@
 #include "results/results.h"
 #include "results/schema.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ void write_metrics(hid_t loc, const ScenarioResult& s, hsize_t policies, hsize_t
     write_doubles(loc, "oracle_set_money_per_vehicle", money, {policies, days}, "currency/vehicle/day",
                   "money per vehicle-day on the LP oracle's communities (the score's)");
     attr_number(loc, "score", H5T_IEEE_F64LE, s.score);
+    if (!std::isnan(s.external_score)) attr_number(loc, "external_score", H5T_IEEE_F64LE, s.external_score);
 }
 
 }  // namespace

@@ -80,8 +80,9 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     }
     if (results) {
         trainer.set_results(results.get(), SnapshotStrides{cfg.vehicle_stride, cfg.q_stride, cfg.checkpoint_every});
-        trainer.set_day_trace(std::move(signal_buffer), cfg.day_start_hour);
+        if (opt.day_trace) trainer.set_day_trace(std::move(signal_buffer), cfg.day_start_hour);
     }
+    if (opt.chunk_per_episode) trainer.set_max_chunk_episodes(1);
     trainer.set_stop_flag(opt.stop);
     TrainRunResult out;
     out.device = device;
@@ -99,8 +100,29 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     return out;
 }
 
+Config eval_config(const std::string& run_path, const std::vector<std::string>& sets, const std::string& days,
+                   const std::string& faults, const std::string& device, const std::string& threads) {
+    const ResultsSummary saved = read_results_summary(run_path);
+    if (saved.status != "finished" && saved.status != "interrupted")
+        throw InputError(run_path + ": status '" + saved.status +
+                         "': still training, or killed (continue it with v2g train --resume first)");
+    Config cfg = load_config_text(saved.effective_toml, run_path + ":/config/effective_toml");
+    for (const std::string& s : sets) {
+        if (s.rfind("evaluation.", 0) != 0)
+            throw InputError("--set " + s + ": eval takes only evaluation.* keys (the run's own config is fixed)");
+        apply_override(&cfg, s);
+    }
+    apply_flag(&cfg, "--days", "evaluation.days", days);
+    if (!faults.empty()) apply_override(&cfg, "evaluation.faults=" + quoted_string(faults));  // a bare list needs quotes
+    apply_flag(&cfg, "--device", "run.device", device);
+    apply_flag(&cfg, "--threads", "run.threads", threads);
+    validate(cfg);
+    return cfg;
+}
+
 EvaluationResult evaluate_results_file(const std::string& run_path, const Config& cfg,
-                                       const std::function<void(const EvalProgress&)>& on_progress, bool notices) {
+                                       const std::function<void(const EvalProgress&)>& on_progress, bool notices,
+                                       const ExternalPolicy* external) {
     const DeviceChoice device = device_for(cfg);
     const EnvParams params = build_problem(cfg).params;
     ResumeState trained = read_resume_state(run_path, params);
@@ -110,7 +132,8 @@ EvaluationResult evaluate_results_file(const std::string& run_path, const Config
         std::fprintf(stderr, "eval: %s after %d episodes, %d days from episode %d, faults: %s\n", run_path.c_str(),
                      trained.next_episode, cfg.eval_days, trained.next_episode, cfg.eval_faults.c_str());
     }
-    EvaluationResult r = run_evaluation(cfg, trained.fleet, trained.next_episode, device, on_progress, trained.learner);
+    EvaluationResult r =
+        run_evaluation(cfg, trained.fleet, trained.next_episode, device, on_progress, trained.learner, external);
     write_evaluation(run_path, r);
     return r;
 }

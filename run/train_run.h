@@ -27,8 +27,14 @@ struct TrainRunOptions {
     // evaluation.check_days held-out days (TrainRunResult::check). `v2g train` runs it; a sweep,
     // which has its own `evaluate`, does not.
     bool training_check = true;
-    // Makes the backend instead of the device's own (a batched sweep's member backend).
+    // Makes the backend instead of the device's own (a batched sweep's member backend, an
+    // outside agent's driver).
     std::function<std::unique_ptr<Backend>(Problem)> backend_factory;
+    // Every episode its own chunk, written when it ends (Trainer::set_max_chunk_episodes(1)).
+    bool chunk_per_episode = false;
+    // The results file's /day: a day of the trained table's greedy policy (off for an outside
+    // agent, whose policy the engine cannot replay).
+    bool day_trace = true;
 };
 
 struct TrainRunResult {
@@ -44,8 +50,15 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& options);
 
 // Evaluates a finished (or interrupted) results file with `cfg` (its effective config plus any
 // evaluation.* changes, validated) and writes /evaluation into it.
+// The config `v2g eval` evaluates a results file with: the run's effective config, with
+// `sets` (evaluation.* keys only, as --set), and --days, --faults, --device and --threads
+// where not empty; validated. InputError for a run that is still training or was killed.
+Config eval_config(const std::string& run_path, const std::vector<std::string>& sets, const std::string& days,
+                   const std::string& faults, const std::string& device, const std::string& threads);
+
+// With `external`, the outside policy is scored too (its row follows the oracle's).
 EvaluationResult evaluate_results_file(const std::string& run_path, const Config& cfg,
                                        const std::function<void(const EvalProgress&)>& on_progress = {},
-                                       bool notices = true);
+                                       bool notices = true, const ExternalPolicy* external = nullptr);
 
 }  // namespace v2g

@@ -20,6 +20,7 @@ PACKAGES=(
   python3 python3-pytest               # ledger: the Python hashlib cross-check (tests/)
   chromium                             # the HTML report's rendering test (headless)
   libtorch-dev                         # the DQN learner (LibTorch 1.13, CPU)
+  python3-torch                        # experiments/ppo.py, an outside agent on v2g.VectorEnv (PyTorch, CPU)
   slurmctld slurmd slurm-client        # tests/test_sweep_slurm.py: a real one-node Slurm cluster runs a sweep
                                        # as a job array (the test starts and stops its own daemons)
 )

@@ -20,7 +20,6 @@ namespace v2g {
 namespace {
 
 constexpr double kProgressIntervalS = 0.25;  // aim for this much work per chunk
-constexpr int kMaxChunkEpisodes = 256;
 constexpr int kSummaryWindow = 100;          // "first/last 100 episodes" in the summary
 
 
@@ -244,7 +243,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
             break;
         }
         // Grow the chunk until a chunk takes about kProgressIntervalS.
-        if (chunk_s < kProgressIntervalS / 2 && chunk < kMaxChunkEpisodes) chunk *= 2;
+        if (chunk_s < kProgressIntervalS / 2 && chunk < max_chunk_) chunk = std::min(2 * chunk, max_chunk_);
         if (on_progress) {
             const double elapsed = seconds_since(t0);
             TrainProgress pr;

@@ -150,6 +150,9 @@ public:
     // When *flag becomes true (a signal handler sets it), training stops after the current
     // chunk, with a checkpoint, and the summary says it was interrupted.
     void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
+    // Chunks grow (doubling while a chunk is quick) up to this many episodes; 1: every episode
+    // is its own chunk, written as soon as it ends (an outside agent's days, run/vector_env.h).
+    void set_max_chunk_episodes(int episodes) { max_chunk_ = episodes; }
     // With the problem's signal buffer, the final chunk carries a DayTrace (day_trace.h).
     void set_day_trace(std::vector<char> signals, int day_start_hour) {
         trace_signals_ = std::move(signals);
@@ -172,6 +175,7 @@ private:
     const std::atomic<bool>* stop_ = nullptr;
     std::vector<char> trace_signals_;
     int day_start_hour_ = 0;
+    int max_chunk_ = 256;
     std::unique_ptr<Backend> backend_;
 };
 
