@@ -89,15 +89,11 @@ VectorEnv::VectorEnv(const Config& cfg, const std::string& out_path, const std::
     days_planned_ = cfg.episodes;
     engine_ = std::thread([this] { engine_run_main(); });
     // The run sets up (the results file, its genesis block) and hands back before its first day.
-    std::unique_lock<std::mutex> lock(mutex_);
-    turn_ = Turn::kEngine;
-    turn_changed_.notify_all();
-    turn_changed_.wait(lock, [this] { return turn_ == Turn::kCaller; });
-    if (error_) {
-        std::exception_ptr e = error_;
-        lock.unlock();
+    try {
+        hand_over_and_wait();
+    } catch (...) {  // it could not: the engine thread has ended
         engine_.join();
-        std::rethrow_exception(e);
+        throw;
     }
 }
 

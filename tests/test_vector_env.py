@@ -146,6 +146,8 @@ def test_overrides_are_validated_like_set():
         v2g.VectorEnv(PAPER, overrides={"fleet.no_such_key": 1})
     with pytest.raises(ValueError, match="device"):
         v2g.VectorEnv(PAPER, device="tpu")
+    with pytest.raises(ValueError, match="cannot write the results file"):
+        v2g.VectorEnv(PAPER, out=os.path.join(REPO, "no", "such", "dir", "run.h5"))
     with pytest.raises(ValueError, match="cannot read"):
         v2g.VectorEnv(os.path.join(REPO, "no", "such.toml"))
     env = v2g.VectorEnv({"fleet": {"vehicles": 7, "community_size": 7}})  # a dict config
