@@ -33,10 +33,11 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def tabular_run(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("tab") / "run.h5")
-    r = run("train", SMALL, "--episodes", "40", "--quiet", "--out", path)
-    assert r.returncode == 0, r.stderr
-    return path
+    """A finished tabular run to score policies on (trained in process, through _v2g)."""
+    path = tmp_path_factory.mktemp("tab") / "run.h5"
+    summary = v2g.train(SMALL, path, args=["--episodes", "40"])
+    assert summary["episodes"] == 40
+    return str(path)
 
 
 def test_an_exported_dqn_scores_as_the_dqns_own_evaluation(tmp_path):
