@@ -63,7 +63,7 @@ def random_policy(seed, n):
 def test_shapes_dtypes_and_spaces():
     env = small_env()
     assert env.num_envs == 30
-    assert env.metadata["autoreset_mode"] == "next-step"
+    assert env.metadata["autoreset_mode"] in ("NextStep", v2g.vector_env.NEXT_STEP)
     assert env.single_observation_space.shape == (12,)
     assert env.observation_space.shape == (30, 12)
     assert env.single_action_space.n == 5

@@ -113,6 +113,11 @@ try:  # subclass Gymnasium's VectorEnv where it is installed, so wrappers accept
     from gymnasium.vector import VectorEnv as _Base
 except ImportError:
     _Base = object
+try:  # Gymnasium >= 1.1 names the mode with an enum (its value is "NextStep")
+    from gymnasium.vector import AutoresetMode as _AutoresetMode
+    NEXT_STEP = _AutoresetMode.NEXT_STEP
+except ImportError:
+    NEXT_STEP = "NextStep"
 
 
 def _override_text(key, value):
@@ -134,7 +139,7 @@ class VectorEnv(_Base):
     interrupted after the last finished day.
     """
 
-    metadata = {"autoreset_mode": "next-step"}
+    metadata = {"autoreset_mode": NEXT_STEP}
 
     def __init__(self, config, overrides=None, device="auto", seed=None, out=None, force=False):
         module = load_module()
