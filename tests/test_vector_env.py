@@ -176,6 +176,8 @@ def test_observations_and_rewards_are_views_of_the_engines_buffers():
     obs2, reward2, _, _, _ = env.step(np.full(env.num_envs, 0))
     assert np.shares_memory(obs1, obs2) and np.shares_memory(obs0, obs2) and np.shares_memory(reward1, reward2)
     assert not obs2.flags.writeable
+    _, _, terminated, _, _ = env.step(np.full(env.num_envs, 2))
+    assert not terminated.flags.writeable  # shared by every step: nobody may change it
     with pytest.raises(ValueError):
         obs2[0, 0] = 1.0
 

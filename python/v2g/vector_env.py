@@ -184,6 +184,8 @@ class VectorEnv(_Base):
         self._autoreset = False
         self._zero_reward = np.zeros(self._core.num_envs, np.float32)
         self._no_flags = np.zeros(self._core.num_envs, bool)
+        for shared in (self._zero_reward, self._no_flags):  # returned by every step: read-only
+            shared.setflags(write=False)
 
     @property
     def steps_per_day(self):
