@@ -91,13 +91,13 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
                  money.c_str(), s.window, s.mean_reward_first, s.window, s.mean_reward_last);
     std::fprintf(out, "reward terms   %s per vehicle per episode, last %d: revenue %.4g - energy cost %.4g - "
                       "degradation %.4g - unmet penalty %.4g - en-route charging %.4g\n",
-                 money.c_str(), s.window, s.last_revenue, s.last_energy_cost, s.last_degradation_cost, s.last_unmet_penalty,
-                 s.last_en_route_cost);
+                 money.c_str(), s.window, s.last.revenue, s.last.energy_cost, s.last.degradation_cost, s.last.unmet_penalty,
+                 s.last.en_route_cost);
     std::fprintf(out, "energy (kWh)   per vehicle per episode, last %d: grid import %.4g, grid export %.4g, "
                       "P2P bought %.4g, unmet at departure %.4g, bought en route %.4g, cut by the grid limit %.4g\n",
-                 s.window, s.last_grid_import_kwh, s.last_grid_export_kwh, s.last_p2p_bought_kwh, s.last_unmet_kwh,
-                 s.last_en_route_kwh, s.last_curtailed_kwh);
-    std::fprintf(out, "safety layer   %.3g overrides per vehicle per episode, last %d\n", s.last_safety_overrides, s.window);
+                 s.window, s.last.grid_import_kwh, s.last.grid_export_kwh, s.last.p2p_bought_kwh, s.last.unmet_kwh,
+                 s.last.en_route_kwh, s.last.curtailed_kwh);
+    std::fprintf(out, "safety layer   %.3g overrides per vehicle per episode, last %d\n", s.last.safety_overrides, s.window);
     if (s.ledger) {
         std::fprintf(out, "ledger         %llu blocks + genesis, %llu transactions (%s/s), %d contracts, tip %s\n",
                      static_cast<unsigned long long>(s.blocks), static_cast<unsigned long long>(s.transactions),

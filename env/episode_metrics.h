@@ -46,6 +46,10 @@ namespace v2g {
     X(ledger_energy_wh, int64_t, Sum, nullptr, AsIs, "Wh", "signed sum of their energy (in - out)")                     \
     X(ledger_amount_micro, int64_t, Sum, nullptr, AsIs, "micro-currency", "signed sum of their money (paid - received)")
 
+// The list's `per` column as a value (k##per): whether a column is the fleet's value / vehicles.
+constexpr bool kPerVehicle = true;
+constexpr bool kAsIs = false;
+
 // Sums over one community (or, after merging, the fleet) for one episode.
 struct EpisodeMetrics {
 #define V2G_METRIC_MEMBER(member, type, merge, column, per, units, meaning) type member;

@@ -260,7 +260,7 @@ py::dict day_metrics(const v2g::VectorEnv& env) {
     const double n = env.num_envs();
     py::dict d;
 #define V2G_DAY_METRIC(member, type, merge, column, per, units, meaning) \
-    if (column) d[column] = std::string(#per) == "PerVehicle" ? static_cast<double>(m.member) / n : static_cast<double>(m.member);
+    if (column) d[column] = static_cast<double>(m.member) / (v2g::k##per ? n : 1.0);
     V2G_EPISODE_METRICS(V2G_DAY_METRIC)
 #undef V2G_DAY_METRIC
     d["tx_count"] = m.tx_count;

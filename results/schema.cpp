@@ -172,9 +172,6 @@ void truncate_rows(hid_t d, hsize_t rows) {
 
 namespace {
 
-constexpr bool kPerVehicle = true;   // the column holds the fleet's value / vehicles
-constexpr bool kAsIs = false;
-
 template <typename T>
 T restored(double value) {
     if constexpr (std::is_integral_v<T>) return static_cast<T>(std::llround(value));

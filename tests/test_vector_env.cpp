@@ -24,7 +24,7 @@ std::vector<double> drive_time_of_use(VectorEnv& env, int episode) {
             actions[v] = plugged_in(env.fleet(), v, step)
                              ? static_cast<uint8_t>(time_of_use_action(env.params(), env.signals(), env.fleet(), v,
                                                                        episode, step))
-                             : kIdle;
+                             : static_cast<uint8_t>(kIdle);
         done = env.step(actions.data());
         for (int v = 0; v < env.num_envs(); ++v) money[v] += env.rewards()[v];
     }
@@ -81,7 +81,9 @@ TEST(VectorEnv, RewardTermsMakeTheReward) {
             const float sum = t[kTermRevenue] - t[kTermEnergyCost] - t[kTermDegradation] - t[kTermUnmetPenalty] -
                               t[kTermEnRoute];
             EXPECT_NEAR(env.rewards()[v], sum, 1e-5f) << "vehicle " << v << " step " << step;
-            if (step > 0) EXPECT_EQ(t[kTermEnRoute], 0.0f);
+            if (step > 0) {
+                EXPECT_EQ(t[kTermEnRoute], 0.0f);
+            }
         }
     }
 }

@@ -297,26 +297,19 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         const EpisodeMetrics& last = sum.episodes_metrics[static_cast<size_t>(done - sum.window + i)];
         sum.mean_reward_first += sum.episodes_metrics[i].reward;
         sum.mean_reward_last += last.reward;
-        sum.last_revenue += last.revenue;
-        sum.last_energy_cost += last.energy_cost;
-        sum.last_degradation_cost += last.degradation_cost;
-        sum.last_unmet_penalty += last.unmet_penalty;
-        sum.last_unmet_kwh += last.unmet_kwh;
-        sum.last_grid_import_kwh += last.grid_import_kwh;
-        sum.last_grid_export_kwh += last.grid_export_kwh;
-        sum.last_p2p_bought_kwh += last.p2p_bought_kwh;
-        sum.last_en_route_cost += last.en_route_cost;
-        sum.last_en_route_kwh += last.en_route_kwh;
-        sum.last_curtailed_kwh += last.curtailed_kwh;
-        sum.last_safety_overrides += static_cast<double>(last.safety_overrides);
+#define V2G_METRIC_ADD(member, type, merge, column, per, units, meaning) \
+    sum.last.member += static_cast<double>(last.member);
+        V2G_EPISODE_METRICS(V2G_METRIC_ADD)
+#undef V2G_METRIC_ADD
     }
-    const double per_vehicle_episode = std::max(1.0, static_cast<double>(sum.window) * p.num_vehicles);
-    for (double* x : {&sum.mean_reward_first, &sum.mean_reward_last, &sum.last_revenue, &sum.last_energy_cost,
-                      &sum.last_degradation_cost, &sum.last_unmet_penalty, &sum.last_unmet_kwh,
-                      &sum.last_grid_import_kwh, &sum.last_grid_export_kwh, &sum.last_p2p_bought_kwh,
-                      &sum.last_en_route_cost, &sum.last_en_route_kwh, &sum.last_curtailed_kwh,
-                      &sum.last_safety_overrides})
-        *x /= per_vehicle_episode;
+    const double per_episode = std::max(1.0, static_cast<double>(sum.window));
+    const double per_vehicle_episode = per_episode * p.num_vehicles;
+    sum.mean_reward_first /= per_vehicle_episode;
+    sum.mean_reward_last /= per_vehicle_episode;
+#define V2G_METRIC_MEAN_OF(member, type, merge, column, per, units, meaning) \
+    sum.last.member /= k##per ? per_vehicle_episode : per_episode;
+    V2G_EPISODE_METRICS(V2G_METRIC_MEAN_OF)
+#undef V2G_METRIC_MEAN_OF
 
     backend_->read_fleet(&fleet, state_bytes);
     FleetView f{};

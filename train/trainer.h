@@ -35,6 +35,14 @@ struct TrainProgress {
     double epsilon;      // of the last finished episode
 };
 
+// Every episode metric (env/episode_metrics.h) averaged over a window of episodes, as /episodes
+// has it: per vehicle where its column is (PerVehicle), else as it is.
+struct EpisodeMeans {
+#define V2G_METRIC_MEAN(member, type, merge, column, per, units, meaning) double member = 0;
+    V2G_EPISODE_METRICS(V2G_METRIC_MEAN)
+#undef V2G_METRIC_MEAN
+};
+
 struct TrainSummary {
     std::string backend;
     int episodes = 0;              // planned
@@ -48,10 +56,7 @@ struct TrainSummary {
     double mean_reward_first = 0;  // per vehicle per episode, first min(100, episodes) episodes
     double mean_reward_last = 0;   // per vehicle per episode, last min(100, episodes) episodes
     int window = 0;                // the episodes in each of those means
-    // Reward terms and energy flows per vehicle per episode, averaged over the last window.
-    double last_revenue = 0, last_energy_cost = 0, last_degradation_cost = 0, last_unmet_penalty = 0;
-    double last_en_route_cost = 0, last_en_route_kwh = 0, last_curtailed_kwh = 0, last_safety_overrides = 0;
-    double last_unmet_kwh = 0, last_grid_import_kwh = 0, last_grid_export_kwh = 0, last_p2p_bought_kwh = 0;
+    EpisodeMeans last;             // every episode metric, averaged over the last window
     double soc_mean = 0, soc_min = 0, soc_max = 0;  // final SoC over vehicles
     double soh_mean = 0, soh_min = 0, soh_max = 0;  // final SoH over vehicles
     // ledger (ledger.enabled): one block per episode
