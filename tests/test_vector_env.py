@@ -206,12 +206,11 @@ def test_an_externally_driven_run_writes_a_results_file_that_verifies(tmp_path):
     import subprocess
 
     out = tmp_path / "agent.h5"
-    env = small_env(out=out, **{"run.episodes": 3})
-    days = drive_days(env, 3)
-    assert len(days) == 3
-    with pytest.raises(RuntimeError, match="all 3 days"):
-        env.step(np.zeros(env.num_envs, int))  # the autoreset after the last day
-    env.close()
+    with small_env(out=out, **{"run.episodes": 3}) as env:
+        days = drive_days(env, 3)
+        assert len(days) == 3
+        with pytest.raises(RuntimeError, match="all 3 days"):
+            env.step(np.zeros(env.num_envs, int))  # the autoreset after the last day
     r = subprocess.run([BIN, "verify", str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "UNSEALED" not in r.stdout

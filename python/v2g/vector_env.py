@@ -277,5 +277,11 @@ class VectorEnv(_Base):
             self.closed = True
             core.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def __del__(self):
         self.close()
