@@ -123,6 +123,41 @@ def test_ranking_is_the_mean_over_seeds_best_first(swept, tmp_path, metric):
     assert f"best           {got[0]['id']} " in stdout
 
 
+def test_minimize_ranks_lowest_first_and_takes_the_lowest_as_best(swept, tmp_path):
+    r = sweep_report(swept["path"], tmp_path / "rep", "--metric", OTHER_METRIC, "--minimize")
+    assert r.returncode == 0, r.stderr
+    want = expected_ranking(swept["table"], OTHER_METRIC)[::-1]  # lowest mean first
+    got = read_csv(tmp_path / "rep" / "ranking.csv")
+    assert [(float(g["learning.alpha"]), g["learning.q_sharing"]) for g in got] == [(a, s) for a, s, _ in want]
+    assert "lower is better" in r.stdout
+    assert f"{OTHER_METRIC} (lower is better)" in (tmp_path / "rep" / "best.toml").read_text()
+
+
+def test_intervals_are_students_t_over_the_seeds(swept):
+    """Three seeds: mean +- t(0.975, 2) sd(ddof=1) / sqrt(3) for every configuration, from the
+    raw table; t(0.975, 2) = 4.303 (the standard table)."""
+    table, sharing = swept["table"], np.char.decode(swept["table"]["learning.q_sharing"])
+    for g in read_csv(swept["out"] / "ranking.csv"):
+        sel = (table["learning.alpha"] == float(g["learning.alpha"])) & (sharing == g["learning.q_sharing"])
+        x = table[DEFAULT_METRIC][sel]
+        half = 4.303 * np.std(x, ddof=1) / np.sqrt(len(x))
+        assert float(g["ci_low"]) == pytest.approx(x.mean() - half, rel=1e-9, abs=1e-12)
+        assert float(g["ci_high"]) == pytest.approx(x.mean() + half, rel=1e-9, abs=1e-12)
+
+
+def test_bootstrap_interval_from_five_seeds():
+    from v2g.sweep_report import mean_interval
+
+    assert all(np.isnan(mean_interval([1.0])))
+    assert mean_interval([2.0] * 6) == (2.0, 2.0)
+    x = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 3.0])
+    low, high = mean_interval(x)
+    assert x.min() <= low < x.mean() < high <= x.max()
+    assert mean_interval(x) == (low, high)  # deterministic
+    wide = mean_interval(np.concatenate([x, [100.0]]))
+    assert wide[1] - wide[0] > high - low   # an outlier widens it
+
+
 def test_each_parameters_effect_has_the_seed_spread_as_error_bars(swept):
     table = swept["table"]
     effects = [r for r in read_csv(swept["out"] / "effects.csv") if r["parameter"] == "learning.alpha"]

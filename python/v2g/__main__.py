@@ -7,7 +7,7 @@
                                                 prints its path; v2g.report owns the page)
     python3 -m v2g report A.h5 B.h5 ... --out DIR   (DIR/compare.html: the runs side by side,
                                                 and each run's report; v2g.compare)
-    python3 -m v2g sweep-report SWEEP.h5 --out DIR [--metric NAME]
+    python3 -m v2g sweep-report SWEEP.h5 --out DIR [--metric NAME] [--minimize]
                                                (a sweep's ranking, each parameter's effect,
                                                 DIR/best.toml, DIR/sweep_report.html;
                                                 v2g.sweep_report owns them)
@@ -136,7 +136,7 @@ def cmd_report(args):
 def cmd_sweep_report(args):
     from . import sweep_report  # matplotlib: only for this command
 
-    lines, _ = sweep_report.write_sweep_report(args.sweep, args.out, args.metric)
+    lines, _ = sweep_report.write_sweep_report(args.sweep, args.out, args.metric, args.minimize)
     print("\n".join(lines))
     return 0
 
@@ -206,6 +206,8 @@ def main(argv=None):
     s.add_argument("--metric", metavar="NAME", help="a metric column of the runs table, higher is better "
                                                     "(default: learned_money_per_vehicle when the sweep evaluated, "
                                                     "else reward_last)")
+    s.add_argument("--minimize", action="store_true", help="lower is better (a cost: unmet_kwh_last, ...): "
+                                                           "rank lowest first, best.toml the lowest")
     for sp in sub.choices.values():
         sp.error = p.error  # one line for subcommand errors too
     args = p.parse_args(argv)

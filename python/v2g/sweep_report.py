@@ -2,7 +2,8 @@
 
 Owns the analysis of a sweep file (`v2g sweep`, or `v2g merge` over shards):
   - the ranking: configurations (the swept values other than run.seed) by one metric of the
-    runs table, higher is better, each the mean over its seeds; printed, DIR/ranking.csv;
+    runs table, higher is better (lower with --minimize), each the mean over its seeds with a
+    95 % confidence interval of that mean (mean_interval); printed, DIR/ranking.csv;
   - each swept parameter's effect: for every value of the parameter, the metric averaged over
     the configurations with that value, per seed; the point is the mean over the seeds and the
     error bar one standard deviation over the seeds (population, ddof=0, as the run report's
@@ -42,8 +43,37 @@ PAGE_ROWS = 200     # the page's ranking table: beyond this a long random sweep 
 ERROR_BARS = "± one standard deviation over the seeds (population, ddof=0)"
 VALUE_FORMAT = ".6g"
 MIN_SEEDS_FOR_SPREAD = 2
+# The 95 % confidence interval of a mean over seeds: Student's t with n - 1 degrees of freedom
+# for 2 to 4 seeds, a percentile bootstrap from 5 on (where it no longer needs the normality a
+# t-interval assumes). t(0.975, df) for df = 1..4, from the standard table (NIST/SEMATECH
+# e-Handbook of Statistical Methods, 1.3.6.7.2).
+CONFIDENCE = 0.95
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776}
+MIN_SEEDS_FOR_BOOTSTRAP = 5
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0   # the same file gives the same intervals
+INTERVALS = ("95 % confidence interval of the mean over the seeds: Student's t (ddof = 1) for 2-4 seeds, "
+             "a percentile bootstrap (10,000 resamples) from 5")
 DISTRIBUTIONS = ("uniform", "log_uniform", "int", "choice")   # [random] key = { KIND = [...] }
 LOG_DISTRIBUTION = "log_uniform"   # [random] keys sampled on a log scale are plotted on one
+
+
+def mean_interval(values):
+    """(low, high) of the 95 % confidence interval of the mean of the finite `values` (NaN with
+    fewer than two): Student's t, mean +- t(0.975, n - 1) sd / sqrt(n) with sd of ddof = 1, for
+    2-4 values; the 2.5 and 97.5 percentiles of the means of resamples with replacement from 5."""
+    good = np.asarray(values, float)
+    good = good[np.isfinite(good)]
+    n = good.size
+    if n < MIN_SEEDS_FOR_SPREAD:
+        return float("nan"), float("nan")
+    if n < MIN_SEEDS_FOR_BOOTSTRAP:
+        half = T_975[n - 1] * good.std(ddof=1) / np.sqrt(n)
+        return float(good.mean() - half), float(good.mean() + half)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = good[rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))].mean(axis=1)
+    tail = (1.0 - CONFIDENCE) / 2 * 100
+    return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
 
 
 class Configuration:
@@ -60,6 +90,7 @@ class Configuration:
         good = self.metric_values[np.isfinite(self.metric_values)]
         self.min = float(good.min()) if good.size else float("nan")
         self.max = float(good.max()) if good.size else float("nan")
+        self.ci_low, self.ci_high = mean_interval(self.metric_values)
 
     @property
     def id(self):
@@ -103,10 +134,15 @@ def configurations(sweep, metric):
     return out
 
 
-def ranking(configs):
-    """Best first: by the mean over seeds, higher is better; configurations with no finite value
-    last; ties in sweep order."""
-    return sorted(configs, key=lambda c: (c.finite == 0, -c.mean if c.finite else 0.0))
+def ranking(configs, minimize=False):
+    """Best first: by the mean over seeds, higher is better (lower with `minimize`);
+    configurations with no finite value last; ties in sweep order."""
+    sign = 1.0 if minimize else -1.0
+    return sorted(configs, key=lambda c: (c.finite == 0, sign * c.mean if c.finite else 0.0))
+
+
+def better_text(minimize):
+    return "lower is better" if minimize else "higher is better"
 
 
 def effects(sweep, metric, parameter):
@@ -129,9 +165,10 @@ def effects(sweep, metric, parameter):
         if finite < MIN_SEEDS_FOR_SPREAD:
             sd = float("nan")
         good = np.asarray(per_seed)[np.isfinite(per_seed)]
+        low, high = mean_interval(per_seed)
         rows.append(dict(value=v, mean=mean, sd=sd, min=float(good.min()) if good.size else float("nan"),
-                         max=float(good.max()) if good.size else float("nan"), seeds=finite,
-                         configurations=len(sel.drop_duplicates(others)) if others else 1))
+                         max=float(good.max()) if good.size else float("nan"), ci_low=low, ci_high=high,
+                         seeds=finite, configurations=len(sel.drop_duplicates(others)) if others else 1))
     return rows
 
 
@@ -185,7 +222,7 @@ def effect_figure(sweep, metric, parameter, rows, out_dir, seeded):
     return plot._save(fig, out_dir, "effect_" + _file_part(parameter), False)
 
 
-def best_config_text(sweep, best, metric):
+def best_config_text(sweep, best, metric, minimize=False):
     """The best configuration's ready config file: its first run's effective config."""
     rid = best.id
     try:
@@ -201,7 +238,7 @@ def best_config_text(sweep, best, metric):
              f"sd {report.fmt(best.sd, '.3g')}; run.seed below is {value_text(best.seeds[0])}, that of {rid}"
              if best.seeds is not None else f"run {rid}")
     header = (f"# {BEST_NAME}: the best configuration of sweep '{sweep.name}' ({os.path.basename(sweep.path)}) by "
-              f"{metric} (higher is better)\n"
+              f"{metric} ({better_text(minimize)})\n"
               f"# configuration {rid}: {swept}\n"
               f"# {metric} = {report.fmt(best.mean, '.6g')}: {seeds}\n"
               f"# The effective config of {rid}'s run (/config/effective_toml): the sweep's base config with its\n"
@@ -225,16 +262,21 @@ def _write_text(path, text):
     os.replace(tmp, path)  # never half a file
 
 
+def interval_text(low, high):
+    return "n/a" if not np.isfinite(low) else f"[{report.fmt(low, '.4g')}, {report.fmt(high, '.4g')}]"
+
+
 def ranking_lines(ranked, keys, metric, limit):
     """The ranking as aligned text lines (the first `limit` configurations)."""
-    head = ["rank", "id", *keys, metric, "sd", "seeds"]
+    head = ["rank", "id", *keys, metric, "95% CI", "sd", "seeds"]
     body = [[str(i + 1), c.id, *(value_text(c.values[k]) for k in keys), report.fmt(c.mean, ".6g"),
-             report.fmt(c.sd, ".3g"), str(c.finite)] for i, c in enumerate(ranked[:limit])]
+             interval_text(c.ci_low, c.ci_high), report.fmt(c.sd, ".3g"), str(c.finite)]
+            for i, c in enumerate(ranked[:limit])]
     widths = [max(len(r[j]) for r in [head] + body) for j in range(len(head))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [head] + body]
 
 
-def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts):
+def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts, minimize=False):
     esc, cell = report._esc, report._cell
     seeded = SEED_KEY in sweep.parameters
     title = f"v2g sweep report: {sweep.name}"
@@ -244,8 +286,9 @@ def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts):
                                  f"table" + (f"; {counts['rows'] - counts['done']} not finished, left out"
                                              if counts["rows"] > counts["done"] else "")),
               ("swept", ", ".join(sweep.parameters) or "nothing"),
-              ("metric", f"{metric}, higher is better; per configuration the mean over its seeds"),
-              ("error bars", ERROR_BARS if seeded else "no seeds swept: none")]
+              ("metric", f"{metric}, {better_text(minimize)}; per configuration the mean over its seeds"),
+              ("error bars", ERROR_BARS if seeded else "no seeds swept: none"),
+              ("95% CI", INTERVALS if seeded else "no seeds swept: none")]
     if missing:
         header.append(("missing shards", f"{missing} (merged without them; merge again when they are done)"))
     parts = [f"<h1>{esc(title)}</h1>",
@@ -256,10 +299,11 @@ def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts):
     if len(ranked) > PAGE_ROWS:
         parts.append(f"<p>The best {PAGE_ROWS} of {len(ranked)} configurations; all in {RANKING_NAME}.</p>")
     rows = [[cell(i + 1), cell(c.id, "name"), *(cell(value_text(c.values[k]), "name") for k in keys),
-             cell(report.fmt(c.mean)), cell(report.fmt(c.sd, ".2g")), cell(report.fmt(c.min)), cell(report.fmt(c.max)),
-             cell(c.finite), cell(" ".join(c.ids), "text")] for i, c in enumerate(shown)]
-    parts.append(report._table(["rank", "id", *keys, metric, "sd", "min", "max", "seeds", "runs"], rows, "ranking",
-                               name_columns=2 + len(keys)))
+             cell(report.fmt(c.mean)), cell(interval_text(c.ci_low, c.ci_high), "text"), cell(report.fmt(c.sd, ".2g")),
+             cell(report.fmt(c.min)), cell(report.fmt(c.max)), cell(c.finite), cell(" ".join(c.ids), "text")]
+            for i, c in enumerate(shown)]
+    parts.append(report._table(["rank", "id", *keys, metric, "95% CI", "sd", "min", "max", "seeds", "runs"], rows,
+                               "ranking", name_columns=2 + len(keys)))
     parts.append('<h2 id="effects">Each parameter\'s effect</h2>')
     parts.append(f"<p>For each value of a parameter: the mean of {esc(metric)} over the finished runs with that "
                  "value, per seed; the point is the mean over the seeds"
@@ -268,8 +312,9 @@ def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts):
         parts.append("<p>No parameter other than the seed was swept: nothing to plot.</p>")
     for k in keys:
         parts.append(f"<h3>{esc(k)}</h3>" + "".join(report._img(p, f"{k}: effect on {metric}") for p in figures[k]))
-        parts.append(report._table([k, "mean", "sd", "min", "max", "seeds", "configurations"],
+        parts.append(report._table([k, "mean", "95% CI", "sd", "min", "max", "seeds", "configurations"],
                                    [[cell(value_text(r["value"]), "name"), cell(report.fmt(r["mean"])),
+                                     cell(interval_text(r["ci_low"], r["ci_high"]), "text"),
                                      cell(report.fmt(r["sd"], ".2g")), cell(report.fmt(r["min"])),
                                      cell(report.fmt(r["max"])), cell(r["seeds"]), cell(r["configurations"])]
                                     for r in effect_rows[k]], "effect-" + _file_part(k)))
@@ -280,39 +325,41 @@ def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts):
             f"<script>{report._CHECK_SCRIPT}</script></body></html>\n")
 
 
-def write_sweep_report(path, out_dir, metric=None):
-    """Writes DIR/ranking.csv, effects.csv, effect_*.png, best.toml and sweep_report.html.
+def write_sweep_report(path, out_dir, metric=None, minimize=False):
+    """Writes DIR/ranking.csv, effects.csv, effect_*.png, best.toml and sweep_report.html, the
+    best configuration the one with the highest mean metric (the lowest with `minimize`).
     Returns (ranking lines for stdout, {name: path}). Raises FileNotFoundError/ResultsError for
     a bad file or metric and OSError for an unwritable directory, before anything is written."""
     sweep = Sweep(path)
     metric = check_metric(sweep, metric or default_metric(sweep))
-    configs = ranking(configurations(sweep, metric))
+    configs = ranking(configurations(sweep, metric), minimize)
     if configs[0].finite == 0:
         raise ResultsError(f"{sweep.path}: no finished run has a value of {metric}")
     keys = swept_keys(sweep)
-    best_text = best_config_text(sweep, configs[0], metric)
+    best_text = best_config_text(sweep, configs[0], metric, minimize)
     out_dir = plot.prepare_out_dir(out_dir)
     seeded = SEED_KEY in sweep.parameters
     paths = {}
 
     paths["ranking"] = os.path.join(out_dir, RANKING_NAME)
-    _write_csv(paths["ranking"], ["rank", "id", "runs", *keys, metric, "sd", "min", "max", "seeds"],
-               [[i + 1, c.id, " ".join(c.ids), *(c.values[k] for k in keys), c.mean, c.sd, c.min, c.max, c.finite]
-                for i, c in enumerate(configs)])
+    _write_csv(paths["ranking"], ["rank", "id", "runs", *keys, metric, "sd", "min", "max", "seeds", "ci_low", "ci_high"],
+               [[i + 1, c.id, " ".join(c.ids), *(c.values[k] for k in keys), c.mean, c.sd, c.min, c.max, c.finite,
+                 c.ci_low, c.ci_high] for i, c in enumerate(configs)])
     effect_rows = {k: effects(sweep, metric, k) for k in keys}
     paths["effects"] = os.path.join(out_dir, EFFECTS_NAME)
-    _write_csv(paths["effects"], ["parameter", "value", "mean", "sd", "min", "max", "seeds", "configurations"],
-               [[k, r["value"], r["mean"], r["sd"], r["min"], r["max"], r["seeds"], r["configurations"]]
-                for k in keys for r in effect_rows[k]])
+    _write_csv(paths["effects"], ["parameter", "value", "mean", "sd", "min", "max", "seeds", "configurations",
+                                  "ci_low", "ci_high"],
+               [[k, r["value"], r["mean"], r["sd"], r["min"], r["max"], r["seeds"], r["configurations"], r["ci_low"],
+                 r["ci_high"]] for k in keys for r in effect_rows[k]])
     figures = {k: effect_figure(sweep, metric, k, effect_rows[k], out_dir, seeded) for k in keys}
     paths["best"] = os.path.join(out_dir, BEST_NAME)
     _write_text(paths["best"], best_text)
     counts = {"rows": len(sweep.runs), "done": int((sweep.runs["status"] == DONE).sum())}
     paths["report"] = os.path.join(out_dir, REPORT_NAME)
-    _write_text(paths["report"], _html(sweep, metric, configs, keys, effect_rows, figures, best_text, counts))
+    _write_text(paths["report"], _html(sweep, metric, configs, keys, effect_rows, figures, best_text, counts, minimize))
 
     lines = [f"sweep-report   {sweep.name}: {len(configs)} configurations from {counts['done']} finished runs; "
-             f"{metric}, higher is better" + (", mean over seeds" if seeded else "")]
+             f"{metric}, {better_text(minimize)}" + (", mean over seeds" if seeded else "")]
     lines += ranking_lines(configs, keys, metric, STDOUT_ROWS)
     if len(configs) > STDOUT_ROWS:
         lines.append(f"... {len(configs) - STDOUT_ROWS} more in {paths['ranking']}")
