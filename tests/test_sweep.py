@@ -269,3 +269,17 @@ def test_tabular_vs_dqn_experiment_is_a_sweep_of_both_learners():
     assert "variant=tabular" in lines[0] and "tabular)" in lines[0]
     assert "variant=dqn" in lines[1] and "dqn)" in lines[1]
     assert "each evaluated" in r.stdout
+
+
+@pytest.mark.parametrize("name, runs, swept", [
+    ("sweep_alpha_decay.toml", 36, ("learning.alpha=", "learning.epsilon_decay=", "run.seed=")),
+    ("sweep_sharing_seeds.toml", 15, ("learning.q_sharing=", "run.seed=")),
+    ("learning_community.toml", 16, ("learning.price_levels=", "run.seed=")),
+])
+def test_example_sweeps_expand_as_their_headers_say(name, runs, swept):
+    r = sweep(os.path.join(ROOT, "experiments", name), "--list")
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if l.startswith("r0")]
+    assert len(lines) == runs
+    assert all(all(k in l for k in swept) for l in lines)
+    assert "each evaluated" in r.stdout
