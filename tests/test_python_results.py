@@ -113,6 +113,36 @@ def test_plots_are_images_of_the_documented_size(fake, tmp_path):
     assert v2g_plot.fig9_battery_performance(with_eval, tmp_path / "figs")[0].endswith("fig9_battery_performance.png")
 
 
+def test_evaluation_as_a_tidy_table_and_an_xarray_dataset(tmp_path):
+    import v2g_fake_eval
+
+    path = write_fake_run(tmp_path / "eval.h5", episodes=5)
+    v2g_fake_eval.write_fake_evaluation(path, days=4)
+    with v2g.open(path) as run:
+        metrics, policies = run.evaluation_metrics(), run.policies
+        first = int(run.evaluation_attrs["first_episode"])
+        table = run.evaluation_table()
+        days = next(iter(metrics.values()))[0].shape[1]
+        assert list(table.columns) == ["policy", "episode", "metric", "value", "unit"]
+        assert len(table) == len(metrics) * len(policies) * days
+        name = next(iter(metrics))
+        values, unit, _ = metrics[name]
+        row = table[(table.policy == policies[1]) & (table.metric == name) & (table.episode == first + 2)]
+        assert len(row) == 1 and row.value.iloc[0] == values[1, 2] and row.unit.iloc[0] == unit
+        xr = pytest.importorskip("xarray")
+        ds = run.evaluation_dataset()
+        assert isinstance(ds, xr.Dataset) and ds[name].dims == ("policy", "episode")
+        assert list(ds.policy.values) == policies and int(ds.episode.values[0]) == first
+        np.testing.assert_array_equal(ds[name].values, values)
+        assert ds[name].attrs["units"] == unit
+        assert ds.sel(policy=policies[0], episode=first)[name].item() == values[0, 0]
+        assert "score" in ds.attrs
+    with v2g.open(write_fake_run(tmp_path / "noeval.h5", episodes=5)) as run:
+        assert run.evaluation_table().empty
+        with pytest.raises(v2g.ResultsError, match="v2g eval"):
+            run.evaluation_dataset()
+
+
 def test_fig7_means_over_visited_states():
     q = np.zeros((2, 4, 5), np.float32)
     q[0, 0] = [1, 2, 3, 4, 5]

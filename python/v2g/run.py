@@ -473,6 +473,38 @@ class Run:
                        _plain(obj.attrs.get("definition", "")))
                 for name, obj in g.items()}
 
+    def evaluation_table(self, fault=None):
+        """The evaluation as a tidy pandas DataFrame, one row per (policy, day, metric): columns
+        policy, episode (the held-out day's episode index), metric, value, unit; fault-free, or
+        under `fault`. Empty when the run has not been evaluated."""
+        import pandas as pd
+
+        metrics = self.evaluation_metrics(fault)
+        first = int(self.evaluation_attrs.get("first_episode", 0))
+        rows = []
+        for name, (values, unit, _) in metrics.items():
+            for p, policy in enumerate(self.policies):
+                for d, value in enumerate(values[p]):
+                    rows.append((policy, first + d, name, float(value), unit))
+        return pd.DataFrame(rows, columns=["policy", "episode", "metric", "value", "unit"])
+
+    def evaluation_dataset(self, fault=None):
+        """The evaluation as an xarray Dataset (python3-xarray): one variable per metric over the
+        dims (policy, episode), its `units` and `definition` in the variable's attrs, the
+        /evaluation attributes (score, days, ...) in the Dataset's; fault-free, or under `fault`."""
+        import xarray as xr
+
+        metrics = self.evaluation_metrics(fault)
+        if not metrics:
+            raise ResultsError(f"{self.path}: no /evaluation" + (f" under fault {fault}" if fault else "") +
+                               " (run v2g eval first)")
+        first = int(self.evaluation_attrs.get("first_episode", 0))
+        days = next(iter(metrics.values()))[0].shape[1]
+        coords = {"policy": self.policies, "episode": np.arange(first, first + days)}
+        data = {name: (("policy", "episode"), values, {"units": unit, "definition": definition})
+                for name, (values, unit, definition) in metrics.items()}
+        return xr.Dataset(data, coords=coords, attrs=self.evaluation_attrs)
+
     @property
     def faults(self):
         """{fault: description} of the evaluated fault scenarios."""
