@@ -260,3 +260,14 @@ def test_bad_input_exits_2_with_one_line(swept, tmp_path, case):
     assert {"results_file": "not a v2g sweep file", "unknown_metric": "--metric no_such_metric", "missing": "absent.h5",
             "not_hdf5": "not an HDF5 file", "shard_moved": "is missing (moved or deleted; merge again)"}[case] in r.stderr
     assert not (tmp_path / "rep" / "best.toml").exists()
+
+
+def test_v2g_open_dispatches_on_the_file_kind(swept):
+    import v2g
+    from v2g.sweep import Sweep
+
+    s = v2g.open(swept["path"])
+    assert isinstance(s, Sweep) and len(s.runs) == len(swept["table"])
+    run_path = s.run_path(s.runs["id"].iloc[0])
+    with v2g.open(run_path) as run:
+        assert isinstance(run, v2g.Run)

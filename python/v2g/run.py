@@ -542,6 +542,26 @@ def _short(msg):
     return " ".join(str(msg).split())[:200]
 
 
+# What a sweep file (`v2g sweep`, `v2g merge`) says it is in its root attribute `kind`.
+SWEEP_KINDS = ("v2g-sweep", "v2g-sweep-merged")
+
+
+def is_sweep_file(path):
+    """True for a file `v2g sweep` or `v2g merge` wrote (False for a run's results file)."""
+    try:
+        with h5py.File(path, "r") as f:
+            kind = f.attrs.get("kind", b"")
+    except OSError:
+        return False
+    kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+    return kind in SWEEP_KINDS
+
+
 def open(path):  # noqa: A001 (the package's public name: v2g.open)
-    """Opens a results file for reading (a live run too). See `Run`."""
+    """Opens a results file for reading (a live run too; see `Run`), or a sweep file written by
+    `v2g sweep` or `v2g merge` (a `v2g.sweep.Sweep`: its runs table, parameters and runs)."""
+    if is_sweep_file(path):
+        from .sweep import Sweep  # pandas: imported only when needed
+
+        return Sweep(path)
     return Run(path)

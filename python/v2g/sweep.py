@@ -15,24 +15,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import ResultsError
-from .run import Run
+from .run import SWEEP_KINDS, Run, is_sweep_file  # noqa: F401 (is_sweep_file: v2g.sweep's too)
 
-SWEEP_KINDS = ("v2g-sweep", "v2g-sweep-merged")
 SWEEP_SCHEMA_MAJOR = 1
 # The runs table's columns that are neither swept parameters nor metrics (docs/SWEEPS.md).
 ID_COLUMNS = ("id", "index")
 STATUS_COLUMNS = ("status", "episodes_done")
-
-
-def is_sweep_file(path):
-    """True for a file `v2g sweep` or `v2g merge` wrote (False for a run's results file)."""
-    try:
-        with h5py.File(path, "r") as f:
-            kind = f.attrs.get("kind", b"")
-    except OSError:
-        return False
-    kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-    return kind in SWEEP_KINDS
 
 
 class Sweep:
