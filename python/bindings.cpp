@@ -183,10 +183,19 @@ struct TempDir {
     }
 };
 
-// `v2g train TMP.toml [--out OUT] --device DEVICE [--quiet] --summary TMP.json ARGS...`;
+// Every mention of `from` in `text` replaced by `to`.
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); !from.empty() && at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+// `v2g train TMP.toml [--out OUT] [--device DEVICE] [--quiet] --summary TMP.json ARGS...`;
 // returns the summary JSON as a dict. Exit 2 -> ValueError, other failures -> RuntimeError.
+// Errors name the config as `source` (the user's file, or "<config dict>"), never the
+// temporary file. An empty device: the config's run.device, as the CLI.
 py::dict train_toml(const std::string& toml_text, const std::string& out, const std::string& device,
-                    bool quiet, const std::vector<std::string>& extra) {
+                    bool quiet, const std::vector<std::string>& extra, const std::string& source) {
     TempDir tmp;
     const std::string config_path = (tmp.path / "config.toml").string();
     const std::string summary_path = (tmp.path / "summary.json").string();
@@ -195,7 +204,8 @@ py::dict train_toml(const std::string& toml_text, const std::string& out, const 
         f << toml_text;
         if (!f) throw std::runtime_error("v2g: cannot write " + config_path);
     }
-    std::vector<std::string> args = {"v2g", "train", config_path, "--device", device, "--summary", summary_path};
+    std::vector<std::string> args = {"v2g", "train", config_path, "--summary", summary_path};
+    if (!device.empty()) args.insert(args.end(), {"--device", device});
     if (!out.empty()) args.insert(args.end(), {"--out", out});
     if (quiet) args.push_back("--quiet");
     args.insert(args.end(), extra.begin(), extra.end());
@@ -212,6 +222,7 @@ py::dict train_toml(const std::string& toml_text, const std::string& out, const 
         status = v2g::run_cli(static_cast<int>(args.size()), argv.data());
         err = tee.finish();
     }
+    if (!source.empty()) err = replaced(err, config_path, source);
     if (status == kExitBadInput) throw py::value_error(error_line(err, status));
     if (status != 0) throw std::runtime_error(error_line(err, status));
 
@@ -335,15 +346,17 @@ PYBIND11_MODULE(_v2g, m) {
     m.doc() = "v2g training from Python: the CLI's `v2g train` with a config dict (see python/README.md)";
     m.def("train",
           [](const py::dict& config, const std::string& out, const std::string& device, bool quiet,
-             const std::vector<std::string>& args) { return train_toml(config_toml(config), out, device, quiet, args); },
-          py::arg("config"), py::arg("out") = "", py::arg("device") = "cpu", py::arg("quiet") = true,
+             const std::vector<std::string>& args) {
+              return train_toml(config_toml(config), out, device, quiet, args, "<config dict>");
+          },
+          py::arg("config"), py::arg("out") = "", py::arg("device") = "", py::arg("quiet") = true,
           py::arg("args") = std::vector<std::string>{},
           "Train a run from a config dict ({'learning': {'alpha': 0.1}, ...}); out: the HDF5 results "
           "file ('' for none). Returns the --summary JSON as a dict. ValueError on bad input (exit 2), "
           "RuntimeError on an internal failure (exit 1); the message is the CLI's error line.");
-    m.def("train_toml", &train_toml, py::arg("toml"), py::arg("out") = "", py::arg("device") = "cpu",
-          py::arg("quiet") = true, py::arg("args") = std::vector<std::string>{},
-          "As train(), from the text of a TOML config.");
+    m.def("train_toml", &train_toml, py::arg("toml"), py::arg("out") = "", py::arg("device") = "",
+          py::arg("quiet") = true, py::arg("args") = std::vector<std::string>{}, py::arg("source") = "",
+          "As train(), from the text of a TOML config; errors name it `source`.");
     m.def("config_toml", &config_toml, py::arg("config"), "The TOML text train() writes for a config dict.");
     py::class_<v2g::VectorEnv>(m, "VectorEnvCore",
                                "The engine stepped by an outside agent (python/v2g/vector_env.py wraps it).")

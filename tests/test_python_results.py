@@ -271,6 +271,23 @@ def test_train_falls_back_to_the_binary():
         v2g.train({"learning": {"alhpa": 0.1}}, None, launcher="binary")
 
 
+@pytest.mark.parametrize("launcher", ["module", "binary"])
+def test_train_errors_name_the_users_config_never_a_temporary_file(tmp_path, launcher):
+    if launcher == "module" and load_module() is None:
+        pytest.skip("the _v2g module is not built")
+    if launcher == "binary" and not os.path.exists(V2G):
+        pytest.skip(f"no v2g binary at {V2G}")
+    bad = tmp_path / "mine.toml"
+    bad.write_text("[fleet]\nvehicles = \"x\"\n")
+    for config, name in ((str(bad), str(bad)), ({"fleet": {"vehicles": "x"}}, "<config dict>")):
+        with pytest.raises(ValueError) as e:
+            v2g.train(config, launcher=launcher)
+        assert str(e.value).startswith(f"v2g: error: {name}:2:") and "v2g-train-" not in str(e.value)
+    # No device given: the config's run.device (auto), as `v2g train` does.
+    s = v2g.train(SMALL, launcher=launcher, args=["--episodes", "2"])
+    assert s["config"]["run"]["device"] == "auto" and s["device_reason"].startswith("auto")
+
+
 # ================================================================ the engine's own files
 
 def _writer_landed():

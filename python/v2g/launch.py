@@ -79,13 +79,15 @@ def find_binary():
     raise FileNotFoundError("the v2g binary was not found: build it (scripts/build.sh) or set V2G_BIN")
 
 
-def train(config, out=None, device="cpu", quiet=True, launcher="auto", args=(), force=False):
+def train(config, out=None, device=None, quiet=True, launcher="auto", args=(), force=False):
     """Trains one run and returns its summary (the `--summary` JSON) as a dict.
 
     config: a dict of tables, or the path of a TOML file. out: the HDF5 results file
     (`--out`), or None for none; an existing file raises ValueError unless force=True
-    (`--force`: replace it). launcher: "auto" (module, else binary), "module" or
-    "binary". args: extra CLI flags, e.g. ["--episodes", "50"].
+    (`--force`: replace it). device: "auto", "cpu" or "cuda" (`--device`); None: the config's
+    run.device, as `v2g train`. launcher: "auto" (module, else binary), "module" or
+    "binary". args: extra CLI flags, e.g. ["--episodes", "50"]. Errors name the config file
+    you gave (or "<config dict>"), never a temporary file.
     """
     if launcher not in ("auto", "module", "binary"):
         raise ValueError(f"launcher must be auto, module or binary, not {launcher!r}")
@@ -93,28 +95,30 @@ def train(config, out=None, device="cpu", quiet=True, launcher="auto", args=(), 
     if launcher == "module" and module is None:
         raise ImportError("the _v2g module is not built (cmake -DV2G_PYTHON=ON; see python/README.md)")
     if isinstance(config, (str, os.PathLike)):
-        with open(config, encoding="utf-8") as fh:
+        source = os.fspath(config)
+        with open(source, encoding="utf-8") as fh:
             text = fh.read()
     else:
-        text = to_toml(config)
+        source, text = "<config dict>", to_toml(config)
     out = os.fspath(out) if out is not None else ""
+    device = "" if device is None else str(device)
     args = [str(a) for a in args] + (["--force"] if force else [])
     if module is not None:
-        summary = module.train_toml(text, out, device, bool(quiet), args)
+        summary = module.train_toml(text, out, device, bool(quiet), args, source)
     else:
-        summary = _train_binary(text, out, device, quiet, args)
+        summary = _train_binary(text, out, device, quiet, args, source)
     if out:
         summary["results_path"] = out
     return summary
 
 
-def _train_binary(text, out, device, quiet, args):
+def _train_binary(text, out, device, quiet, args, source):
     binary = find_binary()
     with tempfile.TemporaryDirectory(prefix="v2g-train-") as tmp:
         cfg, js = os.path.join(tmp, "config.toml"), os.path.join(tmp, "summary.json")
         with open(cfg, "w", encoding="utf-8") as fh:
             fh.write(text)
-        cmd = [binary, "train", cfg, "--device", device, "--summary", js]
+        cmd = [binary, "train", cfg, "--summary", js] + (["--device", device] if device else [])
         if out:
             cmd += ["--out", out]
         if quiet:
@@ -122,7 +126,7 @@ def _train_binary(text, out, device, quiet, args):
         cmd += [str(a) for a in args]
         p = subprocess.run(cmd, stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.PIPE, text=True)
         if p.returncode != 0:
-            raise _cli_error(p.returncode, p.stderr)
+            raise _cli_error(p.returncode, p.stderr.replace(cfg, source))
         with open(js, encoding="utf-8") as fh:
             return json.load(fh)
 
