@@ -372,6 +372,24 @@ def test_real_file_has_the_documented_layout(real):
 
 
 @needs_writer
+def test_real_q_tables_as_a_labelled_xarray(real):
+    xr = pytest.importorskip("xarray")
+    with v2g.open(real[0]) as run:
+        q, learning = run.q_final, run.config["learning"]
+        da = run.q_dataset()
+        assert isinstance(da, xr.DataArray)
+        assert da.dims == ("vehicle", "soc_bin", "time_bin", "price_level", "action")
+        assert da.shape == (q.shape[0], learning["soc_bins"], learning["time_bins"], learning["price_levels"], 5)
+        # The engine's state index: ((soc * time_bins + t) * price_levels + level) (env/qlearning.h).
+        v, soc, t, level = 3, 4, 7, learning["price_levels"] - 1
+        state = (soc * learning["time_bins"] + t) * learning["price_levels"] + level
+        np.testing.assert_array_equal(da.sel(vehicle=v).isel(soc_bin=soc, time_bin=t, price_level=level).values,
+                                      q[v, state])
+        assert list(da.action.values) == ["charge", "discharge", "idle", "sell", "buy"]
+        assert float(da.clock_hour[0]) == run.config["time"]["day_start_hour"] % 24
+        assert float(da.soc_low[1]) == pytest.approx(1 / learning["soc_bins"])
+
+
 def test_real_values_agree_with_the_summary(real):
     path, s = real
     run = v2g.open(path)

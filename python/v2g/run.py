@@ -405,6 +405,40 @@ class Run:
         """/qtables/final: (tables, states, 5) after the last episode; None before the run ends."""
         return self._read("qtables/final")
 
+    def q_dataset(self):
+        """/qtables/final as a labelled xarray DataArray (python3-xarray), the state index
+        unfolded as the engine folds it (env/qlearning.h state_index): dims (vehicle, community
+        or fleet: who owns a table), soc_bin, time_bin, price_level, slack (with
+        learning.deadline_levels > 1), cheaper_steps (with learning.forecast_levels > 1),
+        action; coordinates soc_low (each bin's lowest SoC), clock_hour (each time bin's start)
+        and the action names. ResultsError when the run has no final tables (a DQN run, or one
+        still training)."""
+        import xarray as xr
+
+        q = self.q_final
+        if q is None or q.size == 0:
+            raise ResultsError(f"{self.path}: no /qtables/final (a DQN run, or a run still training)")
+        cfg = self.config
+        learning, t = cfg["learning"], cfg["time"]
+        dims, sizes = [{"vehicle": "vehicle", "community": "community", "fleet": "fleet"}[learning["q_sharing"]]], [q.shape[0]]
+        for name, key in (("soc_bin", "soc_bins"), ("time_bin", "time_bins"), ("price_level", "price_levels"),
+                          ("slack", "deadline_levels"), ("cheaper_steps", "forecast_levels")):
+            n = int(learning[key])
+            if name in ("soc_bin", "time_bin", "price_level") or n > 1:
+                dims.append(name)
+                sizes.append(n)
+        if int(np.prod(sizes[1:])) != q.shape[1]:
+            raise ResultsError(f"{self.path}: /qtables/final has {q.shape[1]} states, its config {int(np.prod(sizes[1:]))}")
+        from .vector_env import ACTIONS
+
+        soc_bins, time_bins = int(learning["soc_bins"]), int(learning["time_bins"])
+        coords = {"action": ACTIONS[: q.shape[2]],
+                  "soc_low": ("soc_bin", np.arange(soc_bins) / soc_bins),
+                  "clock_hour": ("time_bin", (float(t["day_start_hour"]) + np.arange(time_bins) * 24.0 / time_bins) % 24)}
+        return xr.DataArray(q.reshape(*sizes, q.shape[2]), dims=(*dims, "action"), coords=coords, name="q",
+                            attrs={"units": self.money_units("currency"),
+                                   "meaning": "the final Q-value of each state and action (docs/RESULTS.md /qtables)"})
+
     # ------------------------------------------------------------------ ledger
 
     @property
