@@ -32,9 +32,7 @@ private:
 
     void choose(int episode, int step) {
         const int n = p_.num_vehicles;
-        for (int v = 0; v < n; ++v)
-            observe_vehicle(p_, sig_, f_, v, episode, step, price_scale_, day_start_hour_,
-                            obs_.data() + static_cast<size_t>(v) * kObservationSize);
+        observe_fleet(p_, sig_, f_, episode, step, price_scale_, day_start_hour_, obs_.data());
         choose_(obs_.data(), n, actions_.data());
         for (int v = 0; v < n; ++v) {
             if (actions_[v] >= kNumActions)

@@ -268,9 +268,7 @@ private:
     // Observations of every vehicle at `step`, [n, kObservationSize].
     torch::Tensor observe_all(int episode, int step) {
         torch::Tensor obs = torch::empty({p_.num_vehicles, kObservationSize});
-        float* o = obs.data_ptr<float>();
-        for (int v = 0; v < p_.num_vehicles; ++v)
-            observe_vehicle(p_, sig_, f_, v, episode, step, price_scale_, day_start_hour_, o + static_cast<size_t>(v) * kObservationSize);
+        observe_fleet(p_, sig_, f_, episode, step, price_scale_, day_start_hour_, obs.data_ptr<float>());
         return obs;
     }
 

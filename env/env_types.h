@@ -150,7 +150,6 @@ struct SignalsView {
     const Contract* contracts;        // [num_contracts] the registry deployed at genesis
 };
 
-// Everything per vehicle, struct of arrays, [vehicle] unless noted.
 // The terms a step's reward is made of (FleetView::reward_terms), each in currency, as paid:
 // reward = revenue - energy cost - degradation - unmet penalty (- en route, which the day's
 // reset pays for the trip before arrival).
@@ -163,6 +162,7 @@ enum RewardTerm : int {
     kNumRewardTerms = 5,
 };
 
+// Everything per vehicle, struct of arrays, [vehicle] unless noted.
 struct FleetView {
     // constants of each vehicle's model
     const float* capacity_kwh;        // nominal pack capacity

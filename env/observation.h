@@ -75,4 +75,13 @@ V2G_HD void observe_vehicle(const EnvParams& p, const SignalsView& sig, const Fl
     obs[kObsDemandResponse] = sig.dr_event[signal_index(p, episode, step)] ? 1.0f : 0.0f;
 }
 
+// Every vehicle's observation at `step`, [num_vehicles * kObservationSize] into obs (the DQN,
+// an outside policy, the vector environment).
+inline void observe_fleet(const EnvParams& p, const SignalsView& sig, const FleetView& f, int episode, int step,
+                          float price_scale, float day_start_hour, float* obs) {
+    for (int v = 0; v < p.num_vehicles; ++v)
+        observe_vehicle(p, sig, f, v, episode, step, price_scale, day_start_hour,
+                        obs + static_cast<size_t>(v) * kObservationSize);
+}
+
 }  // namespace v2g

@@ -293,7 +293,7 @@ v2g::ActionChooser python_chooser(py::object policy) {
         if (!chosen || chosen.ndim() != 1 || chosen.shape(0) != n)
             throw py::value_error("policy: expected actions of shape (" + std::to_string(n) + ",) for observations (" +
                                   std::to_string(n) + ", " + std::to_string(v2g::kObservationSize) + ")");
-        if (!py::isinstance<py::array_t<int64_t>>(chosen) && chosen.dtype().kind() != 'i' && chosen.dtype().kind() != 'u')
+        if (chosen.dtype().kind() != 'i' && chosen.dtype().kind() != 'u')
             throw py::value_error("policy: expected integer actions, got dtype " + std::string(py::str(chosen.dtype())));
         const auto a = chosen.cast<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>();
         const int64_t* x = a.data();

@@ -150,7 +150,6 @@ void VectorEnv::reset(int episode) {
         abandon_ = false;
         in_day_ = false;
     }
-    start_episode_ = episode;
     episode_ = episode;
     step_ = 0;
     day_ended_ = false;
@@ -195,7 +194,7 @@ void VectorEnv::engine_main() {
     for (;;) {
         turn_changed_.wait(lock, [this] { return turn_ == Turn::kEngine; });
         if (quit_) return;
-        const int episode = start_episode_;
+        const int episode = episode_;  // the day the caller asked for
         lock.unlock();
         try {
             const float no_epsilon = 0.0f;
@@ -260,9 +259,8 @@ void VectorEnv::observe(int episode, int step) {
     const EnvParams& p = driver_->params();
     const SignalsView& sig = driver_->signals();
     const FleetView& f = driver_->fleet();
+    observe_fleet(p, sig, f, episode, step, price_scale_, day_start_hour_, obs_.data());
     for (int v = 0; v < num_envs_; ++v) {
-        observe_vehicle(p, sig, f, v, episode, step, price_scale_, day_start_hour_,
-                        obs_.data() + static_cast<size_t>(v) * kObservationSize);
         uint8_t* mask = mask_.data() + static_cast<size_t>(v) * kNumActions;
         const bool plugged = plugged_in(f, v, step);
         for (int a = 0; a < kNumActions; ++a) {

@@ -115,7 +115,6 @@ private:
     std::mutex mutex_;
     std::condition_variable turn_changed_;
     Turn turn_ = Turn::kCaller;
-    int start_episode_ = -1;     // a day the caller asked for
     bool abandon_ = false;       // leave the current day
     bool quit_ = false;          // end the engine thread
     bool day_ended_ = false;     // the engine finished the day it ran

@@ -41,9 +41,10 @@ def drive_days(env, days, seed=0):
     return finished
 
 
-def run_day(env, policy):
-    """Steps one day from a fresh reset; returns the per-step observations and rewards, copied."""
-    obs, _ = env.reset()
+def run_day(env, policy, seed=None):
+    """Steps one day from a fresh reset (reset(seed=seed)); returns the per-step observations and
+    rewards, copied."""
+    obs, _ = env.reset(seed=seed)
     seen, rewards = [obs.copy()], []
     for t in range(env.steps_per_day):
         obs, reward, terminated, truncated, info = env.step(policy(t, obs, info if t else None))
@@ -90,22 +91,8 @@ def test_same_seed_and_actions_same_days_another_seed_differs():
     # reset(seed=...) rebuilds the fleet: the days start again from day 0.
     env = small_env(seed=9)
     run_day(env, random_policy(0, 30))
-    env.reset(seed=5)
-    d_obs, d_rew, _ = run_day_from_reset_state(env, random_policy(0, 30), a_obs[0])
-    assert np.array_equal(d_rew, a_rew)
-
-
-def run_day_from_reset_state(env, policy, first_obs):
-    """run_day after a reset(seed=...) (reset already done): checks the first observation."""
-    obs = env._core.observations()
-    assert np.array_equal(obs, first_obs)
-    seen, rewards = [obs.copy()], []
-    info = None
-    for t in range(env.steps_per_day):
-        obs, reward, _, _, info = env.step(policy(t, obs, info))
-        seen.append(obs.copy())
-        rewards.append(reward.copy())
-    return np.array(seen), np.array(rewards), info
+    d_obs, d_rew, _ = run_day(env, random_policy(0, 30), seed=5)
+    assert np.array_equal(d_obs[0], a_obs[0]) and np.array_equal(d_rew, a_rew)
 
 
 def test_truncation_at_the_days_end_then_next_step_autoreset():
