@@ -25,10 +25,19 @@ struct Problem {
     std::vector<Contract> contracts;  // the registry again, for the ledger file's genesis block
 };
 
+// A GPU backend's memory: what it allocated itself (device_memory.h's plan plus what grew since),
+// and the device's whole use (every context's) of its total. All zero on the CPU.
+struct DeviceMemory {
+    uint64_t allocated_bytes = 0;
+    uint64_t device_used_bytes = 0;
+    uint64_t device_total_bytes = 0;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;
+    virtual DeviceMemory device_memory() const { return {}; }
     // Runs `count` episodes from `first_episode`, epsilon[i] for episode first_episode + i.
     // Writes count * num_communities metrics, episode-major. With the ledger on
     // (params.ledger_enabled) and `ledger` given, also one EpisodeLedger per episode, keeping the

@@ -1,11 +1,12 @@
 // cpu_backend.cpp: the CPU launcher of the episode schedule (schedule.h). Communities are
-// independent within a step, so with per-vehicle or per-community Q-tables each OpenMP thread
+// independent within a step, so with per-vehicle or per-community Q-tables each lane of the team
 // runs whole episodes of its communities, one lane each (cache-resident, no barriers). A
 // fleet-shared table couples them: the fleet is one span whose phases the team shares as lanes,
 // with a barrier between phases; its update runs on all threads, each owning a share of the
 // table's rows, with the same result as the vehicle-ordered update (step.h learn_rows).
 // With the ledger on, each episode's transaction slots are compacted (two-pass prefix sum over
-// thread chunks, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h).
+// the lanes' chunks, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h), on the
+// backend's ThreadTeam (common/thread_team.h), whose waiting threads block instead of spinning.
 #include <omp.h>
 #include <algorithm>
 #include <chrono>
@@ -19,34 +20,30 @@
 
 namespace v2g {
 
-void OmpBarrier::operator()() const {
-#pragma omp barrier
+Lanes team_lanes(int lane, int lanes) {
+    Lanes l;
+    l.lane = lane;
+    l.count = lanes;
+    l.row_owners = lanes;
+    return l;
 }
 
-Lanes omp_lanes() {
-    Lanes lanes;
-    lanes.lane = omp_get_thread_num();
-    lanes.count = omp_get_num_threads();
-    lanes.row_owners = lanes.count;
-    return lanes;
-}
-
-size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads) {
+size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted,
+                            ThreadTeam& team) {
     std::vector<Transaction>& records = *compacted;
     const int64_t n_slots = static_cast<int64_t>(slots.size());
-    const int chunks = threads;
+    const int chunks = team.size();
     std::vector<int64_t> offset(static_cast<size_t>(chunks) + 1, 0);
     records.resize(slots.size());
-#pragma omp parallel num_threads(threads)
-    {
-        const int t = omp_get_thread_num();
+    team.run([&](int t) {
         const int64_t begin = n_slots * t / chunks, end = n_slots * (t + 1) / chunks;
         int64_t kept = 0;
         for (int64_t i = begin; i < end; ++i) kept += slots[i].kind != kTxNone;
         offset[t + 1] = kept;
-#pragma omp barrier
-#pragma omp single
-        for (int k = 0; k < chunks; ++k) offset[k + 1] += offset[k];
+        team.barrier();
+        if (t == 0)
+            for (int k = 0; k < chunks; ++k) offset[k + 1] += offset[k];
+        team.barrier();
         int64_t at = offset[t];
         for (int64_t i = begin; i < end; ++i) {
             if (slots[i].kind == kTxNone) continue;
@@ -55,20 +52,20 @@ size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<T
             tx.check = tx_check(tx);
             records[at++] = tx;
         }
-    }
+    });
     return static_cast<size_t>(offset[chunks]);
 }
 
 namespace {
 
 // Commits an episode: compacts its slots and hashes the records (OpenSSL SHA-256, RFC 6962).
-void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads,
+void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, ThreadTeam& team,
                   EpisodeLedger* out, bool keep) {
     const auto t0 = std::chrono::steady_clock::now();
-    const size_t n = compact_transactions(slots, compacted, threads);
+    const size_t n = compact_transactions(slots, compacted, team);
     const std::vector<Transaction>& records = *compacted;
     const ledger::Digest root = ledger::merkle_root_fixed(reinterpret_cast<const uint8_t*>(records.data()),
-                                          sizeof(Transaction), n, threads);
+                                          sizeof(Transaction), n, team);
     std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
     out->tx_count = n;
     out->transactions.clear();
@@ -80,7 +77,7 @@ void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction
 
 HostBackend::HostBackend(Problem problem, int threads)
     : p_(problem.params), fleet_buf_(std::move(problem.fleet)), signal_buf_(std::move(problem.signals)),
-      threads_(threads) {
+      threads_(threads), team_(threads) {
     layout_fleet(p_, fleet_buf_.data(), &f_);
     layout_signals(p_, signal_buf_.data(), &sig_);
     if (p_.ledger_enabled) {
@@ -99,7 +96,7 @@ void HostBackend::run_episodes(int first_episode, int count, PolicyMode mode, co
 }
 
 void HostBackend::commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
-    if (p_.ledger_enabled) commit_slots(slots_, &compacted_, threads_, ledger, episode >= keep_transactions_from);
+    if (p_.ledger_enabled) commit_slots(slots_, &compacted_, team_, ledger, episode >= keep_transactions_from);
 }
 
 void HostBackend::read_fleet(std::vector<char>* fleet, size_t bytes) {
@@ -153,24 +150,27 @@ private:
         run_episode_schedule(p_, sig_, f_, c, c + 1, episode, mode, epsilon, Lanes{}, NoSync{}, hooks, nullptr, out);
     }
 
+    // The communities in contiguous shares, one per lane, as OpenMP's static schedule split them
+    // (each community's episode is independent of the split). No more lanes than communities.
     void run_episode_by_community(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
-        // No more threads than communities: a thread with nothing to do would spin at the
-        // loop's end (OpenMP's active wait) and take a core from the results writer.
-        const int team = std::max(1, std::min(threads_, p_.num_communities));
-#pragma omp parallel for schedule(static) num_threads(team)
-        for (int c = 0; c < p_.num_communities; ++c) run_community(c, episode, mode, epsilon, out);
+        const int nc = p_.num_communities;
+        const int lanes = std::max(1, std::min(team_.size(), nc));
+        team_.run(lanes, [&](int lane) {
+            const int begin = static_cast<int>(static_cast<int64_t>(nc) * lane / lanes);
+            const int end = static_cast<int>(static_cast<int64_t>(nc) * (lane + 1) / lanes);
+            for (int c = begin; c < end; ++c) run_community(c, episode, mode, epsilon, out);
+        });
     }
 
     // A fleet-shared table couples the communities: the whole fleet is one span, its phases
-    // shared by the team's threads as lanes (contiguous shares), an OpenMP barrier as the sync.
+    // shared by the team's lanes (contiguous shares), the team's barrier as the sync.
     void run_episode_phased(int episode, PolicyMode mode, float epsilon, EpisodeMetrics* out) {
         fleet_sums_.resize(static_cast<size_t>(p_.num_communities) * kNumCommunitySums);
-#pragma omp parallel num_threads(threads_)
-        {
+        team_.run([&](int lane) {
             NoHooks hooks;
-            run_episode_schedule(p_, sig_, f_, 0, p_.num_communities, episode, mode, epsilon, omp_lanes(),
-                                 OmpBarrier{}, hooks, fleet_sums_.data(), out);
-        }
+            run_episode_schedule(p_, sig_, f_, 0, p_.num_communities, episode, mode, epsilon,
+                                 team_lanes(lane, team_.size()), TeamBarrier{&team_}, hooks, fleet_sums_.data(), out);
+        });
     }
 
     std::vector<float> fleet_sums_;  // the schedule's market sums of a fleet-shared episode

@@ -3,10 +3,10 @@
 // per-community tables one block per community, a fleet-shared table one cooperative grid. No
 // host round trip inside an episode; the host reads back per-community metrics once per
 // run_episodes call.
-// Ledger: after each episode the transaction slots are compacted on the device
-// (thrust::copy_if, stable: slot order as on the CPU), numbered and sealed by a kernel, and
-// hashed by the device Merkle hasher; only the 32-byte root comes back, and the records only
-// when the run keeps them.
+// Ledger: after each episode the transaction slots are compacted on the device (cub::DeviceSelect,
+// stable: slot order as on the CPU), numbered and sealed by a kernel, and hashed by the device
+// Merkle hasher in the slots' buffer (cuda_compact.cuh); only the root and the count come back,
+// and the records only when the run keeps them. Every buffer's size is device_memory.h's plan.
 #include <cuda_runtime.h>
 #include <algorithm>
 #include <chrono>
@@ -18,6 +18,7 @@
 #include "backends/cuda_schedule.cuh"
 #include "backends/backend.h"
 #include "backends/batch_launch.h"
+#include "backends/device_memory.h"
 #include "env/layout.h"
 #include "ledger/merkle.h"
 
@@ -54,7 +55,13 @@ __global__ void batch_episode_kernel(const CommunityJob* jobs, int n_jobs) {
         if (jobs[mid].first_block <= b) lo = mid;
         else hi = mid - 1;
     }
-    const CommunityJob& job = jobs[lo];
+    // The job into shared memory, word by word by the whole block: read once from global memory,
+    // then from shared memory, which no store of the episode can alias (so no reloads).
+    __shared__ CommunityJob job;
+    const uint32_t* from = reinterpret_cast<const uint32_t*>(&jobs[lo]);
+    uint32_t* to = reinterpret_cast<uint32_t*>(&job);
+    for (size_t w = threadIdx.x; w < sizeof(CommunityJob) / sizeof(uint32_t); w += blockDim.x) to[w] = from[w];
+    __syncthreads();
     NoHooks hooks;
     community_episode(job.p, job.sig, job.f, b - job.first_block, job.episode, job.mode, job.epsilon, hooks, job.out);
 }
@@ -62,7 +69,12 @@ __global__ void batch_episode_kernel(const CommunityJob* jobs, int n_jobs) {
 class CudaBackend final : public Backend {
 public:
     explicit CudaBackend(const Problem& problem) : p_(problem.params) {
-        fleet_bytes_ = problem.fleet.size();
+        // Every size comes from the plan (device_memory.h) that the CPU test and the docs check.
+        if (p_.ledger_enabled) commit_ = std::make_unique<DeviceLedgerCommit>(static_cast<size_t>(slots_per_episode(p_)));
+        plan_ = device_memory_plan(p_, 0, commit_ ? commit_->temp_bytes() : 0);
+        fleet_bytes_ = device_allocation_bytes(plan_, "fleet");
+        if (fleet_bytes_ != problem.fleet.size() || device_allocation_bytes(plan_, "signals") != problem.signals.size())
+            throw std::logic_error("CUDA backend: the device memory plan disagrees with the problem's buffers");
         cuda_check(cudaMalloc(&fleet_dev_, fleet_bytes_), "cudaMalloc(fleet)");
         cuda_check(cudaMalloc(&signals_dev_, problem.signals.size()), "cudaMalloc(signals)");
         cuda_check(cudaMemcpy(fleet_dev_, problem.fleet.data(), fleet_bytes_, cudaMemcpyHostToDevice), "upload fleet");
@@ -70,13 +82,19 @@ public:
               "upload signals");
         layout_fleet(p_, fleet_dev_, &f_);
         layout_signals(p_, signals_dev_, &sig_);
+        ensure_metrics_capacity(device_allocation_bytes(plan_, "metrics") / sizeof(EpisodeMetrics));
         if (p_.ledger_enabled) {
             n_slots_ = static_cast<size_t>(slots_per_episode(p_));
-            cuda_check(cudaMalloc(&slots_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(tx slots)");
-            cuda_check(cudaMalloc(&compacted_dev_, n_slots_ * sizeof(Transaction)), "cudaMalloc(transactions)");
-            scratch_bytes_ = ledger::merkle_scratch_bytes(n_slots_);
-            cuda_check(cudaMalloc(&scratch_dev_, scratch_bytes_), "cudaMalloc(merkle scratch)");
+            slot_buffer_bytes_ = device_allocation_bytes(plan_, "tx slots");
+            cuda_check(cudaMalloc(&slots_dev_, slot_buffer_bytes_), "cudaMalloc(tx slots)");
+            cuda_check(cudaMalloc(&compacted_dev_, device_allocation_bytes(plan_, "transactions")),
+                       "cudaMalloc(transactions)");
             f_.tx_slots = slots_dev_;
+        }
+        if (p_.q_sharing == kQPerFleet) {
+            fleet_blocks_ = fleet_grid_blocks<NoHooks>(p_);
+            cuda_check(cudaMalloc(&fleet_sums_dev_, device_allocation_bytes(plan_, "market sums")),
+                       "cudaMalloc(market sums)");
         }
         cuda_check(cudaGetDevice(&device_), "cudaGetDevice");
         cudaDeviceProp prop{};
@@ -89,13 +107,27 @@ public:
         cudaFree(metrics_dev_);
         cudaFree(slots_dev_);
         cudaFree(compacted_dev_);
-        cudaFree(scratch_dev_);
         cudaFree(plan_dev_);
         cudaFree(record_dev_);
         cudaFree(fleet_sums_dev_);
     }
 
     std::string name() const override { return "cuda (" + device_name_ + ")"; }
+
+    DeviceMemory device_memory() const override {
+        DeviceMemory m;
+        // The plan, with the metrics as they grew (a sweep's batch may run longer calls), and
+        // the evaluation's buffers when set.
+        m.allocated_bytes = device_memory_total(plan_) - device_allocation_bytes(plan_, "metrics") +
+                            metrics_capacity_ * sizeof(EpisodeMetrics) + (plan_dev_ ? plan_bytes_ : 0) +
+                            record_size_ * sizeof(double);
+        size_t free_bytes = 0, total_bytes = 0;
+        if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
+            m.device_used_bytes = total_bytes - free_bytes;
+            m.device_total_bytes = total_bytes;
+        }
+        return m;
+    }
 
     void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,
                       EpisodeMetrics* metrics, EpisodeLedger* ledger, int keep_transactions_from) override {
@@ -128,11 +160,6 @@ public:
     }
     // A fleet-shared table's episode: one cooperative launch over the whole fleet.
     void fleet_episode(int episode, int mode, float epsilon, EpisodeMetrics* out) {
-        if (!fleet_sums_dev_) {
-            fleet_blocks_ = fleet_grid_blocks<NoHooks>(p_);
-            cuda_check(cudaMalloc(&fleet_sums_dev_, static_cast<size_t>(p_.num_communities) * kNumCommunitySums * sizeof(float)),
-                  "cudaMalloc(market sums)");
-        }
         launch_fleet_episode(fleet_blocks_, p_, sig_, f_, episode, mode, epsilon, fleet_sums_dev_, out, NoHooks{});
     }
     void commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
@@ -154,6 +181,7 @@ public:
         plan_dev_ = nullptr;
         if (!plan.empty()) {
             cuda_check(cudaMalloc(&plan_dev_, plan.size()), "cudaMalloc(plan)");
+            plan_bytes_ = plan.size();
             cuda_check(cudaMemcpy(plan_dev_, plan.data(), plan.size(), cudaMemcpyHostToDevice), "upload plan");
         }
         f_.plan = plan_dev_;
@@ -178,24 +206,25 @@ public:
 private:
     void commit(EpisodeLedger* out, bool keep) {
         const auto t0 = std::chrono::steady_clock::now();
-        const int64_t n = compact_transactions_device(slots_dev_, n_slots_, compacted_dev_);
-        const ledger::Digest root = ledger::merkle_root_fixed_device(reinterpret_cast<const uint8_t*>(compacted_dev_),
-                                                     sizeof(Transaction), static_cast<size_t>(n), scratch_dev_,
-                                                     scratch_bytes_);
-        std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
-        out->tx_count = static_cast<uint64_t>(n);
+        commit_->compact(slots_dev_, compacted_dev_);
+        commit_->hash(compacted_dev_, slots_dev_, slot_buffer_bytes_);
+        const DeviceCommitResult r = commit_->read();  // the episode's one synchronisation
+        std::memcpy(out->tx_root, r.root, sizeof out->tx_root);
+        out->tx_count = static_cast<uint64_t>(r.count);
         out->transactions.clear();
-        if (keep && n > 0) {
-            out->transactions.resize(static_cast<size_t>(n));
-            cuda_check(cudaMemcpy(out->transactions.data(), compacted_dev_, static_cast<size_t>(n) * sizeof(Transaction),
+        if (keep && r.count > 0) {
+            out->transactions.resize(static_cast<size_t>(r.count));
+            cuda_check(cudaMemcpy(out->transactions.data(), compacted_dev_, static_cast<size_t>(r.count) * sizeof(Transaction),
                              cudaMemcpyDeviceToHost), "read transactions");
         }
         out->commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
 
+    // The metrics of a call: the plan's (max_episodes_per_call), grown if a caller asks for more.
     void ensure_metrics_capacity(size_t n) {
         if (n <= metrics_capacity_) return;
         cudaFree(metrics_dev_);
+        metrics_dev_ = nullptr;
         cuda_check(cudaMalloc(&metrics_dev_, n * sizeof(EpisodeMetrics)), "cudaMalloc(metrics)");
         metrics_capacity_ = n;
     }
@@ -209,12 +238,14 @@ private:
     FleetView f_{};
     SignalsView sig_{};
     int device_ = 0;
-    Transaction* slots_dev_ = nullptr;      // this episode's transaction slots (ledger on)
+    std::vector<DeviceAllocation> plan_;    // device_memory.h: what is allocated, by name
+    Transaction* slots_dev_ = nullptr;      // this episode's transaction slots, then its Merkle levels
     Transaction* compacted_dev_ = nullptr;  // its transactions in slot order
-    void* scratch_dev_ = nullptr;           // Merkle levels
-    size_t n_slots_ = 0, scratch_bytes_ = 0;
+    std::unique_ptr<DeviceLedgerCommit> commit_;  // the compaction's scratch and the commit result
+    size_t n_slots_ = 0, slot_buffer_bytes_ = 0;
     std::string device_name_;
     uint8_t* plan_dev_ = nullptr;           // the plan policy's table (evaluation)
+    size_t plan_bytes_ = 0;
     double* record_dev_ = nullptr;          // the step record (evaluation)
     size_t record_size_ = 0;
     float* fleet_sums_dev_ = nullptr;       // the schedule's market sums (fleet-shared table)

@@ -1,28 +1,32 @@
 // host_backend.h: what every backend that steps the phases on the host shares: the Problem's
 // buffers and their views, the ledger slots and their commit (compaction in slot order +
-// OpenSSL Merkle root), the plan table and the step record. The CPU backend (cpu_backend.cpp,
-// OpenMP) and the DQN (dqn/dqn.cpp, LibTorch) derive from it and only say how an episode runs.
+// OpenSSL Merkle root), the plan table, the step record and the thread team. The CPU backend
+// (cpu_backend.cpp) and the DQN (dqn/dqn.cpp, LibTorch) derive from it and only say how an
+// episode runs.
 #pragma once
 #include <string>
 #include <vector>
 #include "backends/backend.h"
+#include "common/thread_team.h"
 #include "env/schedule.h"
 
 namespace v2g {
 
-// Compacts an episode's slots into *compacted in slot order (two-pass prefix sum over `threads`
-// chunks), numbering and sealing each record; returns how many there are.
-size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, int threads);
+// Compacts an episode's slots into *compacted in slot order (two-pass prefix sum over the team's
+// lanes, one contiguous chunk each), numbering and sealing each record; returns how many there are.
+size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted,
+                            ThreadTeam& team);
 
-// The schedule's sync (schedule.h) for an OpenMP team: a barrier, called by every thread of
-// the enclosing parallel region.
-struct OmpBarrier {
-    void operator()() const;
+// The schedule's sync (schedule.h) for a ThreadTeam's job: the team's barrier, called by every
+// lane of the job.
+struct TeamBarrier {
+    ThreadTeam* team;
+    void operator()() const { team->barrier(); }
 };
 
-// The calling thread's lanes in the enclosing OpenMP team (contiguous shares; every thread owns
-// rows of a shared table). Called inside the parallel region.
-Lanes omp_lanes();
+// Lane `lane` of a job on `lanes` lanes as the schedule's lanes (contiguous shares; every lane
+// owns rows of a shared table).
+Lanes team_lanes(int lane, int lanes);
 
 class HostBackend : public Backend {
 public:
@@ -48,6 +52,7 @@ protected:
     FleetView f_{};
     SignalsView sig_{};
     int threads_;
+    ThreadTeam team_;  // threads_ lanes: the episodes' and the commit's threads
 
 private:
     std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)

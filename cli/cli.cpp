@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/ledger_cli.h"
+#include "common/cuda_device.h"
 #include "common/errors.h"
 #include "perf/bench.h"
 
@@ -57,7 +58,9 @@ int run_cli(int argc, char** argv) {
     using namespace cli;
     CLI::App app{"v2g: GPU-accelerated reinforcement-learning training for Vehicle-to-Grid energy management",
                  "v2g"};
-    app.set_version_flag("--version", std::string("v2g ") + V2G_VERSION);
+    app.set_version_flag("--version", [] {
+        return std::string("v2g ") + V2G_VERSION + " (commit " + V2G_GIT_COMMIT + ")\n" + cuda_description();
+    });
     app.require_subcommand(1);
     app.footer("Run `v2g train --help` for the training options.");
 
@@ -87,6 +90,8 @@ int run_cli(int argc, char** argv) {
     train->add_option("--model-out", args.model_out, "DQN runs: write the trained Q-network as TorchScript "
                       "(docs/DQN.md)")
         ->type_name("FILE.pt");
+    train->add_flag("--memory-plan", args.memory_plan, "print the GPU memory the run needs, buffer by buffer "
+                    "(the CUDA backend's allocations), and train nothing");
     train->add_flag("--quiet,-q", args.quiet, "no progress display");
     train->footer(
         "Config keys, their types, defaults and ranges: docs/CONFIG.md (or `v2g keys`).\n"

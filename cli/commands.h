@@ -26,6 +26,7 @@ struct TrainArgs {
     std::string resume_path;  // --resume RUN.h5
     std::string model_out;    // --model-out FILE.pt (dqn)
     bool force = false;       // --force: replace an existing --out file
+    bool memory_plan = false; // --memory-plan: print what the CUDA backend would allocate, train nothing
     bool quiet = false;
 };
 

@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "backends/device_memory.h"
 #include "common/text_format.h"
 #include "env/observation.h"
 #include "problem/price_unit.h"
+#include "problem/problem.h"
 #include "results/results.h"
 #include "run/train_run.h"
 
@@ -115,6 +117,11 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
                  human_bytes(static_cast<double>(s.q_table_bytes)).c_str(),
                  human_bytes(static_cast<double>(s.signal_bytes)).c_str(), s.backend.c_str(),
                  human_bytes(static_cast<double>(s.peak_rss_bytes)).c_str());
+    if (s.device_memory.allocated_bytes > 0)
+        std::fprintf(out, "device memory  %s allocated by this run; %s of the device's %s in use\n",
+                     human_bytes(static_cast<double>(s.device_memory.allocated_bytes)).c_str(),
+                     human_bytes(static_cast<double>(s.device_memory.device_used_bytes)).c_str(),
+                     human_bytes(static_cast<double>(s.device_memory.device_total_bytes)).c_str());
     std::fprintf(out, "final SoC      mean %.4f  min %.4f  max %.4f\n", s.soc_mean, s.soc_min, s.soc_max);
     std::fprintf(out, "final SoH      mean %.6f  min %.6f  max %.6f\n", s.soh_mean, s.soh_min, s.soh_max);
 }
@@ -168,7 +175,10 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
                    {"fleet_state_bytes", s.fleet_state_bytes},
                    {"q_table_bytes", s.q_table_bytes},
                    {"signal_bytes", s.signal_bytes},
-                   {"peak_rss_bytes", s.peak_rss_bytes}};
+                   {"peak_rss_bytes", s.peak_rss_bytes},
+                   {"device_allocated_bytes", s.device_memory.allocated_bytes},
+                   {"device_used_bytes", s.device_memory.device_used_bytes},
+                   {"device_total_bytes", s.device_memory.device_total_bytes}};
     j["soc"] = {{"mean", s.soc_mean}, {"min", s.soc_min}, {"max", s.soc_max}};
     j["soh"] = {{"mean", s.soh_mean}, {"min", s.soh_min}, {"max", s.soh_max}};
     if (s.ledger)
@@ -205,8 +215,30 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
     return j.dump(2) + "\n";
 }
 
+// --memory-plan: the CUDA backend's allocations for this config (device_memory.h), one line each.
+void print_memory_plan(std::FILE* out, const std::string& config_path, const EnvParams& p) {
+    const std::vector<DeviceAllocation> plan = device_memory_plan(p);
+    const auto count = [](long long n, const char* one, const char* many) {
+        return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    std::fprintf(out, "device memory plan for %s: %s, %s, %s, ledger %s\n", config_path.c_str(),
+                 count(p.num_vehicles, "vehicle", "vehicles").c_str(),
+                 count(p.num_communities, "community", "communities").c_str(),
+                 count(num_q_tables(p), "Q-table", "Q-tables").c_str(), p.ledger_enabled ? "on" : "off");
+    std::fprintf(out, "  %-20s %14s %10s  %s\n", "buffer", "bytes", "", "holds");
+    for (const DeviceAllocation& a : plan)
+        std::fprintf(out, "  %-20s %14llu %10s  %s\n", a.name.c_str(), static_cast<unsigned long long>(a.bytes),
+                     human_bytes(static_cast<double>(a.bytes)).c_str(), a.holds.c_str());
+    const uint64_t total = device_memory_total(plan);
+    std::fprintf(out, "  %-20s %14llu %10s  %s\n", "total", static_cast<unsigned long long>(total),
+                 human_bytes(static_cast<double>(total)).c_str(),
+                 p.ledger_enabled ? "plus the CUDA context and CUB's compaction scratch, which only the device sizes"
+                                  : "plus the CUDA context");
+}
+
 int run_train(const TrainArgs& args) {
     const bool resuming = !args.resume_path.empty();
+    if (args.memory_plan && resuming) throw InputError("--memory-plan: takes a CONFIG, not --resume");
     Config cfg;
     std::string input_toml;
     if (resuming) {
@@ -235,6 +267,10 @@ int run_train(const TrainArgs& args) {
     apply_flag(&cfg, "--device", "run.device", args.device);
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
+    if (args.memory_plan) {
+        print_memory_plan(stdout, args.config_path, problem_params(cfg));
+        return 0;
+    }
     if (args.force && args.out_path.empty()) throw InputError("--force: replaces an --out file; no --out was given");
     if (!args.out_path.empty() && !args.force && std::filesystem::exists(args.out_path))
         throw InputError("--out " + args.out_path + ": exists (continue it with v2g train --resume " + args.out_path +

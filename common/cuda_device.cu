@@ -3,6 +3,8 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdio>
+
 namespace v2g {
 
 bool cuda_usable(std::string* why) {
@@ -26,6 +28,22 @@ bool cuda_usable(std::string* why) {
         *why = std::string("found ") + prop.name;
     }
     return true;
+}
+
+std::string cuda_description() {
+    const auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+    int runtime = 0, driver = 0;
+    cudaRuntimeGetVersion(&runtime);
+    cudaDriverGetVersion(&driver);  // 0 when there is no driver
+    std::string line = "CUDA runtime " + version(runtime) + ", driver " + (driver > 0 ? version(driver) : "none");
+    std::string why;
+    if (!cuda_usable(&why)) return line + "; no usable GPU: " + why;
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return line + "; device 0 unreadable";
+    char memory[32];
+    std::snprintf(memory, sizeof memory, "%.0f GB", static_cast<double>(prop.totalGlobalMem) / 1e9);
+    return line + "; device 0: " + prop.name + ", " + memory + ", sm_" + std::to_string(prop.major) +
+           std::to_string(prop.minor) + ", " + std::to_string(prop.multiProcessorCount) + " SMs";
 }
 
 }  // namespace v2g

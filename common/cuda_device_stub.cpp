@@ -8,4 +8,6 @@ bool cuda_usable(std::string* why) {
     return false;
 }
 
+std::string cuda_description() { return "CUDA: not in this build (configured with V2G_CUDA=OFF or no nvcc found)"; }
+
 }  // namespace v2g

@@ -1,6 +1,7 @@
 // merkle.cpp: the CPU side of merkle.h: hex helpers, SHA-256 through OpenSSL (low-level API; uses
-// SHA-NI where the CPU has it) or the portable sha256.h, level-by-level roots with OpenMP over
-// the nodes of a level, the recursive reference, and RFC 9162 inclusion / consistency proofs.
+// SHA-NI where the CPU has it) or the portable sha256.h, level-by-level roots with OpenMP or a
+// ThreadTeam over the nodes of a level, the recursive reference, and RFC 9162 inclusion /
+// consistency proofs.
 #include "ledger/merkle.h"
 
 #include <omp.h>
@@ -12,13 +13,14 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/thread_team.h"
 #include "ledger/sha256.h"
 
 namespace v2g::ledger {
 namespace {
 
 constexpr size_t kDigestHexDigits = 2 * sizeof(Digest::bytes);
-// Below this many nodes a level is hashed on one thread: waking the OpenMP team costs more.
+// Below this many nodes a level is hashed on one thread: waking the team costs more.
 constexpr size_t kParallelMinNodes = 1024;
 
 int hex_value(char c) {
@@ -74,23 +76,62 @@ bool hash_node_into(const Digest& l, const Digest& r, Sha256Impl impl, Digest* o
 
 int team_size(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
+// How a level's nodes are shared out: body(i) for i in [0, n), each i once, on OpenMP threads
+// or on a ThreadTeam's lanes (contiguous shares), serially below kParallelMinNodes. Returns
+// whether every body(i) returned true (OpenSSL's status).
+struct OmpFor {
+    int team;
+    template <typename Body>
+    bool operator()(size_t n, const Body& body) const {
+        bool ok = true;
+        const long long nn = static_cast<long long>(n);
+#pragma omp parallel for num_threads(team) schedule(static) reduction(&& : ok) if (n >= kParallelMinNodes)
+        for (long long i = 0; i < nn; ++i) ok = body(static_cast<size_t>(i)) && ok;
+        return ok;
+    }
+};
+
+struct TeamFor {
+    ThreadTeam* team;
+    template <typename Body>
+    bool operator()(size_t n, const Body& body) const {
+        const int lanes = n >= kParallelMinNodes ? team->size() : 1;
+        std::vector<char> ok(static_cast<size_t>(lanes), 1);
+        team->run(lanes, [&](int lane) {
+            const size_t begin = n * static_cast<size_t>(lane) / static_cast<size_t>(lanes);
+            const size_t end = n * static_cast<size_t>(lane + 1) / static_cast<size_t>(lanes);
+            bool all = true;  // one write per lane: the lanes' flags share a cache line
+            for (size_t i = begin; i < end; ++i) all = body(i) && all;
+            ok[static_cast<size_t>(lane)] = all ? 1 : 0;
+        });
+        return std::all_of(ok.begin(), ok.end(), [](char c) { return c != 0; });
+    }
+};
+
 // Reduces level 0 (m digests in `cur`) to the root, ping-ponging between cur (>= m digests) and
 // nxt (>= ceil(m/2) digests). Pairs (2i, 2i+1); an odd last node moves up unchanged.
-Digest reduce_levels(Digest* cur, Digest* nxt, size_t m, int threads, Sha256Impl impl) {
+template <typename For>
+Digest reduce_levels(Digest* cur, Digest* nxt, size_t m, const For& parallel_for, Sha256Impl impl) {
     if (m == 0) return empty_tree_root();
-    const int team = team_size(threads);
     bool ok = true;
     while (m > 1) {
         const size_t pairs = m / 2;
-        const long long np = static_cast<long long>(pairs);
-#pragma omp parallel for num_threads(team) schedule(static) reduction(&& : ok) if (pairs >= kParallelMinNodes)
-        for (long long i = 0; i < np; ++i) ok = hash_node_into(cur[2 * i], cur[2 * i + 1], impl, &nxt[i]) && ok;
+        ok = parallel_for(pairs, [&](size_t i) { return hash_node_into(cur[2 * i], cur[2 * i + 1], impl, &nxt[i]); }) &&
+             ok;
         if (m % 2 == 1) nxt[pairs] = cur[m - 1];
         m = pairs + m % 2;
         std::swap(cur, nxt);
     }
     check_openssl(ok);
     return cur[0];
+}
+
+template <typename For>
+Digest root_of_records(const uint8_t* leaves, size_t leaf_bytes, size_t n, const For& parallel_for, Sha256Impl impl) {
+    if (n == 0) return empty_tree_root();
+    std::vector<Digest> a(n), b((n + 1) / 2);
+    check_openssl(parallel_for(n, [&](size_t i) { return hash_leaf_into(leaves + i * leaf_bytes, leaf_bytes, impl, &a[i]); }));
+    return reduce_levels(a.data(), b.data(), n, parallel_for, impl);
 }
 
 size_t largest_power_of_two_below(size_t n) {  // n >= 2
@@ -103,7 +144,7 @@ size_t largest_power_of_two_below(size_t n) {  // n >= 2
 Digest slice_root(const Digest* hashes, size_t n) {
     if (n == 0) return empty_tree_root();
     std::vector<Digest> a(hashes, hashes + n), b((n + 1) / 2);
-    return reduce_levels(a.data(), b.data(), n, 1, Sha256Impl::openssl);
+    return reduce_levels(a.data(), b.data(), n, OmpFor{1}, Sha256Impl::openssl);
 }
 
 // RFC 6962 2.1.2 SUBPROOF(m, D[n], b) over leaf hashes.
@@ -194,15 +235,11 @@ Digest empty_tree_root() {
 // ---------------------------------------------------------------- roots
 
 Digest merkle_root_fixed(const uint8_t* leaves, size_t leaf_bytes, size_t n, int threads, Sha256Impl impl) {
-    if (n == 0) return empty_tree_root();
-    std::vector<Digest> a(n), b((n + 1) / 2);
-    const int team = team_size(threads);
-    const long long nn = static_cast<long long>(n);
-    bool ok = true;
-#pragma omp parallel for num_threads(team) schedule(static) reduction(&& : ok) if (n >= kParallelMinNodes)
-    for (long long i = 0; i < nn; ++i) ok = hash_leaf_into(leaves + i * leaf_bytes, leaf_bytes, impl, &a[i]) && ok;
-    check_openssl(ok);
-    return reduce_levels(a.data(), b.data(), n, threads, impl);
+    return root_of_records(leaves, leaf_bytes, n, OmpFor{team_size(threads)}, impl);
+}
+
+Digest merkle_root_fixed(const uint8_t* leaves, size_t leaf_bytes, size_t n, ThreadTeam& team, Sha256Impl impl) {
+    return root_of_records(leaves, leaf_bytes, n, TeamFor{&team}, impl);
 }
 
 std::vector<Digest> leaf_hashes(const std::vector<std::string>& leaves, Sha256Impl impl) {
@@ -216,7 +253,7 @@ std::vector<Digest> leaf_hashes(const std::vector<std::string>& leaves, Sha256Im
 Digest merkle_root_from_leaf_hashes(const std::vector<Digest>& hashes, int threads, Sha256Impl impl) {
     if (hashes.empty()) return empty_tree_root();
     std::vector<Digest> a(hashes), b((hashes.size() + 1) / 2);
-    return reduce_levels(a.data(), b.data(), a.size(), threads, impl);
+    return reduce_levels(a.data(), b.data(), a.size(), OmpFor{team_size(threads)}, impl);
 }
 
 Digest merkle_root(const std::vector<std::string>& leaves, Sha256Impl impl) {

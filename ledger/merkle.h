@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+namespace v2g {
+class ThreadTeam;
+}
+
 namespace v2g::ledger {
 
 struct Digest {
@@ -52,6 +56,10 @@ Digest empty_tree_root();  // SHA-256 of nothing
 // Root of n fixed-size records laid out contiguously (leaf i = leaves[i*leaf_bytes ..]), level by
 // level with `threads` OpenMP threads (0 = OpenMP's default). Same bits for any thread count.
 Digest merkle_root_fixed(const uint8_t* leaves, size_t leaf_bytes, size_t n, int threads,
+                         Sha256Impl impl = Sha256Impl::openssl);
+// The same on a ThreadTeam's lanes (common/thread_team.h: the CPU backend's commit), whose
+// threads block rather than spin between levels. Same bits.
+Digest merkle_root_fixed(const uint8_t* leaves, size_t leaf_bytes, size_t n, ThreadTeam& team,
                          Sha256Impl impl = Sha256Impl::openssl);
 // Root of variable-size leaves (the CLI's input).
 Digest merkle_root(const std::vector<std::string>& leaves, Sha256Impl impl = Sha256Impl::openssl);
@@ -89,8 +97,19 @@ bool merkle_cuda_usable(std::string* why);
 // merkle_scratch_bytes(n) bytes. Throws std::runtime_error on a CUDA error or too little scratch.
 Digest merkle_root_fixed_device(const uint8_t* device_leaves, size_t leaf_bytes, size_t n, void* device_scratch,
                                 size_t scratch_bytes);
+// Root of the first *device_count records (an int64 in device memory, at most max_leaves) of
+// device_leaves, written to device_root (a Digest in device memory): for an episode's
+// transactions, whose count only the device knows. Nothing comes back and nothing synchronises:
+// ceil(log2 max_leaves) + 2 launches on the default stream, each level's size computed on the
+// device from the count. device_scratch must hold merkle_scratch_bytes(max_leaves) bytes.
+void merkle_root_fixed_device_async(const uint8_t* device_leaves, size_t leaf_bytes, const int64_t* device_count,
+                                    size_t max_leaves, void* device_scratch, size_t scratch_bytes,
+                                    Digest* device_root);
 // Convenience for tests and benchmarks: copies host records to the device, allocates scratch,
 // calls merkle_root_fixed_device and frees everything.
 Digest merkle_root_fixed_cuda(const uint8_t* host_leaves, size_t leaf_bytes, size_t n);
+// The same through merkle_root_fixed_device_async: n records in a device buffer of max_leaves
+// (the rest filled with junk that must not count), the count and the root on the device.
+Digest merkle_root_fixed_cuda_counted(const uint8_t* host_leaves, size_t leaf_bytes, size_t n, size_t max_leaves);
 
 }  // namespace v2g::ledger

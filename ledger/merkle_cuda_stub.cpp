@@ -20,6 +20,12 @@ Digest merkle_root_fixed_device(const uint8_t*, size_t, size_t, void*, size_t) {
     throw std::runtime_error(kNoCuda);
 }
 
+void merkle_root_fixed_device_async(const uint8_t*, size_t, const int64_t*, size_t, void*, size_t, Digest*) {
+    throw std::runtime_error(kNoCuda);
+}
+
 Digest merkle_root_fixed_cuda(const uint8_t*, size_t, size_t) { throw std::runtime_error(kNoCuda); }
+
+Digest merkle_root_fixed_cuda_counted(const uint8_t*, size_t, size_t, size_t) { throw std::runtime_error(kNoCuda); }
 
 }  // namespace v2g::ledger

@@ -85,12 +85,10 @@ V2G_HD void sha256_store_be(uint32_t x, uint8_t* p) {
     p[3] = uint8_t(x);
 }
 
-// FIPS 180-4 section 6.2.2: one compression of a 64-byte block into the state h. The message
-// schedule is kept as a rolling window of 16 words (W[t] depends on W[t-2], W[t-7], W[t-15],
-// W[t-16]), which keeps a GPU thread's state in registers.
-V2G_HD void sha256_compress(uint32_t h[8], const uint8_t block[kSha256BlockBytes]) {
-    uint32_t w[16];
-    for (int t = 0; t < 16; ++t) w[t] = sha256_load_be(block + 4 * t);
+// FIPS 180-4 section 6.2.2: one compression of a block, given as its 16 big-endian message words,
+// into the state h. The message schedule is kept in w as a rolling window of 16 words (W[t]
+// depends on W[t-2], W[t-7], W[t-15], W[t-16]), which keeps a GPU thread's state in registers.
+V2G_HD void sha256_compress_words(uint32_t h[8], uint32_t w[16]) {
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
 #if defined(__CUDA_ARCH__)
 #pragma unroll
@@ -129,6 +127,13 @@ V2G_HD void sha256_compress(uint32_t h[8], const uint8_t block[kSha256BlockBytes
     h[5] += f;
     h[6] += g;
     h[7] += hh;
+}
+
+// One compression of a 64-byte block into the state h.
+V2G_HD void sha256_compress(uint32_t h[8], const uint8_t block[kSha256BlockBytes]) {
+    uint32_t w[16];
+    for (int t = 0; t < 16; ++t) w[t] = sha256_load_be(block + 4 * t);
+    sha256_compress_words(h, w);
 }
 
 // A streaming context: init, any number of updates of any sizes, final.
@@ -204,6 +209,42 @@ V2G_HD void sha256_leaf(const uint8_t* data, size_t len, uint8_t out[kSha256Dige
     sha256_update(&c, &prefix, 1);
     sha256_update(&c, data, len);
     sha256_final(&c, out);
+}
+
+// The longest leaf whose hash is one compression: prefix byte + data + 0x80 + 8-byte length <= 64.
+constexpr size_t kSha256OneBlockLeafMaxBytes = kSha256BlockBytes - kSha256LengthBytes - 2;  // 54
+
+// sha256_leaf for len <= kSha256OneBlockLeafMaxBytes (a 48-byte transaction), its one padded
+// block built straight into the 16 message words: every index into w is a constant once the
+// loops unroll, so on the GPU the block lives in registers (no stack frame), unlike the
+// streaming context's byte buffer. tests/test_sha256.cpp checks it against sha256_leaf.
+V2G_HD void sha256_leaf_one_block(const uint8_t* data, size_t len, uint8_t out[kSha256DigestBytes]) {
+    const uint64_t bits = (1 + static_cast<uint64_t>(len)) * 8;
+    constexpr int kLengthAt = int(kSha256BlockBytes - kSha256LengthBytes);  // byte 56
+    uint32_t w[16];
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int t = 0; t < 16; ++t) {
+        uint32_t word = 0;
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int k = 0; k < 4; ++k) {
+            const int i = 4 * t + k;  // the byte's place in the block: prefix, data, 0x80, zeros, length
+            uint32_t byte = 0;
+            if (i == 0) byte = kMerkleLeafPrefix;
+            else if (i <= int(len)) byte = data[i - 1];
+            else if (i == int(len) + 1) byte = 0x80;
+            else if (i >= kLengthAt) byte = uint32_t(uint8_t(bits >> (8 * (int(kSha256BlockBytes) - 1 - i))));
+            word = (word << 8) | byte;
+        }
+        w[t] = word;
+    }
+    uint32_t h[8];
+    sha256_initial_state(h);
+    sha256_compress_words(h, w);
+    for (int i = 0; i < 8; ++i) sha256_store_be(h[i], out + 4 * i);
 }
 
 // RFC 6962 section 2.1: the hash of an interior node, SHA-256(0x01 || left || right).

@@ -38,7 +38,8 @@ struct Transaction {
     int32_t price_micro_per_kwh;// the price the contract applied
     uint32_t check;             // FNV-1a of bytes 0..43: names a damaged record in `v2g verify`
 };
-static_assert(sizeof(Transaction) == 48, "transaction record is 48 bytes");
+constexpr size_t kTransactionBytes = 48;  // one leaf of an episode's Merkle tree
+static_assert(sizeof(Transaction) == kTransactionBytes, "transaction record is 48 bytes");
 static_assert(offsetof(Transaction, energy_wh) == 24, "layout");
 static_assert(offsetof(Transaction, check) == 44, "layout");
 

@@ -88,11 +88,12 @@ double stage_units(const EnvParams& p, const StageTiming& t, int stage) {
 }
 
 // Bytes per unit of each timed stage, from the counted traffic of phase_traffic.h.
-Traffic stage_traffic_total(const EnvParams& p, const StageTiming& t, int stage) {
+// `granule`: phase_traffic.h's kElementGranule on the CPU, kGpuSectorBytes on the GPU.
+Traffic stage_traffic_total(const EnvParams& p, const StageTiming& t, int stage, int64_t granule) {
     Traffic total;
     const int64_t episodes = t.episodes;
     if (stage < kNumPhases) {
-        const Traffic one = phase_traffic(p, static_cast<Phase>(stage), sizeof(EpisodeMetrics));
+        const Traffic one = phase_traffic(p, static_cast<Phase>(stage), sizeof(EpisodeMetrics), granule);
         const bool per_episode = stage == kPhaseReset || stage == kPhaseSummarize;
         const int64_t calls = per_episode ? episodes : episodes * p.steps_per_day;
         total.read_bytes = one.read_bytes * calls;
@@ -109,14 +110,14 @@ Traffic stage_traffic_total(const EnvParams& p, const StageTiming& t, int stage)
     return total;
 }
 
-StageReport stage_row(const EnvParams& p, const StageTiming& t, int stage) {
+StageReport stage_row(const EnvParams& p, const StageTiming& t, int stage, int64_t granule) {
     StageReport r;
     r.name = kStageNames[stage];
     r.code = kStageCode[stage];
     r.unit = stage == kStageMerkle ? "leaf" : "env-step";
     r.units = stage_units(p, t, stage);
     r.seconds = t.seconds[stage];
-    const Traffic total = stage_traffic_total(p, t, stage);
+    const Traffic total = stage_traffic_total(p, t, stage, granule);
     r.read_bytes_per_unit = r.units > 0 ? static_cast<double>(total.read_bytes) / r.units : 0.0;
     r.write_bytes_per_unit = r.units > 0 ? static_cast<double>(total.write_bytes) / r.units : 0.0;
     return r;
@@ -133,6 +134,9 @@ double free_memory_bytes() {
 
 BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int episodes) {
     const bool cuda = device.device == "cuda";
+    // Scattered Q accesses at the device's memory granule (phase_traffic.h): elements on the CPU,
+    // 32-byte sectors on the GPU.
+    const int64_t granule = cuda ? kGpuSectorBytes : kElementGranule;
     BenchReport rep;
     rep.device = device.device;
     rep.device_reason = device.reason;
@@ -198,7 +202,7 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
     double compute_time_per_env_step = 0;  // sum of the stages' in-cache times
     for (int s = 0; s < kNumTimedStages; ++s) {
         if (!stage_runs(p, s)) continue;
-        StageReport r = stage_row(p, st, s);
+        StageReport r = stage_row(p, st, s, granule);
         if (!cuda) {
             const double small_units = stage_units(small_p, in_cache, s);
             r.compute_ceiling = in_cache.seconds[s] > 0 ? small_units / in_cache.seconds[s] * rep.threads : 0.0;
@@ -241,7 +245,7 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
     int64_t fused_tx = 0;
     for (const EpisodeLedger& b : blocks) fused_tx += static_cast<int64_t>(b.tx_count);
     const int64_t mean_fused_tx = (fused_tx + episodes / 2) / episodes;
-    const Traffic fused_traffic = fused_episode_traffic(p, sizeof(EpisodeMetrics), mean_fused_tx);
+    const Traffic fused_traffic = fused_episode_traffic(p, sizeof(EpisodeMetrics), mean_fused_tx, granule);
     const double env_steps_per_episode = static_cast<double>(p.num_vehicles) * p.steps_per_day;
     fused.read_bytes_per_unit = static_cast<double>(fused_traffic.read_bytes) / env_steps_per_episode;
     fused.write_bytes_per_unit = static_cast<double>(fused_traffic.write_bytes) / env_steps_per_episode;
@@ -365,9 +369,10 @@ void print_bench(std::FILE* out, const BenchReport& r) {
                      s.compute_ceiling > 0 ? human_rate(s.compute_ceiling).c_str() : "n/a", s.bound.c_str(),
                      s.bound_share * kPercent);
     }
-    std::fprintf(out, "\nB/unit: bytes read + written per unit, counted field by field (perf/phase_traffic.h); "
+    std::fprintf(out, "\nB/unit: bytes read + written per unit, counted field by field (perf/phase_traffic.h)%s; "
                       "reset and summarize run once per episode, the market once per community-step, all per "
-                      "env-step. Ceilings in units/s; %%bound = rate / the lower ceiling (docs/PERFORMANCE.md).\n");
+                      "env-step. Ceilings in units/s; %%bound = rate / the lower ceiling (docs/PERFORMANCE.md).\n",
+                 r.device == "cuda" ? ", Q rows in the 32-byte sectors they touch" : "");
 }
 
 int run_bench(const BenchArgs& args) {

@@ -18,7 +18,8 @@
 //   connection limit cuts, a pack replacement's writes), and the read-only tables the whole fleet shares (signal series, contracts,
 //   EnvParams: a few KB, resident in cache).
 // - Q rows: act reads the row of the state (kNumActions floats); learn reads and writes Q(s, a)
-//   and reads the row of the next state.
+//   and reads the row of the next state. On the GPU each costs the 32-byte sectors it touches
+//   (kGpuSectorBytes, use_bytes): `v2g bench --device cuda` counts so.
 // - Element sizes come from the FleetView member types, so a change of type changes the count.
 #pragma once
 #include <cstddef>
@@ -197,23 +198,55 @@ inline bool field_applies(const EnvParams& p, const FieldUse& u) {
 
 // Bytes one element of a use occupies ("metrics" is an EpisodeMetrics, defined in step.h,
 // which this header does not include: the caller passes its size).
-// Q-values are float32 or, with learning.q_precision = "bf16", 2-byte bfloat16.
-inline int64_t use_bytes(const EnvParams& p, const FieldUse& u, size_t metrics_bytes) {
+// The unit a device's memory moves for a scattered access (a Q row: each vehicle's state picks
+// its own). kElementGranule counts the bytes of the elements, as the CPU model does (its
+// fleet streams, and a hot Q row is often still in cache); the GPU's L2 and DRAM move 32-byte
+// sectors, so there a scattered access costs every sector it touches: a 20-byte float32 Q row
+// at a 20-byte stride touches 1.5 sectors on average (48 B), a 4-byte Q(s, a) one (32 B).
+constexpr int64_t kElementGranule = 0;
+constexpr int64_t kGpuSectorBytes = 32;
+
+// Mean bytes moved, in whole granules, by an access of `bytes` at byte `offset` of row k of a
+// table of rows `stride` bytes apart (the table aligned to the granule), over the rows' pattern:
+// rows repeat their place in a granule every granule / gcd(stride, granule) rows. Rounded down.
+inline int64_t scattered_access_bytes(int64_t bytes, int64_t offset, int64_t stride, int64_t granule) {
+    if (granule <= 0) return bytes;
+    int64_t a = stride, b = granule;
+    while (b != 0) { const int64_t t = a % b; a = b; b = t; }
+    const int64_t period = granule / a;
+    int64_t units = 0;
+    for (int64_t k = 0; k < period; ++k) {
+        const int64_t begin = k * stride + offset, end = begin + bytes;
+        units += (end + granule - 1) / granule - begin / granule;
+    }
+    return units * granule / period;
+}
+
+// Q-values are float32 or, with learning.q_precision = "bf16", 2-byte bfloat16. A Q access at a
+// coarser granule than its elements costs the granules it touches (scattered_access_bytes).
+inline int64_t use_bytes(const EnvParams& p, const FieldUse& u, size_t metrics_bytes, int64_t granule = kElementGranule) {
     const bool q = std::strcmp(u.field, "q") == 0;
     const size_t element = q && p.q_bf16 ? sizeof(uint16_t) : u.element_bytes ? u.element_bytes : metrics_bytes;
-    return static_cast<int64_t>(element) * u.elements;
+    const int64_t bytes = static_cast<int64_t>(element) * u.elements;
+    if (!q || granule <= 0) return bytes;
+    const int64_t row = static_cast<int64_t>(element) * kNumActions;
+    // A whole row, or one Q(s, a): the mean over the actions' places in the row is the place of
+    // the first action, as one element never straddles a granule (elements are aligned).
+    return scattered_access_bytes(bytes, 0, row, granule);
 }
 
 // Bytes one invocation of a phase over the whole fleet moves: one step for act, market, apply
 // and learn; one episode for reset and summarize.
-inline Traffic phase_traffic(const EnvParams& p, Phase phase, size_t metrics_bytes) {
+// `granule`: kElementGranule (the CPU model) or kGpuSectorBytes (use_bytes).
+inline Traffic phase_traffic(const EnvParams& p, Phase phase, size_t metrics_bytes,
+                             int64_t granule = kElementGranule) {
     Traffic t;
     const auto [fields, count] = phase_fields(phase);
     for (size_t i = 0; i < count; ++i) {
         const FieldUse& u = fields[i];
         if (!field_applies(p, u)) continue;
         const int64_t items = u.scope == Scope::kVehicle ? p.num_vehicles : p.num_communities;
-        const int64_t bytes = items * use_bytes(p, u, metrics_bytes);
+        const int64_t bytes = items * use_bytes(p, u, metrics_bytes, granule);
         t.read_bytes += u.reads * bytes;
         t.write_bytes += u.writes * bytes;
     }
@@ -273,7 +306,8 @@ inline MerkleWork merkle_work(int64_t n, int64_t leaf_bytes) {
 // and written once (if some phase writes it); the Q rows and the transaction slots are
 // touched afresh every step (counted as every phase counts them); then the compaction and
 // the Merkle root of the episode's transactions.
-inline Traffic fused_episode_traffic(const EnvParams& p, size_t metrics_bytes, int64_t transactions) {
+inline Traffic fused_episode_traffic(const EnvParams& p, size_t metrics_bytes, int64_t transactions,
+                                     int64_t granule = kElementGranule) {
     Traffic t;
     struct Seen { const char* field; Scope scope; int reads, writes; int64_t bytes; };
     constexpr int kMaxFields = 128;
@@ -287,7 +321,7 @@ inline Traffic fused_episode_traffic(const EnvParams& p, size_t metrics_bytes, i
             const FieldUse& u = fields[i];
             if (!field_applies(p, u)) continue;
             const int64_t items = u.scope == Scope::kVehicle ? p.num_vehicles : p.num_communities;
-            const int64_t bytes = items * use_bytes(p, u, metrics_bytes);
+            const int64_t bytes = items * use_bytes(p, u, metrics_bytes, granule);
             const bool fresh_each_step = std::strcmp(u.field, "q") == 0;
             const bool slots = std::strcmp(u.field, "tx_slots") == 0;
             if (fresh_each_step || slots) {  // Q rows and slots: as the phase counts them

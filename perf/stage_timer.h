@@ -1,7 +1,7 @@
 // stage_timer.h: times the engine's stages one at a time, for `v2g bench` (perf/bench.cpp):
 // the episode schedule (env/schedule.h) over the whole fleet, a barrier after each phase and a
 // clock read after each barrier (so each phase's time is its own), then the ledger's compaction
-// and Merkle root, on the CPU (OpenMP threads as lanes, steady_clock) or on CUDA (one
+// and Merkle root, on the CPU (a ThreadTeam's lanes, steady_clock) or on CUDA (one
 // cooperative launch, the GPU's nanosecond clock; CUDA events and an NVTX range around the
 // episode and each ledger stage so Nsight Systems shows them). Also each device's copy test
 // (the peak bandwidth the stages are compared with) and a timed, NVTX-named region for work the
@@ -29,8 +29,8 @@ struct StageTiming {
 // Runs `warmup` untimed and then `episodes` timed learning episodes from `first_episode` at
 // `epsilon` on the problem's own host buffers (the state carries on from episode to episode, as
 // in training; the warm-up touches the fresh pages of the slot buffers), stage by stage, with
-// `threads` OpenMP threads as the schedule's lanes (contiguous shares of vehicles and
-// communities; a shared table's rows owned by threads). threads == 1 runs without OpenMP.
+// `threads` lanes of a ThreadTeam as the schedule's lanes (contiguous shares of vehicles and
+// communities; a shared table's rows owned by lanes). threads == 1 runs on the caller alone.
 StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, int warmup, int episodes, float epsilon);
 
 // The same on the GPU: the schedule as one cooperative grid per episode (backends/

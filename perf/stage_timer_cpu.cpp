@@ -1,6 +1,6 @@
 // stage_timer_cpu.cpp: the CPU side of stage_timer.h: the schedule (schedule.h) over the whole
-// fleet on the problem's host buffers, `threads` OpenMP threads as its lanes (a barrier after
-// each phase), with a hook on the first lane that reads steady_clock after each phase's barrier;
+// fleet on the problem's host buffers, a ThreadTeam of `threads` lanes (a barrier after each
+// phase), with a hook on the first lane that reads steady_clock after each phase's barrier;
 // then the ledger's compaction and Merkle root (the CPU backend's own functions); and the CPU
 // copy test.
 #include <omp.h>
@@ -57,6 +57,7 @@ StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, in
         work();
         t.seconds[stage] += seconds_since(t0);
     };
+    ThreadTeam team(threads);  // the CPU backend's kind of team: lanes that block when they wait
     for (int e = 0; e < warmup + episodes; ++e) {
         const int episode = first_episode + e;
         if (e == warmup) t = StageTiming{};  // the warm-up is not counted
@@ -65,16 +66,17 @@ StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, in
             run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon, Lanes{}, NoSync{},
                                  clock, nullptr, out.data());
         } else {
-#pragma omp parallel num_threads(threads)
-            run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon, omp_lanes(),
-                                 OmpBarrier{}, clock, sums.data(), out.data());
+            team.run([&](int lane) {
+                run_episode_schedule(p, sig, f, 0, p.num_communities, episode, kPolicyLearn, epsilon,
+                                     team_lanes(lane, team.size()), TeamBarrier{&team}, clock, sums.data(), out.data());
+            });
         }
         if (p.ledger_enabled) {
             size_t tx = 0;
-            timed(kStageCompact, [&] { tx = compact_transactions(slots, &compacted, threads); });
+            timed(kStageCompact, [&] { tx = compact_transactions(slots, &compacted, team); });
             timed(kStageMerkle, [&] {
                 ledger::merkle_root_fixed(reinterpret_cast<const uint8_t*>(compacted.data()), sizeof(Transaction), tx,
-                                          threads);
+                                          team);
             });
             t.transactions += static_cast<int64_t>(tx);
         }

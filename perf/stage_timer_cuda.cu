@@ -7,6 +7,7 @@
 // timed NVTX region.
 #include <cuda_runtime.h>
 #include <nvtx3/nvToolsExt.h>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include "common/cuda_check.h"
@@ -101,12 +102,16 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
     SignalsView sig{};
     layout_fleet(p, fleet.ptr, &f);
     layout_signals(p, signals.ptr, &sig);
+    // The ledger's buffers as the backend has them (device_memory.h): the slots' buffer holds
+    // the Merkle levels after compaction.
     const size_t n_slots = p.ledger_enabled ? static_cast<size_t>(slots_per_episode(p)) : 0;
-    DeviceBuffer<Transaction> slots(n_slots, "cudaMalloc(tx slots)");
+    const size_t slot_buffer_bytes = tx_slot_buffer_bytes(p);
+    DeviceBuffer<char> slot_buffer(slot_buffer_bytes, "cudaMalloc(tx slots)");
+    Transaction* slots = reinterpret_cast<Transaction*>(slot_buffer.ptr);
     DeviceBuffer<Transaction> compacted(n_slots, "cudaMalloc(transactions)");
-    const size_t scratch_bytes = p.ledger_enabled ? ledger::merkle_scratch_bytes(n_slots) : 0;
-    DeviceBuffer<char> scratch(scratch_bytes, "cudaMalloc(merkle scratch)");
-    f.tx_slots = slots.ptr;
+    std::unique_ptr<DeviceLedgerCommit> commit;
+    if (p.ledger_enabled) commit = std::make_unique<DeviceLedgerCommit>(n_slots);
+    f.tx_slots = slots;
     DeviceBuffer<EpisodeMetrics> out(static_cast<size_t>(p.num_communities), "cudaMalloc(metrics)");
     const int nc = p.num_communities;
     DeviceBuffer<float> sums(static_cast<size_t>(nc) * kNumCommunitySums, "cudaMalloc(market sums)");
@@ -125,15 +130,13 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
                                  PhaseClock{phase_ns.ptr, 0});
         });
         if (p.ledger_enabled) {
-            int64_t n = 0;
             t.seconds[kStageCompact] += timed(kStageNames[kStageCompact], [&] {
-                n = compact_transactions_device(slots.ptr, n_slots, compacted.ptr);
+                commit->compact(slots, compacted.ptr);
             });
             t.seconds[kStageMerkle] += timed(kStageNames[kStageMerkle], [&] {
-                ledger::merkle_root_fixed_device(reinterpret_cast<const uint8_t*>(compacted.ptr), sizeof(Transaction),
-                                                 static_cast<size_t>(n), scratch.ptr, scratch_bytes);
+                commit->hash(compacted.ptr, slot_buffer.ptr, slot_buffer_bytes);
             });
-            t.transactions += n;
+            t.transactions += commit->read().count;
         }
         ++t.episodes;
     }

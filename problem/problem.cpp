@@ -81,10 +81,12 @@ void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
 
 }  // namespace
 
-Problem build_problem(const Config& cfg) {
-    Problem problem;
-    EnvParams& p = problem.params;
-    p = EnvParams{};
+namespace {
+
+// The parameters of cfg's problem, and what they were computed from that build_problem needs
+// again: the contract registry and the signal series.
+EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, SignalSeries* series_out) {
+    EnvParams p{};
     p.steps_per_day = cfg.steps_per_day();
     p.step_hours = static_cast<float>(cfg.step_hours);
     p.num_vehicles = cfg.vehicles;
@@ -141,7 +143,7 @@ Problem build_problem(const Config& cfg) {
         } catch (const std::invalid_argument& e) {
             throw InputError(e.what());
         }
-        problem.contracts = registry.contracts;
+        *contracts = registry.contracts;
         p.num_contracts = static_cast<int>(registry.contracts.size());
         p.v2g_contract_first = registry.v2g_first;
         p.v2g_contract_count = registry.v2g_count;
@@ -149,12 +151,29 @@ Problem build_problem(const Config& cfg) {
         p.charging_contract_count = registry.charging_count;
     }
 
-    const SignalSeries series = make_signals(cfg);
+    *series_out = make_signals(cfg);
+    const SignalSeries& series = *series_out;
     if (series.steps_per_day != p.steps_per_day || series.days < 1)
         throw InputError("signals: series has " + std::to_string(series.days) + " days of " +
                          std::to_string(series.steps_per_day) + " steps, need >= 1 day of " +
                          std::to_string(p.steps_per_day));
     p.signal_days = series.days;
+    return p;
+}
+
+}  // namespace
+
+EnvParams problem_params(const Config& cfg) {
+    std::vector<Contract> contracts;
+    SignalSeries series;
+    return make_params(cfg, &contracts, &series);
+}
+
+Problem build_problem(const Config& cfg) {
+    Problem problem;
+    SignalSeries series;
+    problem.params = make_params(cfg, &problem.contracts, &series);
+    const EnvParams& p = problem.params;
 
     // Memory: refuse a fleet that cannot fit rather than die in the allocator.
     FleetView measure{};

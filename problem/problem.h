@@ -8,5 +8,8 @@
 namespace v2g {
 
 Problem build_problem(const Config& cfg);
+// The parameters alone (sizes, sharing, ledger), without building the fleet: for sizing a run
+// (backends/device_memory.h) before committing memory to it.
+EnvParams problem_params(const Config& cfg);
 
 }  // namespace v2g

@@ -179,6 +179,33 @@ TEST(BenchTraffic, FusedEpisodeByHand) {
     EXPECT_EQ(on.write_bytes, t.write_bytes + 24 * (3 * 2 + 2) * 48 + c.write_bytes + m.traffic.write_bytes);
 }
 
+// The GPU's 32-byte sectors. A float32 Q row (20 B at a 20-byte stride) starts at 0, 20, 8, 28,
+// 16, 4, 24, 12 within a sector, 8 rows in all; 4 of them cross a sector boundary: 12 sectors
+// for 8 rows, 48 B each. One Q(s, a) is one sector. A bf16 row (10 B at a 10-byte stride):
+// 16 rows, starts 0, 10, 20, 30, 8, ... of which 30, 28, 26, 24 cross (24 + 4 would not): 20
+// sectors for 16 rows, 40 B. A row padded to 32 B: one sector each.
+TEST(BenchTraffic, ScatteredAccessesCostWholeSectorsOnTheGpu) {
+    using v2g::kGpuSectorBytes;
+    using v2g::scattered_access_bytes;
+    EXPECT_EQ(scattered_access_bytes(20, 0, 20, kGpuSectorBytes), 48);
+    EXPECT_EQ(scattered_access_bytes(4, 0, 20, kGpuSectorBytes), 32);
+    EXPECT_EQ(scattered_access_bytes(10, 0, 10, kGpuSectorBytes), 40);
+    EXPECT_EQ(scattered_access_bytes(20, 0, 32, kGpuSectorBytes), 32);
+    EXPECT_EQ(scattered_access_bytes(20, 0, 20, v2g::kElementGranule), 20);
+    // The learn phase per vehicle: the CPU model reads Q(s,a) and the next row (24 B) and writes
+    // Q(s,a) (4 B); the GPU reads 32 + 48 and writes 32. Act: the row, 20 vs 48 B.
+    const EnvParams p = tiny_fleet(false);
+    const int64_t n = p.num_vehicles;
+    const Traffic learn_cpu = v2g::phase_traffic(p, v2g::kPhaseLearn, sizeof(v2g::EpisodeMetrics));
+    const Traffic learn_gpu = v2g::phase_traffic(p, v2g::kPhaseLearn, sizeof(v2g::EpisodeMetrics), kGpuSectorBytes);
+    EXPECT_EQ(learn_gpu.read_bytes - learn_cpu.read_bytes, n * ((32 + 48) - (4 + 20)));
+    EXPECT_EQ(learn_gpu.write_bytes - learn_cpu.write_bytes, n * (32 - 4));
+    const Traffic act_cpu = v2g::phase_traffic(p, v2g::kPhaseAct, sizeof(v2g::EpisodeMetrics));
+    const Traffic act_gpu = v2g::phase_traffic(p, v2g::kPhaseAct, sizeof(v2g::EpisodeMetrics), kGpuSectorBytes);
+    EXPECT_EQ(act_gpu.read_bytes - act_cpu.read_bytes, n * (48 - 20));
+    EXPECT_EQ(act_gpu.write_bytes, act_cpu.write_bytes);
+}
+
 // ------------------------------------------------------------------ the command
 
 struct Result {

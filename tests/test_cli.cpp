@@ -3,6 +3,8 @@
 // missing files, bad CSV cells) exits with status 2 and exactly one line naming the key or
 // file:line; a small run succeeds, honours override precedence and writes its JSON summary.
 #include <gtest/gtest.h>
+
+#include "common/cuda_device.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,7 +105,11 @@ TEST(Cli, TrainHelpListsOptionsAndPointsAtTheKeyDocs) {
 TEST(Cli, Version) {
     const Result r = run_v2g("--version");
     EXPECT_EQ(r.status, 0) << r.output;
-    EXPECT_EQ(r.output, std::string("v2g ") + V2G_VERSION + "\n");
+    // The version and commit, then the CUDA line (scripts/gpu-check's first stage prints it).
+    const std::string first = std::string("v2g ") + V2G_VERSION + " (commit " + V2G_GIT_COMMIT + ")\n";
+    EXPECT_EQ(r.output.substr(0, first.size()), first) << r.output;
+    EXPECT_EQ(r.output.substr(first.size()), v2g::cuda_description() + "\n");
+    EXPECT_TRUE(contains(r.output, "CUDA")) << r.output;
 }
 
 TEST(Cli, KeysListsEveryGroup) {

@@ -361,6 +361,24 @@ TEST(MerkleCuda, AgreesWithCpuForEverySizeUpTo300AndLargeOnes) {
     }
 }
 
+// The episode commit's path: the count only on the device, the buffer larger than the tree
+// (junk past the count), the levels planned for the buffer's size.
+TEST(MerkleCuda, CountOnTheDeviceGivesTheRootOfTheCountedRecords) {
+    SKIP_WITHOUT_GPU();
+    const auto records = random_records(kExhaustiveSize, kTxBytes, 13);
+    const auto check = [&](size_t n, size_t max_leaves) {
+        ASSERT_EQ(merkle_root_fixed_cuda_counted(records.data(), kTxBytes, n, max_leaves),
+                  merkle_root_fixed(records.data(), kTxBytes, n, 1, Sha256Impl::openssl))
+            << n << " of " << max_leaves;
+    };
+    for (size_t max_leaves : {size_t{1}, size_t{2}, size_t{7}, size_t{64}})
+        for (size_t n = 0; n <= max_leaves; ++n) check(n, max_leaves);
+    for (size_t n : {0, 1, 2, 3, 127, 128, 129, 255, 256, 257, 299, 300}) check(n, kExhaustiveSize);
+    const auto odd = random_records(40, 200, 3);
+    ASSERT_EQ(merkle_root_fixed_cuda_counted(odd.data(), 200, 33, 40),
+              merkle_root_fixed(odd.data(), 200, 33, 1, Sha256Impl::portable));
+}
+
 TEST(MerkleCuda, TooLittleScratchIsAnError) {
     SKIP_WITHOUT_GPU();
     EXPECT_THROW(merkle_root_fixed_device(nullptr, kTxBytes, 10, nullptr, merkle_scratch_bytes(10) - 1),

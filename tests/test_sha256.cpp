@@ -126,6 +126,31 @@ TEST(Sha256, LeafAndNodeAreDomainSeparated) {
     }
 }
 
+// The GPU's ledger leaf (merkle_cuda.cu's transaction_leaf_kernel) builds its one block in
+// registers: the same digest as the streaming context for every length it takes, and, for a
+// 48-byte record, as OpenSSL. A wrong byte place (prefix, 0x80, length) changes every digest.
+TEST(Sha256, OneBlockLeafEqualsTheStreamingLeafForEveryLengthUpTo54) {
+    std::mt19937_64 rng(11);
+    EXPECT_EQ(kSha256OneBlockLeafMaxBytes, 54u);
+    for (size_t len = 0; len <= kSha256OneBlockLeafMaxBytes; ++len) {
+        ASSERT_EQ(sha256_blocks(1 + len), 1u) << len;
+        for (int trial = 0; trial < 20; ++trial) {
+            std::vector<uint8_t> data(len + 1);  // one spare byte that must not be read into the hash
+            for (auto& b : data) b = static_cast<uint8_t>(rng());
+            uint8_t streaming[kSha256DigestBytes], one_block[kSha256DigestBytes];
+            sha256_leaf(data.data(), len, streaming);
+            sha256_leaf_one_block(data.data(), len, one_block);
+            ASSERT_EQ(to_hex(one_block, sizeof one_block), to_hex(streaming, sizeof streaming)) << len;
+        }
+    }
+    std::vector<uint8_t> tx(48), prefixed(49, 0);
+    for (auto& b : tx) b = static_cast<uint8_t>(rng());
+    std::memcpy(prefixed.data() + 1, tx.data(), tx.size());
+    uint8_t leaf[kSha256DigestBytes];
+    sha256_leaf_one_block(tx.data(), tx.size(), leaf);
+    EXPECT_EQ(to_hex(leaf, sizeof leaf), openssl_hex(prefixed.data(), prefixed.size()));
+}
+
 TEST(Hex, RoundTripAndClearErrors) {
     Digest d;
     for (int i = 0; i < 32; ++i) d.bytes[i] = static_cast<uint8_t>(i * 7 + 1);

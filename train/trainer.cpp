@@ -243,7 +243,8 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
             break;
         }
         // Grow the chunk until a chunk takes about kProgressIntervalS.
-        if (chunk_s < kProgressIntervalS / 2 && chunk < max_chunk_) chunk = std::min(2 * chunk, max_chunk_);
+        const int max_chunk = std::min(max_chunk_, max_episodes_per_call(p));
+        if (chunk_s < kProgressIntervalS / 2 && chunk < max_chunk) chunk = std::min(2 * chunk, max_chunk);
         if (on_progress) {
             const double elapsed = seconds_since(t0);
             TrainProgress pr;
@@ -270,6 +271,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     }
     sum.seconds = seconds_since(t0);
     sum.peak_rss_bytes = peak_rss_bytes();
+    sum.device_memory = backend_->device_memory();
     const int done = static_cast<int>(sum.episodes_metrics.size());
     sum.episodes_done = done;
     sum.first_episode = start;

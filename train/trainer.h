@@ -8,6 +8,7 @@
 #include <vector>
 #include "config/config.h"
 #include "backends/backend.h"
+#include "backends/device_memory.h"
 #include "train/day_trace.h"
 #include "ledger/ledger_file.h"
 
@@ -75,6 +76,7 @@ struct TrainSummary {
     // buffer, which live on the device that runs the episodes, and this process's peak RSS.
     size_t fleet_bytes = 0, fleet_state_bytes = 0, q_table_bytes = 0, signal_bytes = 0;
     int64_t peak_rss_bytes = 0;
+    DeviceMemory device_memory;  // a GPU backend's, at the end of training
     std::vector<EpisodeMetrics> episodes_metrics;   // fleet-level, one per episode
     std::vector<float> epsilons;                    // one per episode
 };
@@ -180,7 +182,7 @@ private:
     const std::atomic<bool>* stop_ = nullptr;
     std::vector<char> trace_signals_;
     int day_start_hour_ = 0;
-    int max_chunk_ = 256;
+    int max_chunk_ = kMaxEpisodesPerCall;  // and never over max_episodes_per_call (device_memory.h)
     std::unique_ptr<Backend> backend_;
 };
 
