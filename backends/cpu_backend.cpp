@@ -60,12 +60,12 @@ namespace {
 
 // Commits an episode: compacts its slots and hashes the records (OpenSSL SHA-256, RFC 6962).
 void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, ThreadTeam& team,
-                  EpisodeLedger* out, bool keep) {
+                  std::vector<ledger::Digest>* levels, EpisodeLedger* out, bool keep) {
     const auto t0 = std::chrono::steady_clock::now();
     const size_t n = compact_transactions(slots, compacted, team);
     const std::vector<Transaction>& records = *compacted;
     const ledger::Digest root = ledger::merkle_root_fixed(reinterpret_cast<const uint8_t*>(records.data()),
-                                          sizeof(Transaction), n, team);
+                                          sizeof(Transaction), n, team, ledger::Sha256Impl::fastest, levels);
     std::memcpy(out->tx_root, root.bytes, sizeof out->tx_root);
     out->tx_count = n;
     out->transactions.clear();
@@ -96,7 +96,7 @@ void HostBackend::run_episodes(int first_episode, int count, PolicyMode mode, co
 }
 
 void HostBackend::commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
-    if (p_.ledger_enabled) commit_slots(slots_, &compacted_, team_, ledger, episode >= keep_transactions_from);
+    if (p_.ledger_enabled) commit_slots(slots_, &compacted_, team_, &merkle_levels_, ledger, episode >= keep_transactions_from);
 }
 
 void HostBackend::read_fleet(std::vector<char>* fleet, size_t bytes) {

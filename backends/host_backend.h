@@ -9,6 +9,7 @@
 #include "backends/backend.h"
 #include "common/thread_team.h"
 #include "env/schedule.h"
+#include "ledger/merkle.h"
 
 namespace v2g {
 
@@ -57,6 +58,7 @@ protected:
 private:
     std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)
     std::vector<Transaction> compacted_;  // its transactions in slot order
+    std::vector<ledger::Digest> merkle_levels_;  // their Merkle tree's levels, kept between episodes
     std::vector<uint8_t> plan_;           // the plan policy's table (evaluation)
     std::vector<double> record_;          // the step record (evaluation)
 };

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ledger/merkle.h"
+#include "ledger/sha256_ni.h"
 #include "ledger/sha256.h"
 #include "ledger/transaction.h"
 
@@ -83,8 +84,34 @@ void merkle_cpu(benchmark::State& state, Sha256Impl impl) {
 
 void BM_MerkleCpuPortable(benchmark::State& state) { merkle_cpu(state, Sha256Impl::portable); }
 void BM_MerkleCpuOpenssl(benchmark::State& state) { merkle_cpu(state, Sha256Impl::openssl); }
+// The default on a CPU with the SHA extensions (ledger/sha256_ni.h); skipped without them.
+void BM_MerkleCpuShaNi(benchmark::State& state) {
+    if (!v2g::ledger::cpu_has_sha_ni()) {
+        state.SkipWithError("this CPU has no SHA extensions");
+        return;
+    }
+    merkle_cpu(state, Sha256Impl::sha_ni);
+}
+// One thread, so the rate compares with `openssl speed -evp sha256` (one core).
+void merkle_cpu_one_thread(benchmark::State& state, Sha256Impl impl) {
+    const size_t n = size_t{1} << state.range(0);
+    const uint8_t* data = shared_records().data();
+    for (auto _ : state) benchmark::DoNotOptimize(merkle_root_fixed(data, kTxBytes, n, 1, impl));
+    set_tree_counters(state, n);
+}
+void BM_MerkleOneThreadOpenssl(benchmark::State& state) { merkle_cpu_one_thread(state, Sha256Impl::openssl); }
+void BM_MerkleOneThreadShaNi(benchmark::State& state) {
+    if (!v2g::ledger::cpu_has_sha_ni()) {
+        state.SkipWithError("this CPU has no SHA extensions");
+        return;
+    }
+    merkle_cpu_one_thread(state, Sha256Impl::sha_ni);
+}
 BENCHMARK(BM_MerkleCpuPortable)->DenseRange(kMinLog2Leaves, kMaxLog2Leaves, kLog2Step)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MerkleCpuOpenssl)->DenseRange(kMinLog2Leaves, kMaxLog2Leaves, kLog2Step)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MerkleCpuShaNi)->DenseRange(kMinLog2Leaves, kMaxLog2Leaves, kLog2Step)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MerkleOneThreadOpenssl)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MerkleOneThreadShaNi)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The records are uploaded once per size, outside the timing; each iteration hashes them on the
 // device and copies the 32-byte root back (merkle_root_fixed_cuda would time the upload too).

@@ -44,29 +44,33 @@ Digest digest_from_hex(const std::string& hex);
 // ("bad hex: odd number of digits", "bad hex: 'x' at position N is not a hex digit").
 std::vector<uint8_t> bytes_from_hex(const std::string& hex);
 
-// Which SHA-256 the CPU uses: OpenSSL (SHA-NI where the CPU has it; the fast path) or the
-// portable sha256.h (the GPU's code; the reference).
-enum class Sha256Impl { openssl, portable };
+// Which SHA-256 the CPU uses: `fastest` (the default: sha_ni where the CPU has the SHA
+// extensions, else openssl), OpenSSL's (its own SHA-NI code behind the streaming API; the
+// reference the tests hold the others to), the portable sha256.h (the GPU's code), or the
+// block function of sha256_ni.h on blocks built in place (leaves up to 54 bytes and nodes; longer
+// messages go to OpenSSL). Asking for sha_ni on a CPU without it throws std::runtime_error.
+enum class Sha256Impl { fastest, openssl, portable, sha_ni };
 
-Digest sha256_digest(const uint8_t* data, size_t len, Sha256Impl impl = Sha256Impl::openssl);
-Digest leaf_hash(const uint8_t* data, size_t len, Sha256Impl impl = Sha256Impl::openssl);
-Digest node_hash(const Digest& left, const Digest& right, Sha256Impl impl = Sha256Impl::openssl);
+Digest sha256_digest(const uint8_t* data, size_t len, Sha256Impl impl = Sha256Impl::fastest);
+Digest leaf_hash(const uint8_t* data, size_t len, Sha256Impl impl = Sha256Impl::fastest);
+Digest node_hash(const Digest& left, const Digest& right, Sha256Impl impl = Sha256Impl::fastest);
 Digest empty_tree_root();  // SHA-256 of nothing
 
 // Root of n fixed-size records laid out contiguously (leaf i = leaves[i*leaf_bytes ..]), level by
 // level with `threads` OpenMP threads (0 = OpenMP's default). Same bits for any thread count.
 Digest merkle_root_fixed(const uint8_t* leaves, size_t leaf_bytes, size_t n, int threads,
-                         Sha256Impl impl = Sha256Impl::openssl);
+                         Sha256Impl impl = Sha256Impl::fastest);
 // The same on a ThreadTeam's lanes (common/thread_team.h: the CPU backend's commit), whose
-// threads block rather than spin between levels. Same bits.
+// threads block rather than spin between levels, the levels in *scratch when given (grown as
+// needed and kept by the caller for the next root: no fresh pages per episode). Same bits.
 Digest merkle_root_fixed(const uint8_t* leaves, size_t leaf_bytes, size_t n, ThreadTeam& team,
-                         Sha256Impl impl = Sha256Impl::openssl);
+                         Sha256Impl impl = Sha256Impl::fastest, std::vector<Digest>* scratch = nullptr);
 // Root of variable-size leaves (the CLI's input).
-Digest merkle_root(const std::vector<std::string>& leaves, Sha256Impl impl = Sha256Impl::openssl);
+Digest merkle_root(const std::vector<std::string>& leaves, Sha256Impl impl = Sha256Impl::fastest);
 // Leaf hashes of variable-size leaves, and the level-by-level root over given leaf hashes.
-std::vector<Digest> leaf_hashes(const std::vector<std::string>& leaves, Sha256Impl impl = Sha256Impl::openssl);
+std::vector<Digest> leaf_hashes(const std::vector<std::string>& leaves, Sha256Impl impl = Sha256Impl::fastest);
 Digest merkle_root_from_leaf_hashes(const std::vector<Digest>& leaf_hashes, int threads = 1,
-                                    Sha256Impl impl = Sha256Impl::openssl);
+                                    Sha256Impl impl = Sha256Impl::fastest);
 // The RFC's recursive definition, literally (portable SHA-256): the reference the tests use.
 Digest merkle_root_recursive(const Digest* leaf_hashes, size_t n);
 

@@ -11,6 +11,7 @@
 
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
+#include "ledger/sha256_ni.h"
 
 namespace v2g::ledger {
 namespace {
@@ -149,6 +150,44 @@ TEST(Sha256, OneBlockLeafEqualsTheStreamingLeafForEveryLengthUpTo54) {
     uint8_t leaf[kSha256DigestBytes];
     sha256_leaf_one_block(tx.data(), tx.size(), leaf);
     EXPECT_EQ(to_hex(leaf, sizeof leaf), openssl_hex(prefixed.data(), prefixed.size()));
+}
+
+// ledger/sha256_ni.h, the CPU's default where it has the SHA extensions: its block function
+// against sha256.h's for random states and blocks, its leaves and nodes against OpenSSL's, and
+// `fastest` resolving to it; without the extensions, asking for it is an error.
+TEST(Sha256, ShaNiAgreesWithOpensslAndThePortableCode) {
+    if (!cpu_has_sha_ni()) {
+        EXPECT_THROW(leaf_hash(nullptr, 0, Sha256Impl::sha_ni), std::runtime_error);
+        GTEST_SKIP() << "this CPU has no SHA extensions";
+    }
+    std::mt19937_64 rng(17);
+    for (int trial = 0; trial < 2000; ++trial) {
+        uint8_t block[kSha256BlockBytes];
+        uint32_t a[8], b[8];
+        for (auto& x : block) x = static_cast<uint8_t>(rng());
+        for (int i = 0; i < 8; ++i) a[i] = b[i] = static_cast<uint32_t>(rng());
+        sha256_compress(a, block);
+        sha256_ni_compress(b, block);
+        ASSERT_EQ(std::memcmp(a, b, sizeof a), 0) << "trial " << trial;
+    }
+    for (size_t len = 0; len < 200; ++len) {  // one block up to 54 bytes, OpenSSL beyond
+        std::vector<uint8_t> data(len + 1);
+        for (auto& x : data) x = static_cast<uint8_t>(rng());
+        ASSERT_EQ(leaf_hash(data.data(), len, Sha256Impl::sha_ni), leaf_hash(data.data(), len, Sha256Impl::openssl)) << len;
+        ASSERT_EQ(leaf_hash(data.data(), len, Sha256Impl::fastest), leaf_hash(data.data(), len, Sha256Impl::openssl)) << len;
+    }
+    for (int trial = 0; trial < 200; ++trial) {
+        Digest l, r;
+        for (auto& x : l.bytes) x = static_cast<uint8_t>(rng());
+        for (auto& x : r.bytes) x = static_cast<uint8_t>(rng());
+        ASSERT_EQ(node_hash(l, r, Sha256Impl::sha_ni), node_hash(l, r, Sha256Impl::openssl));
+    }
+    std::vector<uint8_t> records(5000 * 48);
+    for (auto& x : records) x = static_cast<uint8_t>(rng());
+    for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{1025}, size_t{5000}})
+        ASSERT_EQ(merkle_root_fixed(records.data(), 48, n, 2, Sha256Impl::sha_ni),
+                  merkle_root_fixed(records.data(), 48, n, 2, Sha256Impl::openssl))
+            << n;
 }
 
 TEST(Hex, RoundTripAndClearErrors) {
