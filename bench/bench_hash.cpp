@@ -75,38 +75,24 @@ void BM_Sha256Openssl(benchmark::State& state) { hash_messages(state, Sha256Impl
 BENCHMARK(BM_Sha256Portable)->Arg(kTxBytes)->Arg(65)->Arg(kLongMessage);
 BENCHMARK(BM_Sha256Openssl)->Arg(kTxBytes)->Arg(65)->Arg(kLongMessage);
 
-void merkle_cpu(benchmark::State& state, Sha256Impl impl) {
+// `threads`: 0 = every core; 1 = one, so the rate compares with `openssl speed -evp sha256`.
+// sha_ni (the default on a CPU with the SHA extensions, ledger/sha256_ni.h) is skipped without them.
+void merkle_cpu(benchmark::State& state, Sha256Impl impl, int threads = 0) {
+    if (impl == Sha256Impl::sha_ni && !v2g::ledger::cpu_has_sha_ni()) {
+        state.SkipWithError("this CPU has no SHA extensions");
+        return;
+    }
     const size_t n = size_t{1} << state.range(0);
     const uint8_t* data = shared_records().data();
-    for (auto _ : state) benchmark::DoNotOptimize(merkle_root_fixed(data, kTxBytes, n, 0, impl));
+    for (auto _ : state) benchmark::DoNotOptimize(merkle_root_fixed(data, kTxBytes, n, threads, impl));
     set_tree_counters(state, n);
 }
 
 void BM_MerkleCpuPortable(benchmark::State& state) { merkle_cpu(state, Sha256Impl::portable); }
 void BM_MerkleCpuOpenssl(benchmark::State& state) { merkle_cpu(state, Sha256Impl::openssl); }
-// The default on a CPU with the SHA extensions (ledger/sha256_ni.h); skipped without them.
-void BM_MerkleCpuShaNi(benchmark::State& state) {
-    if (!v2g::ledger::cpu_has_sha_ni()) {
-        state.SkipWithError("this CPU has no SHA extensions");
-        return;
-    }
-    merkle_cpu(state, Sha256Impl::sha_ni);
-}
-// One thread, so the rate compares with `openssl speed -evp sha256` (one core).
-void merkle_cpu_one_thread(benchmark::State& state, Sha256Impl impl) {
-    const size_t n = size_t{1} << state.range(0);
-    const uint8_t* data = shared_records().data();
-    for (auto _ : state) benchmark::DoNotOptimize(merkle_root_fixed(data, kTxBytes, n, 1, impl));
-    set_tree_counters(state, n);
-}
-void BM_MerkleOneThreadOpenssl(benchmark::State& state) { merkle_cpu_one_thread(state, Sha256Impl::openssl); }
-void BM_MerkleOneThreadShaNi(benchmark::State& state) {
-    if (!v2g::ledger::cpu_has_sha_ni()) {
-        state.SkipWithError("this CPU has no SHA extensions");
-        return;
-    }
-    merkle_cpu_one_thread(state, Sha256Impl::sha_ni);
-}
+void BM_MerkleCpuShaNi(benchmark::State& state) { merkle_cpu(state, Sha256Impl::sha_ni); }
+void BM_MerkleOneThreadOpenssl(benchmark::State& state) { merkle_cpu(state, Sha256Impl::openssl, 1); }
+void BM_MerkleOneThreadShaNi(benchmark::State& state) { merkle_cpu(state, Sha256Impl::sha_ni, 1); }
 BENCHMARK(BM_MerkleCpuPortable)->DenseRange(kMinLog2Leaves, kMaxLog2Leaves, kLog2Step)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MerkleCpuOpenssl)->DenseRange(kMinLog2Leaves, kMaxLog2Leaves, kLog2Step)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MerkleCpuShaNi)->DenseRange(kMinLog2Leaves, kMaxLog2Leaves, kLog2Step)->Unit(benchmark::kMillisecond)->UseRealTime();

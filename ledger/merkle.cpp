@@ -16,6 +16,7 @@
 #include "common/thread_team.h"
 #include "ledger/sha256.h"
 #include "ledger/sha256_ni.h"
+#include "ledger/transaction.h"
 
 namespace v2g::ledger {
 namespace {
@@ -23,8 +24,6 @@ namespace {
 constexpr size_t kDigestHexDigits = 2 * sizeof(Digest::bytes);
 // Below this many nodes a level is hashed on one thread: waking the team costs more.
 constexpr size_t kParallelMinNodes = 1024;
-// The record size SHA-NI hashes in batches with its block built in registers: a transaction's.
-constexpr size_t kShaNiLeafBytes = 48;
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -130,9 +129,18 @@ struct TeamFor {
 };
 
 // SHA-NI hashes its messages kShaNiBatch at a time (sha256_ni.h: two interleaved), so its bodies
-// take batches; the others take one node each.
+// take batches; the others take one node each. hash(first, count) hashes items [first, first + count).
 constexpr size_t kShaNiBatch = 64;
 static_assert(sizeof(Digest) == kSha256DigestBytes, "digests are contiguous 32-byte arrays");
+
+template <typename For, typename Hash>
+void in_batches(const For& parallel_for, size_t n, const Hash& hash) {
+    parallel_for((n + kShaNiBatch - 1) / kShaNiBatch, kShaNiBatch, [&](size_t j) {
+        const size_t first = j * kShaNiBatch;
+        hash(first, std::min(kShaNiBatch, n - first));
+        return true;
+    });
+}
 
 // Reduces level 0 (m digests in `cur`) to the root, ping-ponging between cur (>= m digests) and
 // nxt (>= ceil(m/2) digests). Pairs (2i, 2i+1); an odd last node moves up unchanged.
@@ -143,12 +151,8 @@ Digest reduce_levels(Digest* cur, Digest* nxt, size_t m, const For& parallel_for
     while (m > 1) {
         const size_t pairs = m / 2;
         if (impl == Sha256Impl::sha_ni) {
-            const size_t batches = (pairs + kShaNiBatch - 1) / kShaNiBatch;
-            parallel_for(batches, kShaNiBatch, [&](size_t j) {
-                const size_t first = j * kShaNiBatch, count = std::min(kShaNiBatch, pairs - first);
-                sha256_ni_nodes(cur[2 * first].bytes, count, nxt[first].bytes);
-                return true;
-            });
+            in_batches(parallel_for, pairs,
+                       [&](size_t first, size_t count) { sha256_ni_nodes(cur[2 * first].bytes, count, nxt[first].bytes); });
         } else {
             ok = parallel_for(pairs, 1, [&](size_t i) { return hash_node_into(cur[2 * i], cur[2 * i + 1], impl, &nxt[i]); }) &&
                  ok;
@@ -172,12 +176,9 @@ Digest root_of_records(const uint8_t* leaves, size_t leaf_bytes, size_t n, const
     if (levels.size() < n + (n + 1) / 2) levels.resize(n + (n + 1) / 2);
     Digest* a = levels.data();
     Digest* b = a + n;
-    if (impl == Sha256Impl::sha_ni && leaf_bytes == kShaNiLeafBytes) {
-        const size_t batches = (n + kShaNiBatch - 1) / kShaNiBatch;
-        parallel_for(batches, kShaNiBatch, [&](size_t j) {
-            const size_t first = j * kShaNiBatch, count = std::min(kShaNiBatch, n - first);
+    if (impl == Sha256Impl::sha_ni && leaf_bytes == kTransactionBytes) {  // the ledger's records
+        in_batches(parallel_for, n, [&](size_t first, size_t count) {
             sha256_ni_leaves48(leaves + first * leaf_bytes, count, a[first].bytes);
-            return true;
         });
     } else {
         check_openssl(parallel_for(n, 1, [&](size_t i) {

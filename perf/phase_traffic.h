@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <numeric>
 #include <utility>
 #include "env/env_types.h"
 #include "env/schedule.h"
@@ -206,17 +207,15 @@ inline bool field_applies(const EnvParams& p, const FieldUse& u) {
 constexpr int64_t kElementGranule = 0;
 constexpr int64_t kGpuSectorBytes = 32;
 
-// Mean bytes moved, in whole granules, by an access of `bytes` at byte `offset` of row k of a
-// table of rows `stride` bytes apart (the table aligned to the granule), over the rows' pattern:
-// rows repeat their place in a granule every granule / gcd(stride, granule) rows. Rounded down.
-inline int64_t scattered_access_bytes(int64_t bytes, int64_t offset, int64_t stride, int64_t granule) {
+// Mean bytes moved, in whole granules, by an access of `bytes` at the start of row k of a table
+// of rows `stride` bytes apart (the table aligned to the granule), over the rows' pattern: rows
+// repeat their place in a granule every granule / gcd(stride, granule) rows. Rounded down.
+inline int64_t scattered_access_bytes(int64_t bytes, int64_t stride, int64_t granule) {
     if (granule <= 0) return bytes;
-    int64_t a = stride, b = granule;
-    while (b != 0) { const int64_t t = a % b; a = b; b = t; }
-    const int64_t period = granule / a;
+    const int64_t period = granule / std::gcd(stride, granule);
     int64_t units = 0;
     for (int64_t k = 0; k < period; ++k) {
-        const int64_t begin = k * stride + offset, end = begin + bytes;
+        const int64_t begin = k * stride, end = begin + bytes;
         units += (end + granule - 1) / granule - begin / granule;
     }
     return units * granule / period;
@@ -232,7 +231,7 @@ inline int64_t use_bytes(const EnvParams& p, const FieldUse& u, size_t metrics_b
     const int64_t row = static_cast<int64_t>(element) * kNumActions;
     // A whole row, or one Q(s, a): the mean over the actions' places in the row is the place of
     // the first action, as one element never straddles a granule (elements are aligned).
-    return scattered_access_bytes(bytes, 0, row, granule);
+    return scattered_access_bytes(bytes, row, granule);
 }
 
 // Bytes one invocation of a phase over the whole fleet moves: one step for act, market, apply

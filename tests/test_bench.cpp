@@ -187,11 +187,11 @@ TEST(BenchTraffic, FusedEpisodeByHand) {
 TEST(BenchTraffic, ScatteredAccessesCostWholeSectorsOnTheGpu) {
     using v2g::kGpuSectorBytes;
     using v2g::scattered_access_bytes;
-    EXPECT_EQ(scattered_access_bytes(20, 0, 20, kGpuSectorBytes), 48);
-    EXPECT_EQ(scattered_access_bytes(4, 0, 20, kGpuSectorBytes), 32);
-    EXPECT_EQ(scattered_access_bytes(10, 0, 10, kGpuSectorBytes), 40);
-    EXPECT_EQ(scattered_access_bytes(20, 0, 32, kGpuSectorBytes), 32);
-    EXPECT_EQ(scattered_access_bytes(20, 0, 20, v2g::kElementGranule), 20);
+    EXPECT_EQ(scattered_access_bytes(20, 20, kGpuSectorBytes), 48);
+    EXPECT_EQ(scattered_access_bytes(4, 20, kGpuSectorBytes), 32);
+    EXPECT_EQ(scattered_access_bytes(10, 10, kGpuSectorBytes), 40);
+    EXPECT_EQ(scattered_access_bytes(20, 32, kGpuSectorBytes), 32);
+    EXPECT_EQ(scattered_access_bytes(20, 20, v2g::kElementGranule), 20);
     // The learn phase per vehicle: the CPU model reads Q(s,a) and the next row (24 B) and writes
     // Q(s,a) (4 B); the GPU reads 32 + 48 and writes 32. Act: the row, 20 vs 48 B.
     const EnvParams p = tiny_fleet(false);
