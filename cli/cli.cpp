@@ -192,7 +192,8 @@ int run_cli(int argc, char** argv) {
     CLI::App* ledger_cmd = app.add_subcommand("ledger", "RFC 6962 Merkle roots and proofs of hex leaves on stdin "
                                                     "(root, prove, check-proof, consistency, check-consistency)");
     ledger_cmd->prefix_command();
-    ledger_cmd->footer(ledger::ledger_usage());
+    // Its --help is its own (run_ledger_cli prints one usage block); CLI11's would add a second.
+    ledger_cmd->set_help_flag();
 
     try {
         app.parse(argc, argv);

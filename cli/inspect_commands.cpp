@@ -3,6 +3,7 @@
 // held-out days).
 #include "cli/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -104,9 +105,17 @@ int run_inspect(const std::string& path) {
         std::printf("checkpoint     resumes at episode %lld (v2g train --resume %s)\n",
                     static_cast<long long>(s.checkpoint_episode), path.c_str());
     if (!s.last_episode.empty()) {
-        std::printf("last episode  ");
-        for (const auto& [name, value] : s.last_episode) std::printf(" %s=%.6g", name.c_str(), value);
-        std::printf("\n");
+        // Name and value pairs, a few to a row, aligned: a line per metric would be 40 lines.
+        constexpr size_t kPairsPerRow = 3;
+        std::printf("last episode   /episodes, the last row:\n");
+        std::vector<std::vector<std::string>> rows;
+        for (size_t i = 0; i < s.last_episode.size(); ++i) {
+            if (i % kPairsPerRow == 0) rows.emplace_back();
+            else rows.back().push_back("");  // a wider gap between pairs than within one
+            rows.back().push_back(s.last_episode[i].first);
+            rows.back().push_back(table_number(s.last_episode[i].second));
+        }
+        print_table(stdout, rows, {true, false, true, true, false, true, true, false}, 2);
     }
     if (s.ledger_blocks > 0) {
         const VerifyReport r = verify_ledger(read_ledger_from_results(path));
@@ -136,42 +145,63 @@ int run_eval(const EvalArgs& args) {
                          tty ? "\x1b[K" : "\n");
     }, true, args.policy_path.empty() ? nullptr : &external);
 
-    // The table: fault-free means over the days.
+    // The table: fault-free means over the days, full metric names, a units row under them.
     const ScenarioResult& base = r.scenarios.front();
+    const std::string money = currency_label(cfg);
+    const auto unit_text = [&](const char* unit) {
+        std::string u = unit;
+        if (u == "1") return std::string("fraction");
+        const size_t at = u.find("currency");
+        if (at != std::string::npos) u.replace(at, 8, money);
+        return u;
+    };
     const int columns[] = {kMoneyPerVehicle, kUnmetKwhPerVehicle, kDepartureEnergyMet, kPeakImportKw,
                            kDrImportKwh, kDrExportKwh, kEnergyEfficiency};
-    std::printf("evaluation     %d days from episode %d on %s; means over days, money in %s (units: docs/EVALUATION.md)\n",
-                r.days, r.first_episode, r.backend.c_str(), currency_label(cfg).c_str());
-    std::printf("%-18s", "policy");
-    for (int c : columns) std::printf(" %14.14s", metric_table()[c].name);
-    std::printf("\n");
-    for (size_t k = 0; k < r.policies.size(); ++k) {
-        std::printf("%-18s", r.policies[k].c_str());
-        for (int c : columns) std::printf(" %14.4g", mean_over_days(base.metrics[k], c));
-        std::printf("\n");
+    std::printf("evaluation     %d days from episode %d on %s; means over the days (definitions: docs/EVALUATION.md)\n",
+                r.days, r.first_episode, r.backend.c_str());
+    std::vector<std::vector<std::string>> table = {{"policy"}, {""}};
+    for (int c : columns) {
+        table[0].push_back(metric_table()[c].name);
+        table[1].push_back(unit_text(metric_table()[c].unit));
     }
-    double optimum = 0.0;
-    for (double v : r.optimum_value_per_vehicle) optimum += v / r.days;
-    std::printf("optimum (DP value of the plugged-in steps) %.4g per vehicle per day\n", optimum);
+    for (size_t k = 0; k < r.policies.size(); ++k) {
+        // The LP oracle is the one upper bound every policy is scored against.
+        table.push_back({k == static_cast<size_t>(kEvalOracle) ? r.policies[k] + " (upper bound)" : r.policies[k]});
+        for (int c : columns) table.back().push_back(table_number(mean_over_days(base.metrics[k], c)));
+    }
+    print_table(stdout, table, {true}, 2);
     const auto set_mean = [&](int policy) {
         double sum = 0.0;
         for (double v : base.oracle_set_money[static_cast<size_t>(policy)]) sum += v / r.days;
         return sum;
     };
-    std::printf("score          %.1f %% of the way from random to the LP oracle: (learned - random) / (oracle - random) "
-                "of the money per vehicle-day on the oracle's %d of %d communities (learned %.4g, random %.4g, oracle %.4g)\n",
+    std::printf("score          %.1f %% of the way from random to the upper bound: (learned - random) / (oracle_lp - random) "
+                "of the money per vehicle-day on the oracle's %d of %d communities (learned %s, random %s, oracle_lp %s)\n",
                 100.0 * base.score, r.oracle_communities, (r.vehicles + cfg.community_size - 1) / cfg.community_size,
-                set_mean(kEvalLearned), set_mean(kEvalRandom), set_mean(kEvalOracle));
+                table_number(set_mean(kEvalLearned)).c_str(), table_number(set_mean(kEvalRandom)).c_str(),
+                table_number(set_mean(kEvalOracle)).c_str());
     if (!args.policy_path.empty())
-        std::printf("score external %.1f %% of the way from random to the LP oracle (%s: %.4g on the oracle's communities)\n",
-                    100.0 * base.external_score, args.policy_path.c_str(), set_mean(kEvalExternal));
-    for (size_t s = 1; s < r.scenarios.size(); ++s) {
-        std::printf("fault %-16s", r.scenarios[s].name.c_str());
-        std::printf(" money/vehicle change:");
-        for (size_t k = 0; k < r.policies.size(); ++k)
-            std::printf(" %s %+.3g", r.policies[k].c_str(),
-                        mean_over_days(r.scenarios[s].metrics[k], kMoneyPerVehicle) - mean_over_days(base.metrics[k], kMoneyPerVehicle));
-        std::printf("\n");
+        std::printf("score external %.1f %% of the way from random to the upper bound (%s: %s on the oracle's communities)\n",
+                    100.0 * base.external_score, args.policy_path.c_str(), table_number(set_mean(kEvalExternal)).c_str());
+    double dp_value = 0.0;
+    for (double v : r.optimum_value_per_vehicle) dp_value += v / r.days;
+    std::printf("DP check       %s %s/vehicle/day: the single-vehicle DP's value of the plugged-in steps, a cross-check of "
+                "the charging model (no market, no grid limit), not a bound\n", table_number(dp_value).c_str(), money.c_str());
+    if (r.scenarios.size() > 1) {
+        std::printf("faults         change in money_per_vehicle (%s/vehicle/day) from the fault-free days, same days; per-vehicle\n"
+                    "               means count the whole fleet, so a fault that takes vehicles away lowers the costs\n",
+                    money.c_str());
+        std::vector<std::vector<std::string>> faults = {{"fault"}};
+        for (const auto& name : r.policies) faults[0].push_back(name);
+        for (size_t s = 1; s < r.scenarios.size(); ++s) {
+            faults.push_back({r.scenarios[s].name});
+            for (size_t k = 0; k < r.policies.size(); ++k)
+                faults.back().push_back(strprintf("%+.3g", mean_over_days(r.scenarios[s].metrics[k], kMoneyPerVehicle) -
+                                                               mean_over_days(base.metrics[k], kMoneyPerVehicle)));
+        }
+        print_table(stdout, faults, {true}, 2);
+        for (size_t s = 1; s < r.scenarios.size(); ++s)
+            std::printf("  %s: %s\n", r.scenarios[s].name.c_str(), r.scenarios[s].description.c_str());
     }
     std::printf("results        %s:/evaluation\n", args.run_path.c_str());
     return 0;

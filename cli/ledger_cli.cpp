@@ -262,7 +262,6 @@ int cmd_check_consistency(const std::vector<std::string>& args, std::istream& in
 
 }  // namespace
 
-const char* ledger_usage() { return kUsage; }
 
 int run_ledger_cli(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
     try {

@@ -29,7 +29,5 @@ namespace v2g::ledger {
 
 // args: the words after `ledger` (e.g. {"prove", "--index", "3"}).
 int run_ledger_cli(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err);
-// The usage text (for `v2g ledger --help`).
-const char* ledger_usage();
 
 }  // namespace v2g::ledger

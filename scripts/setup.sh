@@ -17,6 +17,7 @@ PACKAGES=(
   pybind11-dev                         # the _v2g Python module
   python3-numpy python3-h5py python3-pandas python3-matplotlib   # the v2g Python package
   python3-xarray                       # Run.evaluation_dataset(): the evaluation as a labelled xarray Dataset
+  python3-jinja2                       # the HTML pages (report, compare, sweep-report): python/v2g/templates/
   python3-cryptography   # tests: the ledger's Ed25519 signatures checked independently
   python3 python3-pytest               # ledger: the Python hashlib cross-check (tests/)
   chromium                             # the HTML report's rendering test (headless)

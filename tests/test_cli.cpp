@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/cuda_device.h"
+#include "common/text_format.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,10 +89,46 @@ void expect_bad_input(const Result& r, std::initializer_list<std::string> parts)
     for (const std::string& p : parts) EXPECT_TRUE(contains(r.output, p)) << "missing '" << p << "' in " << r.output;
 }
 
+// Numbers in the CLI's tables: exact zeros as 0, plain digits where they read, the exponent
+// only where plain digits would be all zeros or too wide.
+TEST(TextFormat, TableNumbers) {
+    EXPECT_EQ(v2g::table_number(0.0), "0");
+    EXPECT_EQ(v2g::table_number(-0.0), "0");
+    EXPECT_EQ(v2g::table_number(std::nan("")), "n/a");
+    EXPECT_EQ(v2g::table_number(-3.9321), "-3.932");
+    EXPECT_EQ(v2g::table_number(1.0), "1");
+    EXPECT_EQ(v2g::table_number(164.7), "164.7");
+    EXPECT_EQ(v2g::table_number(0.8946), "0.8946");
+    EXPECT_EQ(v2g::table_number(0.0012), "0.0012");
+    EXPECT_EQ(v2g::table_number(7.503e-05), "7.5e-05");
+    EXPECT_EQ(v2g::table_number(1.431e-08), "1.43e-08");
+    EXPECT_EQ(v2g::table_number(123456.0), "123456");
+    EXPECT_EQ(v2g::table_number(2.5e7), "2.5e+07");
+}
+
+TEST(TextFormat, TablesAlignTheirColumns) {
+    char* text = nullptr;
+    size_t size = 0;
+    std::FILE* out = open_memstream(&text, &size);
+    v2g::print_table(out, {{"policy", "money"}, {"learned", "-3.9"}, {"oracle_lp", "-3.17"}}, {true}, 2);
+    std::fclose(out);
+    EXPECT_EQ(std::string(text, size), "  policy     money\n  learned     -3.9\n  oracle_lp  -3.17\n");
+    std::free(text);
+}
+
 TEST(Cli, HelpListsTrain) {
     const Result r = run_v2g("--help");
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_TRUE(contains(r.output, "train")) << r.output;
+}
+
+TEST(Cli, LedgerHelpIsOneUsageBlock) {
+    const Result r = run_v2g("ledger --help");
+    EXPECT_EQ(r.status, 0) << r.output;
+    size_t usages = 0;
+    for (size_t at = 0; (at = r.output.find("sage:", at)) != std::string::npos; ++at) ++usages;
+    EXPECT_EQ(usages, 1u) << r.output;
+    EXPECT_TRUE(contains(r.output, "check-consistency")) << r.output;
 }
 
 TEST(Cli, TrainHelpListsOptionsAndPointsAtTheKeyDocs) {

@@ -93,9 +93,19 @@ def test_evaluation_is_written_as_documented(evaluated):
         learned, random = POLICIES.index("learned"), POLICIES.index("random")
         assert e.attrs["score"] == pytest.approx((money[learned] - money[random]) / (money[oracle] - money[random]))
         assert int(e.attrs["oracle_communities"]) == 1 and int(e.attrs["oracle_vehicles"]) == vehicles
-    for p in POLICIES:
-        assert re.search(rf"^{p}\s", stdout, re.M), stdout
-    assert "optimum" in stdout and "of the way from random to the LP oracle" in stdout
+    # The table: full metric names, a units row, a row per policy, every line as wide (right-
+    # aligned numbers), the LP oracle named as the one upper bound.
+    lines = stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.split()[:2] == ["policy", "money_per_vehicle"])
+    table = lines[head:head + 2 + len(POLICIES)]
+    assert "energy_efficiency" in table[0] and "$/vehicle/day" in table[1], table
+    assert len({len(line) for line in table}) == 1, table
+    assert [line.split()[0] for line in table[2:]] == POLICIES, table
+    assert "oracle_lp (upper bound)" in table[-1]
+    assert "of the way from random to the upper bound" in stdout and "DP check" in stdout and "not a bound" in stdout
+    assert "optimum" not in stdout
+    for fault in FAULTS:  # a table row of changes and a line saying what the fault does
+        assert re.search(rf"^  {fault}\s+[+-]", stdout, re.M) and re.search(rf"^  {fault}: \w", stdout, re.M), stdout
 
 
 def test_a_second_evaluation_replaces_the_first(evaluated, tmp_path):
@@ -150,6 +160,27 @@ def test_report_renders_every_figure_and_table_without_console_errors(evaluated,
     assert "currency/" not in page, "money is labelled with the run's currency (the file's `currency` attribute)"
     assert page.count("<img") >= 10 and page.count("<table") >= 4
     assert report_checks.render_problems(html_path, str(tmp_path / "profile")) == []
+
+
+def test_every_figure_of_the_evaluated_paper_run_passes_the_layout_check(evaluated, tmp_path, monkeypatch):
+    """Every figure `plot` and `report` draw from a real short run (the paper's fleet, 4 evaluated
+    days): no legend over data or off the figure, no empty axes, a unit on every y axis
+    (v2g.plot.layout_problems)."""
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    from v2g import plot, report as v2g_report
+
+    found = {}
+    save = plot._save
+
+    def checked_save(fig, out_dir, name, formats):
+        found[name] = plot.layout_problems(fig)
+        return save(fig, out_dir, name, formats)
+
+    monkeypatch.setattr(plot, "_save", checked_save)
+    v2g_report.write_report(evaluated[0], str(tmp_path / "rep"))
+    assert {"reward", "epsilon", "learning_wall_time", "energy_flows", "fig7_policy_map", "fig8_final_battery",
+            "fig9_battery_performance", "policy_day_flows", "day_flows", "money_by_policy", "ledger"} <= set(found)
+    assert {k: v for k, v in found.items() if v} == {}
 
 
 def test_report_of_an_unevaluated_run_says_how_to_evaluate(tmp_path):
@@ -262,3 +293,32 @@ def test_two_runs_side_by_side(evaluated, tmp_path):
         assert os.path.exists(os.path.join(tmp_path, "cmp", sub, "report.html")), sub
         assert f'href="{sub}/report.html"' in page
     assert report_checks.render_problems(path, str(tmp_path / "profile")) == []
+
+
+NOTEBOOK_MARK = "<!-- notebook example:"
+NOTEBOOK_MAX_LINES = 12
+
+
+def notebook_example(path):
+    """The ```python block that follows the notebook-example comment in a README."""
+    text = open(path, encoding="utf-8").read()
+    assert NOTEBOOK_MARK in text, f"{path} has no notebook example"
+    after = text.split(NOTEBOOK_MARK, 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_notebook_example_runs(tmp_path):
+    """README.md and python/README.md show the same short notebook-style session; it runs as
+    written (the _v2g module: v2g.evaluate needs it) and does what its comments say."""
+    code = notebook_example(os.path.join(ROOT, "README.md"))
+    assert code == notebook_example(os.path.join(ROOT, "python", "README.md"))
+    assert len(code.strip().splitlines()) <= NOTEBOOK_MAX_LINES
+    os.symlink(os.path.join(ROOT, "experiments"), tmp_path / "experiments")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                       env=dict(PY_ENV, MPLBACKEND="Agg"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "$/vehicle/day" in r.stdout and "oracle_lp" in r.stdout and "charge" in r.stdout, r.stdout
+    with h5py.File(tmp_path / "demo.h5", "r") as f:
+        assert f["episodes/reward_mean"].shape == (300,) and "evaluation" in f
+    figures = set(os.listdir(tmp_path / "demo-figs"))
+    assert {"fig7_policy_map.png", "fig7_policy_map.pdf", "fig9_battery_performance.pdf"} <= figures, figures

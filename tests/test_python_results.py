@@ -85,9 +85,16 @@ def test_open_reads_every_part(fake):
     assert run.config["learning"]["q_sharing"] == "vehicle" and run.config_text.startswith("[run]")
     assert run.attrs["schema_version"] == "1.0" and run.attrs["vehicles"] == 6
     df = run.episodes
-    assert len(df) == 20 and list(df["episode"]) == list(range(20))
+    assert len(df) == 20 and df.index.name == "episode" and list(df.index) == list(range(20))
+    assert "episode" not in df.columns
     assert {"rejected_energy_cap", "rejected_validity", "rejected_price", "rejected_party"} <= set(df.columns)
     assert np.array_equal(df["rejected_price"], run.episode_arrays["rejected"][:, 2])
+    assert set(df.attrs["units"]) == set(df.columns)
+    assert df.attrs["units"]["reward_mean"] == run.units("episodes/reward_mean") == run.units("reward_mean")
+    assert df.attrs["units"]["grid_import_kwh"] == "kWh/vehicle/day" and df.attrs["units"]["rejected_price"] == "1"
+    assert run.units("rejected_price") == "1" and run.units("soh") == run.units("vehicles/soh")
+    with pytest.raises(v2g.ResultsError, match="no dataset 'reward_means'.*episodes/reward_mean"):
+        run.units("reward_means")
     assert run.vehicles["soc_end"].shape == (20, 6)
     assert run.q_final.shape == (6, 4 * 24 * 3, 5) and run.q_snapshots.shape[0] == len(run.q_snapshot_episodes) == 4
     assert len(run.blocks) == 21 and len(run.contracts) > 0
@@ -100,15 +107,21 @@ def test_open_reads_every_part(fake):
 
 def test_plots_are_images_of_the_documented_size(fake, tmp_path):
     notes = []
-    paths = v2g_plot.plot_all(v2g.open(fake), tmp_path / "figs", svg=True, notes=notes)
+    paths = v2g_plot.plot_all(v2g.open(fake), tmp_path / "figs", formats=("png", "svg", "pdf"), notes=notes)
     names = {os.path.basename(p) for p in paths}
-    assert {"reward.png", "epsilon.png", "fig7_q_heatmap.png", "fig8_final_battery.png", "energy_flows.png",
-            "ledger.png", "reward.svg"} <= names
+    assert {"reward.png", "epsilon.png", "fig7_policy_map.png", "fig8_final_battery.png", "energy_flows.png",
+            "ledger.png", "reward.svg", "fig7_policy_map.pdf"} <= names
     assert any("Fig. 9" in n for n in notes) and any("over a day" in n for n in notes)
     for p in paths:
         assert os.path.getsize(p) > 1000
         if p.endswith(".png"):
             assert png_size(p) == v2g_plot.FIG_SIZE_PX
+        if p.endswith(".pdf"):
+            assert open(p, "rb").read(5) == b"%PDF-"
+        if p.endswith(".svg"):
+            assert b"<svg" in open(p, "rb").read(2000)
+    with pytest.raises(ValueError, match="'jpeg'"):
+        v2g_plot.plot_all(v2g.open(fake), tmp_path / "figs", formats=("png", "jpeg"))
     with_eval = write_fake_run(tmp_path / "eval.h5", episodes=5, evaluation=True)
     assert v2g_plot.fig9_battery_performance(with_eval, tmp_path / "figs")[0].endswith("fig9_battery_performance.png")
 
@@ -121,14 +134,22 @@ def test_evaluation_as_a_tidy_table_and_an_xarray_dataset(tmp_path):
     with v2g.open(path) as run:
         metrics, policies = run.evaluation_metrics(), run.policies
         first = int(run.evaluation_attrs["first_episode"])
-        table = run.evaluation_table()
+        table = run.evaluation
+        assert run.evaluated and table.equals(run.evaluation_table())
         days = next(iter(metrics.values()))[0].shape[1]
-        assert list(table.columns) == ["policy", "episode", "metric", "value", "unit"]
+        assert list(table.columns) == ["policy", "day", "episode", "metric", "value", "unit"]
         assert len(table) == len(metrics) * len(policies) * days
         name = next(iter(metrics))
         values, unit, _ = metrics[name]
-        row = table[(table.policy == policies[1]) & (table.metric == name) & (table.episode == first + 2)]
+        row = table[(table.policy == policies[1]) & (table.metric == name) & (table.day == 2)]
         assert len(row) == 1 and row.value.iloc[0] == values[1, 2] and row.unit.iloc[0] == unit
+        assert row.episode.iloc[0] == first + 2
+        means = table.pivot_table("value", "policy", "metric")  # the notebook idiom
+        assert means.loc[policies[0], name] == pytest.approx(np.nanmean(values[0]))
+        fault = next(iter(run.faults))
+        under = run.evaluation_table(fault)
+        assert len(under) == len(table) and not under.value.equals(table.value)
+        assert set(run.evaluation_arrays) >= {"policies"}
         xr = pytest.importorskip("xarray")
         ds = run.evaluation_dataset()
         assert isinstance(ds, xr.Dataset) and ds[name].dims == ("policy", "episode")
@@ -138,9 +159,75 @@ def test_evaluation_as_a_tidy_table_and_an_xarray_dataset(tmp_path):
         assert ds.sel(policy=policies[0], episode=first)[name].item() == values[0, 0]
         assert "score" in ds.attrs
     with v2g.open(write_fake_run(tmp_path / "noeval.h5", episodes=5)) as run:
-        assert run.evaluation_table().empty
+        assert not run.evaluated and run.evaluation_arrays is None
+        assert run.evaluation.empty and list(run.evaluation.columns)[:2] == ["policy", "day"]
         with pytest.raises(v2g.ResultsError, match="v2g eval"):
             run.evaluation_dataset()
+
+
+def layout_checked(monkeypatch):
+    """Runs v2g.plot.layout_problems on every figure any v2g module saves; returns
+    {figure name: problems}."""
+    found = {}
+    save = v2g_plot._save
+
+    def checked_save(fig, out_dir, name, formats):
+        found[name] = v2g_plot.layout_problems(fig)
+        return save(fig, out_dir, name, formats)
+
+    monkeypatch.setattr(v2g_plot, "_save", checked_save)
+    return found
+
+
+def test_every_figure_of_a_fake_run_passes_the_layout_check(tmp_path, monkeypatch):
+    import v2g_fake_eval
+
+    path = write_fake_run(tmp_path / "eval.h5", episodes=12)
+    v2g_fake_eval.write_fake_evaluation(path, days=3)
+    found = layout_checked(monkeypatch)
+    v2g_plot.plot_all(v2g.open(path), tmp_path / "figs", notes=[])
+    assert {"reward", "epsilon", "fig7_policy_map", "fig8_final_battery", "fig9_battery_performance",
+            "energy_flows", "ledger"} <= set(found)
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_layout_check_finds_what_it_looks_for():
+    import matplotlib.pyplot as plt
+
+    fig, (a, b, c) = plt.subplots(3, 1)
+    a.plot([0, 1, 2], [0, 1, 2], label="data")
+    a.legend(loc="upper left")  # inside the axes, over the data area
+    a.set_ylabel("energy (kWh)")
+    b.set_ylabel("energy (kWh)")  # no data drawn
+    c.bar([0, 1], [1, 2])
+    c.set_ylabel("share (1)")  # the dimensionless "1" is not a unit
+    problems = v2g_plot.layout_problems(fig)
+    plt.close(fig)
+    assert any("axes 0" in p and "legend overlaps" in p for p in problems), problems
+    assert any("axes 1" in p and "no data" in p for p in problems), problems
+    assert any("axes 2" in p and "names no unit" in p for p in problems), problems
+    fig, (a,) = v2g_plot._figure(1)
+    a.plot([0, 1], [0, 1], label="data")
+    a.set_ylabel("energy (kWh)")
+    v2g_plot._legend_outside(a)
+    fig.tight_layout()
+    assert v2g_plot.layout_problems(fig) == []
+    plt.close(fig)
+
+
+def test_fig7_policy_map_counts_greedy_actions_of_visited_states():
+    xr = pytest.importorskip("xarray")
+    q = np.zeros((2, 3, 4, 2, 5), np.float32)  # (vehicle, soc_bin, time_bin, price_level, action)
+    q[0, 0, 0, 0] = [0, 1, 0, 0, 0]  # greedy: discharge
+    q[1, 0, 0, 1] = [0, 0, 0, 0, 2]  # greedy: buy
+    q[1, 0, 0, 0] = [0, 0, 0, 0, 3]  # greedy: buy
+    q[0, 2, 3, 1] = [-1, -2, -3, -4, -5]  # greedy: charge
+    da = xr.DataArray(q, dims=("vehicle", "soc_bin", "time_bin", "price_level", "action"))
+    counts = v2g_plot.greedy_action_counts(da, q_init=0.0)
+    assert counts.shape == (3, 4, 5) and counts.sum() == 4  # unvisited rows (all at q_init) count for none
+    assert list(counts[0, 0]) == [0, 1, 0, 0, 2] and list(counts[2, 3]) == [1, 0, 0, 0, 0]
+    # Visited means "not at q_init": a start of -3 makes an all-zero row visited (greedy: charge).
+    assert v2g_plot.greedy_action_counts(da, q_init=-3.0).sum() == 2 * 3 * 4 * 2
 
 
 def test_fig7_means_over_visited_states():
@@ -152,12 +239,17 @@ def test_fig7_means_over_visited_states():
 
 
 def test_cli_info_plot_watch(fake, tmp_path):
-    p = cli("info", fake)
-    assert p.returncode == 0 and "finished: 20/20 episodes" in p.stdout, p.stderr
+    for verb in ("inspect", "info"):  # inspect: the C++ CLI's verb; info: the old name
+        p = cli(verb, fake)
+        assert p.returncode == 0 and "finished: 20/20 episodes" in p.stdout, p.stderr
     p = cli("plot", fake, "--out", tmp_path / "f")
     assert p.returncode == 0, p.stderr
     printed = p.stdout.split()
     assert len(printed) == 6 and all(os.path.getsize(x) > 0 for x in printed)
+    p = cli("plot", fake, "--out", tmp_path / "v", "--format", "pdf,svg")
+    assert p.returncode == 0, p.stderr
+    assert sorted({os.path.splitext(x)[1] for x in p.stdout.split()}) == [".pdf", ".svg"]
+    assert_one_error_line(cli("plot", fake, "--out", tmp_path / "x", "--format", "png,tiff"), "--format", "tiff")
     p = cli("watch", fake, "--once")
     assert p.returncode == 0 and p.stdout.startswith("20/20 episodes"), p.stderr
 
@@ -442,7 +534,7 @@ def test_real_plot_and_info(real, tmp_path):
     p = cli("plot", path, "--out", tmp_path / "figs")
     assert p.returncode == 0, p.stderr
     pngs = p.stdout.split()
-    assert {os.path.basename(x) for x in pngs} >= {"reward.png", "fig7_q_heatmap.png", "fig8_final_battery.png"}
+    assert {os.path.basename(x) for x in pngs} >= {"reward.png", "fig7_policy_map.png", "fig8_final_battery.png"}
     for x in pngs:
         assert os.path.getsize(x) > 1000 and png_size(x) == v2g_plot.FIG_SIZE_PX
     p = cli("info", path)

@@ -33,7 +33,11 @@ EPISODES = 20
 # Chromium's stderr line for a page's console message ("...:INFO:CONSOLE:4] ...") and for an
 # uncaught exception; either fails a render.
 CONSOLE_LINE = re.compile(r":CONSOLE|Uncaught")
-RENDER_CHECK = re.compile(r'data-render-check="images=(\d+)/(\d+) tables=(\d+)"')
+RENDER_CHECK = re.compile(r'data-render-check="images=(\d+)/(\d+) tables=(\d+)(?: overflow_px=(\d+))?"')
+# The report's widths: a desktop window, and a narrow one (a laptop split screen, a tablet).
+SCREEN_WIDTHS_PX = (1400, 800)
+SCREEN_HEIGHT_PX = 900
+SCORE_BOX_RGB = (0xEE, 0xF7, 0xEE)  # templates/page.css .score background
 
 
 # ---------------------------------------------------------------- helpers
@@ -101,21 +105,27 @@ def chromium():
     return exe
 
 
-def render_problems(html_path, profile_dir):
+def _chromium_run(args, profile_dir):
+    return subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                           "--v=0", "--hide-scrollbars",
+                           f"--user-data-dir={profile_dir}",  # one profile per test: they run side by side
+                           "--virtual-time-budget=5000", *args], capture_output=True, text=True, timeout=180)
+
+
+def render_problems(html_path, profile_dir, width_px=None):
     """Loads the page in headless Chromium and returns what is wrong with it (empty: nothing).
 
-    The page's own load handler writes `data-render-check="images=OK/ALL tables=N"` on <body>;
-    --dump-dom prints the DOM after the load (virtual time lets it run to the end), so the
-    count of decoded images and tables comes back through stdout. Console messages and
-    uncaught exceptions come through stderr (--enable-logging=stderr). Expected counts are the
-    <img> and <table> tags of the file itself."""
+    The page's own load handler writes `data-render-check="images=OK/ALL tables=N
+    overflow_px=P"` on <body>; --dump-dom prints the DOM after the load (virtual time lets it
+    run to the end), so the count of decoded images and tables, and how far the page is wider
+    than the window, come back through stdout. Console messages and uncaught exceptions come
+    through stderr (--enable-logging=stderr). Expected counts are the <img> and <table> tags of
+    the file itself. With width_px, the window is that wide and the page may not be wider."""
     source = Page(open(html_path, encoding="utf-8").read())
     want_images, want_tables = len(source.images), sum(1 for _ in re.finditer(
         r"<table\b", open(html_path, encoding="utf-8").read()))
-    r = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-                        f"--user-data-dir={profile_dir}",  # one profile per test: they run side by side
-                        "--virtual-time-budget=5000", "--dump-dom", "file://" + os.path.abspath(html_path)],
-                       capture_output=True, text=True, timeout=180)
+    size = [f"--window-size={width_px},{SCREEN_HEIGHT_PX}"] if width_px else []
+    r = _chromium_run([*size, "--dump-dom", "file://" + os.path.abspath(html_path)], profile_dir)
     problems = [f"console: {line.strip()}" for line in r.stderr.splitlines() if CONSOLE_LINE.search(line)]
     if r.returncode != 0:
         problems.append(f"chromium exited {r.returncode}: {r.stderr[-500:]}")
@@ -123,14 +133,29 @@ def render_problems(html_path, profile_dir):
     if check is None:
         problems.append("no data-render-check on <body>: the page's load handler did not run")
         return problems
-    ok, images, tables = (int(x) for x in check.groups())
+    ok, images, tables = (int(x) for x in check.groups()[:3])
     if images != want_images:
         problems.append(f"the browser saw {images} images, the file has {want_images}")
     if ok != images:
         problems.append(f"{images - ok} of {images} images did not decode")
     if tables != want_tables:
         problems.append(f"the browser saw {tables} tables, the file has {want_tables}")
+    if width_px and check.group(4) is None:
+        problems.append("the load handler did not report the page's overflow")
+    elif width_px and int(check.group(4)) > 0:
+        problems.append(f"the page is {check.group(4)} px wider than a {width_px} px window")
     return problems
+
+
+def screenshot(html_path, profile_dir, width_px, out_png):
+    """A headless Chromium screenshot of the page's first screen at width_px; returns the
+    image as an (H, W, 3) array of 0-255 values."""
+    import matplotlib.image
+
+    r = _chromium_run([f"--window-size={width_px},{SCREEN_HEIGHT_PX}", f"--screenshot={out_png}",
+                       "file://" + os.path.abspath(html_path)], profile_dir)
+    assert r.returncode == 0 and os.path.exists(out_png), r.stderr[-500:]
+    return np.rint(255 * matplotlib.image.imread(out_png)[:, :, :3]).astype(int)
 
 
 def metrics_of(path, fault=None):
@@ -329,6 +354,11 @@ def test_formatting_helpers():
     nan = float("nan")
     assert v2g_report.fmt(nan) == v2g_report.fmt(float("inf")) == v2g_report.fmt(None) == "n/a"
     assert v2g_report.mean_sd_cell([nan, nan]) == "n/a"
+    # As `v2g eval`'s table (common/text_format.h table_number): exact zeros as 0, the exponent
+    # only where plain digits would be all zeros.
+    assert [v2g_report.fmt(x) for x in (0.0, -3.9321, 164.7, 0.0012, 7.503e-05, 1.431e-08, 2.5e7)] == [
+        "0", "-3.932", "164.7", "0.0012", "7.5e-05", "1.43e-08", "2.5e+07"]
+    assert v2g_report.mean_sd_cell([0.0, 0.0]) == "0 ±\u00a00"
     assert v2g_report.mean_sd_cell([1.0, 3.0]) == "2 ±\u00a01"
     assert v2g_report.mean_sd_cell([1.0, nan, 3.0]) == "2 ±\u00a01 (2\u00a0of\u00a03\u00a0days)"
     # Paired by day: a day that is NaN on either side drops out of the mean of the differences.
@@ -345,7 +375,7 @@ def test_the_render_checker_catches_console_errors_and_broken_images(tmp_path):
               "for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;"
               "document.body.setAttribute('data-render-check', 'images=' + ok + '/' + imgs.length + ' tables=' +"
               "document.getElementsByTagName('table').length); });</script>")
-    good_png = open(v2g_report.plot.fig7_q_heatmap(write_fake_run(str(tmp_path / "r.h5"), episodes=3),
+    good_png = open(v2g_report.plot.fig7_policy_map(write_fake_run(str(tmp_path / "r.h5"), episodes=3),
                                                    tmp_path / "png")[0], "rb").read()
     import base64
     good_img = '<img src="data:image/png;base64,' + base64.b64encode(good_png).decode() + '">'
@@ -375,6 +405,20 @@ def test_report_renders_without_console_errors_and_with_every_image(evaluated, t
     assert len(parsed.images) >= 10, len(parsed.images)
     assert {"run-header", "policy-summary", "metrics", "resilience", "fig9"} <= set(parsed.tables)
     assert render_problems(page, str(tmp_path / "profile")) == []
+
+
+def test_report_screenshots_at_two_widths_show_the_score_on_top(evaluated, tmp_path):
+    """The page at 1400 and 800 px: nothing wider than the window (tables scroll inside their
+    own box), and the learned-vs-yardsticks score box is on the first screen. The screenshots
+    stay in the test's directory (pytest --basetemp keeps them) for a person to look at."""
+    page = evaluated[1]
+    for width in SCREEN_WIDTHS_PX:
+        assert render_problems(page, str(tmp_path / f"profile-{width}"), width_px=width) == []
+        shot = screenshot(page, str(tmp_path / f"shot-{width}"), width, str(tmp_path / f"report-{width}px.png"))
+        assert shot.shape == (SCREEN_HEIGHT_PX, width, 3), shot.shape
+        assert shot.std() > 10, "the first screen is blank"
+        score_box = np.all(np.abs(shot - np.array(SCORE_BOX_RGB)) <= 2, axis=2)
+        assert score_box.sum() > 0.02 * shot.shape[0] * shot.shape[1], f"no score box on the first screen at {width} px"
 
 
 def test_unevaluated_run_gets_the_training_part_and_a_note(tmp_path):

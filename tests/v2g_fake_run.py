@@ -66,14 +66,18 @@ COMPOUNDS = {"contract": CONTRACT_DTYPE, "block": BLOCK_DTYPE, "transaction": TR
 GROWING = [k for k, v in SCHEMA.items() if v[1][0] in ("N", "k", "q", "B", "n")]
 
 
-def fake_config(vehicles, community_size, episodes, soc_bins, price_levels, q_sharing, store):
+def fake_config(vehicles, community_size, episodes, soc_bins, steps, price_levels, q_sharing, store):
+    """The effective config of the fake run: its Q-state index unfolds as the engine's
+    (soc_bins x time_bins x price_levels, a time bin per step)."""
     return (
         '[run]\nname = "fake"\nseed = 7\nepisodes = %d\ndevice = "cpu"\nthreads = 1\n\n'
+        '[time]\nday_start_hour = 0.0\n\n'
         '[fleet]\nvehicles = %d\ncommunity_size = %d\n\n'
-        '[learning]\nsoc_bins = %d\nprice_levels = %d\nq_sharing = "%s"\nalpha = 0.2\n'
+        '[learning]\nsoc_bins = %d\ntime_bins = %d\nprice_levels = %d\ndeadline_levels = 1\n'
+        'forecast_levels = 1\nq_init = 0.0\nq_sharing = "%s"\nalpha = 0.2\n'
         'epsilon = 0.8\nepsilon_decay = 0.995\n\n'
         '[ledger]\nenabled = true\nstore_transactions = "%s"\n'
-        % (episodes, vehicles, community_size, soc_bins, price_levels, q_sharing, store))
+        % (episodes, vehicles, community_size, soc_bins, steps, price_levels, q_sharing, store))
 
 
 def _dataset(group, name, data, units, maxshape_first=True):
@@ -98,7 +102,7 @@ class FakeRun:
         self.T = {"vehicle": vehicles, "community": self.C, "fleet": 1}[q_sharing]
         self.S = soc_bins * steps * price_levels
         self.vehicle_stride, self.q_stride, self.store = vehicle_stride, q_stride, store
-        self.config = fake_config(vehicles, community_size, episodes, soc_bins, price_levels, q_sharing, store)
+        self.config = fake_config(vehicles, community_size, episodes, soc_bins, steps, price_levels, q_sharing, store)
         e = np.arange(episodes)
         learn = 1 - np.exp(-e / max(1, episodes / 4))
         self.vreward = (rng.normal(-3, 0.5, (episodes, vehicles)) + 2 * learn[:, None]).astype(np.float32)

@@ -1,7 +1,7 @@
-"""`python3 -m v2g`: info, plot, watch and report a results file from the shell.
+"""`python3 -m v2g`: inspect, plot, watch and report a results file from the shell.
 
-    python3 -m v2g info RUN.h5
-    python3 -m v2g plot RUN.h5 --out DIR [--svg]
+    python3 -m v2g inspect RUN.h5     (`info` is the same; `v2g inspect` is its C++ twin)
+    python3 -m v2g plot RUN.h5 --out DIR [--format png,svg,pdf]
     python3 -m v2g watch RUN.h5 [--interval S] [--once]
     python3 -m v2g report RUN.h5 --out DIR     (DIR/report.html: offline, self-contained;
                                                 prints its path; v2g.report owns the page)
@@ -74,7 +74,8 @@ def cmd_info(args):
     print(f"run       {a.get('run_name')}  seed {a.get('seed')}  started {a.get('start_time')}")
     print(f"device    {a.get('device')}: {a.get('backend')} ({a.get('device_reason')})")
     print(f"status    {run.status}: {run.episodes_done}/{run.episodes_planned} episodes")
-    print(f"shape     {a.get('vehicles')} vehicles, {a.get('communities')} communities, "
+    communities = a.get('communities')
+    print(f"shape     {a.get('vehicles')} vehicles, {communities} {'community' if communities == 1 else 'communities'}, "
           f"{a.get('steps_per_episode')} steps/episode, {a.get('states')} states x {a.get('actions')} actions")
     ep = run.episode_arrays
     if run.episodes_done:
@@ -95,7 +96,14 @@ def cmd_plot(args):
 
     run = Run(args.run)
     notes = []
-    paths = plot.plot_all(run, args.out, svg=args.svg, notes=notes)
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    if args.svg and "svg" not in formats:
+        formats.append("svg")
+    try:
+        plot.check_formats(formats)
+    except ValueError as e:
+        return _fail(f"--format: {e}")
+    paths = plot.plot_all(run, args.out, formats=formats, notes=notes)
     for n in notes:
         print(f"v2g: note: {n}", file=sys.stderr)
     for p in paths:
@@ -179,12 +187,14 @@ def main(argv=None):
     p = _Parser(prog="python3 -m v2g", description="Read, plot, watch and report v2g results files "
                                                          "(docs/RESULTS.md, docs/EVALUATION.md).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    s = sub.add_parser("info", help="a short summary of a run")
+    s = sub.add_parser("inspect", aliases=["info"], help="a short summary of a run (as `v2g inspect`; info: the old name)")
     s.add_argument("run", metavar="RUN.h5")
-    s = sub.add_parser("plot", help="write every figure (PNG, and SVG with --svg) and print their paths")
+    s = sub.add_parser("plot", help="write every figure (PNG; SVG or PDF with --format) and print their paths")
     s.add_argument("run", metavar="RUN.h5")
     s.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
-    s.add_argument("--svg", action="store_true", help="also write SVG")
+    s.add_argument("--format", default="png", metavar="F[,F]",
+                   help="file formats, comma-separated: png, svg, pdf (svg and pdf are vector; default png)")
+    s.add_argument("--svg", action="store_true", help="also write SVG (the same as adding svg to --format)")
     s = sub.add_parser("watch", help="follow a live run (SWMR): a line each time the episode count grows")
     s.add_argument("run", metavar="RUN.h5")
     s.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between reads (2)")
@@ -212,9 +222,9 @@ def main(argv=None):
         sp.error = p.error  # one line for subcommand errors too
     args = p.parse_args(argv)
     if args.command is None:
-        return _fail("a command is required: info, plot, watch, report or sweep-report")
+        return _fail("a command is required: inspect, plot, watch, report or sweep-report")
     try:
-        return {"info": cmd_info, "plot": cmd_plot, "watch": cmd_watch, "report": cmd_report,
+        return {"inspect": cmd_info, "info": cmd_info, "plot": cmd_plot, "watch": cmd_watch, "report": cmd_report,
                 "sweep-report": cmd_sweep_report}[args.command](args)
     except BrokenPipeError:
         return 1

@@ -4,8 +4,8 @@ the same fleet and days) in DIR/compare.html, next to each run's own report (DIR
 Owns the comparison page: one header row per run (learner, device, episodes, training time),
 the learning curves of every run on shared axes over env-steps and over training wall time,
 and, for evaluated runs, the learned policy's money, unmet energy, departure energy met and
-peak import beside the same run's yardsticks. Self-contained like the single-run report (the
-same CSS and render check).
+peak import beside the same run's yardsticks. The page is templates/compare.html, self-contained
+like the single-run report (v2g/page.py).
 """
 
 import os
@@ -13,7 +13,7 @@ import tempfile
 
 import numpy as np
 
-from . import plot, report
+from . import page, plot, report
 from .run import Run
 
 COMPARE_NAME = "compare.html"
@@ -54,10 +54,10 @@ def learning_curves(runs, out_dir):
     currencies = sorted({run.currency for run in runs})
     for axis in (a, b):
         axis.set_ylabel(f"reward\n({' or '.join(currencies)}/vehicle/day)")
-        axis.legend(loc="lower right", fontsize=8)
+        plot._legend_outside(axis)
     a.set_title("learning curves (moving means)")
     fig.tight_layout()
-    return plot._save(fig, out_dir, "compare_learning", False)
+    return plot._save(fig, out_dir, "compare_learning", plot.DEFAULT_FORMATS)
 
 
 def _evaluated_rows(run):
@@ -68,9 +68,9 @@ def _evaluated_rows(run):
         if policy not in policies:
             continue
         k = policies.index(policy)
-        cells = [report._cell(_label(run) if policy == "learned" else f"  its {policy}", "name")]
+        cells = [page.cell(_label(run) if policy == "learned" else f"  its {policy}", "name")]
         for name in COMPARED_METRICS:
-            cells.append(report._cell(report.mean_sd_cell(metrics[name][0][k]) if name in metrics else report.NA))
+            cells.append(page.cell(report.mean_sd_cell(metrics[name][0][k]) if name in metrics else report.NA))
         rows.append(cells)
     return rows
 
@@ -80,41 +80,26 @@ def write_comparison(paths_or_runs, out_dir):
     returns the comparison's path."""
     runs = [r if isinstance(r, Run) else Run(r) for r in paths_or_runs]
     out_dir = plot.prepare_out_dir(out_dir)
-    parts = ["<h1>v2g: runs side by side</h1>"]
-    header = [[report._cell(_label(r), "name"), report._cell(r.attrs.get("backend", "?")),
-               report._cell(f"{r.episodes_done} of {r.episodes_planned}"),
-               report._cell(report.fmt(_training_seconds(r)[-1] if r.episodes_done else float("nan"), ".3g")),
-               report._cell(os.path.basename(r.path))] for r in runs]
-    parts.append(report._table(["run (learner)", "backend", "episodes", "training wall time (s)", "file"], header,
-                               "runs"))
+    header = [[page.cell(_label(r), "name"), page.cell(r.attrs.get("backend", "?")),
+               page.cell(f"{r.episodes_done} of {r.episodes_planned}"),
+               page.cell(report.fmt(_training_seconds(r)[-1] if r.episodes_done else float("nan"), ".3g")),
+               page.cell(os.path.basename(r.path))] for r in runs]
+    context = {"title": "v2g: runs side by side", "command": "report",
+               "runs": page.table(["run (learner)", "backend", "episodes", "training wall time (s)", "file"], header,
+                                  "runs")}
     with tempfile.TemporaryDirectory() as tmp:
-        for p in learning_curves(runs, tmp):
-            if p.endswith(".png"):
-                parts.append("<h2>Learning</h2>" + report._img(p, "learning curves"))
-    evaluated = [r for r in runs if r.evaluation is not None]
+        context["curves"] = page.figure(learning_curves(runs, tmp), "Learning")
+    evaluated = [r for r in runs if r.evaluated]
+    context["compared"] = None
     if evaluated:
         units = {n: v[1] for r in evaluated for n, v in r.evaluation_metrics().items()}
         rows = [row for r in evaluated for row in _evaluated_rows(r)]
-        parts.append("<h2>Evaluation: the learned policy and its run's yardsticks</h2>"
-                     "<p>Means ± sd over each run's evaluation days (<code>v2g eval</code>); runs of the same "
-                     "config and seed share the days.</p>" +
-                     report._table(["run / policy"] + [f"{n} ({units.get(n, '')})" for n in COMPARED_METRICS], rows,
-                                   "compared"))
-    missing = [r for r in runs if r.evaluation is None]
-    if missing:
-        parts.append('<p class="note">Not evaluated: ' + ", ".join(report._esc(os.path.basename(r.path)) for r in missing)
-                     + " (<code>v2g eval RUN.h5</code> adds them to the table).</p>")
-    links = []
+        context["compared"] = page.table(["run / policy"] + [f"{n} ({units.get(n, '')})" for n in COMPARED_METRICS],
+                                         rows, "compared")
+    context["not_evaluated"] = [os.path.basename(r.path) for r in runs if not r.evaluated]
+    context["reports"] = []
     for i, r in enumerate(runs):
         sub = f"{i}-{r.attrs.get('run_name', 'run')}"
         report.write_report(r, os.path.join(out_dir, sub))
-        links.append(f'<li><a href="{report._esc(sub)}/{report.REPORT_NAME}">{report._esc(_label(r))}</a></li>')
-    parts.append("<h2>Each run's own report</h2><ul>" + "".join(links) + "</ul>")
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>v2g: runs side by side</title>"
-            f"<style>{report._CSS}</style></head><body>{''.join(parts)}"
-            f"<script>{report._CHECK_SCRIPT}</script></body></html>\n")
-    path = os.path.join(out_dir, COMPARE_NAME)
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.write(page)
-    os.replace(path + ".tmp", path)
-    return path
+        context["reports"].append((f"{sub}/{report.REPORT_NAME}", _label(r)))
+    return page.write(os.path.join(out_dir, COMPARE_NAME), page.render("compare.html", **context))

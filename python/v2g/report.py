@@ -1,13 +1,13 @@
 """`python3 -m v2g report RUN.h5 --out DIR`: one self-contained HTML page of a run.
 
-Owns the page: run header, learning curves (over episodes and over wall time), the paper's
+Owns what the page shows: the run header; on top, the learned policy against the best
+yardstick with the score; learning curves (over episodes and over wall time), the paper's
 Figs. 7-9, a day of energy flows and prices per evaluated policy, the per-policy summary with
 the DP bound, the metrics table (mean and spread over the evaluation days, with units and
 definitions, docs/EVALUATION.md), the resilience table (each fault's change from the
-fault-free days) and Fig. 9's initial-vs-enhanced table. Figures are PNGs embedded as data
-URIs; CSS is inline; nothing is fetched, so the page opens offline. A small inline script
-records on <body> how many images decoded and how many tables there are
-(`data-render-check`), which the headless-browser tests read back.
+fault-free days) and Fig. 9's initial-vs-enhanced table. How it reads is the Jinja2 template
+templates/report.html (v2g/page.py: embedded PNGs, inline CSS, nothing fetched, so the page
+opens offline; the load handler the headless-browser tests read back).
 
 Everything is generic over the policies (/evaluation/policies) and the metric names the file
 holds: nothing here knows how many policies or metrics there are.
@@ -16,15 +16,13 @@ A run that `v2g eval` has not evaluated still gets a report (learning curves, Fi
 traced day) with a note saying how to add the rest.
 """
 
-import base64
-import html
 import math
 import os
 import tempfile
 
 import numpy as np
 
-from . import plot
+from . import page, plot
 from .errors import ResultsError
 from .run import Run
 
@@ -48,46 +46,29 @@ ORACLE_SET_MONEY = "oracle_set_money_per_vehicle"
 ORACLE, LEARNED, RANDOM = "oracle_lp", "learned", "random"
 NA = "n/a"
 
-_CSS = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 1em 0; font-size: .85em; }
-th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; vertical-align: top; }
-th { background: #f2f2f2; white-space: normal; } td.name, th.name, td.text { text-align: left; }
-td.text { color: #555; white-space: normal; min-width: 16em; }
-td.name { white-space: normal; min-width: 12em; max-width: 20em; }
-div.def { color: #666; font-size: .85em; } td.span { text-align: center; }
-div.wide { overflow-x: auto; }
-tr.bound td { background: #eef5ff; font-style: italic; }
-.note { background: #fff6d5; border: 1px solid #e6c84f; padding: .6em 1em; }
-img { max-width: 100%; display: block; margin: 1em 0; }
-.small { color: #666; font-size: .85em; }
-nav a { margin-right: 1em; }
-"""
-
-# Counts the images that decoded and the tables, and writes the result on <body>: the only way
-# a headless browser's --dump-dom can tell the test what the page looked like once loaded.
-_CHECK_SCRIPT = """
-window.addEventListener('load', function () {
-  var imgs = document.images, ok = 0;
-  for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;
-  document.body.setAttribute('data-render-check',
-    'images=' + ok + '/' + imgs.length + ' tables=' + document.getElementsByTagName('table').length);
-});
-"""
+# Plain digits from here to there; the exponent only outside, where plain digits would be all
+# zeros or too wide (as `v2g eval`'s table_number, common/text_format.h).
+PLAIN_NOTATION = (1e-3, 1e6)
 
 
-def _esc(x):
-    return html.escape(str(x))
-
-
-def fmt(x, spec=".4g"):
-    """A number for the page; NaN, inf and non-numbers read "n/a"."""
+def fmt(x, spec=None):
+    """A number for the page; NaN, inf and non-numbers read "n/a". With no spec: an exact zero
+    is "0", four significant digits in plain notation within PLAIN_NOTATION, else "%.3g"."""
     try:
         x = float(x)
     except (TypeError, ValueError):
         return NA
-    return NA if not math.isfinite(x) else format(x, spec)
+    if not math.isfinite(x):
+        return NA
+    if spec is not None:
+        return format(x, spec)
+    if x == 0:
+        return "0"
+    if PLAIN_NOTATION[0] <= abs(x) < PLAIN_NOTATION[1]:
+        digits = max(0, 3 - math.floor(math.log10(abs(x))))
+        text = f"{x:.{digits}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return format(x, ".3g")
 
 
 def spread(a):
@@ -109,35 +90,12 @@ def mean_sd_cell(a):
     return f"{fmt(m)} ±\u00a0{fmt(s, '.2g')}" + (f" ({k}\u00a0of\u00a0{n}\u00a0days)" if k < n else "")
 
 
-def _img(path, alt):
-    with open(path, "rb") as f:
-        data = base64.b64encode(f.read()).decode("ascii")
-    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
+_cell, _table = page.cell, page.table
 
 
-def _cell(value, cls=None, colspan=1):
-    attrs = (f' class="{cls}"' if cls else "") + (f' colspan="{colspan}"' if colspan > 1 else "")
-    return f"<td{attrs}>{_esc(value)}</td>"
-
-
-def _tr(cells, cls=None):
-    """A row of cells made by _cell."""
-    return (f'<tr class="{cls}">' if cls else "<tr>") + "".join(cells) + "</tr>"
-
-
-def _th(title, name=False):
-    # <wbr> after underscores: long metric names may break there rather than widen the table.
-    cls = ' class="name"' if name else ""
-    return f"<th{cls}>{_esc(title).replace('_', '_<wbr>')}</th>"
-
-
-def _table(header, rows, table_id, name_columns=1):
-    """header: column titles, or None; the first name_columns columns are names (left aligned).
-    rows: lists of _cell strings, or a finished _tr string. Wrapped in a div that scrolls
-    sideways should a table still be wider than the page."""
-    head = "" if header is None else "<tr>" + "".join(_th(h, i < name_columns) for i, h in enumerate(header)) + "</tr>"
-    body = "".join(r if isinstance(r, str) else _tr(r) for r in rows)
-    return f'<div class="wide"><table id="{table_id}">{head}{body}</table></div>'
+def _name_cell(name, definition):
+    """A metric's name with its definition under it (one table, narrow enough for the page)."""
+    return page.cell(name, "name", definition=definition)
 
 
 # ---------------------------------------------------------------- checks
@@ -145,7 +103,7 @@ def _table(header, rows, table_id, name_columns=1):
 def check_evaluation(run):
     """ResultsError naming the dataset when /evaluation's shapes disagree with its policy list
     and day count (docs/EVALUATION.md), so a damaged group is bad input, not a traceback."""
-    ev = run.evaluation
+    ev = run.evaluation_arrays
     if ev is None:
         return
     where = f"{run.path}: /evaluation"
@@ -196,10 +154,10 @@ def learning_over_wall_time(run, out_dir, notes=None):
     a.set_ylabel(f"reward\n({run.currency}/vehicle/day)")
     a.set_title("learning curve over training time" + (f" (moving mean over {w} episodes)" if w > 1 else ""))
     b.plot(seconds, ep["epsilon"], color="C1")
-    b.set_ylabel("epsilon")
+    b.set_ylabel("epsilon\n(probability)")
     b.set_xlabel("training compute time (s, from env-steps/s)")
     fig.tight_layout()
-    return plot._save(fig, out_dir, "learning_wall_time", False)
+    return plot._save(fig, out_dir, "learning_wall_time", plot.DEFAULT_FORMATS)
 
 
 DAY_SERIES = ("clock_hour", "retail_price_per_kwh", "dr_event", "grid_import_kwh", "grid_export_kwh",
@@ -233,21 +191,21 @@ def policy_day_flows(run, out_dir, notes=None, day=0):
         a.bar(steps + 0.2, d["p2p_bought_kwh"][k, day], 0.4, color="C1", label="P2P bought")
         a.bar(steps + 0.2, -d["p2p_sold_kwh"][k, day], 0.4, color="C3", label="P2P sold")
         a.axhline(0, color="black", lw=0.5)
-        a.set_ylabel(f"{name}\nkWh/step", fontsize=8)
+        a.set_ylabel(f"{name}\n(kWh/step)", fontsize=8)
         b = a.twinx()
         b.step(steps, price, where="mid", color="black", lw=1, label="retail price")
-        b.set_ylabel(f"{run.currency}\n/kWh", fontsize=8)
+        b.set_ylabel(f"price\n({run.currency}/kWh)", fontsize=8)
         if k == 0:
-            a.legend(loc="upper left", fontsize=7, ncol=4)
-            b.legend(loc="upper right", fontsize=7)
+            handles = a.get_legend_handles_labels()[0] + b.get_legend_handles_labels()[0]
+            a.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.08, 1.0), borderaxespad=0.0, fontsize=7)
             a.set_title(f"evaluation day {day}: fleet energy per step by policy (out negative; red: demand-response steps)",
                         fontsize=10)
     tick = max(1, len(steps) // 12)
     axes[-1, 0].set_xticks(steps[::tick])
     axes[-1, 0].set_xticklabels([f"{h:g}" for h in hours[::tick]])
-    axes[-1, 0].set_xlabel("clock hour")
+    axes[-1, 0].set_xlabel("clock hour (h)")
     fig.tight_layout()
-    return plot._save(fig, out_dir, "policy_day_flows", False)
+    return plot._save(fig, out_dir, "policy_day_flows", plot.DEFAULT_FORMATS)
 
 
 def money_by_policy(run, out_dir, notes=None):
@@ -265,15 +223,15 @@ def money_by_policy(run, out_dir, notes=None):
         stats = [spread(values[k]) for k in range(len(policies))]
         axis.bar(x, [s[0] for s in stats], yerr=[s[1] for s in stats], capsize=4)
         axis.set_ylabel(f"{name.replace('_', ' ')}\n({units})", fontsize=9)
-    ev = run.evaluation
+    ev = run.evaluation_arrays
     if MONEY in names and OPTIMUM in ev and spread(ev[OPTIMUM])[2]:
         axes[0].axhline(spread(ev[OPTIMUM])[0], color="red", ls="--", label="DP value (plugged-in steps)")
-        axes[0].legend(loc="best", fontsize=8)
+        plot._legend_outside(axes[0])
     axes[-1].set_xticks(x)
     axes[-1].set_xticklabels(policies, fontsize=8)
     axes[0].set_title("evaluation: means over the days, 1 sd error bars")
     fig.tight_layout()
-    return plot._save(fig, out_dir, "money_by_policy", False)
+    return plot._save(fig, out_dir, "money_by_policy", plot.DEFAULT_FORMATS)
 
 
 # ---------------------------------------------------------------- tables
@@ -281,7 +239,7 @@ def money_by_policy(run, out_dir, notes=None):
 def _optimum(run):
     """(units, "mean ± sd" cell, definition) of the DP bound, /evaluation/optimum_value_per_vehicle."""
     attrs = run.dataset_attrs(f"evaluation/{OPTIMUM}")
-    return (run.money_units(attrs.get("units", "")), mean_sd_cell(run.evaluation[OPTIMUM]),
+    return (run.money_units(attrs.get("units", "")), mean_sd_cell(run.evaluation_arrays[OPTIMUM]),
             attrs.get("definition") or "the dynamic-programming optimum's value, fleet mean")
 
 
@@ -292,46 +250,49 @@ def summary_table(run):
     names = [n for n in SUMMARY_METRICS if n in metrics] or ordered(metrics)[:6]
     rows = [[_cell(p, "name")] + [_cell(mean_sd_cell(metrics[n][0][k])) for n in names]
             for k, p in enumerate(run.policies)]
-    if OPTIMUM in run.evaluation and MONEY in names:
+    if OPTIMUM in run.evaluation_arrays and MONEY in names:
         cell = _optimum(run)[1]
-        rows.append(_tr([_cell(f"DP bound ({OPTIMUM})", "name")] +
-                        [_cell(cell if n == MONEY else "") for n in names], "bound"))
+        rows.append(page.Row([_cell(f"DP bound ({OPTIMUM})", "name")] +
+                             [_cell(cell if n == MONEY else "") for n in names], "bound"))
     return _table(["policy"] + [f"{n} ({metrics[n][1]})" for n in names], rows, "policy-summary")
 
 
-def score_paragraph(run):
-    """The score (learned - random) / (oracle - random), as `v2g eval` prints it, from the
-    money on the LP oracle's communities; "" for a file without the oracle (older files)."""
-    ev, policies = run.evaluation, list(run.policies)
+def score_summary(run):
+    """The learned policy against the yardsticks, for the top of the page: its money per
+    vehicle-day and the best rule-based yardstick's (charge on arrival or time of use), its
+    departure energy met, and the score (learned - random) / (oracle - random) of the money on
+    the LP oracle's communities, as `v2g eval` prints it. None for a file without the oracle
+    (older files) or without the learned, random and oracle policies."""
+    ev, policies = run.evaluation_arrays, list(run.policies)
     if ORACLE_SET_MONEY not in ev or any(p not in policies for p in (ORACLE, LEARNED, RANDOM)):
-        return ""
-    money = np.asarray(ev[ORACLE_SET_MONEY], float)
-    m = {p: spread(money[policies.index(p)])[0] for p in (ORACLE, LEARNED, RANDOM)}
+        return None
+    oracle_set = np.asarray(ev[ORACLE_SET_MONEY], float)
+    m = {p: spread(oracle_set[policies.index(p)])[0] for p in (ORACLE, LEARNED, RANDOM)}
     score = (m[LEARNED] - m[RANDOM]) / (m[ORACLE] - m[RANDOM]) if m[ORACLE] > m[RANDOM] else float("nan")
+    metrics = run.evaluation_metrics()
+    money = {p: spread(metrics[MONEY][0][k])[0] for k, p in enumerate(policies)}
+    yardsticks = [p for p in ("charge_on_arrival", "time_of_use") if p in policies]
+    best = max(yardsticks, key=lambda p: money[p], default=None)
+    met = metrics.get("departure_energy_met")
     a = run.evaluation_attrs
-    best = max((p for p in ("charge_on_arrival", "time_of_use") if p in policies),
-               key=lambda p: spread(run.evaluation_metrics()[MONEY][0][policies.index(p)])[0], default=None)
-    versus = ""
-    if best is not None:
-        learned_money = spread(run.evaluation_metrics()[MONEY][0][policies.index(LEARNED)])[0]
-        best_money = spread(run.evaluation_metrics()[MONEY][0][policies.index(best)])[0]
-        versus = (f" Against the best rule-based yardstick, <code>{_esc(best)}</code>: {fmt(learned_money)} vs "
-                  f"{fmt(best_money)} per vehicle-day ({'ahead' if learned_money >= best_money else 'behind'}).")
-    return (f'<p class="score"><b>Score: {fmt(100 * score, ".1f")} %</b> of the way from random to the LP oracle: '
-            f"(learned - random) / (oracle - random) of the money per vehicle-day on the oracle's "
-            f"{_esc(a.get('oracle_communities', '?'))} communities ({_esc(a.get('oracle_vehicles', '?'))} vehicles): "
-            f"learned {fmt(m[LEARNED])}, random {fmt(m[RANDOM])}, oracle {fmt(m[ORACLE])}.{versus}</p>")
+    return {"learned": fmt(money[LEARNED]), "best": best or "no rule-based yardstick",
+            "best_money": fmt(money[best]) if best else NA, "ahead": best is None or money[LEARNED] >= money[best],
+            "met": (fmt(100 * spread(met[0][policies.index(LEARNED)])[0], ".1f") + " %") if met else NA,
+            "percent": NA if not math.isfinite(score) else fmt(100 * score, ".1f") + " %",
+            "oracle_set": {"learned": fmt(m[LEARNED]), "random": fmt(m[RANDOM]), "oracle": fmt(m[ORACLE])},
+            "communities": _count(a.get("oracle_communities"), "community", "communities"),
+            "vehicles": _count(a.get("oracle_vehicles"), "vehicle", "vehicles")}
+
+
+def _count(n, one, many):
+    """ "1 community", "3 communities", "? communities" (an attribute the file lacks)."""
+    return f"{n} {one if str(n) == '1' else many}" if n is not None else f"? {many}"
 
 
 def ordered(names):
     """Metric names in METRIC_ORDER, unknown ones after, by name."""
     rank = {n: i for i, n in enumerate(METRIC_ORDER)}
     return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
-
-
-def _name_cell(name, definition):
-    """A metric's name with its definition under it (one table, narrow enough for the page)."""
-    return f'<td class="name">{_esc(name)}<div class="def">{_esc(definition)}</div></td>'
 
 
 def metrics_table(run):
@@ -344,10 +305,10 @@ def metrics_table(run):
         values, units, definition = metrics[name]
         rows.append([_name_cell(name, definition or "see docs/EVALUATION.md"), _cell(units)] +
                     [_cell(mean_sd_cell(values[k])) for k in range(len(policies))])
-        if name == MONEY and OPTIMUM in run.evaluation:
+        if name == MONEY and OPTIMUM in run.evaluation_arrays:
             units, cell, definition = _optimum(run)
-            rows.append(_tr([_name_cell(f"DP bound ({OPTIMUM})", definition), _cell(units),
-                             _cell(cell, "span", colspan=max(1, len(policies)))], "bound"))
+            rows.append(page.Row([_name_cell(f"DP bound ({OPTIMUM})", definition), _cell(units),
+                                  _cell(cell, "span", colspan=max(1, len(policies)))], "bound"))
     return _table(["metric", "unit"] + policies, rows, "metrics")
 
 
@@ -383,7 +344,7 @@ def resilience_table(run):
 
 def fig9_table(run):
     """Fleet mean ± sd over the vehicles of each initial_X / enhanced_X pair."""
-    ev = run.evaluation
+    ev = run.evaluation_arrays
     rows = []
     for what in plot.fig9_pairs(ev):
         ini, enh = spread(ev["initial_" + what]), spread(ev["enhanced_" + what])
@@ -402,13 +363,13 @@ def _header_table(run):
         ["run", a.get("run_name", "")],
         ["file", run.path],
         ["status", f"{run.status}: {run.episodes_done} of {run.episodes_planned} episodes"],
-        ["fleet", f"{a.get('vehicles')} vehicles, {a.get('communities')} communities, "
+        ["fleet", f"{_count(a.get('vehicles'), 'vehicle', 'vehicles')}, {_count(a.get('communities'), 'community', 'communities')}, "
                   f"{a.get('steps_per_episode')} steps per day"],
         ["device", f"{a.get('device')}: {a.get('backend')}"],
         ["v2g", f"{a.get('v2g_version')}, commit {a.get('git_commit')}, started {a.get('start_time')}"],
     ]
     e = run.evaluation_attrs
-    if run.evaluation is not None:
+    if run.evaluated:
         rows.append(["evaluation", f"{e.get('days', '?')} days from episode {e.get('first_episode', '?')}, "
                                    f"{len(run.policies)} policies, on {e.get('device', '?')}: {e.get('backend', '?')}; "
                                    f"faults: {', '.join(fault_order(run)) or 'none'}; created {e.get('created_utc', '?')}"])
@@ -422,67 +383,34 @@ def write_report(run_or_path, out_dir):
     out_dir = plot.prepare_out_dir(out_dir)
     check_evaluation(run)
     notes = []
-    a = run.attrs
-    evaluated = run.evaluation is not None
-    title = f"v2g run report: {a.get('run_name', '')}"
-    parts = [f"<h1>{_esc(title)}</h1>", _header_table(run)]
+    evaluated = run.evaluated
+    drawn = [("reward", plot.reward_curve, "Reward per vehicle per day over the episodes"),
+             ("epsilon", plot.epsilon_curve, "Exploration rate"),
+             ("wall_time", learning_over_wall_time, "Reward and exploration over training time"),
+             ("energy_flows", plot.energy_flows, "Energy flows per episode"),
+             ("fig7", plot.fig7_policy_map, "Fig. 7: the learned policy per state"),
+             ("fig8", plot.fig8_final_battery, "Fig. 8: final battery state")]
+    if evaluated:
+        drawn += [("fig9", plot.fig9_battery_performance, "Fig. 9: initial vs enhanced battery performance"),
+                  ("policy_day", policy_day_flows, "Per policy, evaluation day 0")]
+    drawn.append(("day", plot.day_flows, "The trained policy on the day after training (/day)"))
+    if evaluated:
+        drawn.append(("money", money_by_policy, "Money and peak import by policy"))
+    drawn.append(("ledger", plot.ledger_activity, "Ledger"))
+    figures = {}
+    with tempfile.TemporaryDirectory() as tmp:  # figures live only until they are embedded
+        for key, fn, title in drawn:
+            figures[key] = page.figure(fn(run, tmp, notes=notes), title)
     sections = [("learning", "Learning"), ("paper", "The paper's figures"), ("day", "A day")]
+    context = {"title": f"v2g run report: {run.attrs.get('run_name', '')}", "command": "report",
+               "header": _header_table(run), "evaluated": evaluated, "file_name": os.path.basename(run.path),
+               "figures": figures, "notes": notes, "score": None, "faults": []}
     if evaluated:
         sections += [("evaluation", "Evaluation")] + ([("resilience", "Resilience")] if run.faults else [])
-    parts.append("<nav>" + "".join(f'<a href="#{i}">{_esc(t)}</a>' for i, t in sections) + "</nav>")
-    if not evaluated:
-        parts.append('<p class="note">This run has not been evaluated: <code>v2g eval '
-                     f'{_esc(os.path.basename(run.path))}</code> adds the yardstick policies, the metrics table, '
-                     "the DP bound, the resilience table and Fig. 9 to this report.</p>")
-
-    with tempfile.TemporaryDirectory() as tmp:  # figures live only until they are embedded
-        def figs(fn, title, *args):
-            paths = [p for p in fn(run, tmp, *args, notes=notes) if p.endswith(".png")]
-            if paths:
-                parts.append(f"<h3>{_esc(title)}</h3>" + "".join(_img(p, title) for p in paths))
-
-        parts.append('<h2 id="learning">Learning</h2>')
-        figs(plot.reward_curve, "Reward per vehicle per day over the episodes")
-        figs(plot.epsilon_curve, "Exploration rate")
-        figs(learning_over_wall_time, "Reward and exploration over training time")
-        figs(plot.energy_flows, "Energy flows per episode")
-        parts.append('<h2 id="paper">The paper\'s figures</h2>')
-        figs(plot.fig7_q_heatmap, "Fig. 7: Q-values per action")
-        figs(plot.fig8_final_battery, "Fig. 8: final battery state")
-        if evaluated:
-            figs(plot.fig9_battery_performance, "Fig. 9: initial vs enhanced battery performance")
-            if plot.fig9_pairs(run.evaluation):
-                parts.append("<p>Fig. 9 in numbers: fleet mean ± sd over the vehicles, under the untrained "
-                             "(<code>initial</code>) and the trained (<code>learned</code>) policy.</p>" + fig9_table(run))
-        parts.append('<h2 id="day">A day of energy flows and prices</h2>')
-        if evaluated:
-            figs(policy_day_flows, "Per policy, evaluation day 0")
-        figs(plot.day_flows, "The trained policy on the day after training (/day)")
-        if evaluated:
-            parts.append('<h2 id="evaluation">Evaluation: policies on the same held-out days</h2>')
-            parts.append("<p>Means ± sd over the evaluation days. <code>oracle_lp</code> is the perfect-foresight "
-                         "optimum of each community-day (a linear programme: the upper bound every policy is "
-                         "scored against); the DP bound is the single-vehicle dynamic programme's value of the "
-                         "plugged-in steps, a cross-check. Definitions: docs/EVALUATION.md.</p>")
-            parts.append(score_paragraph(run))
-            parts.append(summary_table(run))
-            figs(money_by_policy, "Money and peak import by policy")
-            parts.append("<h3>Every metric</h3>" + metrics_table(run))
-            if run.faults:
-                parts.append('<h2 id="resilience">Resilience: change under each fault from the fault-free days</h2>'
-                             "<p>Fault minus fault-free, mean over the same days.</p><ul>" +
-                             "".join(f"<li><b>{_esc(f)}</b>: {_esc(run.faults[f])}</li>" for f in fault_order(run)) +
-                             "</ul>" + resilience_table(run))
-        figs(plot.ledger_activity, "Ledger")
-    if notes:
-        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>")
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{_esc(title)}</title><style>{_CSS}</style></head>"
-            f"<body>{''.join(parts)}<p class=\"small\">written by python3 -m v2g report</p>"
-            f"<script>{_CHECK_SCRIPT}</script></body></html>\n")
-    path = os.path.join(out_dir, REPORT_NAME)
-    tmp_path = path + ".tmp"
-    with open(tmp_path, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.replace(tmp_path, path)  # never a half-written report
-    return path
+        context.update(score=score_summary(run), money_units=run.money_units("currency/vehicle/day"),
+                       days=run.evaluation_attrs.get("days", "?"), summary=summary_table(run),
+                       metrics=metrics_table(run), fig9=fig9_table(run) if plot.fig9_pairs(run.evaluation_arrays) else None,
+                       faults=[(f, run.faults[f]) for f in fault_order(run)],
+                       resilience=resilience_table(run) if run.faults else None)
+    context["sections"] = sections
+    return page.write(os.path.join(out_dir, REPORT_NAME), page.render("report.html", **context))

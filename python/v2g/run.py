@@ -264,10 +264,26 @@ class Run:
         n = min(rows) if rows else 0
         return {k: (v[:n] if v.ndim >= 1 else v) for k, v in out.items()}
 
+    # Where a short name is looked up, in this order: units("reward_mean") is
+    # units("episodes/reward_mean").
+    UNIT_GROUPS = ("episodes", "vehicles", "evaluation/metrics", "evaluation", "day", "qtables")
+
     def units(self, name):
         """The `units` attribute of a dataset ('1' for counts and fractions), money in the run's
-        currency ("$/vehicle/day"; the file writes the generic "currency/vehicle/day")."""
-        return self.money_units(_plain(self._file[name].attrs.get("units")))
+        currency ("$/vehicle/day"; the file writes the generic "currency/vehicle/day"). `name`
+        is a dataset's path ("episodes/reward_mean") or its short name ("reward_mean", found in
+        UNIT_GROUPS in order; rejected_price and the other split columns of run.episodes too).
+        ResultsError naming the candidates when there is no such dataset."""
+        name = name.strip("/")
+        split = next((group for group, cols in _SPLIT_COLUMNS.items() if name in cols), None)
+        candidates = [name] if "/" in name else [f"{g}/{split or name}" for g in self.UNIT_GROUPS]
+        for path in candidates:
+            obj = self._file.get(path)
+            if isinstance(obj, h5py.Dataset):
+                return self.money_units(_plain(obj.attrs.get("units")))
+        known = sorted(set(self.episode_arrays) | set(self.episodes.columns))
+        raise ResultsError(f"{self.path}: no dataset {name!r} (a path such as 'episodes/reward_mean', or a short "
+                           f"name of {', '.join(self.UNIT_GROUPS)}; /episodes has {', '.join(known[:8])}, ...)")
 
     @property
     def currency(self):
@@ -359,24 +375,31 @@ class Run:
 
     @property
     def episodes(self):
-        """/episodes as a pandas DataFrame, one column per dataset; `rejected` is split into
-        rejected_energy_cap, rejected_validity, rejected_price, rejected_party."""
+        """/episodes as a pandas DataFrame indexed by episode, one column per dataset; `rejected`
+        is split into rejected_energy_cap, rejected_validity, rejected_price, rejected_party.
+        `df.attrs["units"]` maps every column to its unit (money in the run's currency)."""
         if "episodes" not in self._cache:
             import pandas as pd  # pandas is slow to import; only tables need it
 
-            cols = {}
+            cols, units = {}, {}
             arrays = self.episode_arrays
-            for name in (["episode"] if "episode" in arrays else []) + sorted(k for k in arrays if k != "episode"):
+            for name in sorted(k for k in arrays if k != "episode"):
                 a = arrays[name]
+                unit = self.money_units(_plain(self._file[f"episodes/{name}"].attrs.get("units")))
                 if a.ndim == 2 and name in _SPLIT_COLUMNS and a.shape[1] == len(_SPLIT_COLUMNS[name]):
-                    for i, col in enumerate(_SPLIT_COLUMNS[name]):
-                        cols[col] = a[:, i]
+                    names = _SPLIT_COLUMNS[name]
                 elif a.ndim == 2:
-                    for i in range(a.shape[1]):
-                        cols[f"{name}_{i}"] = a[:, i]
+                    names = [f"{name}_{i}" for i in range(a.shape[1])]
                 else:
-                    cols[name] = a
-            self._cache["episodes"] = pd.DataFrame(cols)
+                    cols[name], units[name] = a, unit
+                    continue
+                for i, col in enumerate(names):
+                    cols[col], units[col] = a[:, i], unit
+            n = min((len(v) for v in cols.values()), default=0)
+            index = pd.Index(arrays["episode"][:n] if "episode" in arrays else np.arange(n), name="episode")
+            df = pd.DataFrame(cols, index=index)
+            df.attrs["units"] = units
+            self._cache["episodes"] = df
         return self._cache["episodes"]
 
     # ------------------------------------------------------------------ per-vehicle, Q-tables
@@ -478,7 +501,18 @@ class Run:
     # ------------------------------------------------------------------ evaluation (v2g eval)
 
     @property
+    def evaluated(self):
+        """Whether `v2g eval` has written /evaluation into the file."""
+        return self.has("evaluation")
+
+    @property
     def evaluation(self):
+        """The fault-free evaluation as a tidy pandas DataFrame (evaluation_table()): one row per
+        policy, day and metric. Empty when the run has not been evaluated (see `evaluated`)."""
+        return self.evaluation_table()
+
+    @property
+    def evaluation_arrays(self):
         """/evaluation's top-level datasets as a dict of numpy arrays (shapes as written: they
         differ, [policies], [days], [vehicles]), or None when the run has not been evaluated."""
         if not self.has("evaluation"):
@@ -509,8 +543,9 @@ class Run:
 
     def evaluation_table(self, fault=None):
         """The evaluation as a tidy pandas DataFrame, one row per (policy, day, metric): columns
-        policy, episode (the held-out day's episode index), metric, value, unit; fault-free, or
-        under `fault`. Empty when the run has not been evaluated."""
+        policy, day (0 for the first held-out day), episode (that day's episode index), metric,
+        value, unit; fault-free, or under `fault`. Empty (with those columns) when the run has
+        not been evaluated. E.g. `run.evaluation.pivot_table("value", "policy", "metric")`."""
         import pandas as pd
 
         metrics = self.evaluation_metrics(fault)
@@ -519,8 +554,8 @@ class Run:
         for name, (values, unit, _) in metrics.items():
             for p, policy in enumerate(self.policies):
                 for d, value in enumerate(values[p]):
-                    rows.append((policy, first + d, name, float(value), unit))
-        return pd.DataFrame(rows, columns=["policy", "episode", "metric", "value", "unit"])
+                    rows.append((policy, d, first + d, name, float(value), unit))
+        return pd.DataFrame(rows, columns=["policy", "day", "episode", "metric", "value", "unit"])
 
     def evaluation_dataset(self, fault=None):
         """The evaluation as an xarray Dataset (python3-xarray): one variable per metric over the

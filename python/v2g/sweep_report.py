@@ -11,8 +11,8 @@ Owns the analysis of a sweep file (`v2g sweep`, or `v2g merge` over shards):
   - the best configuration as a ready config file, DIR/best.toml: the effective config of its
     first seed's run (/config/effective_toml of the run's results file: the base config with
     [set], the variant's and the swept values applied), with a header naming the sweep;
-  - DIR/sweep_report.html: all of it on one self-contained page (v2g.report's CSS, table and
-    image helpers and its render check).
+  - DIR/sweep_report.html: all of it on one self-contained page (templates/sweep_report.html,
+    v2g/page.py).
 Only runs with status done count; pending runs (an unfinished sweep) are counted on the
 page and left out, as are the rows of shards a merged file does not have.
 """
@@ -23,7 +23,7 @@ import re
 
 import numpy as np
 
-from . import plot, report
+from . import page, plot, report
 from .errors import ResultsError
 from .run import Run
 from .sweep import Sweep
@@ -219,7 +219,7 @@ def effect_figure(sweep, metric, parameter, rows, out_dir, seeded):
     bars = f"error bars: {ERROR_BARS}" if seeded else "one seed: no error bars"
     ax.set_title(f"{parameter}: effect on {metric}\n{bars}", fontsize=10)
     ax.grid(alpha=0.3)
-    return plot._save(fig, out_dir, "effect_" + _file_part(parameter), False)
+    return plot._save(fig, out_dir, "effect_" + _file_part(parameter), plot.DEFAULT_FORMATS)
 
 
 def best_config_text(sweep, best, metric, minimize=False):
@@ -277,9 +277,9 @@ def ranking_lines(ranked, keys, metric, limit):
 
 
 def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts, minimize=False):
-    esc, cell = report._esc, report._cell
+    """The page (templates/sweep_report.html) of a sweep's ranking, effects and best config."""
+    cell = page.cell
     seeded = SEED_KEY in sweep.parameters
-    title = f"v2g sweep report: {sweep.name}"
     missing = sweep.attrs.get("missing_shards", "")
     header = [("sweep", f"{sweep.name} ({sweep.path}; {sweep.attrs.get('kind')})"),
               ("configurations", f"{len(ranked)} ranked from {counts['done']} finished runs of {counts['rows']} in the "
@@ -291,38 +291,24 @@ def _html(sweep, metric, ranked, keys, effect_rows, figures, best_text, counts, 
               ("95% CI", INTERVALS if seeded else "no seeds swept: none")]
     if missing:
         header.append(("missing shards", f"{missing} (merged without them; merge again when they are done)"))
-    parts = [f"<h1>{esc(title)}</h1>",
-             report._table(None, [[cell(k, "name"), cell(v, "text")] for k, v in header], "sweep-header"),
-             '<nav><a href="#ranking">Ranking</a><a href="#effects">Effects</a><a href="#best">Best</a></nav>',
-             '<h2 id="ranking">Ranking</h2>']
     shown = ranked[:PAGE_ROWS]
-    if len(ranked) > PAGE_ROWS:
-        parts.append(f"<p>The best {PAGE_ROWS} of {len(ranked)} configurations; all in {RANKING_NAME}.</p>")
     rows = [[cell(i + 1), cell(c.id, "name"), *(cell(value_text(c.values[k]), "name") for k in keys),
              cell(report.fmt(c.mean)), cell(interval_text(c.ci_low, c.ci_high), "text"), cell(report.fmt(c.sd, ".2g")),
              cell(report.fmt(c.min)), cell(report.fmt(c.max)), cell(c.finite), cell(" ".join(c.ids), "text")]
             for i, c in enumerate(shown)]
-    parts.append(report._table(["rank", "id", *keys, metric, "95% CI", "sd", "min", "max", "seeds", "runs"], rows,
-                               "ranking", name_columns=2 + len(keys)))
-    parts.append('<h2 id="effects">Each parameter\'s effect</h2>')
-    parts.append(f"<p>For each value of a parameter: the mean of {esc(metric)} over the finished runs with that "
-                 "value, per seed; the point is the mean over the seeds"
-                 + (f", the error bar {esc(ERROR_BARS)}" if seeded else " (one seed: no error bars)") + ".</p>")
-    if not keys:
-        parts.append("<p>No parameter other than the seed was swept: nothing to plot.</p>")
-    for k in keys:
-        parts.append(f"<h3>{esc(k)}</h3>" + "".join(report._img(p, f"{k}: effect on {metric}") for p in figures[k]))
-        parts.append(report._table([k, "mean", "95% CI", "sd", "min", "max", "seeds", "configurations"],
-                                   [[cell(value_text(r["value"]), "name"), cell(report.fmt(r["mean"])),
-                                     cell(interval_text(r["ci_low"], r["ci_high"]), "text"),
-                                     cell(report.fmt(r["sd"], ".2g")), cell(report.fmt(r["min"])),
-                                     cell(report.fmt(r["max"])), cell(r["seeds"]), cell(r["configurations"])]
-                                    for r in effect_rows[k]], "effect-" + _file_part(k)))
-    parts.append(f'<h2 id="best">The best configuration: {BEST_NAME}</h2><pre>{esc(best_text)}</pre>')
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(title)}</title><style>{report._CSS}</style></head>"
-            f"<body>{''.join(parts)}<p class=\"small\">written by python3 -m v2g sweep-report</p>"
-            f"<script>{report._CHECK_SCRIPT}</script></body></html>\n")
+    effects = [(page.figure(figures[k], k), page.table(
+        [k, "mean", "95% CI", "sd", "min", "max", "seeds", "configurations"],
+        [[cell(value_text(r["value"]), "name"), cell(report.fmt(r["mean"])),
+          cell(interval_text(r["ci_low"], r["ci_high"]), "text"), cell(report.fmt(r["sd"], ".2g")),
+          cell(report.fmt(r["min"])), cell(report.fmt(r["max"])), cell(r["seeds"]), cell(r["configurations"])]
+         for r in effect_rows[k]], "effect-" + _file_part(k))) for k in keys]
+    return page.render(
+        "sweep_report.html", title=f"v2g sweep report: {sweep.name}", command="sweep-report",
+        header=page.table(None, [[cell(k, "name"), cell(v, "text")] for k, v in header], "sweep-header"),
+        ranking=page.table(["rank", "id", *keys, metric, "95% CI", "sd", "min", "max", "seeds", "runs"], rows,
+                           "ranking", name_columns=2 + len(keys)),
+        shown=len(shown), ranked=len(ranked), ranking_file=RANKING_NAME, metric=metric, seeded=seeded,
+        error_bars=ERROR_BARS, effects=effects, best_name=BEST_NAME, best_text=best_text)
 
 
 def write_sweep_report(path, out_dir, metric=None, minimize=False):
