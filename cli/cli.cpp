@@ -119,6 +119,20 @@ int run_cli(int argc, char** argv) {
                    "Exit status: 0 the ledger holds, 1 it does not (the first bad block and transaction are named),\n"
                    "2 not a readable v2g ledger file.");
 
+    SessionsArgs sessions_args;
+    CLI::App* sessions = app.add_subcommand("sessions", "write the plug-in sessions a config's session model draws, "
+                                                        "day by day, as a sessions CSV (sessions.model = csv reads it back)");
+    sessions->add_option("CONFIG", sessions_args.config_path, "a config file")->required();
+    sessions->add_option("--days", sessions_args.days, "days to draw (30)")->type_name("N");
+    sessions->add_option("--out", sessions_args.out_path, "the CSV to write (default: standard output)")
+        ->type_name("FILE.csv");
+    sessions->add_option("--set", sessions_args.sets, "override a config key (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sessions->footer("Columns and rules: docs/DATA.md, \"Sessions CSV\". A fitted model written out and read back\n"
+                     "(sessions.model = \"csv\", sessions.csv = FILE.csv) trains bit-identically for those days.");
+
     EvalArgs eval_args;
     CLI::App* eval = app.add_subcommand("eval", "evaluate a trained run against the yardsticks (random, uncontrolled, "
                                                 "time-of-use, the DP plan, the LP oracle) on held-out days, fault-free "
@@ -216,6 +230,7 @@ int run_cli(int argc, char** argv) {
         if (verify->parsed()) return run_verify(verify_path, verify_key);
         if (inspect->parsed()) return run_inspect(inspect_path);
         if (eval->parsed()) return run_eval(eval_args);
+        if (sessions->parsed()) return run_sessions(sessions_args);
         if (bench->parsed()) return run_bench(bench_args);
         if (sweep->parsed()) return run_sweep_command(sweep_args);
         if (merge->parsed()) return run_merge_command(merge_out, merge_shards);

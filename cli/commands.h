@@ -38,6 +38,13 @@ struct EvalArgs {
     bool quiet = false;
 };
 
+struct SessionsArgs {
+    std::string config_path;
+    std::vector<std::string> sets;
+    std::string days = "30";  // days to draw
+    std::string out_path;     // --out FILE.csv ("-" or empty: standard output)
+};
+
 struct SweepArgs {
     std::string sweep_path;
     std::string out_path;     // --out OUT.h5
@@ -78,5 +85,6 @@ int run_inspect(const std::string& path);                        // v2g inspect
 int run_eval(const EvalArgs& args);                              // v2g eval
 int run_sweep_command(const SweepArgs& args);                    // v2g sweep
 int run_merge_command(const std::string& out_path, const std::vector<std::string>& shards);  // v2g merge
+int run_sessions(const SessionsArgs& args);                      // v2g sessions
 
 }  // namespace v2g::cli

@@ -1,16 +1,21 @@
 // inspect_commands.cpp: the commands that read a finished results file: `v2g verify` (the
 // chain and its signatures), `v2g inspect` (a run or a sweep) and `v2g eval` (the policies on
-// held-out days).
+// held-out days); and `v2g sessions`, which shows what a config's session model draws.
 #include "cli/commands.h"
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "common/text_format.h"
 #include "dqn/dqn.h"
 #include "problem/price_unit.h"
+#include "problem/problem.h"
+#include "problem/session_table.h"
+#include "env/layout.h"
+#include "env/session.h"
 #include "results/results.h"
 #include "run/train_run.h"
 
@@ -203,7 +208,45 @@ int run_eval(const EvalArgs& args) {
         for (size_t s = 1; s < r.scenarios.size(); ++s)
             std::printf("  %s: %s\n", r.scenarios[s].name.c_str(), r.scenarios[s].description.c_str());
     }
+    const std::string note = session_reuse_note(cfg, problem_params(cfg).session_days, r.first_episode);
+    if (!note.empty()) std::printf("%s\n", note.c_str());
     std::printf("results        %s:/evaluation\n", args.run_path.c_str());
+    return 0;
+}
+
+int run_sessions(const SessionsArgs& args) {
+    Config cfg = load_config_text(read_text_file(args.config_path), args.config_path);
+    for (const std::string& s : args.sets) apply_override(&cfg, s);
+    validate(cfg);
+    char* end = nullptr;
+    const long days = std::strtol(args.days.c_str(), &end, 10);
+    constexpr long kMaxDays = 100000;
+    if (args.days.empty() || *end != '\0' || days < 1 || days > kMaxDays)
+        throw InputError("--days " + args.days + ": a whole number of days in [1, " + std::to_string(kMaxDays) + "]");
+    const Problem problem = build_problem(cfg);
+    const EnvParams& p = problem.params;
+    SignalsView sig{};
+    layout_signals(p, const_cast<char*>(problem.signals.data()), &sig);
+    std::vector<SessionRecord> records;
+    records.reserve(static_cast<size_t>(days) * static_cast<size_t>(p.num_vehicles));
+    for (int d = 0; d < days; ++d)
+        for (int v = 0; v < p.num_vehicles; ++v) {
+            const Session s = draw_session(p, sig, v, d);
+            const bool plugged = s.arrival_step < p.steps_per_day;
+            records.push_back({plugged ? static_cast<int16_t>(s.arrival_step) : kNoSession,
+                               static_cast<int16_t>(s.departure_step), s.trip_kwh, s.required_soc});
+        }
+    const bool to_stdout = args.out_path.empty() || args.out_path == "-";
+    std::FILE* out = to_stdout ? stdout : std::fopen((args.out_path + ".tmp").c_str(), "w");
+    if (!out) throw InputError("--out " + args.out_path + ": cannot write");
+    write_session_csv(out, cfg, records, static_cast<int>(days), p.num_vehicles);
+    if (!to_stdout) {
+        const bool ok = std::fclose(out) == 0;
+        if (!ok || std::rename((args.out_path + ".tmp").c_str(), args.out_path.c_str()) != 0)
+            throw InputError("--out " + args.out_path + ": cannot write");
+        std::fprintf(stderr, "sessions: %ld days x %d vehicles of sessions.model = %s written to %s\n", days,
+                     p.num_vehicles, cfg.session_model.c_str(), args.out_path.c_str());
+    }
     return 0;
 }
 

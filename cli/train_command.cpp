@@ -15,6 +15,7 @@
 #include "common/text_format.h"
 #include "env/observation.h"
 #include "problem/price_unit.h"
+#include "problem/session_table.h"
 #include "problem/problem.h"
 #include "results/results.h"
 #include "run/train_run.h"
@@ -306,7 +307,11 @@ int run_train(const TrainArgs& args) {
     }
 
     print_summary(stdout, cfg, device, summary);
-    if (run.checked) print_check(stdout, run.check, currency_label(cfg));
+    if (run.checked) {
+        print_check(stdout, run.check, currency_label(cfg));
+        const std::string note = session_reuse_note(cfg, problem_params(cfg).session_days, cfg.episodes);
+        if (!note.empty()) std::printf("%s\n", note.c_str());
+    }
     if (!args.model_out.empty()) {
         std::printf("model          %s (TorchScript: forward(obs [n, %d]) -> Q [n, 5])\n", args.model_out.c_str(),
                     kObservationSize);

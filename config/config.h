@@ -59,7 +59,8 @@ struct Config {
                                            //   ones of the configured age at end of life)
 
     // [sessions]
-    std::string session_model = "ev2gym";  // sessions.model: ev2gym (fitted) | fixed
+    std::string session_model = "ev2gym";  // sessions.model: ev2gym (fitted) | fixed | csv
+    std::string sessions_csv;              // sessions.csv: per-vehicle sessions (model = csv)
     std::string charger = "private";       // sessions.charger: private | public | workplace
     double fixed_arrival_hour = 18.0;      // sessions.fixed_arrival_hour (clock hour)
     double fixed_departure_hour = 7.0;     // sessions.fixed_departure_hour (clock hour)

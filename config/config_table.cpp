@@ -36,7 +36,8 @@ const std::vector<Setting>& settings() {
         {"battery.end_of_life_loss", &Config::end_of_life_loss, "capacity loss at which a pack is worn out (fraction)", open(0, 1), nullptr},
         {"battery.aging", &Config::aging, "day: every day starts from the fleet's configured age; lifetime: ageing carries across days, packs replaced at end of life", any(), "day|lifetime"},
 
-        {"sessions.model", &Config::session_model, "daily plug-in sessions: fitted distributions or fixed times", any(), "ev2gym|fixed"},
+        {"sessions.model", &Config::session_model, "daily plug-in sessions: fitted distributions, fixed times, or each vehicle's own from sessions.csv", any(), "ev2gym|fixed|csv"},
+        {"sessions.csv", &Config::sessions_csv, "CSV file of per-vehicle sessions with model = csv (docs/DATA.md, \"Sessions CSV\")", any(), nullptr},
         {"sessions.charger", &Config::charger, "charger type of the fitted session distributions", any(), "private|public|workplace"},
         {"sessions.fixed_arrival_hour", &Config::fixed_arrival_hour, "plug-in clock hour with model = fixed", closed_open(0, kHoursPerDay), nullptr},
         {"sessions.fixed_departure_hour", &Config::fixed_departure_hour, "plug-out clock hour with model = fixed", closed_open(0, kHoursPerDay), nullptr},

@@ -51,7 +51,18 @@ constexpr int kFirstWeekendDay = 5;    // weekdays count from Monday = 0: Saturd
 // drawn from the connection-time quantiles scaled by the mean stay of that arrival time, and the
 // day's trip (the driving before the arrival) drawn from trip_kwh_q, scaled by the relative
 // energy of sessions starting at that arrival time.
+// One vehicle's session on one day of a sessions table (sessions.model = "csv"): episode steps
+// of the window; arrival_step = kNoSession when the vehicle does not plug in that day.
+constexpr int16_t kNoSession = -1;
+struct SessionRecord {
+    int16_t arrival_step;
+    int16_t departure_step;  // exclusive
+    float trip_kwh;          // energy driven before the arrival (at the battery)
+    float required_soc;      // SoC wanted at departure; < 0: the model's (reserve + the next trip)
+};
+
 struct SessionModel {
+    int table;                                   // 1: every day from SignalsView::session_table (a CSV)
     int fixed;                                   // 1: every day uses the fixed_* values below
     int fixed_arrival_step;                      // episode step of plug-in
     int fixed_departure_step;                    // episode step of plug-out (exclusive)
@@ -72,6 +83,7 @@ struct EnvParams {
     int steps_per_day;          // steps per episode (one day)
     float step_hours;           // length of a step (h)
     int signal_days;            // days of price/load/PV series; episode e uses day e % signal_days
+    int session_days;           // days of the sessions table (0: none); episode e uses day e % session_days
 
     // --- fleet ---
     int num_vehicles;
@@ -148,6 +160,7 @@ struct SignalsView {
     const float* community_pv_kwp;    // [community] installed PV (kW peak)
     const float* community_limit_kw;  // [community] grid connection limit (kW), both directions
     const Contract* contracts;        // [num_contracts] the registry deployed at genesis
+    const SessionRecord* session_table;  // [day * num_vehicles + vehicle], session_days days (sessions.model = "csv")
 };
 
 // The terms a step's reward is made of (FleetView::reward_terms), each in currency, as paid:

@@ -118,6 +118,10 @@ inline size_t layout_signals(const EnvParams& p, char* base, SignalsView* s) {
     s->community_pv_kwp = c.take<float>(static_cast<size_t>(p.num_communities));
     s->community_limit_kw = c.take<float>(static_cast<size_t>(p.num_communities));
     s->contracts = c.take<Contract>(static_cast<size_t>(p.num_contracts));
+    // Only a sessions table takes room (and alignment): without one the buffer is as before.
+    s->session_table = p.session_days > 0 ? c.take<SessionRecord>(static_cast<size_t>(p.session_days) *
+                                                                   static_cast<size_t>(p.num_vehicles))
+                                          : nullptr;
     return c.offset;
 }
 
@@ -132,6 +136,7 @@ struct SignalsHostView {
     float* community_pv_kwp;
     float* community_limit_kw;
     Contract* contracts;
+    SessionRecord* session_table;
 };
 
 inline SignalsHostView mutable_signals(const SignalsView& s) {
@@ -139,7 +144,7 @@ inline SignalsHostView mutable_signals(const SignalsView& s) {
             const_cast<float*>(s.grid_load_kw), const_cast<uint8_t*>(s.dr_event),
             const_cast<uint8_t*>(s.price_level), const_cast<float*>(s.pv_kw_per_kwp),
             const_cast<float*>(s.community_pv_kwp), const_cast<float*>(s.community_limit_kw),
-            const_cast<Contract*>(s.contracts)};
+            const_cast<Contract*>(s.contracts), const_cast<SessionRecord*>(s.session_table)};
 }
 
 }  // namespace v2g

@@ -105,7 +105,7 @@ V2G_HD void run_episode_schedule(const EnvParams& p, const SignalsView& sig, con
 
     if (lead) hooks.begin_episode(episode);
     lanes.each(c_begin, c_end, [&](int c) { reset_community(f, c); });
-    lanes.each(v_begin, v_end, [&](int v) { reset_vehicle(p, f, v, episode); });
+    lanes.each(v_begin, v_end, [&](int v) { reset_vehicle(p, sig, f, v, episode); });
     phase_done(kPhaseReset, 0);
     for (int step = 0; step < p.steps_per_day; ++step) {
         if constexpr (Hooks::kChoosesActions) {

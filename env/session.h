@@ -1,8 +1,9 @@
 // session.h: one vehicle's day: its plug-in session (arrival step, departure step) and the trip
-// it drove before arriving, drawn from the tables of SessionModel with Philox (or fixed). A day
-// is a pure function of (seed, vehicle, episode), so a reset can also look at tomorrow's trip:
-// what the driver wants stored at departure (step.h reset_vehicle). Only exact float arithmetic
-// (no transcendental functions): the same draws on every device.
+// it drove before arriving, drawn from the tables of SessionModel with Philox, fixed, or read
+// from a sessions table (a CSV: SignalsView::session_table). A day is a pure function of (seed,
+// vehicle, episode), so a reset can also look at tomorrow's trip: what the driver wants stored
+// at departure (step.h reset_vehicle). Only exact float arithmetic (no transcendental
+// functions): the same draws on every device.
 #pragma once
 #include "env/env_types.h"
 #include "common/philox.h"
@@ -13,6 +14,7 @@ struct Session {
     int arrival_step;
     int departure_step;  // exclusive
     float trip_kwh;      // energy driven before the arrival (at the battery)
+    float required_soc;  // SoC wanted at departure; < 0: the model's (reserve + the next trip)
 };
 
 // Linear interpolation in an inverse-CDF table sampled at p = 0, 1/(n-1), ..., 1.
@@ -32,9 +34,20 @@ V2G_HD int weekday_of(const EnvParams& p, int episode) {
 
 V2G_HD bool is_weekend(const EnvParams& p, int episode) { return weekday_of(p, episode) >= kFirstWeekendDay; }
 
-V2G_HD Session draw_session(const EnvParams& p, int vehicle, int episode) {
+V2G_HD Session draw_session(const EnvParams& p, const SignalsView& sig, int vehicle, int episode) {
     const SessionModel& m = p.sessions;
     Session s;
+    s.required_soc = -1.0f;
+    if (m.table) {  // a day without a row: the vehicle neither drives nor plugs in
+        const SessionRecord r = sig.session_table[static_cast<size_t>(episode % p.session_days) *
+                                                      static_cast<size_t>(p.num_vehicles) + static_cast<size_t>(vehicle)];
+        const bool none = r.arrival_step == kNoSession;
+        s.arrival_step = none ? p.steps_per_day : r.arrival_step;
+        s.departure_step = none ? p.steps_per_day : r.departure_step;
+        s.trip_kwh = none ? 0.0f : r.trip_kwh;
+        s.required_soc = none ? -1.0f : r.required_soc;
+        return s;
+    }
     if (m.fixed) {
         s.arrival_step = m.fixed_arrival_step;
         s.departure_step = m.fixed_departure_step;

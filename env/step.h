@@ -69,8 +69,8 @@ V2G_HD float pack_age_days(const EnvParams& p, const FleetView& f, int v, int ep
 // fast-charging price, so no energy is driven for free. The requirement is tomorrow's trip plus the
 // driver's reserve above that floor, capped by what the charger can store during the stay, so that
 // it can always be met by charging from arrival.
-V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int episode) {
-    Session s = draw_session(p, v, episode);
+V2G_HD void reset_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode) {
+    Session s = draw_session(p, sig, v, episode);
     const bool absent = vehicle_absent(p, v);
     if (absent) {  // never plugs in today (and does not drive in our window)
         s.arrival_step = p.steps_per_day;
@@ -91,7 +91,7 @@ V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int epi
     const float from_battery = min_f(s.trip_kwh, max_f(0.0f, energy0 - floor_kwh));
     const float en_route_kwh = s.trip_kwh - from_battery;
     const float energy = energy0 - from_battery;
-    const float next_trip_kwh = absent ? 0.0f : draw_session(p, v, episode + 1).trip_kwh;
+    const float next_trip_kwh = absent ? 0.0f : draw_session(p, sig, v, episode + 1).trip_kwh;
     f.usable_kwh[v] = usable;
     f.energy_kwh[v] = energy;
     f.arrival_step[v] = s.arrival_step;
@@ -99,7 +99,10 @@ V2G_HD void reset_vehicle(const EnvParams& p, const FleetView& f, int v, int epi
     f.trip_kwh[v] = s.trip_kwh;
     const float stay_hours = static_cast<float>(s.departure_step - s.arrival_step) * p.step_hours;
     const float deliverable_kwh = f.charge_kw[v] * stay_hours * f.eta_charge[v];
-    const float wanted_kwh = min_f(p.soc_max * usable, floor_kwh + p.sessions.reserve_kwh + next_trip_kwh);
+    // A sessions table may say what the driver wants at departure; otherwise the reserve and
+    // the next trip above the floor.
+    const float wanted_kwh = min_f(p.soc_max * usable, s.required_soc >= 0.0f ? s.required_soc * usable
+                                                                          : floor_kwh + p.sessions.reserve_kwh + next_trip_kwh);
     f.required_kwh[v] = min_f(wanted_kwh, energy + deliverable_kwh);
     const float soc = soc_of(energy, usable);
     f.soc_low_today[v] = soc;

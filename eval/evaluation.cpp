@@ -209,7 +209,7 @@ public:
 #pragma omp parallel for schedule(dynamic) num_threads(threads_)
             for (int c = 0; c < nc; ++c) {
                 try {
-                    for (int v = community_begin(p_, c); v < community_end(p_, c); ++v) reset_vehicle(p_, f, v, episode);
+                    for (int v = community_begin(p_, c); v < community_end(p_, c); ++v) reset_vehicle(p_, host_sig_, f, v, episode);
                     days[static_cast<size_t>(c)] = solve_community_day(p_, host_sig_, f, c, episode);
                 } catch (const std::exception& e) {
 #pragma omp critical
@@ -265,7 +265,7 @@ private:
                     for (int k = 0; k < kPlanMarketFields; ++k) market[t * kPlanMarketFields + k] = r[kRecordPrice + k];
                 }
                 for (int v = community_begin(p_, c); v < community_end(p_, c); ++v) {
-                    reset_vehicle(p_, host_f_, v, episode);
+                    reset_vehicle(p_, host_sig_, host_f_, v, episode);
                     PlanContext ctx{p_, host_sig_, host_f_, v, episode, market.data()};
                     value[c] += solve_day(ctx, &plan);
                     std::copy(plan.begin(), plan.end(), plan_.begin() + static_cast<std::ptrdiff_t>(v * per_vehicle));

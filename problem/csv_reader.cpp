@@ -252,6 +252,13 @@ bool parse_csv_number(const std::string& text, char decimal, double* value) {
 }
 
 CsvColumns read_csv_columns(const std::string& path, const std::vector<std::string>& columns, const CsvFormat& format) {
+    return read_csv_columns(path, columns, {}, format);
+}
+
+CsvColumns read_csv_columns(const std::string& path, const std::vector<std::string>& required,
+                            const std::vector<std::string>& optional, const CsvFormat& format) {
+    std::vector<std::string> columns = required;
+    columns.insert(columns.end(), optional.begin(), optional.end());
     if (format.decimal != '.' && format.decimal != ',') throw std::invalid_argument("CsvFormat: decimal must be '.' or ','");
     if (format.separator != kCsvDetectSeparator && format.separator != kCsvNoSeparator &&
         kAllSeparators.find(format.separator) == std::string::npos)
@@ -288,6 +295,7 @@ CsvColumns read_csv_columns(const std::string& path, const std::vector<std::stri
     if (!header_problem.empty()) throw InputError(at_line(path, 1) + header_problem);
 
     std::vector<size_t> index(columns.size(), header.size());
+    table.present.assign(columns.size(), true);
     for (size_t c = 0; c < columns.size(); ++c) {
         for (size_t i = 0; i < header.size(); ++i) {
             if (header[i] != columns[c]) continue;
@@ -296,7 +304,9 @@ CsvColumns read_csv_columns(const std::string& path, const std::vector<std::stri
                                  std::to_string(index[c] + 1) + " and " + std::to_string(i + 1) + ")");
             index[c] = i;
         }
-        if (index[c] == header.size()) {
+        if (index[c] == header.size() && c >= required.size()) {
+            table.present[c] = false;
+        } else if (index[c] == header.size()) {
             std::string names;
             for (size_t i = 0; i < header.size(); ++i) names += (i ? ", " : "") + header[i];
             throw InputError(path + ": no column '" + columns[c] + "' (columns: " + shortened(names, kMaxEchoedListChars) +
@@ -327,7 +337,8 @@ CsvColumns read_csv_columns(const std::string& path, const std::vector<std::stri
         if (fields.size() != header.size())
             throw InputError(at_line(path, line_number) + plural(fields.size(), "field") + ", the header has " +
                              std::to_string(header.size()) + width_hint(line, fields, header.size(), table.format));
-        for (size_t c = 0; c < columns.size(); ++c) table.cells[c].push_back(fields[index[c]]);
+        for (size_t c = 0; c < columns.size(); ++c)
+            if (table.present[c]) table.cells[c].push_back(fields[index[c]]);
         table.lines.push_back(line_number);
     }
     if (in.bad()) throw InputError(path + ": cannot read");

@@ -15,7 +15,8 @@ struct CsvColumns {
     std::string path;
     CsvFormat format;                             // with the separator actually used
     std::vector<std::string> names;               // the columns asked for
-    std::vector<std::vector<std::string>> cells;  // [column][row]
+    std::vector<std::vector<std::string>> cells;  // [column][row]; empty for an optional column the file lacks
+    std::vector<bool> present;                    // [column]: the file has it (required ones always)
     std::vector<long> lines;                      // [row]: its 1-based line in the file (header = 1)
 };
 
@@ -26,6 +27,11 @@ struct CsvColumns {
 // set signals.csv_separator", "PATH: no data rows", ...
 CsvColumns read_csv_columns(const std::string& path, const std::vector<std::string>& columns,
                             const CsvFormat& format = {});
+
+// The same with columns the file may lack: `columns` are required, then `optional` follow in
+// CsvColumns::names (present[] says which the file has).
+CsvColumns read_csv_columns(const std::string& path, const std::vector<std::string>& columns,
+                            const std::vector<std::string>& optional, const CsvFormat& format);
 
 // Column `column` (an index into table.names) as numbers in table.format.decimal. Throws
 // InputError "PATH:LINE: empty value in column 'X'" or "PATH:LINE: 'abc' in column 'X' is not

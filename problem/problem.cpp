@@ -11,6 +11,7 @@
 #include "problem/fleet_mix.h"
 #include "env/layout.h"
 #include "ledger/registry.h"
+#include "problem/session_table.h"
 #include "problem/sessions.h"
 #include "problem/signals.h"
 
@@ -56,7 +57,9 @@ void set_fleet_age(const Config& cfg, EnvParams* p) {
     p->initial_throughput_ah = static_cast<float>(throughput_ah);
 }
 
-void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
+// The fleet mix's models, each vehicle's battery and charger replaced by its own where a
+// sessions CSV gives them.
+void fill_fleet(const Config& cfg, const EnvParams& p, const SessionTable& sessions, FleetView* f) {
     const std::vector<EvModel> models = fleet_mix(cfg);
     double total_weight = 0.0;
     for (const EvModel& m : models) total_weight += m.weight;
@@ -67,14 +70,18 @@ void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
         double acc = models[0].weight;
         while (k + 1 < models.size() && u >= acc) acc += models[++k].weight;
         const EvModel& m = models[k];
-        const_cast<float*>(f->capacity_kwh)[v] = m.capacity_kwh;
-        const_cast<float*>(f->charge_kw)[v] = m.charge_kw;
-        const_cast<float*>(f->discharge_kw)[v] = m.discharge_kw;
+        // A sessions CSV's own battery and charger of the vehicle, where it gives them.
+        const auto own = [&](const std::vector<float>& values, float model_value) {
+            return values.empty() ? model_value : values[static_cast<size_t>(v)];
+        };
+        const_cast<float*>(f->capacity_kwh)[v] = own(sessions.capacity_kwh, m.capacity_kwh);
+        const_cast<float*>(f->charge_kw)[v] = own(sessions.charge_kw, m.charge_kw);
+        const_cast<float*>(f->discharge_kw)[v] = own(sessions.discharge_kw, m.discharge_kw);
         const_cast<float*>(f->eta_charge)[v] = m.eta_charge;
         const_cast<float*>(f->eta_discharge)[v] = m.eta_discharge;
         restore_fleet_age(p, *f, v);
         f->pack_age_offset_days[v] = p.initial_age_days;
-        f->usable_kwh[v] = m.capacity_kwh * f->soh[v];
+        f->usable_kwh[v] = f->capacity_kwh[v] * f->soh[v];
         f->energy_kwh[v] = static_cast<float>(cfg.initial_soc) * f->usable_kwh[v];
     }
 }
@@ -84,8 +91,9 @@ void fill_fleet(const Config& cfg, const EnvParams& p, FleetView* f) {
 namespace {
 
 // The parameters of cfg's problem, and what they were computed from that build_problem needs
-// again: the contract registry and the signal series.
-EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, SignalSeries* series_out) {
+// again: the contract registry, the signal series and the sessions table (sessions.model = csv).
+EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, SignalSeries* series_out,
+                      SessionTable* sessions) {
     EnvParams p{};
     p.steps_per_day = cfg.steps_per_day();
     p.step_hours = static_cast<float>(cfg.step_hours);
@@ -121,6 +129,10 @@ EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, Signa
     p.gamma = static_cast<float>(cfg.gamma);
     p.seed = cfg.seed;
     p.sessions = build_session_model(cfg);
+    if (p.sessions.table) {
+        *sessions = read_session_table(cfg);
+        p.session_days = sessions->days;
+    }
 
     p.ledger_enabled = cfg.ledger_enabled ? 1 : 0;
     if (cfg.ledger_enabled) {
@@ -166,13 +178,15 @@ EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, Signa
 EnvParams problem_params(const Config& cfg) {
     std::vector<Contract> contracts;
     SignalSeries series;
-    return make_params(cfg, &contracts, &series);
+    SessionTable sessions;
+    return make_params(cfg, &contracts, &series, &sessions);
 }
 
 Problem build_problem(const Config& cfg) {
     Problem problem;
     SignalSeries series;
-    problem.params = make_params(cfg, &problem.contracts, &series);
+    SessionTable sessions;
+    problem.params = make_params(cfg, &problem.contracts, &series, &sessions);
     const EnvParams& p = problem.params;
 
     // Memory: refuse a fleet that cannot fit rather than die in the allocator.
@@ -187,7 +201,7 @@ Problem build_problem(const Config& cfg) {
     problem.fleet.assign(fleet_bytes, 0);
     FleetView f{};
     layout_fleet(p, problem.fleet.data(), &f);
-    fill_fleet(cfg, p, &f);
+    fill_fleet(cfg, p, sessions, &f);
     // The Q-tables before training: every value learning.q_init (in the tables' precision).
     const size_t q_values = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions;
     const float q_init = static_cast<float>(cfg.q_init);
@@ -222,6 +236,7 @@ Problem build_problem(const Config& cfg) {
         s.price_level[i] = static_cast<uint8_t>(level);
     }
     std::copy(problem.contracts.begin(), problem.contracts.end(), s.contracts);
+    std::copy(sessions.records.begin(), sessions.records.end(), s.session_table);
     for (int c = 0; c < p.num_communities; ++c) {
         const float members = static_cast<float>(community_end(p, c) - community_begin(p, c));
         s.community_pv_kwp[c] = static_cast<float>(cfg.pv_kwp_per_vehicle) * members;

@@ -342,12 +342,29 @@ int window_step_of_clock_hour(const Config& cfg, double clock_hour) {
     return static_cast<int>(std::floor(window_offset_hours(cfg, clock_hour) / cfg.step_hours + 0.5));
 }
 
+// sessions.model = "csv": the days come from the table (problem/session_table.h); the rest of
+// the model is kept well-formed (every vehicle arrives at step 0), as a fixed model's is.
+SessionModel table_model(int steps) {
+    SessionModel m{};
+    m.table = 1;
+    for (int k = 0; k < kMaxStepsPerDay; ++k) {
+        m.arrival_cdf[k] = 1.0f;
+        m.weekend_arrival_cdf[k] = 1.0f;
+        m.stay_scale[k] = 1.0f;
+        m.trip_scale[k] = 1.0f;
+    }
+    m.fixed_departure_step = steps;
+    m.min_duration_steps = 1.0f;
+    return m;
+}
+
 SessionModel build_session_model(const Config& cfg) {
     const int steps = checked_steps_per_day(cfg);
     SessionModel m;
     if (cfg.session_model == "ev2gym") m = ev2gym_model(cfg, steps);
     else if (cfg.session_model == "fixed") m = fixed_model(cfg, steps);
-    else throw InputError("sessions.model = '" + cfg.session_model + "': unknown (expected ev2gym or fixed)");
+    else if (cfg.session_model == "csv") m = table_model(steps);
+    else throw InputError("sessions.model = '" + cfg.session_model + "': unknown (expected ev2gym, fixed or csv)");
     m.first_weekday = cfg.first_weekday;
     m.reserve_kwh = static_cast<float>(cfg.reserve_km * cfg.consumption_kwh_per_km);
     return m;

@@ -1,13 +1,14 @@
 // sessions.h: owns the daily plug-in session model (sessions.model): the EV2Gym/ElaadNL
 // distributions of arrival time, connection time and energy demand mapped onto the episode
-// window, or one fixed session. The device samples it in env/session.h.
+// window, or one fixed session, or (csv) each vehicle's own sessions, whose table
+// problem/session_table.h reads. The device samples it in env/session.h.
 #pragma once
 #include "config/config.h"
 #include "env/env_types.h"
 
 namespace v2g {
 
-// cfg.session_model: "ev2gym" (cfg.charger: private | public | workplace) or "fixed".
+// cfg.session_model: "ev2gym" (cfg.charger: private | public | workplace), "fixed" or "csv".
 // Bad names or fixed hours that do not fit the window throw InputError naming the key.
 SessionModel build_session_model(const Config& cfg);
 

@@ -331,3 +331,46 @@ TEST(Cli, PlainProgressWhenNotATerminal) {
 }
 
 }  // namespace
+
+namespace {
+
+// `v2g sessions` writes what a model draws as a sessions CSV; the shipped example is such a
+// file, and the example experiment trains on it from the repository root.
+TEST(Cli, SessionsWritesTheDrawnSessionsAndTheExampleTrainsOnThem) {
+    TempDir dir;
+    const std::string config = dir.write("tiny.toml", kTinyConfig);
+    Result r = run_v2g("sessions '" + config + "' --days 3");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::stringstream lines(r.output);
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "vehicle,day,arrival_hour,departure_hour,trip_kwh");
+    int rows = 0;
+    while (std::getline(lines, line)) {
+        ++rows;
+        EXPECT_TRUE(contains(line, ",18,7,6.5")) << line;  // the fixed model's defaults
+    }
+    EXPECT_EQ(rows, 3 * 4);
+    const std::string csv = dir.file("s.csv");
+    r = run_v2g("sessions '" + config + "' --days 2 --out '" + csv + "'");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "2 days x 4 vehicles")) << r.output;
+    // Read back: the same run as the fixed model for those days.
+    r = run_v2g("train '" + config + "' --episodes 1 --set sessions.model=csv --set sessions.csv='" + csv + "'");
+    EXPECT_EQ(r.status, 0) << r.output;
+    expect_bad_input(run_v2g("sessions '" + config + "' --days 0"), {"--days 0"});
+    expect_bad_input(run_v2g("sessions '" + config + "' --set sessions.model=csv"), {"sessions.csv is empty"});
+    // The example experiment, from the repository root (its CSV path is relative to it).
+    const std::string root = std::string(V2G_SOURCE_DIR);
+    const std::string cmd = "cd '" + root + "' && '" + V2G_CLI +
+                            "' train experiments/paper_sessions_csv.toml --episodes 20 --device cpu --quiet 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+    EXPECT_EQ(pclose(pipe), 0) << out;
+    EXPECT_TRUE(contains(out, "sessions       experiments/sessions_paper_14days.csv has 14 days, repeated")) << out;
+}
+
+}  // namespace

@@ -101,7 +101,7 @@ TEST(Dqn, ObservationFeaturesAreScaledAsDocumented) {
     Config cfg = testing::deterministic_config();
     testing::HostFleet h(cfg);
     const int v = 3, episode = 2;
-    reset_vehicle(h.p, h.f, v, episode);
+    reset_vehicle(h.p, h.sig, h.f, v, episode);
     const int step = h.f.arrival_step[v] + 2;  // plugged in: 20:00
     float price_scale = 0;
     for (int i = 0; i < h.p.signal_days * h.p.steps_per_day; ++i) price_scale = std::max(price_scale, h.sig.retail_price_per_kwh[i]);

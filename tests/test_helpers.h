@@ -100,7 +100,7 @@ inline bool same_bytes(const void* a, const void* b, size_t n) { return std::mem
 template <typename F>
 void each_vehicle_day(const PlanContext& day_context, int day, F f) {
     for (int v = 0; v < day_context.p.num_vehicles; ++v) {
-        reset_vehicle(day_context.p, day_context.f, v, day);
+        reset_vehicle(day_context.p, day_context.sig, day_context.f, v, day);
         PlanContext c = day_context;
         c.vehicle = v;
         std::vector<uint8_t> plan;

@@ -134,7 +134,7 @@ TEST(Contracts, NonPartiesAreRejectedAndNothingMoves) {
     Contract& tariff = registry[contract_for(p, 0, kContractChargingTariff)];
     tariff.party_first = 1000;
     tariff.party_last = 2000;
-    for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, f, v, 0);
+    for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, sig, f, v, 0);
     for (int c = 0; c < p.num_communities; ++c) reset_community(f, c);
     f.arrival_step[0] = 0;  // plugged in at step 0
     f.departure_step[0] = p.steps_per_day;

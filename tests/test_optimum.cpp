@@ -67,7 +67,7 @@ struct Instance {
         }
         fleet = problem.fleet;
         ctx = plan_context(p, &fleet, problem.signals, vehicle, episode, market.data());
-        reset_vehicle(ctx.p, ctx.f, vehicle, episode);
+        reset_vehicle(ctx.p, ctx.sig, ctx.f, vehicle, episode);
     }
     Instance(const Instance&) = delete;
     Instance& operator=(const Instance&) = delete;
@@ -226,7 +226,7 @@ struct Environment {
         plan.assign(static_cast<size_t>(p.num_vehicles) * p.steps_per_day * p.plan_points, kIdle);
         f.plan = plan.data();
         for (int c = 0; c < p.num_communities; ++c) reset_community(f, c);
-        for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, f, v, in.episode);
+        for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, sig, f, v, in.episode);
     }
     // One step of the vehicle's community with these actions (vehicle order); records the market.
     void step(int t, const std::vector<int>& actions) {
@@ -386,7 +386,7 @@ TEST(Optimum, OptimalQDiscountsAsWrittenOnATinyDay) {
     std::vector<char> fleet = problem.fleet;
     const std::vector<double> market(static_cast<size_t>(p.steps_per_day) * kPlanMarketFields, 0.5);
     const PlanContext c = plan_context(p, &fleet, problem.signals, 0, 2, market.data());
-    reset_vehicle(c.p, c.f, 0, 2);
+    reset_vehicle(c.p, c.sig, c.f, 0, 2);
     ASSERT_EQ(plan_arrival(c), 2);
     ASSERT_EQ(plan_departure(c), 4);
     const float usable = c.f.usable_kwh[0];
@@ -423,7 +423,7 @@ TEST(Optimum, AVehicleThatNeverPlugsInHasNothingToDecide) {
     std::vector<char> fleet = problem.fleet;
     const std::vector<double> market(static_cast<size_t>(p.steps_per_day) * kPlanMarketFields, 0.0);
     const PlanContext c = plan_context(p, &fleet, problem.signals, 1, 4, market.data());
-    reset_vehicle(c.p, c.f, 1, 4);
+    reset_vehicle(c.p, c.sig, c.f, 1, 4);
     ASSERT_GE(plan_arrival(c), plan_departure(c));
     std::vector<uint8_t> plan(3, kCharge);
     std::vector<double> values(2, 1.0), q;
@@ -471,7 +471,7 @@ TEST(Optimum, CommunitiesSolveInParallel) {
         plans->assign(n, {});
         for (int v = 0; v < n; ++v) {
             const PlanContext c = plan_context(p, &fleet, problem.signals, v, kEpisode, market.data());
-            reset_vehicle(c.p, c.f, v, kEpisode);
+            reset_vehicle(c.p, c.sig, c.f, v, kEpisode);
         }
 #pragma omp parallel for num_threads(kThreads) schedule(dynamic) if (parallel)
         for (int c = 0; c < p.num_communities; ++c)
@@ -498,7 +498,7 @@ TEST(Optimum, RefusesWhatItCannotDo) {
     std::vector<char> fleet = problem.fleet;
     const std::vector<double> market(static_cast<size_t>(p.steps_per_day) * kPlanMarketFields, 0.0);
     PlanContext c = plan_context(p, &fleet, problem.signals, 0, 0, market.data());
-    reset_vehicle(c.p, c.f, 0, 0);
+    reset_vehicle(c.p, c.sig, c.f, 0, 0);
     EXPECT_THROW(brute_force_day(c), std::invalid_argument);
     std::vector<uint8_t> plan;
     c.p.plan_points = 1;

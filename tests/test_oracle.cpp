@@ -85,14 +85,14 @@ TEST(Oracle, AgreesWithTheDpWhereTheyCoincide) {
                 market[static_cast<size_t>(t) * kPlanMarketFields + k] = 1.0;
         std::vector<char> dp_fleet = problem.fleet;
         const PlanContext c = plan_context(p, &dp_fleet, problem.signals, 0, day, market.data());
-        reset_vehicle(c.p, c.f, 0, day);
+        reset_vehicle(c.p, c.sig, c.f, 0, day);
         ASSERT_FLOAT_EQ(c.f.energy_kwh[0], 10.0f);
         ASSERT_FLOAT_EQ(c.f.required_kwh[0], 40.0f);
         std::vector<uint8_t> plan;
         const double dp = solve_day(c, &plan);
         // The oracle of the same day.
         testing::HostFleet host(cfg);
-        reset_vehicle(host.p, host.f, 0, day);
+        reset_vehicle(host.p, host.sig, host.f, 0, day);
         const OracleDay od = solve_community_day(host.p, host.sig, host.f, 0, day);
         EXPECT_NEAR(od.plugged_money, dp, 1e-6) << "day " << day;
         EXPECT_NEAR(od.lp_objective, dp, 1e-6) << "day " << day;
@@ -122,7 +122,7 @@ TEST(Oracle, RespectsTheMarketAndTheLimitAndNoPolicyBeatsIt) {
     int binding = 0;
     for (int day = 0; day < 4; ++day) {
         const std::vector<char> start = host.problem.fleet;  // this day's start (the plan so far)
-        for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, host.f, v, day);
+        for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, host.sig, host.f, v, day);
         const OracleDay od = solve_community_day(p, host.sig, host.f, 0, day);
         const double cap = host.sig.community_limit_kw[0] * p.step_hours;
         for (int t = 0; t < p.steps_per_day; ++t) {

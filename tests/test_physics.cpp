@@ -89,7 +89,7 @@ Coverage run_trial(uint32_t trial, int mode) {
         std::vector<double> day_start(p.num_vehicles);
         for (int v = 0; v < p.num_vehicles; ++v) {
             day_start[v] = f.energy_kwh[v];
-            reset_vehicle(p, f, v, episode);
+            reset_vehicle(p, sig, f, v, episode);
             check_bounds(p, f, v);
             EXPECT_LT(f.arrival_step[v], f.departure_step[v]);
             EXPECT_LE(f.departure_step[v], p.steps_per_day);
@@ -212,7 +212,7 @@ TEST(Physics, SafetyLayerMeetsEveryDepartureRequirement) {
             const EnvParams& p = host.p;
             for (int episode = 0; episode < 6; ++episode) {
                 for (int c = 0; c < p.num_communities; ++c) reset_community(host.f, c);
-                for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, host.f, v, episode);
+                for (int v = 0; v < p.num_vehicles; ++v) reset_vehicle(p, host.sig, host.f, v, episode);
                 for (int v = 0; v < p.num_vehicles; ++v)
                     needed += std::max(0.0f, host.f.required_kwh[v] - host.f.energy_kwh[v]);
                 for (int step = 0; step < p.steps_per_day; ++step) {

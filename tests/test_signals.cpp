@@ -321,7 +321,7 @@ TEST(SessionModel, ConditionalSessionsReproduceTheDataByArrivalHour) {
         double stay_sum = 0.0, trip_sum = 0.0, trip_all = 0.0;
         int n = 0, all = 0;
         for (int v = 0; n < 4000 && v < 1000000; ++v) {
-            const Session s = draw_session(p, v, v % 5);
+            const Session s = draw_session(p, SignalsView{}, v, v % 5);
             trip_all += s.trip_kwh;
             ++all;
             if (s.arrival_step >= 4) continue;
@@ -366,7 +366,7 @@ TEST(SessionModel, WeekendDaysUseTheWeekendArrivals) {
         EXPECT_EQ(is_weekend(p, day), day >= 5);
         std::vector<double> drawn(24, 0.0);
         const int n = 100000;
-        for (int v = 0; v < n; ++v) drawn[draw_session(p, v, day).arrival_step] += 1.0 / n;
+        for (int v = 0; v < n; ++v) drawn[draw_session(p, SignalsView{}, v, day).arrival_step] += 1.0 / n;
         for (int h = 0; h < 24; ++h) {
             const double want = ((*pct)[4 * h] + (*pct)[4 * h + 1] + (*pct)[4 * h + 2] + (*pct)[4 * h + 3]) / 100.0;
             EXPECT_NEAR(drawn[h], want, 0.004) << "day " << day << " hour " << h;
@@ -394,7 +394,7 @@ TEST(SessionModel, AYearOfTripsGivesTheNationalMileage) {
     double kwh = 0.0;
     const int vehicles = 200, days = 365;
     for (int v = 0; v < vehicles; ++v)
-        for (int e = 0; e < days; ++e) kwh += draw_session(p, v, e).trip_kwh;
+        for (int e = 0; e < days; ++e) kwh += draw_session(p, SignalsView{}, v, e).trip_kwh;
     const double km_per_year = kwh / vehicles / cfg.consumption_kwh_per_km;
     EXPECT_NEAR(km_per_year, 365.0 * cfg.daily_km, 0.03 * 365.0 * cfg.daily_km);
     EXPECT_NEAR(365.0 * cfg.daily_km, 13300.0, 20.0);  // the default is CBS's figure
@@ -414,7 +414,7 @@ TEST(SessionModel, DrawnSessionsFitTheWindow) {
         int evening_arrivals = 0, total = 0;
         for (int v = 0; v < 200; ++v)
             for (int e = 0; e < 50; ++e) {
-                const Session s = draw_session(p, v, e);
+                const Session s = draw_session(p, SignalsView{}, v, e);
                 ASSERT_GE(s.arrival_step, 0);
                 ASSERT_LT(s.arrival_step, s.departure_step);
                 ASSERT_LE(s.departure_step, p.steps_per_day);
