@@ -23,9 +23,10 @@ struct Result {
     std::string output;  // stdout and stderr together
 };
 
-// Runs the v2g binary with `args` (a shell fragment) and returns its status and output.
-Result run_v2g(const std::string& args) {
-    const std::string cmd = std::string("'") + V2G_CLI + "' " + args + " 2>&1";
+// Runs the v2g binary with `args` (a shell fragment) in directory `dir` (empty: this one) and
+// returns its status and output.
+Result run_v2g_in(const std::string& dir, const std::string& args) {
+    const std::string cmd = (dir.empty() ? "" : "cd '" + dir + "' && ") + "'" + V2G_CLI + "' " + args + " 2>&1";
     Result r{-1, ""};
     FILE* pipe = popen(cmd.c_str(), "r");
     if (!pipe) return r;
@@ -36,6 +37,8 @@ Result run_v2g(const std::string& args) {
     if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
     return r;
 }
+
+Result run_v2g(const std::string& args) { return run_v2g_in("", args); }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -355,22 +358,26 @@ TEST(Cli, SessionsWritesTheDrawnSessionsAndTheExampleTrainsOnThem) {
     r = run_v2g("sessions '" + config + "' --days 2 --out '" + csv + "'");
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_TRUE(contains(r.output, "2 days x 4 vehicles")) << r.output;
-    // Read back: the same run as the fixed model for those days.
+    // Read back by sessions.model = csv (tests/test_session_csv.cpp checks it trains the same).
     r = run_v2g("train '" + config + "' --episodes 1 --set sessions.model=csv --set sessions.csv='" + csv + "'");
     EXPECT_EQ(r.status, 0) << r.output;
     expect_bad_input(run_v2g("sessions '" + config + "' --days 0"), {"--days 0"});
     expect_bad_input(run_v2g("sessions '" + config + "' --set sessions.model=csv"), {"sessions.csv is empty"});
-    // The example experiment, from the repository root (its CSV path is relative to it).
-    const std::string root = std::string(V2G_SOURCE_DIR);
-    const std::string cmd = "cd '" + root + "' && '" + V2G_CLI +
-                            "' train experiments/paper_sessions_csv.toml --episodes 20 --device cpu --quiet 2>&1";
-    FILE* pipe = popen(cmd.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    std::string out;
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-    EXPECT_EQ(pclose(pipe), 0) << out;
-    EXPECT_TRUE(contains(out, "sessions       experiments/sessions_paper_14days.csv has 14 days, repeated")) << out;
+}
+
+// The experiments that read the shipped data files, run from the repository root (their
+// paths are relative to it), a few episodes each.
+Result run_at_root(const std::string& args) {
+    return run_v2g_in(std::string(V2G_SOURCE_DIR), args);
+}
+
+TEST(Cli, ExperimentsOnTheShippedDataFilesTrain) {
+    Result r = run_at_root("train experiments/paper_sessions_csv.toml --episodes 20 --device cpu --quiet");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "sessions       experiments/sessions_paper_14days.csv has 14 days, repeated")) << r.output;
+    r = run_at_root("train experiments/paper_citylearn.toml --episodes 20 --device cpu --quiet");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "held-out check")) << r.output;
 }
 
 }  // namespace
