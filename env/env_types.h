@@ -46,11 +46,6 @@ constexpr int kQuantileCount = 21;    // inverse-CDF tables at p = 0, 5%, ..., 1
 constexpr int kDaysPerWeek = 7;
 constexpr int kFirstWeekendDay = 5;    // weekdays count from Monday = 0: Saturday, Sunday are 5, 6
 
-// Daily plug-in session and driving model: all tables are built on the host (problem/sessions.cpp,
-// docs/DATA.md). A day's session is an arrival step (weekday or weekend distribution), a stay
-// drawn from the connection-time quantiles scaled by the mean stay of that arrival time, and the
-// day's trip (the driving before the arrival) drawn from trip_kwh_q, scaled by the relative
-// energy of sessions starting at that arrival time.
 // One vehicle's session on one day of a sessions table (sessions.model = "csv"): episode steps
 // of the window; arrival_step = kNoSession when the vehicle does not plug in that day.
 constexpr int16_t kNoSession = -1;
@@ -61,6 +56,12 @@ struct SessionRecord {
     float required_soc;      // SoC wanted at departure; < 0: the model's (reserve + the next trip)
 };
 
+// Daily plug-in session and driving model: all tables are built on the host (problem/sessions.cpp,
+// docs/DATA.md). A day's session is an arrival step (weekday or weekend distribution), a stay
+// drawn from the connection-time quantiles scaled by the mean stay of that arrival time, and the
+// day's trip (the driving before the arrival) drawn from trip_kwh_q, scaled by the relative
+// energy of sessions starting at that arrival time. Or, with `table`, each vehicle's own day
+// from a sessions table (problem/session_table.h).
 struct SessionModel {
     int table;                                   // 1: every day from SignalsView::session_table (a CSV)
     int fixed;                                   // 1: every day uses the fixed_* values below

@@ -67,8 +67,8 @@ V2G_HD float pack_age_days(const EnvParams& p, const FleetView& f, int v, int ep
 // what the driver wants stored when leaving. The trip is driven down to the controller's floor
 // (battery.soc_min); whatever the battery cannot cover above it is bought en route at the public
 // fast-charging price, so no energy is driven for free. The requirement is tomorrow's trip plus the
-// driver's reserve above that floor, capped by what the charger can store during the stay, so that
-// it can always be met by charging from arrival.
+// driver's reserve above that floor (or a sessions table's required SoC), capped by what the
+// charger can store during the stay, so that it can always be met by charging from arrival.
 V2G_HD void reset_vehicle(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode) {
     Session s = draw_session(p, sig, v, episode);
     const bool absent = vehicle_absent(p, v);

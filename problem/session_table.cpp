@@ -21,8 +21,6 @@ namespace v2g {
 namespace {
 
 constexpr double kHoursPerDay = 24.0;
-constexpr double kMinutesPerHour = 60.0;
-constexpr double kSecondsPerDay = 86400.0;
 // A table is days x vehicles records on the device: more than this (1.2 GB) is a mistake,
 // not a study (a year of 100,000 vehicles is 36.5 M).
 constexpr double kMaxSessionRecords = 1e8;
@@ -40,9 +38,9 @@ double clock_hour(const CsvColumns& t, size_t column, size_t row) {
     } else {
         double h = 0.0, m = 0.0;
         ok = parse_csv_number(text.substr(0, colon), '.', &h) && parse_csv_number(text.substr(colon + 1), '.', &m) &&
-             h == std::floor(h) && m == std::floor(m) && m >= 0 && m < kMinutesPerHour &&
+             h == std::floor(h) && m == std::floor(m) && m >= 0 && m < kSecondsPerHour / kSecondsPerMinute &&
              text.size() - colon - 1 == 2;
-        hour = h + m / kMinutesPerHour;
+        hour = h + m * kSecondsPerMinute / kSecondsPerHour;
     }
     if (!ok || !(hour >= 0.0 && hour < kHoursPerDay))
         throw InputError(at(t, row) + "'" + shortened(text) + "' in column '" + t.names[column] +
@@ -82,7 +80,7 @@ std::vector<long> day_numbers(const CsvColumns& t, size_t day_col, size_t date_c
     }
     double first = seconds[0];
     for (double s : seconds) first = std::min(first, s);
-    for (size_t r = 0; r < rows; ++r) days[r] = std::lround((seconds[r] - first) / kSecondsPerDay);
+    for (size_t r = 0; r < rows; ++r) days[r] = std::lround((seconds[r] - first) / (kHoursPerDay * kSecondsPerHour));
     return days;
 }
 

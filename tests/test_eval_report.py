@@ -167,16 +167,10 @@ def test_every_figure_of_the_evaluated_paper_run_passes_the_layout_check(evaluat
     days): no legend over data or off the figure, no empty axes, a unit on every y axis
     (v2g.plot.layout_problems)."""
     sys.path.insert(0, os.path.join(ROOT, "python"))
-    from v2g import plot, report as v2g_report
+    from test_python_results import layout_checked  # module import: its tests are not collected twice
+    from v2g import report as v2g_report
 
-    found = {}
-    save = plot._save
-
-    def checked_save(fig, out_dir, name, formats):
-        found[name] = plot.layout_problems(fig)
-        return save(fig, out_dir, name, formats)
-
-    monkeypatch.setattr(plot, "_save", checked_save)
+    found = layout_checked(monkeypatch)
     v2g_report.write_report(evaluated[0], str(tmp_path / "rep"))
     assert {"reward", "epsilon", "learning_wall_time", "energy_flows", "fig7_policy_map", "fig8_final_battery",
             "fig9_battery_performance", "policy_day_flows", "day_flows", "money_by_policy", "ledger"} <= set(found)
