@@ -428,5 +428,8 @@ PYBIND11_MODULE(_v2g, m) {
           py::arg("faults") = "", py::arg("sets") = std::vector<std::string>{},
           "v2g eval RUN (writes /evaluation): the learned policy, the yardsticks and the oracle, and `policy` "
           "(a callable observations -> actions, or a TorchScript path) as the row 'external'.");
+    // The exit statuses of every v2g command (v2g/errors.py has the same, checked by the tests).
+    m.attr("EXIT_FAILURE") = static_cast<int>(v2g::kExitFailure);
+    m.attr("EXIT_BAD_INPUT") = static_cast<int>(v2g::kExitBadInput);
     m.attr("__version__") = V2G_VERSION;
 }

@@ -354,6 +354,24 @@ def test_pybind11_module_trains(tmp_path):
         module.train({"learning": {"alpha": None}})
 
 
+def test_exit_statuses_are_the_engines():
+    """v2g/errors.py's exit statuses are common/errors.h's (and the _v2g module's, when built);
+    `python3 -m v2g` and the binary exit 2 on bad input alike."""
+    from v2g import errors
+
+    header = open(os.path.join(REPO, "common", "errors.h"), encoding="utf-8").read()
+    import re
+
+    engine = {name: int(value) for name, value in re.findall(r"constexpr int (kExit\w+) = (\d+);", header)}
+    assert engine == {"kExitBadInput": errors.EXIT_BAD_INPUT, "kExitFailure": errors.EXIT_FAILURE}
+    module = load_module()
+    if module is not None:
+        assert (module.EXIT_BAD_INPUT, module.EXIT_FAILURE) == (errors.EXIT_BAD_INPUT, errors.EXIT_FAILURE)
+    assert cli("inspect", "/nonexistent.h5").returncode == errors.EXIT_BAD_INPUT
+    if os.path.exists(V2G):
+        assert subprocess.run([V2G, "inspect", "/nonexistent.h5"], capture_output=True).returncode == errors.EXIT_BAD_INPUT
+
+
 def test_train_falls_back_to_the_binary():
     if not os.path.exists(V2G):
         pytest.skip(f"no v2g binary at {V2G}")

@@ -21,10 +21,8 @@ import argparse
 import sys
 import time
 
-from .errors import ResultsError
+from .errors import EXIT_BAD_INPUT, ResultsError
 from .run import Run, _short
-
-EXIT_BAD_INPUT = 2
 
 
 class _Parser(argparse.ArgumentParser):

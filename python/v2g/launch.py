@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 
+from .errors import EXIT_BAD_INPUT
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -135,4 +137,4 @@ def _cli_error(status, stderr):
     """The CLI's one error line as ValueError (exit 2: bad input) or RuntimeError (else)."""
     lines = [ln for ln in stderr.splitlines() if ln.startswith("v2g")] or stderr.strip().splitlines() or [""]
     msg = lines[-1] or f"v2g train exited with status {status}"
-    return ValueError(msg) if status == 2 else RuntimeError(msg)
+    return ValueError(msg) if status == EXIT_BAD_INPUT else RuntimeError(msg)
