@@ -18,6 +18,11 @@ constexpr int kBarWidth = 24;               // characters of the bar itself
 
 struct TrainArgs {
     std::string config_path;
+    // From Python (python/bindings.cpp), in process: the config's TOML text, named config_name
+    // in errors, instead of a file; and a string that receives the --summary JSON.
+    const std::string* config_text = nullptr;
+    std::string config_name;
+    std::string* summary_text = nullptr;
     std::vector<std::string> sets;
     std::string device, seed, episodes, threads;  // empty = not given; parsed by the registry
     std::string summary_path;

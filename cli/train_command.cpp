@@ -258,9 +258,10 @@ int run_train(const TrainArgs& args) {
         }
         cfg = load_config_text(saved.effective_toml, args.resume_path + ":/config/effective_toml");
     } else {
-        if (args.config_path.empty()) throw InputError("train: a CONFIG file (or --resume RUN.h5) is required");
-        input_toml = read_text_file(args.config_path);
-        cfg = load_config_text(input_toml, args.config_path);
+        if (args.config_path.empty() && !args.config_text)
+            throw InputError("train: a CONFIG file (or --resume RUN.h5) is required");
+        input_toml = args.config_text ? *args.config_text : read_text_file(args.config_path);
+        cfg = load_config_text(input_toml, args.config_text ? args.config_name : args.config_path);
         for (const std::string& s : args.sets) apply_override(&cfg, s);
         apply_flag(&cfg, "--seed", "run.seed", args.seed);
         apply_flag(&cfg, "--episodes", "run.episodes", args.episodes);
@@ -269,7 +270,7 @@ int run_train(const TrainArgs& args) {
     apply_flag(&cfg, "--threads", "run.threads", args.threads);
     validate(cfg);
     if (args.memory_plan) {
-        print_memory_plan(stdout, args.config_path, problem_params(cfg));
+        print_memory_plan(stdout, args.config_text ? args.config_name : args.config_path, problem_params(cfg));
         return 0;
     }
     if (args.force && args.out_path.empty()) throw InputError("--force: replaces an --out file; no --out was given");
@@ -326,6 +327,7 @@ int run_train(const TrainArgs& args) {
                         path.c_str(), key.c_str());
     }
     std::fflush(stdout);
+    if (args.summary_text) *args.summary_text = summary_json(cfg, device, summary, run.checked ? &run.check : nullptr);
     if (summary_file) {
         const std::string json = summary_json(cfg, device, summary, run.checked ? &run.check : nullptr);
         const bool ok = std::fwrite(json.data(), 1, json.size(), summary_file.get()) == json.size();

@@ -1,7 +1,7 @@
 // bindings.cpp: the pybind11 module `_v2g` (build/python/_v2g*.so): launch a training run
-// from Python. It drives the very CLI the binary runs (v2g::run_cli), so flags, config
-// validation, error lines and the --summary JSON are the CLI's own; only the config file
-// and the summary file are temporary. Python's v2g.train() uses it when it imports.
+// from Python. It calls `v2g train`'s own function in process (v2g::cli::run_train), so config
+// validation, error lines and the --summary JSON are the CLI's own, with no temporary file or
+// argv in between. Python's v2g.train() uses it when it imports.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -12,17 +12,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <pybind11/numpy.h>
 
 #include "cli/cli.h"
+#include "cli/commands.h"
 #include "common/errors.h"
 #include "common/text_format.h"
 #include "config/config.h"
@@ -33,11 +31,9 @@
 #include "run/vector_env.h"
 
 namespace py = pybind11;
-namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kExitBadInput = 2;
 
 // ---------------------------------------------------------------- dict -> TOML
 
@@ -91,49 +87,7 @@ std::string config_toml(const py::dict& config) {
     return os.str();
 }
 
-// ---------------------------------------------------------------- running the CLI
-
-// Sends fd 2 into a pipe for the duration of the run; a thread collects it (for the error
-// message) and, when not quiet, passes it on to the real stderr so progress stays live.
-class StderrTee {
-public:
-    explicit StderrTee(bool echo) : echo_(echo) {
-        int p[2];
-        if (pipe(p) != 0) throw std::runtime_error("v2g: cannot create a pipe for stderr");
-        std::fflush(stderr);
-        saved_ = dup(STDERR_FILENO);
-        dup2(p[1], STDERR_FILENO);
-        close(p[1]);
-        reader_ = std::thread([this, r = p[0]] {
-            char buf[4096];
-            ssize_t n;
-            while ((n = read(r, buf, sizeof buf)) > 0) {
-                text_.append(buf, static_cast<size_t>(n));
-                if (echo_) (void)!write(saved_, buf, static_cast<size_t>(n));
-            }
-            close(r);
-        });
-    }
-    // Restores fd 2 (the pipe's last writer goes away, so the reader sees EOF) and returns
-    // everything written.
-    std::string finish() {
-        if (saved_ >= 0) {
-            std::fflush(stderr);
-            dup2(saved_, STDERR_FILENO);
-            close(saved_);
-            saved_ = -1;
-            reader_.join();
-        }
-        return text_;
-    }
-    ~StderrTee() { finish(); }
-
-private:
-    bool echo_;
-    int saved_ = -1;
-    std::string text_;
-    std::thread reader_;
-};
+// ---------------------------------------------------------------- running `v2g train`
 
 // Sends fd 1 to /dev/null while quiet (the CLI prints its human summary there).
 class StdoutMute {
@@ -157,79 +111,96 @@ private:
     int saved_ = -1;
 };
 
-// The CLI's last "v2g..." line (its one error line), else the last line.
-std::string error_line(const std::string& text, int status) {
-    std::string last, last_v2g;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        if (line.empty()) continue;
-        last = line;
-        if (line.rfind("v2g", 0) == 0) last_v2g = line;
-    }
-    if (!last_v2g.empty()) return last_v2g;
-    return last.empty() ? "v2g train exited with status " + std::to_string(status) : last;
-}
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "v2g-train-XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("v2g: cannot create a temporary directory");
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
+// A flag of `args` (v2g.train(..., args=[...])) and the TrainArgs field it sets: the flags of
+// `v2g train` that take a value, and those that do not.
+struct ValueFlag {
+    const char* flag;
+    std::string v2g::cli::TrainArgs::*field;
 };
+constexpr ValueFlag kValueFlags[] = {
+    {"--episodes", &v2g::cli::TrainArgs::episodes}, {"--seed", &v2g::cli::TrainArgs::seed},
+    {"--threads", &v2g::cli::TrainArgs::threads},   {"--device", &v2g::cli::TrainArgs::device},
+    {"--out", &v2g::cli::TrainArgs::out_path},      {"--ledger", &v2g::cli::TrainArgs::ledger_path},
+    {"--summary", &v2g::cli::TrainArgs::summary_path}, {"--model-out", &v2g::cli::TrainArgs::model_out},
+};
+struct SwitchFlag {
+    const char* flag;
+    bool v2g::cli::TrainArgs::*field;
+};
+constexpr SwitchFlag kSwitchFlags[] = {{"--force", &v2g::cli::TrainArgs::force},
+                                       {"--quiet", &v2g::cli::TrainArgs::quiet},
+                                       {"--memory-plan", &v2g::cli::TrainArgs::memory_plan}};
 
-// Every mention of `from` in `text` replaced by `to`.
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-    for (size_t at = text.find(from); !from.empty() && at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
+// `args` into `t`, as `v2g train` parses them (--set repeatable, "--flag=value" or "--flag value").
+void apply_train_flags(const std::vector<std::string>& args, v2g::cli::TrainArgs* t) {
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string flag = args[i], value;
+        const size_t eq = flag.find('=');
+        const bool inline_value = flag.rfind("--", 0) == 0 && eq != std::string::npos;
+        if (inline_value) {
+            value = flag.substr(eq + 1);
+            flag = flag.substr(0, eq);
+        }
+        const auto take_value = [&]() -> std::string {
+            if (inline_value) return value;
+            if (i + 1 >= args.size()) throw v2g::InputError("args: " + flag + " needs a value");
+            return args[++i];
+        };
+        if (flag == "--set") {
+            t->sets.push_back(take_value());
+            continue;
+        }
+        bool known = false;
+        for (const ValueFlag& f : kValueFlags)
+            if (flag == f.flag) {
+                t->*f.field = take_value();
+                known = true;
+            }
+        for (const SwitchFlag& f : kSwitchFlags)
+            if (flag == f.flag && !inline_value) {
+                t->*f.field = true;
+                known = true;
+            }
+        if (!known)
+            throw v2g::InputError("args: '" + args[i] + "' is not a flag of v2g train here (--set, --episodes, --seed, "
+                                  "--threads, --device, --out, --ledger, --summary, --model-out, --force, --quiet, "
+                                  "--memory-plan)");
+    }
 }
 
-// `v2g train TMP.toml [--out OUT] [--device DEVICE] [--quiet] --summary TMP.json ARGS...`;
-// returns the summary JSON as a dict. Exit 2 -> ValueError, other failures -> RuntimeError.
-// Errors name the config as `source` (the user's file, or "<config dict>"), never the
-// temporary file. An empty device: the config's run.device, as the CLI.
+// `v2g train` in process on the TOML text `toml_text` (named `source` in errors: the user's
+// file, or "<config dict>"): the CLI's own checks, run and summary, with no file or argv in
+// between. Returns the summary JSON as a dict. Bad input -> ValueError with the CLI's one
+// line; any other failure -> RuntimeError. An empty device: the config's run.device.
 py::dict train_toml(const std::string& toml_text, const std::string& out, const std::string& device,
                     bool quiet, const std::vector<std::string>& extra, const std::string& source) {
-    TempDir tmp;
-    const std::string config_path = (tmp.path / "config.toml").string();
-    const std::string summary_path = (tmp.path / "summary.json").string();
-    {
-        std::ofstream f(config_path);
-        f << toml_text;
-        if (!f) throw std::runtime_error("v2g: cannot write " + config_path);
-    }
-    std::vector<std::string> args = {"v2g", "train", config_path, "--summary", summary_path};
-    if (!device.empty()) args.insert(args.end(), {"--device", device});
-    if (!out.empty()) args.insert(args.end(), {"--out", out});
-    if (quiet) args.push_back("--quiet");
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    int status;
-    std::string err;
+    v2g::cli::TrainArgs args;
+    args.config_text = &toml_text;
+    args.config_name = source.empty() ? "<config>" : source;
+    std::string summary, input_error, failure;
+    int status = 0;
     {
         py::gil_scoped_release release;  // training can take long: let other Python threads run
         StdoutMute mute(quiet);
-        StderrTee tee(!quiet);
-        status = v2g::run_cli(static_cast<int>(args.size()), argv.data());
-        err = tee.finish();
+        try {
+            apply_train_flags(extra, &args);
+            if (!device.empty()) args.device = device;
+            if (!out.empty()) args.out_path = out;
+            args.quiet = args.quiet || quiet;
+            args.summary_text = &summary;
+            status = v2g::cli::run_train(args);
+        } catch (const v2g::InputError& e) {
+            input_error = e.what();
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
     }
-    if (!source.empty()) err = replaced(err, config_path, source);
-    if (status == kExitBadInput) throw py::value_error(error_line(err, status));
-    if (status != 0) throw std::runtime_error(error_line(err, status));
-
-    std::ifstream f(summary_path);
-    std::stringstream json;
-    json << f.rdbuf();
-    return py::module_::import("json").attr("loads")(json.str()).cast<py::dict>();
+    if (!input_error.empty()) throw py::value_error(v2g::error_line("error", input_error));
+    if (!failure.empty()) throw std::runtime_error(v2g::error_line("internal error", failure));
+    if (status != 0 && summary.empty())
+        throw std::runtime_error("v2g train stopped with status " + std::to_string(status));
+    if (summary.empty()) return py::dict();  // --memory-plan: nothing trained
+    return py::module_::import("json").attr("loads")(summary).cast<py::dict>();
 }
 
 // ---------------------------------------------------------------- the vector environment

@@ -352,6 +352,16 @@ def test_pybind11_module_trains(tmp_path):
         module.train({"learning": {"alpha": 1.5}})
     with pytest.raises(ValueError, match="unsupported value type"):
         module.train({"learning": {"alpha": None}})
+    # In process: the TOML text and the flags go to `v2g train`'s own function, no file or argv.
+    s = module.train_toml("[run]\nepisodes = 2\n[fleet]\npv_kwp_per_vehicle = 0.0\n", "", "cpu", True,
+                          ["--episodes=3", "--set", "fleet.vehicles=2", "--seed", "9"], "mine.toml")
+    assert s["episodes"] == 3 and s["vehicles"] == 2 and s["config"]["run"]["seed"] == 9
+    with pytest.raises(ValueError, match="v2g: error: args: '--epochs' is not a flag of v2g train"):
+        module.train_toml("", "", "cpu", True, ["--epochs", "3"], "mine.toml")
+    with pytest.raises(ValueError, match="args: --seed needs a value"):
+        module.train_toml("", "", "cpu", True, ["--seed"], "mine.toml")
+    with pytest.raises(ValueError, match=r"^v2g: error: mine.toml:2:12: run.episodes must be an integer"):
+        module.train_toml("[run]\nepisodes = \"x\"\n", "", "cpu", True, [], "mine.toml")
 
 
 def test_exit_statuses_are_the_engines():

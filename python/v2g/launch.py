@@ -1,8 +1,8 @@
 """Launching a training run from Python: `v2g.train(config, out)`.
 
 Owns the config dict -> TOML conversion and the choice of launcher: the pybind11 module
-`_v2g` (build/python, or $V2G_PYMODULE_DIR) when it imports, else the `v2g` binary
-($V2G_BIN, build/v2g, or PATH) through subprocess. Both return the run's `--summary` JSON as
+`_v2g` (build/python, or $V2G_PYMODULE_DIR) when it imports, which runs `v2g train` in
+process, else the `v2g` binary ($V2G_BIN, build/v2g, or PATH) through subprocess. Both return the run's `--summary` JSON as
 a dict; a bad config raises ValueError (CLI exit 2), an engine failure RuntimeError (exit 1),
 each with the CLI's one-line message.
 """
