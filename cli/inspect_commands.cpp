@@ -15,7 +15,6 @@
 #include "problem/problem.h"
 #include "problem/session_table.h"
 #include "env/layout.h"
-#include "env/session.h"
 #include "results/results.h"
 #include "run/train_run.h"
 
@@ -208,14 +207,14 @@ int run_eval(const EvalArgs& args) {
         for (size_t s = 1; s < r.scenarios.size(); ++s)
             std::printf("  %s: %s\n", r.scenarios[s].name.c_str(), r.scenarios[s].description.c_str());
     }
-    const std::string note = session_reuse_note(cfg, problem_params(cfg).session_days, r.first_episode);
+    const std::string note = session_reuse_note(cfg, r.first_episode);
     if (!note.empty()) std::printf("%s\n", note.c_str());
     std::printf("results        %s:/evaluation\n", args.run_path.c_str());
     return 0;
 }
 
 int run_sessions(const SessionsArgs& args) {
-    Config cfg = load_config_text(read_text_file(args.config_path), args.config_path);
+    Config cfg = load_config(args.config_path);
     for (const std::string& s : args.sets) apply_override(&cfg, s);
     validate(cfg);
     char* end = nullptr;
@@ -227,15 +226,7 @@ int run_sessions(const SessionsArgs& args) {
     const EnvParams& p = problem.params;
     SignalsView sig{};
     layout_signals(p, const_cast<char*>(problem.signals.data()), &sig);
-    std::vector<SessionRecord> records;
-    records.reserve(static_cast<size_t>(days) * static_cast<size_t>(p.num_vehicles));
-    for (int d = 0; d < days; ++d)
-        for (int v = 0; v < p.num_vehicles; ++v) {
-            const Session s = draw_session(p, sig, v, d);
-            const bool plugged = s.arrival_step < p.steps_per_day;
-            records.push_back({plugged ? static_cast<int16_t>(s.arrival_step) : kNoSession,
-                               static_cast<int16_t>(s.departure_step), s.trip_kwh, s.required_soc});
-        }
+    const std::vector<SessionRecord> records = draw_session_table(p, sig, static_cast<int>(days));
     const bool to_stdout = args.out_path.empty() || args.out_path == "-";
     std::FILE* out = to_stdout ? stdout : std::fopen((args.out_path + ".tmp").c_str(), "w");
     if (!out) throw InputError("--out " + args.out_path + ": cannot write");

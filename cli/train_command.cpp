@@ -310,7 +310,7 @@ int run_train(const TrainArgs& args) {
     print_summary(stdout, cfg, device, summary);
     if (run.checked) {
         print_check(stdout, run.check, currency_label(cfg));
-        const std::string note = session_reuse_note(cfg, problem_params(cfg).session_days, cfg.episodes);
+        const std::string note = session_reuse_note(cfg, cfg.episodes);
         if (!note.empty()) std::printf("%s\n", note.c_str());
     }
     if (!args.model_out.empty()) {

@@ -16,6 +16,7 @@
 #include "problem/csv_reader.h"
 #include "problem/csv_timestamps.h"
 #include "problem/sessions.h"
+#include "env/session.h"
 
 namespace v2g {
 namespace {
@@ -181,12 +182,27 @@ SessionTable read_session_table(const Config& cfg) {
     return table;
 }
 
-std::string session_reuse_note(const Config& cfg, int session_days, int first_held_out_episode) {
-    if (cfg.session_model != "csv" || session_days <= 0 || first_held_out_episode < session_days) return "";
+std::string session_reuse_note(const Config& cfg, int first_held_out_episode) {
+    if (cfg.session_model != "csv") return "";
+    const int session_days = read_session_table(cfg).days;
+    if (first_held_out_episode < session_days) return "";
     return "sessions       " + cfg.sessions_csv + " has " + std::to_string(session_days) +
            " days, repeated (episode e is day e % " + std::to_string(session_days) +
            "): the held-out days reuse sessions the training saw (their prices are new); give more days for an "
            "out-of-sample test";
+}
+
+std::vector<SessionRecord> draw_session_table(const EnvParams& p, const SignalsView& sig, int days) {
+    std::vector<SessionRecord> records;
+    records.reserve(static_cast<size_t>(days) * static_cast<size_t>(p.num_vehicles));
+    for (int d = 0; d < days; ++d)
+        for (int v = 0; v < p.num_vehicles; ++v) {
+            const Session s = draw_session(p, sig, v, d);
+            const bool plugged = s.arrival_step < p.steps_per_day;
+            records.push_back({plugged ? static_cast<int16_t>(s.arrival_step) : kNoSession,
+                               static_cast<int16_t>(s.departure_step), s.trip_kwh, s.required_soc});
+        }
+    return records;
 }
 
 void write_session_csv(std::FILE* out, const Config& cfg, const std::vector<SessionRecord>& records, int days,

@@ -40,8 +40,13 @@ SessionTable read_session_table(const Config& cfg);
 
 // A sessions CSV's days repeat (episode e is day e % days): when days held out from training
 // (from first_held_out_episode on) fall on days the training already saw, a one-line note
-// saying so, for the summaries of `v2g train` and `v2g eval`; "" otherwise (or for another model).
-std::string session_reuse_note(const Config& cfg, int session_days, int first_held_out_episode);
+// saying so, for the summaries of `v2g train` and `v2g eval`; "" otherwise (or for another
+// model, without reading anything).
+std::string session_reuse_note(const Config& cfg, int first_held_out_episode);
+
+// The sessions `days` days of p's model give every vehicle (day-major, as SessionTable
+// records; a day the vehicle does not plug in is kNoSession): what `v2g sessions` writes.
+std::vector<SessionRecord> draw_session_table(const EnvParams& p, const SignalsView& sig, int days);
 
 // A session table as the CSV read_session_table reads (arrival and departure as clock hours,
 // trip_kwh exact to the float): what `v2g sessions` writes, so that a drawn model round-trips.

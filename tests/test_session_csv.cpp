@@ -120,13 +120,7 @@ TEST(SessionCsv, AFittedModelRoundTripsThroughTheCsvAndTrainsTheSame) {
         fitted.episodes = 12;
         const EnvParams p = build_problem(fitted).params;
         const int days = fitted.episodes + 1;  // the last day's requirement looks at the next trip
-        std::vector<SessionRecord> records;
-        for (int d = 0; d < days; ++d)
-            for (int v = 0; v < p.num_vehicles; ++v) {
-                const Session s = draw_session(p, SignalsView{}, v, d);
-                records.push_back({static_cast<int16_t>(s.arrival_step), static_cast<int16_t>(s.departure_step),
-                                   s.trip_kwh, -1.0f});
-            }
+        const std::vector<SessionRecord> records = draw_session_table(p, SignalsView{}, days);
         char* text = nullptr;
         size_t size = 0;
         std::FILE* out = open_memstream(&text, &size);

@@ -33,7 +33,8 @@ FIG_SIZE_IN = (10.0, 6.0)
 FIG_SIZE_PX = (int(FIG_SIZE_IN[0] * DPI), int(FIG_SIZE_IN[1] * DPI))  # (width, height)
 FORMATS = ("png", "svg", "pdf")  # what savefig writes here; svg and pdf are vector
 DEFAULT_FORMATS = ("png",)
-MAX_BARS = 200  # more vehicles than this: sorted curves instead of one bar each
+MAX_BARS = 200
+TWIN_LEGEND_X = 1.09  # a legend right of a twinx() axes starts past its tick labels and label  # more vehicles than this: sorted curves instead of one bar each
 
 NO_DAY_NOTE = ("no traced day in this file (/day is written when a run finishes): "
                "energy flows over a day not plotted")
@@ -85,14 +86,19 @@ def _save(fig, out_dir, name, formats):
     return paths
 
 
-def _legend_outside(ax, fontsize=8, **kw):
+def _legend_outside(ax, fontsize=8, twin=None, **kw):
     """A legend right of the axes, off the data (the figure's tight layout makes room); the
-    series in the order drawn, reference lines (means, changes) after them."""
+    series in the order drawn, reference lines (means, changes) after them. With `twin` (a
+    twinx() axes) one legend holds both axes' series, placed beyond the twin's tick labels."""
     handles, labels = ax.get_legend_handles_labels()
+    if twin is not None:
+        more_handles, more_labels = twin.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
     order = sorted(range(len(handles)), key=lambda k: isinstance(handles[k], matplotlib.lines.Line2D)
                    and handles[k].get_linestyle() in ("--", "None", " ", ""))
+    x = 1.01 if twin is None else TWIN_LEGEND_X
     return ax.legend([handles[k] for k in order], [labels[k] for k in order], loc="upper left",
-                     bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=fontsize, **kw)
+                     bbox_to_anchor=(x, 1.0), borderaxespad=0.0, fontsize=fontsize, **kw)
 
 
 def _figure(rows=1, sharex=True):
@@ -223,9 +229,7 @@ def day_flows(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     c.plot(steps, d["soc_mean"], color="C2", linestyle="--", label="mean SoC")
     c.set_ylabel("mean SoC (fraction)")
     c.set_ylim(0, 1)
-    # One legend for both y axes, beyond the right axis' label.
-    handles = b.get_legend_handles_labels()[0] + c.get_legend_handles_labels()[0]
-    b.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.09, 1.0), borderaxespad=0.0, fontsize=8)
+    _legend_outside(b, twin=c)
     b.set_xticks(steps[:: max(1, len(steps) // 12)])
     b.set_xticklabels(labels[:: max(1, len(steps) // 12)])
     b.set_xlabel("clock hour (h)")
@@ -273,12 +277,18 @@ def table_labels(run, tables):
     return [f"{word} {i}" for i in range(tables)]
 
 
+def visited_states(q, q_init=0.0):
+    """Which states an update wrote: rows (the last axis, the actions) not all at q_init, the
+    tables' start (see the module docstring)."""
+    return np.any(np.asarray(q) != np.float32(q_init), axis=-1)
+
+
 def q_action_means(q, q_init=0.0):
     """(tables, actions): per table, the mean Q per action over its visited states (rows not
     all at learning.q_init, the tables' start); all states where a table has none. See the
     module docstring."""
     q = np.asarray(q, dtype=np.float64)
-    visited = np.any(q != np.float32(q_init), axis=2)  # (tables, states)
+    visited = visited_states(q, q_init)  # (tables, states)
     counts = visited.sum(axis=1)
     sums = np.where(visited[:, :, None], q, 0.0).sum(axis=1)
     return np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], q.mean(axis=1)), counts
@@ -293,7 +303,7 @@ def greedy_action_counts(q_array, q_init=0.0):
     q = q_array.transpose(q_array.dims[0], "soc_bin", "time_bin", ..., "action").values
     tables, soc_bins, time_bins, actions = q.shape[0], q.shape[1], q.shape[2], q.shape[-1]
     q = q.reshape(tables, soc_bins, time_bins, -1, actions)
-    visited = np.any(q != np.float32(q_init), axis=-1)
+    visited = visited_states(q, q_init)
     greedy = q.argmax(axis=-1)
     return np.stack([((greedy == a) & visited).sum(axis=(0, 3)) for a in range(actions)], axis=-1)
 

@@ -196,8 +196,7 @@ def policy_day_flows(run, out_dir, notes=None, day=0):
         b.step(steps, price, where="mid", color="black", lw=1, label="retail price")
         b.set_ylabel(f"price\n({run.currency}/kWh)", fontsize=8)
         if k == 0:
-            handles = a.get_legend_handles_labels()[0] + b.get_legend_handles_labels()[0]
-            a.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.08, 1.0), borderaxespad=0.0, fontsize=7)
+            plot._legend_outside(a, fontsize=7, twin=b)
             a.set_title(f"evaluation day {day}: fleet energy per step by policy (out negative; red: demand-response steps)",
                         fontsize=10)
     tick = max(1, len(steps) // 12)

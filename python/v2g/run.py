@@ -395,8 +395,9 @@ class Run:
                     continue
                 for i, col in enumerate(names):
                     cols[col], units[col] = a[:, i], unit
-            n = min((len(v) for v in cols.values()), default=0)
-            index = pd.Index(arrays["episode"][:n] if "episode" in arrays else np.arange(n), name="episode")
+            # episode_arrays are cut to the rows every dataset holds: one length for all.
+            index = pd.Index(arrays["episode"] if "episode" in arrays else np.arange(self.episodes_done),
+                             name="episode")
             df = pd.DataFrame(cols, index=index)
             df.attrs["units"] = units
             self._cache["episodes"] = df
