@@ -14,10 +14,10 @@ namespace {
 // slots would add ~4.6 GB to the Q-tables' 14.4 GB.
 v2g::Config bench_config(int64_t vehicles, bool ledger) {
     v2g::Config cfg;
-    cfg.vehicles = static_cast<int>(vehicles);
-    cfg.signal_days = 30;
-    cfg.ledger_enabled = ledger;
-    cfg.contracts = static_cast<int>(vehicles);  // >= communities + 2 for any fleet size here
+    cfg.fleet.vehicles = static_cast<int>(vehicles);
+    cfg.signals.days = 30;
+    cfg.ledger.enabled = ledger;
+    cfg.ledger.contracts = static_cast<int>(vehicles);  // >= communities + 2 for any fleet size here
     return cfg;
 }
 

@@ -179,11 +179,13 @@ int run_eval(const EvalArgs& args) {
         for (double v : base.oracle_set_money[static_cast<size_t>(policy)]) sum += v / r.days;
         return sum;
     };
-    std::printf("score          %.1f %% of the way from random to the upper bound: (learned - random) / (oracle_lp - random) "
-                "of the money per vehicle-day on the oracle's %d of %d communities (learned %s, random %s, oracle_lp %s)\n",
-                100.0 * base.score, r.oracle_communities, (r.vehicles + cfg.community_size - 1) / cfg.community_size,
-                table_number(set_mean(kEvalLearned)).c_str(), table_number(set_mean(kEvalRandom)).c_str(),
-                table_number(set_mean(kEvalOracle)).c_str());
+    std::printf(
+        "score          %.1f %% of the way from random to the upper bound: (learned - random) / (oracle_lp - random) "
+        "of the money per vehicle-day on the oracle's %d of %d communities (learned %s, random %s, oracle_lp %s)\n",
+        100.0 * base.score, r.oracle_communities,
+        (r.vehicles + cfg.fleet.community_size - 1) / cfg.fleet.community_size,
+        table_number(set_mean(kEvalLearned)).c_str(), table_number(set_mean(kEvalRandom)).c_str(),
+        table_number(set_mean(kEvalOracle)).c_str());
     if (!args.policy_path.empty())
         std::printf("score external %.1f %% of the way from random to the upper bound (%s: %s on the oracle's communities)\n",
                     100.0 * base.external_score, args.policy_path.c_str(), table_number(set_mean(kEvalExternal)).c_str());
@@ -236,7 +238,7 @@ int run_sessions(const SessionsArgs& args) {
         if (!ok || std::rename((args.out_path + ".tmp").c_str(), args.out_path.c_str()) != 0)
             throw InputError("--out " + args.out_path + ": cannot write");
         std::fprintf(stderr, "sessions: %ld days x %d vehicles of sessions.model = %s written to %s\n", days,
-                     p.num_vehicles, cfg.session_model.c_str(), args.out_path.c_str());
+                     p.num_vehicles, cfg.sessions.model.c_str(), args.out_path.c_str());
     }
     return 0;
 }

@@ -82,7 +82,7 @@ extern "C" void request_stop(int sig) {
 }
 
 void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device, const TrainSummary& s) {
-    std::fprintf(out, "run            %s\n", cfg.run_name.c_str());
+    std::fprintf(out, "run            %s\n", cfg.run.name.c_str());
     std::fprintf(out, "backend        %s\n", s.backend.c_str());
     std::fprintf(out, "device choice  %s\n", device.reason.c_str());
     std::fprintf(out, "episodes       %d\n", s.episodes);
@@ -104,7 +104,7 @@ void print_summary(std::FILE* out, const Config& cfg, const DeviceChoice& device
     if (s.ledger) {
         std::fprintf(out, "ledger         %llu blocks + genesis, %llu transactions (%s/s), %d contracts, tip %s\n",
                      static_cast<unsigned long long>(s.blocks), static_cast<unsigned long long>(s.transactions),
-                     human_rate(s.transactions_per_s).c_str(), cfg.contracts, s.tip_hash.substr(0, 16).c_str());
+                     human_rate(s.transactions_per_s).c_str(), cfg.ledger.contracts, s.tip_hash.substr(0, 16).c_str());
         std::fprintf(out, "ledger latency %.2f steps from decision to block; %.3f ms wall per block (hashing %.3f ms)\n",
                      s.latency_steps, s.latency_seconds_per_block * 1e3, s.commit_seconds_per_block * 1e3);
         std::fprintf(out, "rejected       energy cap %lld, validity %lld, price %lld, party %lld\n",
@@ -161,7 +161,7 @@ std::string summary_json(const Config& cfg, const DeviceChoice& device, const Tr
     nlohmann::ordered_json j;
     if (check) j["check"] = check_json(*check);
     j["v2g_version"] = V2G_VERSION;
-    j["run_name"] = cfg.run_name;
+    j["run_name"] = cfg.run.name;
     j["backend"] = s.backend;
     j["device_reason"] = device.reason;
     j["episodes"] = s.episodes;
@@ -301,16 +301,17 @@ int run_train(const TrainArgs& args) {
     if (summary.interrupted) {
         if (resuming || !args.out_path.empty())
             std::fprintf(stderr, "interrupted: stopped after episode %d of %d; continue with v2g train --resume %s\n",
-                         summary.episodes_done, cfg.episodes, resuming ? args.resume_path.c_str() : args.out_path.c_str());
+                         summary.episodes_done, cfg.run.episodes,
+                         resuming ? args.resume_path.c_str() : args.out_path.c_str());
         else
             std::fprintf(stderr, "interrupted: stopped after episode %d of %d (no --out file to resume from)\n",
-                         summary.episodes_done, cfg.episodes);
+                         summary.episodes_done, cfg.run.episodes);
     }
 
     print_summary(stdout, cfg, device, summary);
     if (run.checked) {
         print_check(stdout, run.check, currency_label(cfg));
-        const std::string note = session_reuse_note(cfg, cfg.episodes);
+        const std::string note = session_reuse_note(cfg, cfg.run.episodes);
         if (!note.empty()) std::printf("%s\n", note.c_str());
     }
     if (!args.model_out.empty()) {
@@ -321,7 +322,7 @@ int run_train(const TrainArgs& args) {
         const std::string& path = resuming ? args.resume_path : args.out_path;
         std::printf("results        %s (training waited %.3f s for the writer)\n", path.c_str(), summary.writer_wait_seconds);
         // The signer is what tells this run's chain from one a forger signed anew: worth a note.
-        const std::string key = cfg.ledger_enabled ? results_public_key(path) : "";
+        const std::string key = cfg.ledger.enabled ? results_public_key(path) : "";
         if (!key.empty())
             std::printf("signed by      ed25519:%s (check later: v2g verify %s --public-key %s)\n", key.c_str(),
                         path.c_str(), key.c_str());

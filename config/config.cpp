@@ -225,7 +225,7 @@ std::string range_problem(const Setting& s, const T& v) {
 }
 
 std::string range_problem_of(const Setting& s, const Config& cfg) {
-    return std::visit([&](auto m) { return range_problem(s, cfg.*m); }, s.member);
+    return std::visit([&](auto m) { return range_problem(s, value_in(m, cfg)); }, s.member);
 }
 
 const char* expected_type(const Member& m) {
@@ -266,8 +266,8 @@ const char* toml_type_name(toml::node_type t) {
 std::string value_text(const Setting& s, const Config& cfg) {
     return std::visit(
         [&](auto m) -> std::string {
-            using T = std::decay_t<decltype(cfg.*m)>;
-            const T& v = cfg.*m;
+            const auto& v = value_in(m, cfg);
+            using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
             else if constexpr (std::is_same_v<T, double>) return toml_double(v);
             else if constexpr (std::is_same_v<T, std::string>) return quoted_string(v);
@@ -288,7 +288,7 @@ void store_toml(Config* cfg, const Setting& s, const toml::node& node, const std
     };
     std::visit(
         [&](auto m) {
-            using T = std::decay_t<decltype(cfg->*m)>;
+            using T = std::decay_t<decltype(*m(*cfg))>;
             T value{};
             if constexpr (std::is_same_v<T, bool>) {
                 if (!node.is_boolean()) throw wrong_type();
@@ -312,7 +312,7 @@ void store_toml(Config* cfg, const Setting& s, const toml::node& node, const std
             }
             const std::string problem = range_problem(s, value);
             if (!problem.empty()) throw InputError(loc + problem);
-            cfg->*m = value;
+            *m(*cfg) = value;
         },
         s.member);
 }
@@ -416,7 +416,7 @@ void apply_override(Config* cfg, const std::string& assignment) {
 
     std::visit(
         [&](auto m) {
-            using T = std::decay_t<decltype(cfg->*m)>;
+            using T = std::decay_t<decltype(*m(*cfg))>;
             T value{};
             if constexpr (std::is_same_v<T, bool>) {
                 if (text == "true") value = true;
@@ -446,7 +446,7 @@ void apply_override(Config* cfg, const std::string& assignment) {
             }
             const std::string problem = range_problem(*s, value);
             if (!problem.empty()) throw InputError(prefix + problem);
-            cfg->*m = value;
+            *m(*cfg) = value;
         },
         s->member);
 }
@@ -499,46 +499,46 @@ void validate(const Config& cfg) {
         const std::string problem = range_problem_of(s, cfg);
         if (!problem.empty()) throw InputError(problem);
     }
-    eval_fault_list(cfg.eval_faults);
+    eval_fault_list(cfg.evaluation.faults);
     csv_format(cfg);  // signals.csv_separator and csv_decimal, and the pair
     const auto num = [](double v) { return format_double(v); };
-    dqn_hidden_sizes(cfg.dqn_hidden);
-    if (!(cfg.soc_min < cfg.soc_max))
-        throw InputError("battery.soc_min = " + num(cfg.soc_min) + " must be below battery.soc_max = " +
-                         num(cfg.soc_max));
-    if (!(cfg.initial_soc >= cfg.soc_min && cfg.initial_soc <= cfg.soc_max))
-        throw InputError("fleet.initial_soc = " + num(cfg.initial_soc) +
-                         " is out of range: must be in [battery.soc_min, battery.soc_max] = [" + num(cfg.soc_min) +
-                         ", " + num(cfg.soc_max) + "]");
-    if (!(cfg.epsilon_min <= cfg.epsilon))
-        throw InputError("learning.epsilon_min = " + num(cfg.epsilon_min) +
-                         " is out of range: must be in [0, learning.epsilon] = [0, " + num(cfg.epsilon) + "]");
+    dqn_hidden_sizes(cfg.dqn.hidden);
+    if (!(cfg.battery.soc_min < cfg.battery.soc_max))
+        throw InputError("battery.soc_min = " + num(cfg.battery.soc_min) + " must be below battery.soc_max = " +
+                         num(cfg.battery.soc_max));
+    if (!(cfg.fleet.initial_soc >= cfg.battery.soc_min && cfg.fleet.initial_soc <= cfg.battery.soc_max))
+        throw InputError("fleet.initial_soc = " + num(cfg.fleet.initial_soc) +
+                         " is out of range: must be in [battery.soc_min, battery.soc_max] = [" +
+                         num(cfg.battery.soc_min) + ", " + num(cfg.battery.soc_max) + "]");
+    if (!(cfg.learning.epsilon_min <= cfg.learning.epsilon))
+        throw InputError("learning.epsilon_min = " + num(cfg.learning.epsilon_min) +
+                         " is out of range: must be in [0, learning.epsilon] = [0, " + num(cfg.learning.epsilon) + "]");
     if (cfg.steps_per_day() > kMaxStepsPerDay)
-        throw InputError("time.step_hours = " + num(cfg.step_hours) + " gives more than " +
+        throw InputError("time.step_hours = " + num(cfg.time.step_hours) + " gives more than " +
                          std::to_string(kMaxStepsPerDay) + " steps per day");
     // The kernels index states and signal steps with int; the ranges above keep these far
     // below INT_MAX, and this keeps it so if a range is ever widened.
-    if (cfg.steps_per_day() % cfg.time_bins != 0)
-        throw InputError("learning.time_bins = " + std::to_string(cfg.time_bins) + " must divide the " +
+    if (cfg.steps_per_day() % cfg.learning.time_bins != 0)
+        throw InputError("learning.time_bins = " + std::to_string(cfg.learning.time_bins) + " must divide the " +
                          std::to_string(cfg.steps_per_day()) + " steps of a day (time.step_hours = " +
-                         num(cfg.step_hours) + ")");
-    const int64_t states = int64_t{cfg.soc_bins} * cfg.time_bins * cfg.price_levels * cfg.deadline_levels *
-                           cfg.forecast_levels;
+                         num(cfg.time.step_hours) + ")");
+    const int64_t states = int64_t{cfg.learning.soc_bins} * cfg.learning.time_bins * cfg.learning.price_levels *
+                           cfg.learning.deadline_levels * cfg.learning.forecast_levels;
     if (states > INT_MAX)
         throw InputError("learning.soc_bins * learning.time_bins * learning.price_levels * learning.deadline_levels * "
                          "learning.forecast_levels = " + std::to_string(states) +
                          " states: too many");
-    if (!(cfg.contract_price_floor_per_kwh <= cfg.contract_price_cap_per_kwh))
-        throw InputError("ledger.price_floor_per_kwh = " + num(cfg.contract_price_floor_per_kwh) +
-                         " must not exceed ledger.price_cap_per_kwh = " + num(cfg.contract_price_cap_per_kwh));
-    const int64_t communities = (int64_t{cfg.vehicles} + cfg.community_size - 1) / cfg.community_size;
-    if (cfg.ledger_enabled && cfg.contracts < communities + 2)
-        throw InputError("ledger.contracts = " + std::to_string(cfg.contracts) + " is too few: " +
+    if (!(cfg.ledger.price_floor_per_kwh <= cfg.ledger.price_cap_per_kwh))
+        throw InputError("ledger.price_floor_per_kwh = " + num(cfg.ledger.price_floor_per_kwh) +
+                         " must not exceed ledger.price_cap_per_kwh = " + num(cfg.ledger.price_cap_per_kwh));
+    const int64_t communities = (int64_t{cfg.fleet.vehicles} + cfg.fleet.community_size - 1) / cfg.fleet.community_size;
+    if (cfg.ledger.enabled && cfg.ledger.contracts < communities + 2)
+        throw InputError("ledger.contracts = " + std::to_string(cfg.ledger.contracts) + " is too few: " +
                          std::to_string(communities) + " communities need one P2P contract each, plus at least one "
                          "V2G-service contract and one charging tariff (>= " + std::to_string(communities + 2) + ")");
-    const int64_t signal_steps = int64_t{cfg.signal_days} * cfg.steps_per_day();
+    const int64_t signal_steps = int64_t{cfg.signals.days} * cfg.steps_per_day();
     if (signal_steps > INT_MAX)
-        throw InputError("signals.days = " + std::to_string(cfg.signal_days) + " gives too many signal steps");
+        throw InputError("signals.days = " + std::to_string(cfg.signals.days) + " gives too many signal steps");
 }
 
 std::string dump_config(const Config& cfg) {
@@ -557,7 +557,8 @@ std::vector<ConfigValue> config_values(const Config& cfg) {
         for (const Setting& s : settings())
             if (group_of(s.key) == group)
                 out.push_back({group, name_of(s.key),
-                               std::visit([&cfg](auto member) -> ConfigValue::Value { return cfg.*member; }, s.member)});
+                               std::visit([&cfg](auto member) -> ConfigValue::Value { return value_in(member, cfg); },
+                                          s.member)});
     return out;
 }
 

@@ -1,4 +1,6 @@
-// config.h: every setting of a run, in one struct, with its TOML key, default and unit.
+// config.h: every setting of a run: one struct per TOML table, whose member names are the keys
+// (`cfg.market.price_weight` is `market.price_weight`), generated with the registry
+// (config_table.h) from one list of rows below.
 // The TOML file has one table per group: [run] [time] [fleet] [battery] [sessions] [signals]
 // [market] [grid] [learning] [results] [ledger] [dqn] [evaluation]; a key is written `group.name` on the command line
 // (`--set learning.alpha=0.1`). Defaults: see docs/CONFIG.md, which lists the sources.
@@ -10,180 +12,309 @@
 
 namespace v2g {
 
+// Every setting, group by group: X(group, type, name, default, limits, choices, help). The TOML
+// key is `group.name` (a trailing underscore marks a C++ keyword: dqn.double_ is `dqn.double`),
+// the member `cfg.group.name`. `limits` (an interval, config_table.h) and `choices` ("a|b|c",
+// or nullptr) are what the key accepts; `help` is its one line for --help and docs/CONFIG.md
+// (a test checks the two agree). A new setting is one row here.
+
+// [run]
+#define V2G_KEYS_RUN(X, g) \
+    X(g, std::string, name, "v2g", any(), nullptr, \
+      "label of the run in outputs") \
+    X(g, uint64_t, seed, 1, at_least(0), nullptr, \
+      "every random number derives from it") \
+    X(g, int, episodes, 2000, closed(1, kMaxEpisodes), nullptr, \
+      "episodes to train; one episode = one day") \
+    X(g, std::string, device, "auto", any(), "auto|cpu|cuda", \
+      "compute backend") \
+    X(g, int, threads, 0, closed(0, kMaxThreads), nullptr, \
+      "CPU threads, 0 = all cores")
+
+// [time]
+#define V2G_KEYS_TIME(X, g) \
+    X(g, double, step_hours, 1.0, any(), "1|0.5|0.25", \
+      "length of a step in hours") \
+    X(g, int, day_start_hour, 12, closed(0, kLastHourOfDay), nullptr, \
+      "clock hour at which an episode starts")
+
+// [fleet]
+#define V2G_KEYS_FLEET(X, g) \
+    X(g, int, vehicles, 50, closed(1, kMaxVehicles), nullptr, \
+      "vehicles in the fleet") \
+    X(g, int, community_size, 50, closed(1, kMaxVehicles), nullptr, \
+      "vehicles per community (P2P market); the last may be smaller") \
+    X(g, std::string, mix, "ev2gym", any(), "ev2gym|single", \
+      "vehicle models: registration-weighted real models, or one model") \
+    X(g, double, single_capacity_kwh, 60.0, open_closed(0, kMaxPackKwh), nullptr, \
+      "pack capacity with mix = single (kWh)") \
+    X(g, double, single_charge_kw, 11.0, open_closed(0, kMaxChargerKw), nullptr, \
+      "charge power limit with mix = single (kW)") \
+    X(g, double, single_discharge_kw, 11.0, open_closed(0, kMaxChargerKw), nullptr, \
+      "discharge power limit with mix = single (kW)") \
+    X(g, double, single_efficiency, 0.9, open_closed(0, 1), nullptr, \
+      "one-way efficiency with mix = single") \
+    X(g, double, initial_soc, 0.5, closed(0, 1), nullptr, \
+      "SoC of every pack at the start, in [soc_min, soc_max]") \
+    X(g, double, pv_kwp_per_vehicle, 2.0, closed(0, kMaxPvKwpPerVehicle), nullptr, \
+      "community PV per member (kWp)") \
+    X(g, double, consumption_kwh_per_km, 0.18, open_closed(0, kMaxConsumptionKwhPerKm), nullptr, \
+      "driving energy per km, at the battery (kWh/km)") \
+    X(g, bool, safety_layer, true, any(), nullptr, \
+      "chargers override the policy to charge when waiting longer would miss the departure requirement")
+
+// [battery]
+#define V2G_KEYS_BATTERY(X, g) \
+    X(g, double, soc_min, 0.1, closed(0, 1), nullptr, \
+      "lowest SoC the controller uses") \
+    X(g, double, soc_max, 0.9, closed(0, 1), nullptr, \
+      "highest SoC the controller uses") \
+    X(g, double, cell_temperature_c, 25.0, closed(kMinCellTemperatureC, kMaxCellTemperatureC), nullptr, \
+      "cell temperature for calendar aging (deg C)") \
+    X(g, double, initial_age_days, 365.0, closed(0, kMaxAgeDays), nullptr, \
+      "pack age at the start (days)") \
+    X(g, double, initial_full_cycles, 50.0, closed(0, kMaxFullCycles), nullptr, \
+      "equivalent full cycles done before the start") \
+    X(g, double, cost_per_kwh, 139.0, closed(0, kMaxBatteryCostPerKwh), nullptr, \
+      "pack replacement cost per kWh") \
+    X(g, double, end_of_life_loss, 0.2, open(0, 1), nullptr, \
+      "capacity loss at which a pack is worn out (fraction)") \
+    X(g, std::string, aging, "day", any(), "day|lifetime", \
+      "day: every day starts from the fleet's configured age; lifetime: ageing carries across days, packs replaced at end of life")
+
+// [sessions]
+#define V2G_KEYS_SESSIONS(X, g) \
+    X(g, std::string, model, "ev2gym", any(), "ev2gym|fixed|csv", \
+      "daily plug-in sessions: fitted distributions, fixed times, or each vehicle's own from sessions.csv") \
+    X(g, std::string, csv, "", any(), nullptr, \
+      "CSV file of per-vehicle sessions with model = csv (docs/DATA.md, \"Sessions CSV\")") \
+    X(g, std::string, charger, "private", any(), "private|public|workplace", \
+      "charger type of the fitted session distributions") \
+    X(g, double, fixed_arrival_hour, 18.0, closed_open(0, kHoursPerDay), nullptr, \
+      "plug-in clock hour with model = fixed") \
+    X(g, double, fixed_departure_hour, 7.0, closed_open(0, kHoursPerDay), nullptr, \
+      "plug-out clock hour with model = fixed") \
+    X(g, double, fixed_trip_kwh, 6.5, closed(0, kMaxTripKwh), nullptr, \
+      "energy driven per day with model = fixed (kWh at the battery)") \
+    X(g, double, daily_km, 36.4, closed(0, kMaxDailyKm), nullptr, \
+      "mean distance driven per day (km)") \
+    X(g, double, reserve_km, 50.0, closed(0, kMaxDailyKm), nullptr, \
+      "range the driver wants left after the next trip, above battery.soc_min (km)")
+
+// [signals]
+#define V2G_KEYS_SIGNALS(X, g) \
+    X(g, std::string, source, "synthetic", any(), "synthetic|csv", \
+      "price/load/PV series: built-in generators or CSV files") \
+    X(g, int, days, 365, closed(1, kMaxSignalDays), nullptr, \
+      "days of signals; episode e uses day e % days") \
+    X(g, double, price_noise, -1.0, closed(-1, kMaxPriceNoise), nullptr, \
+      "day-to-day price variation (log-sd); < 0 = fitted, 0 = none") \
+    X(g, double, feed_in_ratio, 0.5, closed(0, 1), nullptr, \
+      "feed-in price / retail price") \
+    X(g, double, dr_load_quantile, 0.9, closed(0, 1), nullptr, \
+      "grid stress (the load's daily shape x the day's level) above this quantile is a demand-response event") \
+    X(g, int, first_weekday, 0, closed(0, kDaysPerWeek - 1), nullptr, \
+      "weekday of the series' first day, 0 = Monday .. 6 = Sunday (weekend sessions)") \
+    X(g, std::string, price_csv, "", any(), nullptr, \
+      "CSV file with a retail price column") \
+    X(g, std::string, price_column, "electricity_pricing", any(), nullptr, \
+      "price column name (in signals.price_unit)") \
+    X(g, std::string, load_csv, "", any(), nullptr, \
+      "CSV file with a load column") \
+    X(g, std::string, load_column, "non_shiftable_load", any(), nullptr, \
+      "load column name (kWh per hour)") \
+    X(g, std::string, pv_csv, "", any(), nullptr, \
+      "CSV file with a PV column") \
+    X(g, std::string, pv_column, "solar_generation", any(), nullptr, \
+      "PV column name (W per kWp)") \
+    /* These two list their values in the help, not as choices ("one of auto, ,, ;, tab" would  \
+       be unreadable); csv_format() (csv_format.h), called by validate(), checks them. */       \
+    X(g, std::string, csv_separator, "auto", any(), nullptr, \
+      "field separator of the CSV files: auto (the one the header has), \",\", \";\" or tab") \
+    X(g, std::string, csv_decimal, ".", any(), nullptr, \
+      "decimal mark of the CSV numbers: \".\" or \",\" (not with csv_separator \",\")") \
+    X(g, std::string, price_unit, "$/kWh", any(), "$/kWh|$/MWh|EUR/kWh|EUR/MWh|ct/kWh", \
+      "unit of the price column, converted to currency per kWh; its currency labels money") \
+    X(g, std::string, timestamp_column, "", any(), nullptr, \
+      "ISO 8601 time column of every CSV, checked to step by 1 h; \"\" = none")
+
+// [market]
+#define V2G_KEYS_MARKET(X, g) \
+    X(g, double, price_weight, 0.5, closed(0, 1), nullptr, \
+      "P2P price = feed_in + w (retail - feed_in)") \
+    X(g, double, loss_fraction, 0.02, closed_open(0, 1), nullptr, \
+      "share of P2P energy lost in distribution") \
+    X(g, bool, unmatched_to_grid, true, any(), nullptr, \
+      "unmatched P2P bids/offers trade with the grid (else unfilled)") \
+    X(g, double, dr_price_per_kwh, 0.30, closed(0, kMaxPricePerKwh), nullptr, \
+      "V2G payment per kWh during demand-response events") \
+    X(g, double, unmet_penalty_per_kwh, 0.50, closed(0, kMaxPricePerKwh), nullptr, \
+      "penalty per kWh short of the requirement at departure") \
+    X(g, double, en_route_price_per_kwh, 0.69, closed(0, kMaxPricePerKwh), nullptr, \
+      "public fast-charging price paid for a trip the battery cannot cover")
+
+// [grid]
+#define V2G_KEYS_GRID(X, g) \
+    X(g, double, limit_kw_per_vehicle, 4.0, closed(0, kMaxLimitKwPerVehicle), nullptr, \
+      "each community's grid connection limit per member (kW), imports and exports; 0 = no limit")
+
+// [learning]
+#define V2G_KEYS_LEARNING(X, g) \
+    X(g, std::string, policy, "tabular", any(), "tabular|dqn", \
+      "learner: tabular Q-learning, or a DQN (needs a build with LibTorch)") \
+    X(g, int, soc_bins, 10, closed(1, kMaxSocBins), nullptr, \
+      "SoC bins of the tabular state") \
+    X(g, int, time_bins, 24, closed(1, kMaxStepsPerDayConfig), nullptr, \
+      "time-of-day bins of the tabular state (24: one per hour); must divide the steps per day") \
+    X(g, int, price_levels, 3, closed(1, kMaxPriceLevels), nullptr, \
+      "price levels of the tabular state (quantiles)") \
+    X(g, std::string, price_level_basis, "day", any(), "day|step", \
+      "what the price level ranks: the day's mean retail price among the series' days, or each step's price among all steps") \
+    X(g, int, deadline_levels, 1, closed(1, kMaxStepsPerDayConfig), nullptr, \
+      "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)") \
+    X(g, int, forecast_levels, 1, closed(1, kMaxStepsPerDayConfig), nullptr, \
+      "price-outlook levels in the tabular state: steps left in the stay with a lower retail price than now (day-ahead prices), clamped to levels - 1 (1 = off)") \
+    X(g, std::string, q_sharing, "vehicle", any(), "vehicle|community|fleet", \
+      "who owns a Q-table") \
+    X(g, std::string, q_precision, "fp32", any(), "fp32|bf16", \
+      "how Q-values are stored: float32, or bfloat16 (half the memory; updates rounded to nearest even, docs/PERFORMANCE.md)") \
+    X(g, double, q_init, -3.0, closed(-kMaxPricePerKwh, kMaxPricePerKwh), nullptr, \
+      "every Q-value before training (0: optimistic when rewards are costs; below the typical return: untried actions are not preferred)") \
+    X(g, double, alpha, 0.2, open_closed(0, 1), nullptr, \
+      "learning rate") \
+    X(g, double, gamma, 1.0, closed(0, 1), nullptr, \
+      "discount per step") \
+    X(g, double, epsilon, 0.8, closed(0, 1), nullptr, \
+      "initial exploration rate") \
+    X(g, double, epsilon_decay, 0.995, open_closed(0, 1), nullptr, \
+      "epsilon multiplier per episode") \
+    X(g, double, epsilon_min, 0.0, closed(0, 1), nullptr, \
+      "epsilon floor, in [0, epsilon]")
+
+// [results]
+#define V2G_KEYS_RESULTS(X, g) \
+    X(g, int, vehicle_stride, 100, closed(0, kMaxEpisodes), nullptr, \
+      "episodes between per-vehicle snapshots (0 = the final only)") \
+    X(g, int, q_stride, 500, closed(0, kMaxEpisodes), nullptr, \
+      "episodes between Q-table snapshots (0 = the final only)") \
+    X(g, int, checkpoint_every, 100, closed(0, kMaxEpisodes), nullptr, \
+      "episodes between checkpoints (0 = only when stopped by a signal)")
+
+// [ledger]
+#define V2G_KEYS_LEDGER(X, g) \
+    X(g, bool, enabled, true, any(), nullptr, \
+      "enforce contracts, write and hash transactions, chain blocks") \
+    X(g, int, contracts, 100, closed(0, kMaxContracts), nullptr, \
+      "smart contracts deployed at genesis (at least communities + 2)") \
+    X(g, double, price_floor_per_kwh, 0.0, closed(-1000, 1000), nullptr, \
+      "every contract's price floor (currency/kWh)") \
+    X(g, double, price_cap_per_kwh, 1.0, closed(-1000, 1000), nullptr, \
+      "every contract's price cap (currency/kWh)") \
+    X(g, double, energy_cap_kwh_per_step, 50.0, closed(0, 4e6), nullptr, \
+      "every contract's energy cap per transfer per step (kWh)") \
+    X(g, double, charging_fixed_price_per_kwh, -1.0, closed(-1, 1000), nullptr, \
+      "charging tariffs' fixed price (currency/kWh); < 0 = indexed to the retail price") \
+    X(g, int, valid_episodes, 0, closed(0, kMaxEpisodes), nullptr, \
+      "contracts valid for episodes [0, N); 0 = forever") \
+    X(g, std::string, store_transactions, "last", any(), "all|last|none", \
+      "transaction records kept in the ledger file")
+
+// [dqn]
+#define V2G_KEYS_DQN(X, g) \
+    X(g, std::string, hidden, "64,64", any(), nullptr, \
+      "hidden layer widths of the Q-network, comma separated (e.g. 64,64)") \
+    X(g, double, learning_rate, 1e-3, open(0, 1), nullptr, \
+      "Adam step size") \
+    X(g, int, batch_size, 64, closed(1, kMaxDqnBatch), nullptr, \
+      "transitions per gradient step") \
+    X(g, int, buffer_size, 100000, closed(1, kMaxDqnBuffer), nullptr, \
+      "replay buffer capacity (transitions)") \
+    X(g, int, learning_starts, 1000, closed(0, kMaxDqnSteps), nullptr, \
+      "transitions stored before the first gradient step") \
+    X(g, int, updates_per_step, 1, closed(0, kMaxDqnBatch), nullptr, \
+      "gradient steps per fleet step") \
+    X(g, std::string, target_update, "hard", any(), "hard|soft", \
+      "target network updates: hard copies or soft (Polyak)") \
+    X(g, int, target_period, 500, closed(1, kMaxDqnSteps), nullptr, \
+      "gradient steps between hard target copies") \
+    X(g, double, tau, 0.005, open_closed(0, 1), nullptr, \
+      "Polyak factor of soft target updates") \
+    X(g, bool, double_, true, any(), nullptr, \
+      "double-DQN targets") \
+    X(g, std::string, loss, "huber", any(), "huber|mse", \
+      "TD loss") \
+    X(g, double, grad_clip, 10.0, closed(0, kMaxGradClip), nullptr, \
+      "max gradient L2 norm, 0 = off")
+
+// [evaluation]
+#define V2G_KEYS_EVALUATION(X, g) \
+    X(g, int, days, 30, closed(1, kMaxSignalDays), nullptr, \
+      "held-out days every policy runs in `v2g eval`") \
+    X(g, int, dp_energy_points, 101, closed(2, kMaxDpEnergyPoints), nullptr, \
+      "stored-energy grid points of the dynamic-programming optimum") \
+    X(g, int, check_days, 5, closed(0, kMaxSignalDays), nullptr, \
+      "held-out days of the check that ends `v2g train` (learned vs the yardsticks and the oracle); 0 = none") \
+    X(g, int, oracle_communities, 16, closed(1, kMaxOracleCommunities), nullptr, \
+      "communities (the first ones) the LP oracle solves; the score compares policies on them") \
+    X(g, std::string, faults, "all", any(), nullptr, \
+      "fault scenarios: none, all, or a comma list of missing_vehicles, grid_outage, price_spike, lost_community") \
+    X(g, double, fault_missing_share, 0.2, closed(0, 1), nullptr, \
+      "share of vehicles away all day (missing_vehicles)") \
+    X(g, double, fault_outage_start_hour, 18.0, closed_open(0, kHoursPerDay), nullptr, \
+      "clock hour the grid outage / price spike begins") \
+    X(g, double, fault_outage_hours, 3.0, closed(0, kHoursPerDay), nullptr, \
+      "length of the grid outage / price spike (h)") \
+    X(g, double, fault_spike_factor, 3.0, open_closed(0, kMaxSpikeFactor), nullptr, \
+      "retail price multiplier during the price spike")
+
+#define V2G_CONFIG_MEMBER(g, type, name, default_value, limits, choices, help) type name = default_value;
+
+struct RunConfig { V2G_KEYS_RUN(V2G_CONFIG_MEMBER, run) };
+struct TimeConfig { V2G_KEYS_TIME(V2G_CONFIG_MEMBER, time) };
+struct FleetConfig { V2G_KEYS_FLEET(V2G_CONFIG_MEMBER, fleet) };
+struct BatteryConfig { V2G_KEYS_BATTERY(V2G_CONFIG_MEMBER, battery) };
+struct SessionsConfig { V2G_KEYS_SESSIONS(V2G_CONFIG_MEMBER, sessions) };
+struct SignalsConfig { V2G_KEYS_SIGNALS(V2G_CONFIG_MEMBER, signals) };
+struct MarketConfig { V2G_KEYS_MARKET(V2G_CONFIG_MEMBER, market) };
+struct GridConfig { V2G_KEYS_GRID(V2G_CONFIG_MEMBER, grid) };
+struct LearningConfig { V2G_KEYS_LEARNING(V2G_CONFIG_MEMBER, learning) };
+struct ResultsConfig { V2G_KEYS_RESULTS(V2G_CONFIG_MEMBER, results) };
+struct LedgerConfig { V2G_KEYS_LEDGER(V2G_CONFIG_MEMBER, ledger) };
+struct DqnConfig { V2G_KEYS_DQN(V2G_CONFIG_MEMBER, dqn) };
+struct EvaluationConfig { V2G_KEYS_EVALUATION(V2G_CONFIG_MEMBER, evaluation) };
+
+// The groups in file order: G(group, KEYS list).
+#define V2G_CONFIG_GROUPS(G) \
+    G(run, V2G_KEYS_RUN) \
+    G(time, V2G_KEYS_TIME) \
+    G(fleet, V2G_KEYS_FLEET) \
+    G(battery, V2G_KEYS_BATTERY) \
+    G(sessions, V2G_KEYS_SESSIONS) \
+    G(signals, V2G_KEYS_SIGNALS) \
+    G(market, V2G_KEYS_MARKET) \
+    G(grid, V2G_KEYS_GRID) \
+    G(learning, V2G_KEYS_LEARNING) \
+    G(results, V2G_KEYS_RESULTS) \
+    G(ledger, V2G_KEYS_LEDGER) \
+    G(dqn, V2G_KEYS_DQN) \
+    G(evaluation, V2G_KEYS_EVALUATION)
+
 struct Config {
-    // [run]
-    std::string run_name = "v2g";          // run.name: label in outputs
-    uint64_t seed = 1;                     // run.seed: every random number derives from it
-    int episodes = 2000;                   // run.episodes: one episode = one day
-    std::string device = "auto";           // run.device: auto | cpu | cuda
-    int threads = 0;                       // run.threads: CPU threads, 0 = all cores
+    RunConfig run;
+    TimeConfig time;
+    FleetConfig fleet;
+    BatteryConfig battery;
+    SessionsConfig sessions;
+    SignalsConfig signals;
+    MarketConfig market;
+    GridConfig grid;
+    LearningConfig learning;
+    ResultsConfig results;
+    LedgerConfig ledger;
+    DqnConfig dqn;
+    EvaluationConfig evaluation;
 
-    // [time]
-    double step_hours = 1.0;               // time.step_hours: 1, 0.5 or 0.25 (24/step_hours <= 96)
-    int day_start_hour = 12;               // time.day_start_hour: episode window start (noon keeps
-                                           //   overnight home sessions inside one episode)
-
-    // [fleet]
-    int vehicles = 50;                     // fleet.vehicles
-    int community_size = 50;               // fleet.community_size: vehicles per P2P market
-    std::string mix = "ev2gym";            // fleet.mix: ev2gym (registration-weighted real models)
-                                           //   or "single" (one model, the fleet.single_* values)
-    double single_capacity_kwh = 60.0;     // fleet.single_capacity_kwh
-    double single_charge_kw = 11.0;        // fleet.single_charge_kw
-    double single_discharge_kw = 11.0;     // fleet.single_discharge_kw
-    double single_efficiency = 0.9;        // fleet.single_efficiency: one-way, charge and discharge
-    double initial_soc = 0.5;              // fleet.initial_soc: SoC of every pack at the start
-    double pv_kwp_per_vehicle = 2.0;       // fleet.pv_kwp_per_vehicle: community PV per member (kWp)
-    double consumption_kwh_per_km = 0.18;  // fleet.consumption_kwh_per_km: driving energy at the
-                                           //   battery (docs/MODEL.md, "Driving")
-    bool safety_layer = true;              // fleet.safety_layer: chargers override the policy to
-                                           //   charge when waiting longer would miss the departure
-                                           //   requirement (overrides counted)
-
-    // [battery]
-    double soc_min = 0.1;                  // battery.soc_min: lowest SoC the controller uses
-    double soc_max = 0.9;                  // battery.soc_max: highest SoC the controller uses
-    double cell_temperature_c = 25.0;      // battery.cell_temperature_c: for calendar aging
-    double initial_age_days = 365.0;       // battery.initial_age_days: pack age at the start; a
-                                           //   year, so the t^0.75 calendar fade of a brand-new
-                                           //   cell does not dominate the first episodes
-    double initial_full_cycles = 50.0;     // battery.initial_full_cycles: equivalent full cycles
-                                           //   already done (~ a year of driving: 15,000 km at
-                                           //   0.18 kWh/km on a 60 kWh pack); avoids the sqrt(Q)
-                                           //   cycle fade of a never-cycled cell
-    double battery_cost_per_kwh = 139.0;   // battery.cost_per_kwh: pack replacement cost
-    double end_of_life_loss = 0.2;         // battery.end_of_life_loss: capacity loss = worn out
-    std::string aging = "day";             // battery.aging: day (every day starts from the fleet's
-                                           //   age; its ageing is computed, costed, reported) |
-                                           //   lifetime (ageing carries over; packs are replaced by
-                                           //   ones of the configured age at end of life)
-
-    // [sessions]
-    std::string session_model = "ev2gym";  // sessions.model: ev2gym (fitted) | fixed | csv
-    std::string sessions_csv;              // sessions.csv: per-vehicle sessions (model = csv)
-    std::string charger = "private";       // sessions.charger: private | public | workplace
-    double fixed_arrival_hour = 18.0;      // sessions.fixed_arrival_hour (clock hour)
-    double fixed_departure_hour = 7.0;     // sessions.fixed_departure_hour (clock hour)
-    double fixed_trip_kwh = 6.5;           // sessions.fixed_trip_kwh: energy driven per day (model = fixed)
-    double daily_km = 36.4;                // sessions.daily_km: mean distance driven per day (CBS)
-    double reserve_km = 50.0;              // sessions.reserve_km: range the driver wants left after
-                                           //   the next day's trip, above battery.soc_min
-
-    // [signals]
-    std::string signal_source = "synthetic"; // signals.source: synthetic | csv
-    int signal_days = 365;                 // signals.days: days generated (synthetic)
-    double price_noise = -1.0;             // signals.price_noise: day-to-day price variation
-                                           //   (log-sd); < 0 = the value fitted to the data, 0 = fixed
-    double feed_in_ratio = 0.5;            // signals.feed_in_ratio: feed-in price / retail price
-    double dr_load_quantile = 0.9;         // signals.dr_load_quantile: grid stress (the load's daily
-                                           //   shape x the day's level) above this quantile of the
-                                           //   series = demand-response event
-    int first_weekday = 0;                 // signals.first_weekday: weekday of the series' first day
-                                           //   (0 = Monday .. 6 = Sunday): weekend sessions
-    std::string price_csv;                 // signals.price_csv: file with a retail price column
-    std::string price_column = "electricity_pricing";   // signals.price_column (signals.price_unit)
-    std::string load_csv;                  // signals.load_csv: file with a load column
-    std::string load_column = "non_shiftable_load";      // signals.load_column (kWh per hour)
-    std::string pv_csv;                    // signals.pv_csv: file with a PV column
-    std::string pv_column = "solar_generation";          // signals.pv_column (W per kWp)
-    std::string csv_separator = "auto";    // signals.csv_separator: auto (from the header) | , | ; | tab
-    std::string csv_decimal = ".";         // signals.csv_decimal: . | , (not with csv_separator ",")
-    std::string price_unit = "$/kWh";      // signals.price_unit: the price column's unit (CityLearn:
-                                           //   US $/kWh), converted to currency per kWh on load;
-                                           //   its currency labels money (currency_label, price_unit.h)
-    std::string timestamp_column;          // signals.timestamp_column: ISO 8601 times checked to step
-                                           //   by exactly one hour in every CSV; "" = none
-
-    // [market]
-    double p2p_price_weight = 0.5;         // market.price_weight: price = feed_in + w (retail - feed_in)
-    double p2p_loss_fraction = 0.02;       // market.loss_fraction: distribution losses of P2P
-    bool unmatched_to_grid = true;         // market.unmatched_to_grid: else unfilled
-    double dr_price_per_kwh = 0.30;        // market.dr_price_per_kwh: V2G payment in DR events
-    double unmet_penalty_per_kwh = 0.50;   // market.unmet_penalty_per_kwh
-    double en_route_price_per_kwh = 0.69;  // market.en_route_price_per_kwh: fast charging bought on
-                                           //   a trip the battery cannot cover (Fastned, NL, 2022)
-
-    // [grid]
-    double limit_kw_per_vehicle = 4.0;     // grid.limit_kw_per_vehicle: each community's connection
-                                           //   limit per member (kW), imports and exports; 0 = none
-
-    // [learning]
-    std::string policy = "tabular";        // learning.policy: tabular | dqn (a build with LibTorch)
-    int soc_bins = 10;                     // learning.soc_bins
-    int time_bins = 24;                    // learning.time_bins: time-of-day bins of the state
-                                           //   (24: hours; at most the steps per day, dividing them)
-    int price_levels = 3;                  // learning.price_levels (quantiles of the price series)
-    std::string price_level_basis = "day"; // learning.price_level_basis: day (the day's mean price
-                                           //   among the series' days) | step (each step's price)
-    int deadline_levels = 1;               // learning.deadline_levels: charging-slack levels in the
-                                           //   state (1 = off: the paper's SoC x hour x price state)
-    int forecast_levels = 1;               // learning.forecast_levels: price-outlook levels in the
-                                           //   state: steps left in the stay cheaper than now
-                                           //   (1 = off)
-    std::string q_sharing = "vehicle";     // learning.q_sharing: vehicle | community | fleet
-    std::string q_precision = "fp32";      // learning.q_precision: fp32 | bf16 (Q-values stored as bfloat16)
-    double q_init = -3.0;                  // learning.q_init: every Q-value before training (about
-                                           //   a vehicle-day's money: untried actions are not
-                                           //   preferred to tried ones; docs/RESULTS.md)
-    double alpha = 0.2;                    // learning.alpha: in (0, 1]
-    double gamma = 1.0;                    // learning.gamma: in [0, 1] (1: the day's money, undiscounted)
-    double epsilon = 0.8;                  // learning.epsilon: initial exploration, in [0, 1]
-    double epsilon_decay = 0.995;          // learning.epsilon_decay: per episode, in (0, 1]
-    double epsilon_min = 0.0;              // learning.epsilon_min: floor, in [0, epsilon]
-
-    // [results]
-    int vehicle_stride = 100;              // results.vehicle_stride: episodes between per-vehicle
-                                           //   snapshots in the results file (0 = the final only)
-    int q_stride = 500;                    // results.q_stride: episodes between Q-table snapshots
-                                           //   (0 = the final only)
-    int checkpoint_every = 100;            // results.checkpoint_every: episodes between checkpoints
-                                           //   (0 = only when stopped by a signal)
-
-    // [ledger]
-    bool ledger_enabled = true;            // ledger.enabled: contracts enforced, transactions hashed
-    int contracts = 100;                   // ledger.contracts: smart contracts deployed at genesis
-                                           //   (paper: 100); at least communities + 2
-    double contract_price_floor_per_kwh = 0.0;   // ledger.price_floor_per_kwh: every contract's floor
-    double contract_price_cap_per_kwh = 1.0;     // ledger.price_cap_per_kwh: every contract's cap
-    double contract_energy_cap_kwh = 50.0;       // ledger.energy_cap_kwh_per_step: per transfer
-    double charging_fixed_price_per_kwh = -1.0;  // ledger.charging_fixed_price_per_kwh: charging
-                                           //   tariffs at this fixed price; < 0 = indexed to retail
-    int contract_valid_episodes = 0;       // ledger.valid_episodes: validity from episode 0; 0 = forever
-    std::string store_transactions = "last";  // ledger.store_transactions: all | last | none (the
-                                           //   records kept in the ledger file; roots always are)
-
-    // [dqn] (learning.policy = "dqn", dqn/dqn.cpp, docs/DQN.md)
-    std::string dqn_hidden = "64,64";      // dqn.hidden: hidden layer widths of the Q-network MLP
-    double dqn_learning_rate = 1e-3;       // dqn.learning_rate: Adam step size
-    int dqn_batch_size = 64;               // dqn.batch_size: transitions per gradient step
-    int dqn_buffer_size = 100000;          // dqn.buffer_size: replay capacity (transitions)
-    int dqn_learning_starts = 1000;        // dqn.learning_starts: transitions stored before learning
-    int dqn_updates_per_step = 1;          // dqn.updates_per_step: gradient steps per fleet step
-    std::string dqn_target_update = "hard";  // dqn.target_update: hard (copy every period) | soft
-    int dqn_target_period = 500;           // dqn.target_period: gradient steps between hard copies
-    double dqn_tau = 0.005;                // dqn.tau: Polyak factor of soft updates
-    bool dqn_double = true;                // dqn.double: double DQN targets (van Hasselt et al. 2016)
-    std::string dqn_loss = "huber";        // dqn.loss: huber | mse
-    double dqn_grad_clip = 10.0;           // dqn.grad_clip: max gradient L2 norm, 0 = off
-
-    // [evaluation] (`v2g eval`, docs/EVALUATION.md)
-    int eval_days = 30;                    // evaluation.days: held-out days every policy runs
-    int dp_energy_points = 101;            // evaluation.dp_energy_points: stored-energy grid of
-                                           //   the dynamic-programming optimum (0.4 kWh steps on a
-                                           //   50 kWh window)
-    int check_days = 5;                    // evaluation.check_days: held-out days of the check that
-                                           //   ends `v2g train` (learned vs the yardsticks); 0 = none
-    int oracle_communities = 16;           // evaluation.oracle_communities: communities the LP oracle
-                                           //   solves (the first ones); the score compares them
-    std::string eval_faults = "all";       // evaluation.faults: none | all | a comma list of
-                                           //   missing_vehicles, grid_outage, price_spike, lost_community
-    double fault_missing_share = 0.2;      // evaluation.fault_missing_share: vehicles away all day
-    double fault_outage_start_hour = 18.0; // evaluation.fault_outage_start_hour: clock hour the
-                                           //   grid outage and the price spike begin (evening peak)
-    double fault_outage_hours = 3.0;       // evaluation.fault_outage_hours: their length
-    double fault_spike_factor = 3.0;       // evaluation.fault_spike_factor: retail price multiplier
-
-    int steps_per_day() const { return static_cast<int>(24.0 / step_hours + 0.5); }
+    int steps_per_day() const { return static_cast<int>(24.0 / time.step_hours + 0.5); }
 };
 
 // Reads a TOML file; unknown keys, wrong types and out-of-range values throw InputError with

@@ -1,12 +1,13 @@
-// config_table.h: the registry of every setting: its TOML key, the Config member it sets, its one
-// line of help (for --help and docs/CONFIG.md, which a test checks against it), its allowed
-// range or choices, and the named bounds those ranges use. A new setting is one line in
-// config_table.cpp (plus its Config member and its line in docs/CONFIG.md). config.cpp walks it.
+// config_table.h: the registry of every setting, built from config.h's key lists: its TOML key,
+// the Config member it sets, its one line of help (for --help and docs/CONFIG.md, which a test
+// checks against it), its allowed range or choices, and the named bounds those ranges use.
+// config.cpp walks it.
 #pragma once
 #include <cstdint>
 #include <climits>
 #include <cstddef>
 #include <limits>
+#include <string>
 #include <variant>
 #include <vector>
 #include "config/config.h"
@@ -85,11 +86,18 @@ inline Limits open_closed(double lo, double hi) { return {lo, hi, true, false}; 
 inline Limits closed_open(double lo, double hi) { return {lo, hi, false, true}; }
 inline Limits open(double lo, double hi) { return {lo, hi, true, true}; }
 
-using Member = std::variant<bool Config::*, int Config::*, uint64_t Config::*, double Config::*,
-                            std::string Config::*>;
+// Where a setting lives in a Config: a function returning the member's address (a pointer to a
+// member of a member cannot be written in C++).
+template <class T>
+using Field = T* (*)(Config&);
+using Member = std::variant<Field<bool>, Field<int>, Field<uint64_t>, Field<double>, Field<std::string>>;
+
+// The value a setting's field holds in `cfg`.
+template <class T>
+const T& value_in(Field<T> field, const Config& cfg) { return *field(const_cast<Config&>(cfg)); }
 
 struct Setting {
-    const char* key;      // "group.name"
+    std::string key;      // "group.name"
     Member member;
     const char* help;     // one line, for --help and docs
     Limits limits;        // numbers only

@@ -25,20 +25,20 @@ namespace dqn {
 
 Settings settings_from(const Config& cfg) {
     Settings s;
-    s.hidden = dqn_hidden_sizes(cfg.dqn_hidden);
-    s.learning_rate = cfg.dqn_learning_rate;
-    s.batch_size = cfg.dqn_batch_size;
-    s.buffer_size = cfg.dqn_buffer_size;
-    s.learning_starts = cfg.dqn_learning_starts;
-    s.updates_per_step = cfg.dqn_updates_per_step;
-    s.soft_update = cfg.dqn_target_update == "soft";
-    s.target_period = cfg.dqn_target_period;
-    s.tau = cfg.dqn_tau;
-    s.double_q = cfg.dqn_double;
-    s.huber = cfg.dqn_loss == "huber";
-    s.grad_clip = cfg.dqn_grad_clip;
-    s.gamma = cfg.gamma;
-    s.seed = cfg.seed;
+    s.hidden = dqn_hidden_sizes(cfg.dqn.hidden);
+    s.learning_rate = cfg.dqn.learning_rate;
+    s.batch_size = cfg.dqn.batch_size;
+    s.buffer_size = cfg.dqn.buffer_size;
+    s.learning_starts = cfg.dqn.learning_starts;
+    s.updates_per_step = cfg.dqn.updates_per_step;
+    s.soft_update = cfg.dqn.target_update == "soft";
+    s.target_period = cfg.dqn.target_period;
+    s.tau = cfg.dqn.tau;
+    s.double_q = cfg.dqn.double_;
+    s.huber = cfg.dqn.loss == "huber";
+    s.grad_clip = cfg.dqn.grad_clip;
+    s.gamma = cfg.learning.gamma;
+    s.seed = cfg.run.seed;
     return s;
 }
 
@@ -245,12 +245,13 @@ namespace {
 
 class DqnBackend final : public HostBackend {
 public:
-    DqnBackend(const Config& cfg, Problem problem)
-        : HostBackend(std::move(problem), cfg.threads > 0 ? cfg.threads : 1),
-          day_start_hour_(static_cast<float>(cfg.day_start_hour)), agent_(dqn::settings_from(cfg), kObservationSize) {
-        torch::set_num_threads(threads_);
-        price_scale_ = observation_price_scale(p_, sig_);
-    }
+ DqnBackend(const Config& cfg, Problem problem)
+     : HostBackend(std::move(problem), cfg.run.threads > 0 ? cfg.run.threads : 1),
+       day_start_hour_(static_cast<float>(cfg.time.day_start_hour)),
+       agent_(dqn::settings_from(cfg), kObservationSize) {
+     torch::set_num_threads(threads_);
+     price_scale_ = observation_price_scale(p_, sig_);
+ }
 
     std::string name() const override {
         return "dqn on cpu (libtorch, " + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");

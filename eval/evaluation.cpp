@@ -43,9 +43,10 @@ constexpr double kHoursPerDayD = 24.0;
 
 // The [begin, end) steps of the outage / price-spike window; cut at the episode's end.
 std::pair<int, int> fault_window(const Config& cfg) {
-    const double from_start = std::fmod(cfg.fault_outage_start_hour - cfg.day_start_hour + kHoursPerDayD, kHoursPerDayD);
-    const int begin = static_cast<int>(std::lround(from_start / cfg.step_hours));
-    const int length = static_cast<int>(std::lround(cfg.fault_outage_hours / cfg.step_hours));
+    const double from_start =
+        std::fmod(cfg.evaluation.fault_outage_start_hour - cfg.time.day_start_hour + kHoursPerDayD, kHoursPerDayD);
+    const int begin = static_cast<int>(std::lround(from_start / cfg.time.step_hours));
+    const int length = static_cast<int>(std::lround(cfg.evaluation.fault_outage_hours / cfg.time.step_hours));
     return {std::min(begin, cfg.steps_per_day()), std::min(begin + length, cfg.steps_per_day())};
 }
 
@@ -125,20 +126,21 @@ public:
         if (bytes != trained_.size())
             throw InputError("the run's fleet buffer has " + std::to_string(trained_.size()) + " bytes, its config needs " +
                              std::to_string(bytes) + " (a results file from another version?)");
-        backend_ = cfg.policy == "dqn" ? make_dqn_backend(cfg, problem_) : make_backend(device, problem_, cfg.threads);
+        backend_ = cfg.learning.policy == "dqn" ? make_dqn_backend(cfg, problem_)
+                                                : make_backend(device, problem_, cfg.run.threads);
         backend_->save_learner(&initial_learner_);  // the untrained network (DQN), or nothing
         backend_->set_recording(true);
         backend_name_ = backend_->name();
         if (external) {
-            external_backend_ = make_agent_backend(problem_, external->choose, static_cast<float>(cfg.day_start_hour),
-                                                   cfg.threads);
+            external_backend_ = make_agent_backend(problem_, external->choose,
+                                                   static_cast<float>(cfg.time.day_start_hour), cfg.run.threads);
             external_backend_->set_recording(true);
         }
         host_fleet_.assign(bytes, 0);
         layout_fleet(p_, host_fleet_.data(), &host_f_);
         layout_signals(p_, problem_.signals.data(), &host_sig_);
-        threads_ = cfg.threads > 0 ? cfg.threads : omp_get_max_threads();
-        oracle_communities_ = std::min(cfg.oracle_communities, p_.num_communities);
+        threads_ = cfg.run.threads > 0 ? cfg.run.threads : omp_get_max_threads();
+        oracle_communities_ = std::min(cfg.evaluation.oracle_communities, p_.num_communities);
         oracle_vehicles_ = community_end(p_, oracle_communities_ - 1);
     }
 
@@ -167,7 +169,7 @@ public:
         out.money.assign(n, 0.0);
         std::vector<EpisodeMetrics> per_community(static_cast<size_t>(nc));
         std::vector<char> state;
-        for (int d = 0; d < cfg_.eval_days; ++d) {
+        for (int d = 0; d < cfg_.evaluation.days; ++d) {
             const int episode = first_ + d;
             if (policy.mode == kPolicyPlan) out.optimum_value.push_back(plan_day(episode, (*learned_record)[d]));
             backend->run_episodes(episode, 1, policy.mode, &epsilon, per_community.data());
@@ -203,7 +205,7 @@ public:
         out.unmet_kwh.assign(n, 0.0);
         out.money.assign(n, 0.0);
         std::vector<OracleDay> days(static_cast<size_t>(nc));
-        for (int d = 0; d < cfg_.eval_days; ++d) {
+        for (int d = 0; d < cfg_.evaluation.days; ++d) {
             const int episode = first_ + d;
             std::string failure;
 #pragma omp parallel for schedule(dynamic) num_threads(threads_)
@@ -360,13 +362,14 @@ double mean_over(const std::vector<double>& v) {
 std::string describe_fault(const Config& cfg, const std::string& fault) {
     char buf[256];
     if (fault == "missing_vehicles")
-        std::snprintf(buf, sizeof buf, "%.0f%% of vehicles (chosen by Philox) never plug in", cfg.fault_missing_share * 100);
+        std::snprintf(buf, sizeof buf, "%.0f%% of vehicles (chosen by Philox) never plug in",
+                      cfg.evaluation.fault_missing_share * 100);
     else if (fault == "grid_outage")
         std::snprintf(buf, sizeof buf, "no grid import or export for %.4g h from %.4g h (P2P still clears)",
-                      cfg.fault_outage_hours, cfg.fault_outage_start_hour);
+                      cfg.evaluation.fault_outage_hours, cfg.evaluation.fault_outage_start_hour);
     else if (fault == "price_spike")
-        std::snprintf(buf, sizeof buf, "retail price x %.4g for %.4g h from %.4g h", cfg.fault_spike_factor,
-                      cfg.fault_outage_hours, cfg.fault_outage_start_hour);
+        std::snprintf(buf, sizeof buf, "retail price x %.4g for %.4g h from %.4g h", cfg.evaluation.fault_spike_factor,
+                      cfg.evaluation.fault_outage_hours, cfg.evaluation.fault_outage_start_hour);
     else if (fault == "lost_community")
         std::snprintf(buf, sizeof buf, "community 0 offline all day (none of its vehicles plug in)");
     else
@@ -378,7 +381,7 @@ void apply_fault(const Config& cfg, const std::string& fault, Problem* problem) 
     EnvParams& p = problem->params;
     const auto [begin, end] = fault_window(cfg);
     if (fault == "missing_vehicles") {
-        p.fault_missing_share = static_cast<float>(cfg.fault_missing_share);
+        p.fault_missing_share = static_cast<float>(cfg.evaluation.fault_missing_share);
     } else if (fault == "grid_outage") {
         p.fault_outage_begin_step = begin;
         p.fault_outage_end_step = end;
@@ -390,9 +393,9 @@ void apply_fault(const Config& cfg, const std::string& fault, Problem* problem) 
         for (int day = 0; day < p.signal_days; ++day)
             for (int t = begin; t < end; ++t) {
                 const size_t i = static_cast<size_t>(day) * p.steps_per_day + t;
-                retail[i] *= static_cast<float>(cfg.fault_spike_factor);
+                retail[i] *= static_cast<float>(cfg.evaluation.fault_spike_factor);
                 // The learner sees a spike as the top price level (a fall as the lowest).
-                level[i] = cfg.fault_spike_factor >= 1.0 ? static_cast<uint8_t>(p.price_levels - 1) : 0;
+                level[i] = cfg.evaluation.fault_spike_factor >= 1.0 ? static_cast<uint8_t>(p.price_levels - 1) : 0;
             }
     } else if (fault == "lost_community") {
         p.fault_community_offline = 1;
@@ -407,15 +410,15 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
                                 const std::vector<char>& trained_learner, const ExternalPolicy* external) {
     std::vector<EvalPolicy> policies = eval_policies();
     if (external) policies.push_back({external->name.c_str(), kPolicyGiven, false, true});
-    const std::vector<std::string> faults = eval_fault_list(cfg.eval_faults);
+    const std::vector<std::string> faults = eval_fault_list(cfg.evaluation.faults);
     EvaluationResult res;
     res.first_episode = first_episode;
-    res.days = cfg.eval_days;
+    res.days = cfg.evaluation.days;
     res.steps_per_day = cfg.steps_per_day();
-    res.vehicles = cfg.vehicles;
-    res.dp_energy_points = cfg.dp_energy_points;
-    res.step_hours = cfg.step_hours;
-    res.ledger = cfg.ledger_enabled;
+    res.vehicles = cfg.fleet.vehicles;
+    res.dp_energy_points = cfg.evaluation.dp_energy_points;
+    res.step_hours = cfg.time.step_hours;
+    res.ledger = cfg.ledger.enabled;
     res.device = device.device;
     res.faults = faults.empty() ? "none" : "";
     for (const std::string& f : faults) res.faults += (res.faults.empty() ? "" : ",") + f;
@@ -426,7 +429,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
     int runs_done = 0;
     for (size_t s = 0; s <= faults.size(); ++s) {
         Problem problem = build_problem(cfg);
-        problem.params.plan_points = cfg.dp_energy_points;
+        problem.params.plan_points = cfg.evaluation.dp_energy_points;
         ScenarioResult scenario;
         if (s > 0) {
             scenario.name = faults[s - 1];
@@ -446,7 +449,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
         }
         for (size_t k = 0; k < runs.size(); ++k) {
             std::vector<DayMetrics> per_day;
-            for (int d = 0; d < cfg.eval_days; ++d)
+            for (int d = 0; d < cfg.evaluation.days; ++d)
                 per_day.push_back(compute_day_metrics(runs[k].days[d], &runs[kEvalUncontrolled].days[d]));
             scenario.metrics.push_back(std::move(per_day));
             scenario.oracle_set_money.push_back(runs[k].oracle_set_money);
@@ -461,10 +464,11 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
         if (s == 0) {  // the fault-free days also give the day series and Fig. 9
             const EnvParams& p = runner.params();
             const SignalsView sig = runner.signals();
-            for (int d = 0; d < cfg.eval_days; ++d)
+            for (int d = 0; d < cfg.evaluation.days; ++d)
                 for (int t = 0; t < p.steps_per_day; ++t) {
                     const int i = signal_index(p, first_episode + d, t);
-                    res.clock_hour.push_back(std::fmod(cfg.day_start_hour + t * cfg.step_hours, kHoursPerDayD));
+                    res.clock_hour.push_back(
+                        std::fmod(cfg.time.day_start_hour + t * cfg.time.step_hours, kHoursPerDayD));
                     res.retail_price_per_kwh.push_back(sig.retail_price_per_kwh[i]);
                     res.feed_in_price_per_kwh.push_back(sig.feed_in_price_per_kwh[i]);
                     res.dr_event.push_back(sig.dr_event[i]);
@@ -476,7 +480,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
                                          std::vector<double>* soh) {
                 for (int v = 0; v < p.num_vehicles; ++v) {
                     met->push_back(run.needed_kwh[v] > 0.0 ? 1.0 - run.unmet_kwh[v] / run.needed_kwh[v] : 1.0);
-                    money->push_back(run.money[v] / cfg.eval_days);
+                    money->push_back(run.money[v] / cfg.evaluation.days);
                     soh->push_back(run.soh_end[v]);
                 }
             };
@@ -492,9 +496,9 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
 TrainingCheck run_training_check(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
                                  const DeviceChoice& device, const std::vector<char>& trained_learner) {
     Config c = cfg;
-    c.eval_days = cfg.check_days;
+    c.evaluation.days = cfg.evaluation.check_days;
     Problem problem = build_problem(c);
-    problem.params.plan_points = c.dp_energy_points;
+    problem.params.plan_points = c.evaluation.dp_energy_points;
     const int communities = problem.params.num_communities;
     ScenarioRunner runner(c, std::move(problem), trained_fleet, trained_learner, first_episode, device);
     const std::vector<EvalPolicy>& all = eval_policies();
@@ -510,7 +514,7 @@ TrainingCheck run_training_check(const Config& cfg, const std::vector<char>& tra
     const PolicyRun tou = runner.run(all[kEvalTimeOfUse], nullptr);
     const PolicyRun oracle = runner.run_oracle();
     TrainingCheck out;
-    out.days = c.eval_days;
+    out.days = c.evaluation.days;
     out.first_episode = first_episode;
     out.learned = fleet_money(learned);
     out.random = fleet_money(random);

@@ -91,7 +91,7 @@ struct EvalProgress {
 };
 
 // Evaluates the trained fleet buffer (state and Q-tables after `first_episode` episodes) of a
-// run with config `cfg`, for cfg.eval_days days under every fault of cfg.eval_faults.
+// run with config `cfg`, for cfg.evaluation.days days under every fault of cfg.evaluation.faults.
 // A DQN run (learning.policy = "dqn") also needs its network: `trained_learner`, the
 // checkpoint's Backend::save_learner bytes; its `initial` policy is the untrained network.
 // With `external`, its row follows the oracle's (kEvalExternal).

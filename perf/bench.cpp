@@ -141,10 +141,10 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
     rep.device = device.device;
     rep.device_reason = device.reason;
     rep.episodes = episodes;
-    rep.threads = cuda ? 0 : (cfg.threads > 0 ? cpu_threads(cfg.threads) : omp_get_max_threads());
-    rep.epsilon = cfg.epsilon;
-    rep.q_sharing = cfg.q_sharing;
-    const float epsilon = static_cast<float>(cfg.epsilon);
+    rep.threads = cuda ? 0 : (cfg.run.threads > 0 ? cpu_threads(cfg.run.threads) : omp_get_max_threads());
+    rep.epsilon = cfg.learning.epsilon;
+    rep.q_sharing = cfg.learning.q_sharing;
+    const float epsilon = static_cast<float>(cfg.learning.epsilon);
 
     // 1. The device's peak: the copy test.
     rep.copy_test_bytes = static_cast<double>(cuda ? kCudaCopyBytes : kCpuCopyBytes);
@@ -158,8 +158,8 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
     double cache_copy_bandwidth = 0;
     if (!cuda) {
         Config small = cfg;
-        small.vehicles = std::min(cfg.vehicles, cfg.community_size);
-        small.threads = 1;
+        small.fleet.vehicles = std::min(cfg.fleet.vehicles, cfg.fleet.community_size);
+        small.run.threads = 1;
         Problem sp = build_problem(small);
         small_p = sp.params;
         double total = 0;
@@ -177,7 +177,7 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
         cache_copy_bandwidth = copy_bandwidth_cpu(kCacheCopyBytes, 1, kCacheCopyRepeats);
         rep.compute_ceiling_method = strprintf(
             "each stage on one community (%d vehicles) with its data in cache, one thread, %d episodes; x %d threads",
-            small.vehicles, in_cache.episodes, rep.threads);
+            small.fleet.vehicles, in_cache.episodes, rep.threads);
     } else {
         rep.compute_ceiling_method = "not measured on CUDA in this version (the memory ceiling is reported)";
     }
@@ -261,7 +261,7 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
     const size_t handoff_bytes = whole ? fleet_bytes : state_bytes;
     rep.handoff_part = whole ? "the whole fleet buffer (state and Q-tables), as for a checkpoint"
                              : "the fleet's state part only: a second copy of the Q-tables does not fit in free memory";
-    rep.handoff_stride_episodes = cfg.checkpoint_every > 0 ? cfg.checkpoint_every : cfg.episodes;
+    rep.handoff_stride_episodes = cfg.results.checkpoint_every > 0 ? cfg.results.checkpoint_every : cfg.run.episodes;
     std::vector<char> handoff;
     backend->read_fleet(&handoff, handoff_bytes);  // the recycled buffer: touched once, as the writer's
     StageReport h;
@@ -387,18 +387,20 @@ int run_bench(const BenchArgs& args) {
     // two): raise ledger.contracts when --vehicles outgrew it, unless --set gave it.
     bool contracts_given = false;
     for (const std::string& s : args.sets) contracts_given |= s.rfind("ledger.contracts=", 0) == 0;
-    const int communities = cfg.community_size > 0 ? (cfg.vehicles + cfg.community_size - 1) / cfg.community_size : 0;
+    const int communities = cfg.fleet.community_size > 0
+                                ? (cfg.fleet.vehicles + cfg.fleet.community_size - 1) / cfg.fleet.community_size
+                                : 0;
     constexpr int kContractsBeyondCommunities = 2;  // config/config.cpp: at least communities + 2
-    const bool raise_contracts = !args.vehicles.empty() && !contracts_given && cfg.ledger_enabled &&
-                                 cfg.contracts < communities + kContractsBeyondCommunities;
-    if (raise_contracts) cfg.contracts = communities + kContractsBeyondCommunities;
+    const bool raise_contracts = !args.vehicles.empty() && !contracts_given && cfg.ledger.enabled &&
+                                 cfg.ledger.contracts < communities + kContractsBeyondCommunities;
+    if (raise_contracts) cfg.ledger.contracts = communities + kContractsBeyondCommunities;
     validate(cfg);
-    if (cfg.policy != "tabular")
-        throw InputError("learning.policy = '" + cfg.policy + "': v2g bench times the tabular engine only");
-    const DeviceChoice device = choose_device(cfg.device);
+    if (cfg.learning.policy != "tabular")
+        throw InputError("learning.policy = '" + cfg.learning.policy + "': v2g bench times the tabular engine only");
+    const DeviceChoice device = choose_device(cfg.run.device);
     // Notes only once the input is known good: bad input prints exactly one line.
     if (raise_contracts)
-        std::fprintf(stderr, "bench: ledger.contracts raised to %d (at least communities + 2)\n", cfg.contracts);
+        std::fprintf(stderr, "bench: ledger.contracts raised to %d (at least communities + 2)\n", cfg.ledger.contracts);
     std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
     const BenchReport report = run_bench_report(cfg, device, episodes);
     if (args.json)

@@ -54,8 +54,8 @@ struct FirstTimes {
 std::vector<double> read_signal(const Config& cfg, const CsvFormat& format, const SignalColumn& s,
                                 FirstTimes* first) {
     std::vector<std::string> columns = {s.column};
-    const bool timed = !cfg.timestamp_column.empty();
-    if (timed) columns.push_back(cfg.timestamp_column);
+    const bool timed = !cfg.signals.timestamp_column.empty();
+    if (timed) columns.push_back(cfg.signals.timestamp_column);
     const CsvColumns table = read_csv_columns(s.path, columns, format);
     std::vector<double> values = csv_numbers(table, 0);
     for (size_t r = 0; r < values.size(); ++r) {
@@ -70,7 +70,7 @@ std::vector<double> read_signal(const Config& cfg, const CsvFormat& format, cons
                          strprintf("%g", s.lo) + ", " + strprintf("%g", s.hi) + "] " + s.base_unit + s.hint);
     }
     if (timed) {
-        const HourlyTimes times = check_hourly_times(s.path, cfg.timestamp_column, table.cells[1], table.lines);
+        const HourlyTimes times = check_hourly_times(s.path, cfg.signals.timestamp_column, table.cells[1], table.lines);
         if (first->path.empty()) {
             *first = {s.path, times};
         } else {
@@ -89,25 +89,27 @@ std::vector<double> read_signal(const Config& cfg, const CsvFormat& format, cons
 }  // namespace
 
 CsvHourly read_csv_signals(const Config& cfg) {
-    if (cfg.price_csv.empty()) throw InputError("signals.price_csv is empty: signals.source = csv needs a file");
+    if (cfg.signals.price_csv.empty())
+        throw InputError("signals.price_csv is empty: signals.source = csv needs a file");
     const CsvFormat format = csv_format(cfg);
-    const PriceUnit& unit = find_price_unit(cfg.price_unit);
+    const PriceUnit& unit = find_price_unit(cfg.signals.price_unit);
     const std::string per_kwh = std::string(unit.currency) + "/kWh";
     FirstTimes first;
     CsvHourly out;
-    out.price_per_kwh = read_signal(cfg, format,
-                                    {"price", cfg.price_csv, cfg.price_column, unit.to_per_kwh, unit.name, per_kwh,
-                                     kMinPricePerKwh, kMaxPricePerKwh, " (wrong signals.price_unit?)"},
-                                    &first);
-    if (!cfg.load_csv.empty())
+    out.price_per_kwh =
+        read_signal(cfg, format,
+                    {"price", cfg.signals.price_csv, cfg.signals.price_column, unit.to_per_kwh, unit.name, per_kwh,
+                     kMinPricePerKwh, kMaxPricePerKwh, " (wrong signals.price_unit?)"},
+                    &first);
+    if (!cfg.signals.load_csv.empty())
         out.load_kw = read_signal(cfg, format,
-                                  {"load", cfg.load_csv, cfg.load_column, 1.0, "kW", "kW", kMinLoadKw, kMaxLoadKw,
-                                   " (the column must be kWh per hour, i.e. kW)"},
+                                  {"load", cfg.signals.load_csv, cfg.signals.load_column, 1.0, "kW", "kW", kMinLoadKw,
+                                   kMaxLoadKw, " (the column must be kWh per hour, i.e. kW)"},
                                   &first);
-    if (!cfg.pv_csv.empty())
+    if (!cfg.signals.pv_csv.empty())
         out.pv_w_per_kwp = read_signal(cfg, format,
-                                       {"PV", cfg.pv_csv, cfg.pv_column, 1.0, "W per kWp", "W per kWp", kMinPvWPerKwp,
-                                        kMaxPvWPerKwp, " (the column must be W per kW peak)"},
+                                       {"PV", cfg.signals.pv_csv, cfg.signals.pv_column, 1.0, "W per kWp", "W per kWp",
+                                        kMinPvWPerKwp, kMaxPvWPerKwp, " (the column must be W per kW peak)"},
                                        &first);
     return out;
 }

@@ -18,7 +18,7 @@ struct EvModel {
     float eta_discharge;  // battery -> grid, one way
 };
 
-// cfg.mix: "ev2gym" or "single" (from cfg.single_*); anything else throws InputError naming
+// cfg.fleet.mix: "ev2gym" or "single" (from cfg.fleet.single_*); anything else throws InputError naming
 // fleet.mix. Every returned model has weight > 0.
 std::vector<EvModel> fleet_mix(const Config& cfg);
 

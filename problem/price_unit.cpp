@@ -36,8 +36,8 @@ const PriceUnit& find_price_unit(const std::string& name) {
 }
 
 std::string currency_label(const Config& cfg) {
-    if (cfg.signal_source != "csv") return kSyntheticCurrency;
-    return find_price_unit(cfg.price_unit).currency;
+    if (cfg.signals.source != "csv") return kSyntheticCurrency;
+    return find_price_unit(cfg.signals.price_unit).currency;
 }
 
 }  // namespace v2g

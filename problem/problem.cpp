@@ -46,11 +46,11 @@ double quantile(std::vector<float> values, double q) {
 // cycle loss at a mid-range stress (that mean SoC, depth of cycle kInitialDod), cell throughput
 // two cell capacities per full cycle. Every day starts from it in the default ageing mode.
 void set_fleet_age(const Config& cfg, EnvParams* p) {
-    const double v_start = cell_voltage(static_cast<float>(cfg.initial_soc));
+    const double v_start = cell_voltage(static_cast<float>(cfg.fleet.initial_soc));
     const double alpha_cap = std::max(0.0, (kCalVoltageSlope * v_start - kCalVoltageOffset) * kCalScale *
                                                static_cast<double>(p->calendar_arrhenius));
-    p->initial_calendar_loss = static_cast<float>(alpha_cap * std::pow(cfg.initial_age_days, 0.75));
-    const double throughput_ah = cfg.initial_full_cycles * 2.0 * p->cell_capacity_ah;
+    p->initial_calendar_loss = static_cast<float>(alpha_cap * std::pow(cfg.battery.initial_age_days, 0.75));
+    const double throughput_ah = cfg.battery.initial_full_cycles * 2.0 * p->cell_capacity_ah;
     const double dv = v_start - kCycVoltageRef;
     const double beta_cap = kCycVoltageCurv * dv * dv + kCycBase + kCycDod * kInitialDod;
     p->initial_cycle_loss = static_cast<float>(beta_cap * std::sqrt(throughput_ah));
@@ -82,7 +82,7 @@ void fill_fleet(const Config& cfg, const EnvParams& p, const SessionTable& sessi
         restore_fleet_age(p, *f, v);
         f->pack_age_offset_days[v] = p.initial_age_days;
         f->usable_kwh[v] = f->capacity_kwh[v] * f->soh[v];
-        f->energy_kwh[v] = static_cast<float>(cfg.initial_soc) * f->usable_kwh[v];
+        f->energy_kwh[v] = static_cast<float>(cfg.fleet.initial_soc) * f->usable_kwh[v];
     }
 }
 
@@ -96,59 +96,63 @@ EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, Signa
                       SessionTable* sessions) {
     EnvParams p{};
     p.steps_per_day = cfg.steps_per_day();
-    p.step_hours = static_cast<float>(cfg.step_hours);
-    p.num_vehicles = cfg.vehicles;
-    p.community_size = std::min(cfg.community_size, cfg.vehicles);
-    p.num_communities = (cfg.vehicles + p.community_size - 1) / p.community_size;
-    p.soc_min = static_cast<float>(cfg.soc_min);
-    p.soc_max = static_cast<float>(cfg.soc_max);
+    p.step_hours = static_cast<float>(cfg.time.step_hours);
+    p.num_vehicles = cfg.fleet.vehicles;
+    p.community_size = std::min(cfg.fleet.community_size, cfg.fleet.vehicles);
+    p.num_communities = (cfg.fleet.vehicles + p.community_size - 1) / p.community_size;
+    p.soc_min = static_cast<float>(cfg.battery.soc_min);
+    p.soc_max = static_cast<float>(cfg.battery.soc_max);
     p.calendar_arrhenius =
-        static_cast<float>(std::exp(-kCalActivationK / (cfg.cell_temperature_c + kKelvinAtZeroCelsius)));
+        static_cast<float>(std::exp(-kCalActivationK / (cfg.battery.cell_temperature_c + kKelvinAtZeroCelsius)));
     p.cell_capacity_ah = kSchmalstiegCellAh;
-    p.battery_cost_per_kwh = static_cast<float>(cfg.battery_cost_per_kwh);
-    p.end_of_life_loss = static_cast<float>(cfg.end_of_life_loss);
-    p.initial_age_days = static_cast<float>(cfg.initial_age_days);
+    p.battery_cost_per_kwh = static_cast<float>(cfg.battery.cost_per_kwh);
+    p.end_of_life_loss = static_cast<float>(cfg.battery.end_of_life_loss);
+    p.initial_age_days = static_cast<float>(cfg.battery.initial_age_days);
     set_fleet_age(cfg, &p);
-    p.lifetime_aging = cfg.aging == "lifetime" ? 1 : 0;
-    p.p2p_price_weight = static_cast<float>(cfg.p2p_price_weight);
-    p.p2p_loss_fraction = static_cast<float>(cfg.p2p_loss_fraction);
-    p.unmatched_to_grid = cfg.unmatched_to_grid ? 1 : 0;
-    p.dr_price_per_kwh = static_cast<float>(cfg.dr_price_per_kwh);
-    p.unmet_penalty_per_kwh = static_cast<float>(cfg.unmet_penalty_per_kwh);
-    p.en_route_price_per_kwh = static_cast<float>(cfg.en_route_price_per_kwh);
-    p.grid_limit_enabled = cfg.limit_kw_per_vehicle > 0.0 ? 1 : 0;
-    p.safety_layer = cfg.safety_layer ? 1 : 0;
-    p.soc_bins = cfg.soc_bins;
-    p.time_bins = cfg.time_bins;
-    p.price_levels = cfg.price_levels;
-    p.deadline_levels = cfg.deadline_levels;
-    p.forecast_levels = cfg.forecast_levels;
-    p.q_sharing = cfg.q_sharing == "community" ? kQPerCommunity : cfg.q_sharing == "fleet" ? kQPerFleet : kQPerVehicle;
-    p.q_bf16 = cfg.q_precision == "bf16" ? 1 : 0;
-    p.alpha = static_cast<float>(cfg.alpha);
-    p.gamma = static_cast<float>(cfg.gamma);
-    p.seed = cfg.seed;
+    p.lifetime_aging = cfg.battery.aging == "lifetime" ? 1 : 0;
+    p.p2p_price_weight = static_cast<float>(cfg.market.price_weight);
+    p.p2p_loss_fraction = static_cast<float>(cfg.market.loss_fraction);
+    p.unmatched_to_grid = cfg.market.unmatched_to_grid ? 1 : 0;
+    p.dr_price_per_kwh = static_cast<float>(cfg.market.dr_price_per_kwh);
+    p.unmet_penalty_per_kwh = static_cast<float>(cfg.market.unmet_penalty_per_kwh);
+    p.en_route_price_per_kwh = static_cast<float>(cfg.market.en_route_price_per_kwh);
+    p.grid_limit_enabled = cfg.grid.limit_kw_per_vehicle > 0.0 ? 1 : 0;
+    p.safety_layer = cfg.fleet.safety_layer ? 1 : 0;
+    p.soc_bins = cfg.learning.soc_bins;
+    p.time_bins = cfg.learning.time_bins;
+    p.price_levels = cfg.learning.price_levels;
+    p.deadline_levels = cfg.learning.deadline_levels;
+    p.forecast_levels = cfg.learning.forecast_levels;
+    p.q_sharing = cfg.learning.q_sharing == "community" ? kQPerCommunity
+                  : cfg.learning.q_sharing == "fleet"   ? kQPerFleet
+                                                        : kQPerVehicle;
+    p.q_bf16 = cfg.learning.q_precision == "bf16" ? 1 : 0;
+    p.alpha = static_cast<float>(cfg.learning.alpha);
+    p.gamma = static_cast<float>(cfg.learning.gamma);
+    p.seed = cfg.run.seed;
     p.sessions = build_session_model(cfg);
     if (p.sessions.table) {
         *sessions = read_session_table(cfg);
         p.session_days = sessions->days;
     }
 
-    p.ledger_enabled = cfg.ledger_enabled ? 1 : 0;
-    if (cfg.ledger_enabled) {
+    p.ledger_enabled = cfg.ledger.enabled ? 1 : 0;
+    if (cfg.ledger.enabled) {
         RegistryTerms terms{};
-        terms.contracts = cfg.contracts;
+        terms.contracts = cfg.ledger.contracts;
         terms.vehicles = p.num_vehicles;
         terms.communities = p.num_communities;
         terms.community_size = p.community_size;
-        terms.price_floor_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.contract_price_floor_per_kwh));
-        terms.price_cap_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.contract_price_cap_per_kwh));
-        terms.energy_cap_wh_per_step = static_cast<uint32_t>(std::llround(cfg.contract_energy_cap_kwh * 1000.0));
+        terms.price_floor_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.ledger.price_floor_per_kwh));
+        terms.price_cap_micro_per_kwh = to_micro_per_kwh(static_cast<float>(cfg.ledger.price_cap_per_kwh));
+        terms.energy_cap_wh_per_step = static_cast<uint32_t>(std::llround(cfg.ledger.energy_cap_kwh_per_step * 1000.0));
         terms.charging_fixed_price_micro_per_kwh =
-            cfg.charging_fixed_price_per_kwh < 0 ? -1 : to_micro_per_kwh(static_cast<float>(cfg.charging_fixed_price_per_kwh));
+            cfg.ledger.charging_fixed_price_per_kwh < 0
+                ? -1
+                : to_micro_per_kwh(static_cast<float>(cfg.ledger.charging_fixed_price_per_kwh));
         terms.valid_from_episode = 0;
         terms.valid_until_episode =
-            cfg.contract_valid_episodes > 0 ? static_cast<uint32_t>(cfg.contract_valid_episodes) : 0xFFFFFFFFu;
+            cfg.ledger.valid_episodes > 0 ? static_cast<uint32_t>(cfg.ledger.valid_episodes) : 0xFFFFFFFFu;
         Registry registry;
         try {
             registry = deploy_registry(terms);
@@ -194,7 +198,7 @@ Problem build_problem(const Config& cfg) {
     const size_t fleet_bytes = layout_fleet(p, nullptr, &measure);
     const double ram_bytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
     if (static_cast<double>(fleet_bytes) > 0.8 * ram_bytes)
-        throw InputError("fleet.vehicles = " + std::to_string(cfg.vehicles) + ": state and Q-tables need " +
+        throw InputError("fleet.vehicles = " + std::to_string(cfg.fleet.vehicles) + ": state and Q-tables need " +
                          std::to_string(fleet_bytes >> 20) + " MiB, more than this machine's memory allows "
                          "(share Q-tables with learning.q_sharing or shrink the state)");
 
@@ -204,7 +208,7 @@ Problem build_problem(const Config& cfg) {
     fill_fleet(cfg, p, sessions, &f);
     // The Q-tables before training: every value learning.q_init (in the tables' precision).
     const size_t q_values = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions;
-    const float q_init = static_cast<float>(cfg.q_init);
+    const float q_init = static_cast<float>(cfg.learning.q_init);
     if (p.q_bf16) std::fill(f.q_bf16, f.q_bf16 + q_values, bf16_from_float(q_init));
     else std::fill(f.q, f.q + q_values, q_init);
 
@@ -217,14 +221,14 @@ Problem build_problem(const Config& cfg) {
     // the series' days, the same for every step of a day; or each step's price among all steps.
     const int steps = p.steps_per_day;
     std::vector<float> basis = series.retail_price_per_kwh;
-    if (cfg.price_level_basis == "day")
+    if (cfg.learning.price_level_basis == "day")
         for (int d = 0; d < p.signal_days; ++d) {
             double sum = 0.0;
             for (int t = 0; t < steps; ++t) sum += series.retail_price_per_kwh[static_cast<size_t>(d) * steps + t];
             for (int t = 0; t < steps; ++t) basis[static_cast<size_t>(d) * steps + t] = static_cast<float>(sum / steps);
         }
     const std::vector<float> edges = quantile_edges(basis, p.price_levels);
-    const double dr_threshold_kw = quantile(series.grid_stress_kw, cfg.dr_load_quantile);
+    const double dr_threshold_kw = quantile(series.grid_stress_kw, cfg.signals.dr_load_quantile);
     for (size_t i = 0; i < n; ++i) {
         s.retail_price_per_kwh[i] = series.retail_price_per_kwh[i];
         s.feed_in_price_per_kwh[i] = series.feed_in_price_per_kwh[i];
@@ -239,8 +243,8 @@ Problem build_problem(const Config& cfg) {
     std::copy(sessions.records.begin(), sessions.records.end(), s.session_table);
     for (int c = 0; c < p.num_communities; ++c) {
         const float members = static_cast<float>(community_end(p, c) - community_begin(p, c));
-        s.community_pv_kwp[c] = static_cast<float>(cfg.pv_kwp_per_vehicle) * members;
-        s.community_limit_kw[c] = static_cast<float>(cfg.limit_kw_per_vehicle) * members;
+        s.community_pv_kwp[c] = static_cast<float>(cfg.fleet.pv_kwp_per_vehicle) * members;
+        s.community_limit_kw[c] = static_cast<float>(cfg.grid.limit_kw_per_vehicle) * members;
     }
     return problem;
 }

@@ -110,17 +110,17 @@ std::vector<float> per_vehicle(const CsvColumns& t, size_t column, const std::ve
 }  // namespace
 
 SessionTable read_session_table(const Config& cfg) {
-    if (cfg.sessions_csv.empty()) throw InputError("sessions.csv is empty: sessions.model = csv needs a file");
+    if (cfg.sessions.csv.empty()) throw InputError("sessions.csv is empty: sessions.model = csv needs a file");
     using C = SessionColumns;
-    const CsvColumns t = read_csv_columns(cfg.sessions_csv, {C::kVehicle, C::kArrival, C::kDeparture, C::kTrip},
+    const CsvColumns t = read_csv_columns(cfg.sessions.csv, {C::kVehicle, C::kArrival, C::kDeparture, C::kTrip},
                                           {C::kDay, C::kDate, C::kRequiredSoc, C::kCapacity, C::kChargeKw,
                                            C::kDischargeKw},
                                           csv_format(cfg));
     enum Col : size_t { kVehicle, kArrival, kDeparture, kTrip, kDay, kDate, kRequired, kCapacity, kCharge, kDischarge };
     if (!t.present[kDay] && !t.present[kDate])
-        throw InputError(cfg.sessions_csv + ": no column 'day' or 'date' (the day of each session)");
+        throw InputError(cfg.sessions.csv + ": no column 'day' or 'date' (the day of each session)");
     if (t.present[kDay] && t.present[kDate])
-        throw InputError(cfg.sessions_csv + ": both 'day' and 'date' columns: give one");
+        throw InputError(cfg.sessions.csv + ": both 'day' and 'date' columns: give one");
     const int steps = checked_steps_per_day(cfg);
     const size_t rows = t.lines.size();
 
@@ -135,15 +135,15 @@ SessionTable read_session_table(const Config& cfg) {
         vehicle_of_row[r] = found.first->second;
     }
     table.vehicles = static_cast<int>(table.vehicle_ids.size());
-    if (table.vehicles != cfg.vehicles)
-        throw InputError(cfg.sessions_csv + ": " + std::to_string(table.vehicles) + " vehicles, but fleet.vehicles = " +
-                         std::to_string(cfg.vehicles) + " (the file must name every vehicle of the fleet)");
+    if (table.vehicles != cfg.fleet.vehicles)
+        throw InputError(cfg.sessions.csv + ": " + std::to_string(table.vehicles) + " vehicles, but fleet.vehicles = " +
+                         std::to_string(cfg.fleet.vehicles) + " (the file must name every vehicle of the fleet)");
 
     const std::vector<long> day = day_numbers(t, kDay, kDate);
     long last_day = 0;
     for (long d : day) last_day = std::max(last_day, d);
     if (static_cast<double>(last_day + 1) * table.vehicles > kMaxSessionRecords)
-        throw InputError(cfg.sessions_csv + ": " + std::to_string(last_day + 1) + " days x " +
+        throw InputError(cfg.sessions.csv + ": " + std::to_string(last_day + 1) + " days x " +
                          std::to_string(table.vehicles) + " vehicles is more than " + strprintf("%.0e", kMaxSessionRecords) +
                          " sessions");
     table.days = static_cast<int>(last_day + 1);
@@ -167,9 +167,9 @@ SessionTable read_session_table(const Config& cfg) {
         if (arrival >= steps || departure <= arrival)
             throw InputError(at(t, r) + "arrival " + t.cells[kArrival][r] + ", departure " + t.cells[kDeparture][r] +
                              ": no plugged-in step in the episode window from " +
-                             strprintf("%g", static_cast<double>(cfg.day_start_hour)) + " h (time.day_start_hour; " +
-                             "steps of " + strprintf("%g", cfg.step_hours) + " h): the departure must come after the " +
-                             "arrival, within 24 h of the window's start");
+                             strprintf("%g", static_cast<double>(cfg.time.day_start_hour)) +
+                             " h (time.day_start_hour; " + "steps of " + strprintf("%g", cfg.time.step_hours) +
+                             " h): the departure must come after the " + "arrival, within 24 h of the window's start");
         SessionRecord& rec = table.records[k];
         rec.arrival_step = static_cast<int16_t>(arrival);
         rec.departure_step = static_cast<int16_t>(departure);
@@ -183,10 +183,10 @@ SessionTable read_session_table(const Config& cfg) {
 }
 
 std::string session_reuse_note(const Config& cfg, int first_held_out_episode) {
-    if (cfg.session_model != "csv") return "";
+    if (cfg.sessions.model != "csv") return "";
     const int session_days = read_session_table(cfg).days;
     if (first_held_out_episode < session_days) return "";
-    return "sessions       " + cfg.sessions_csv + " has " + std::to_string(session_days) +
+    return "sessions       " + cfg.sessions.csv + " has " + std::to_string(session_days) +
            " days, repeated (episode e is day e % " + std::to_string(session_days) +
            "): the held-out days reuse sessions the training saw (their prices are new); give more days for an "
            "out-of-sample test";
@@ -210,7 +210,7 @@ void write_session_csv(std::FILE* out, const Config& cfg, const std::vector<Sess
     using C = SessionColumns;
     std::fprintf(out, "%s,%s,%s,%s,%s\n", C::kVehicle, C::kDay, C::kArrival, C::kDeparture, C::kTrip);
     const auto hour_of_step = [&](int step) {
-        return std::fmod(static_cast<double>(cfg.day_start_hour) + step * cfg.step_hours, kHoursPerDay);
+        return std::fmod(static_cast<double>(cfg.time.day_start_hour) + step * cfg.time.step_hours, kHoursPerDay);
     };
     for (int d = 0; d < days; ++d)
         for (int v = 0; v < vehicles; ++v) {

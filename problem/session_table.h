@@ -34,8 +34,8 @@ struct SessionColumns {
     static constexpr const char* kDischargeKw = "discharge_kw";   // optional, per vehicle
 };
 
-// Reads cfg.sessions_csv for a fleet of cfg.vehicles vehicles in episode windows of
-// cfg.step_hours from cfg.day_start_hour (the CSV format keys of signals apply).
+// Reads cfg.sessions.csv for a fleet of cfg.fleet.vehicles vehicles in episode windows of
+// cfg.time.step_hours from cfg.time.day_start_hour (the CSV format keys of signals apply).
 SessionTable read_session_table(const Config& cfg);
 
 // A sessions CSV's days repeat (episode e is day e % days): when days held out from training

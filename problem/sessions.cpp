@@ -197,7 +197,7 @@ int charger_index(const std::string& charger) {
 
 // Hours from the window start to a clock hour, in [0, 24).
 double window_offset_hours(const Config& cfg, double clock_hour) {
-    double offset = std::fmod(clock_hour - static_cast<double>(cfg.day_start_hour), kHoursPerDay);
+    double offset = std::fmod(clock_hour - static_cast<double>(cfg.time.day_start_hour), kHoursPerDay);
     if (offset < 0.0) offset += kHoursPerDay;
     return offset;
 }
@@ -205,7 +205,7 @@ double window_offset_hours(const Config& cfg, double clock_hour) {
 // The window step that contains quarter-hour slot j (slot j starts at clock hour j/4; slots
 // never straddle steps for step_hours in {0.25, 0.5, 1}).
 int step_of_slot(const Config& cfg, int j, int steps) {
-    const int k = static_cast<int>(std::floor(window_offset_hours(cfg, j * kSlotHours) / cfg.step_hours + 1e-9));
+    const int k = static_cast<int>(std::floor(window_offset_hours(cfg, j * kSlotHours) / cfg.time.step_hours + 1e-9));
     return k >= steps ? steps - 1 : k;
 }
 
@@ -258,7 +258,7 @@ double table_mean(const float* q) {
 // how it varies with the arrival time) and takes its level from the national mean daily
 // distance (sessions.daily_km) and the consumption per km.
 SessionModel ev2gym_model(const Config& cfg, int steps) {
-    const int c = charger_index(cfg.charger);
+    const int c = charger_index(cfg.sessions.charger);
     SessionModel m{};
     m.fixed = 0;
     arrival_cdf(cfg, steps, kArrivalPercent[c], m.arrival_cdf);
@@ -282,33 +282,33 @@ SessionModel ev2gym_model(const Config& cfg, int steps) {
         m.stay_scale[k] = in_day && stay[k] > 0.0 ? static_cast<float>(stay[k] / duration_mean) : 1.0f;
         m.trip_scale[k] = in_day && energy[k] > 0.0 ? static_cast<float>(energy[k] / session_kwh_mean) : 1.0f;
     }
-    const double level = cfg.daily_km * cfg.consumption_kwh_per_km / demand_mean;
+    const double level = cfg.sessions.daily_km * cfg.fleet.consumption_kwh_per_km / demand_mean;
     for (int q = 0; q < kQuantileCount; ++q) m.trip_kwh_q[q] = static_cast<float>(kDemandKwhQ[c][q] * level);
     m.min_duration_steps = 1.0f;
     return m;
 }
 
 SessionModel fixed_model(const Config& cfg, int steps) {
-    for (const auto& [key, hour] : {std::pair<const char*, double>{"sessions.fixed_arrival_hour", cfg.fixed_arrival_hour},
-                                    std::pair<const char*, double>{"sessions.fixed_departure_hour",
-                                                                   cfg.fixed_departure_hour}})
+    for (const auto& [key, hour] :
+         {std::pair<const char*, double>{"sessions.fixed_arrival_hour", cfg.sessions.fixed_arrival_hour},
+          std::pair<const char*, double>{"sessions.fixed_departure_hour", cfg.sessions.fixed_departure_hour}})
         if (!(hour >= 0.0 && hour < kHoursPerDay))
             throw InputError(std::string(key) + " = " + std::to_string(hour) + ": must be a clock hour in [0, 24)");
-    if (!(cfg.fixed_trip_kwh >= 0.0) || !std::isfinite(cfg.fixed_trip_kwh))
-        throw InputError("sessions.fixed_trip_kwh = " + std::to_string(cfg.fixed_trip_kwh) + ": must be >= 0");
+    if (!(cfg.sessions.fixed_trip_kwh >= 0.0) || !std::isfinite(cfg.sessions.fixed_trip_kwh))
+        throw InputError("sessions.fixed_trip_kwh = " + std::to_string(cfg.sessions.fixed_trip_kwh) + ": must be >= 0");
     SessionModel m{};
     m.fixed = 1;
-    m.fixed_arrival_step = window_step_of_clock_hour(cfg, cfg.fixed_arrival_hour);
+    m.fixed_arrival_step = window_step_of_clock_hour(cfg, cfg.sessions.fixed_arrival_hour);
     // Departure is exclusive: leaving exactly at the window start means at the window's end.
-    int departure = window_step_of_clock_hour(cfg, cfg.fixed_departure_hour);
+    int departure = window_step_of_clock_hour(cfg, cfg.sessions.fixed_departure_hour);
     if (departure == 0) departure = steps;
     if (m.fixed_arrival_step >= steps || departure <= m.fixed_arrival_step)
-        throw InputError("sessions.fixed_departure_hour = " + std::to_string(cfg.fixed_departure_hour) +
+        throw InputError("sessions.fixed_departure_hour = " + std::to_string(cfg.sessions.fixed_departure_hour) +
                          ": departure must come after arrival (sessions.fixed_arrival_hour = " +
-                         std::to_string(cfg.fixed_arrival_hour) + ") within the episode window starting at " +
-                         std::to_string(cfg.day_start_hour) + ":00 (time.day_start_hour)");
+                         std::to_string(cfg.sessions.fixed_arrival_hour) + ") within the episode window starting at " +
+                         std::to_string(cfg.time.day_start_hour) + ":00 (time.day_start_hour)");
     m.fixed_departure_step = departure;
-    m.fixed_trip_kwh = static_cast<float>(cfg.fixed_trip_kwh);
+    m.fixed_trip_kwh = static_cast<float>(cfg.sessions.fixed_trip_kwh);
     // Unused by a fixed model but kept valid, so the struct is well-formed whatever reads it.
     for (int k = 0; k < kMaxStepsPerDay; ++k) {
         m.arrival_cdf[k] = k >= m.fixed_arrival_step ? 1.0f : 0.0f;
@@ -316,7 +316,7 @@ SessionModel fixed_model(const Config& cfg, int steps) {
         m.stay_scale[k] = 1.0f;
         m.trip_scale[k] = 1.0f;
     }
-    const float hours = static_cast<float>((departure - m.fixed_arrival_step) * cfg.step_hours);
+    const float hours = static_cast<float>((departure - m.fixed_arrival_step) * cfg.time.step_hours);
     for (int q = 0; q < kQuantileCount; ++q) {
         m.duration_hours_q[q] = hours;
         m.trip_kwh_q[q] = m.fixed_trip_kwh;
@@ -329,17 +329,17 @@ SessionModel fixed_model(const Config& cfg, int steps) {
 
 int checked_steps_per_day(const Config& cfg) {
     const int steps = cfg.steps_per_day();
-    if (!(cfg.step_hours > 0.0) || steps < 1 || steps > kMaxStepsPerDay ||
-        std::fabs(steps * cfg.step_hours - kHoursPerDay) > 1e-6)
-        throw InputError("time.step_hours = " + std::to_string(cfg.step_hours) + ": must divide 24 h into at most " +
-                         std::to_string(kMaxStepsPerDay) + " steps");
-    if (cfg.day_start_hour < 0 || cfg.day_start_hour >= 24)
-        throw InputError("time.day_start_hour = " + std::to_string(cfg.day_start_hour) + ": must be in [0, 24)");
+    if (!(cfg.time.step_hours > 0.0) || steps < 1 || steps > kMaxStepsPerDay ||
+        std::fabs(steps * cfg.time.step_hours - kHoursPerDay) > 1e-6)
+        throw InputError("time.step_hours = " + std::to_string(cfg.time.step_hours) +
+                         ": must divide 24 h into at most " + std::to_string(kMaxStepsPerDay) + " steps");
+    if (cfg.time.day_start_hour < 0 || cfg.time.day_start_hour >= 24)
+        throw InputError("time.day_start_hour = " + std::to_string(cfg.time.day_start_hour) + ": must be in [0, 24)");
     return steps;
 }
 
 int window_step_of_clock_hour(const Config& cfg, double clock_hour) {
-    return static_cast<int>(std::floor(window_offset_hours(cfg, clock_hour) / cfg.step_hours + 0.5));
+    return static_cast<int>(std::floor(window_offset_hours(cfg, clock_hour) / cfg.time.step_hours + 0.5));
 }
 
 // sessions.model = "csv": the days come from the table (problem/session_table.h); the rest of
@@ -361,12 +361,12 @@ SessionModel table_model(int steps) {
 SessionModel build_session_model(const Config& cfg) {
     const int steps = checked_steps_per_day(cfg);
     SessionModel m;
-    if (cfg.session_model == "ev2gym") m = ev2gym_model(cfg, steps);
-    else if (cfg.session_model == "fixed") m = fixed_model(cfg, steps);
-    else if (cfg.session_model == "csv") m = table_model(steps);
-    else throw InputError("sessions.model = '" + cfg.session_model + "': unknown (expected ev2gym, fixed or csv)");
-    m.first_weekday = cfg.first_weekday;
-    m.reserve_kwh = static_cast<float>(cfg.reserve_km * cfg.consumption_kwh_per_km);
+    if (cfg.sessions.model == "ev2gym") m = ev2gym_model(cfg, steps);
+    else if (cfg.sessions.model == "fixed") m = fixed_model(cfg, steps);
+    else if (cfg.sessions.model == "csv") m = table_model(steps);
+    else throw InputError("sessions.model = '" + cfg.sessions.model + "': unknown (expected ev2gym, fixed or csv)");
+    m.first_weekday = cfg.signals.first_weekday;
+    m.reserve_kwh = static_cast<float>(cfg.sessions.reserve_km * cfg.fleet.consumption_kwh_per_km);
     return m;
 }
 

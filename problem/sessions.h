@@ -8,12 +8,12 @@
 
 namespace v2g {
 
-// cfg.session_model: "ev2gym" (cfg.charger: private | public | workplace), "fixed" or "csv".
+// cfg.sessions.model: "ev2gym" (cfg.sessions.charger: private | public | workplace), "fixed" or "csv".
 // Bad names or fixed hours that do not fit the window throw InputError naming the key.
 SessionModel build_session_model(const Config& cfg);
 
 // Episode step (0 .. steps_per_day) of a clock hour, for a window that starts at
-// cfg.day_start_hour: the nearest step boundary after wrapping the hour into the window.
+// cfg.time.day_start_hour: the nearest step boundary after wrapping the hour into the window.
 int window_step_of_clock_hour(const Config& cfg, double clock_hour);
 
 // cfg.steps_per_day(), after checking that time.step_hours divides the day into at most

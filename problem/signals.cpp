@@ -116,13 +116,13 @@ int month_of_calendar_day(int day) {
 
 // Hourly calendar series of `calendar_days` days, [day * 24 + clock hour].
 std::vector<double> synthetic_price_hourly(const Config& cfg, int calendar_days) {
-    const double sigma = cfg.price_noise >= 0.0 ? cfg.price_noise : kPriceDayLogSd;
+    const double sigma = cfg.signals.price_noise >= 0.0 ? cfg.signals.price_noise : kPriceDayLogSd;
     const double rho = kPriceDayLogAutocorr;
     const double innovation_scale = std::sqrt(1.0 - rho * rho);  // keeps the sd of z at 1
     std::vector<double> v(static_cast<size_t>(calendar_days) * kHoursPerDay);
     double z = 0.0;  // standard normal, AR(1) across days; day 0 from the stationary law
     for (int d = 0; d < calendar_days; ++d) {
-        const double e = normal01(cfg.seed, kStreamPriceDay, d, 0);
+        const double e = normal01(cfg.run.seed, kStreamPriceDay, d, 0);
         z = d == 0 ? e : rho * z + innovation_scale * e;
         const double factor = sigma > 0.0 ? lognormal_factor(sigma, z) : 1.0;
         for (int h = 0; h < kHoursPerDay; ++h) v[d * kHoursPerDay + h] = kPriceHourPerKwh[h] * factor;
@@ -133,10 +133,10 @@ std::vector<double> synthetic_price_hourly(const Config& cfg, int calendar_days)
 std::vector<double> synthetic_load_hourly(const Config& cfg, int calendar_days) {
     std::vector<double> v(static_cast<size_t>(calendar_days) * kHoursPerDay);
     for (int d = 0; d < calendar_days; ++d) {
-        const double day_factor = lognormal_factor(kLoadDayLogSd, normal01(cfg.seed, kStreamLoadDay, d, 0));
+        const double day_factor = lognormal_factor(kLoadDayLogSd, normal01(cfg.run.seed, kStreamLoadDay, d, 0));
         const double month_factor = kLoadMonthFactor[month_of_calendar_day(d)];
         for (int h = 0; h < kHoursPerDay; ++h) {
-            const double hour_factor = lognormal_factor(kLoadHourLogSd, normal01(cfg.seed, kStreamLoadHour, d, h));
+            const double hour_factor = lognormal_factor(kLoadHourLogSd, normal01(cfg.run.seed, kStreamLoadHour, d, h));
             v[d * kHoursPerDay + h] = kLoadHourKw[h] * month_factor * day_factor * hour_factor;
         }
     }
@@ -146,7 +146,7 @@ std::vector<double> synthetic_load_hourly(const Config& cfg, int calendar_days) 
 std::vector<double> synthetic_pv_hourly(const Config& cfg, int calendar_days) {
     std::vector<double> v(static_cast<size_t>(calendar_days) * kHoursPerDay);
     for (int d = 0; d < calendar_days; ++d) {
-        const Philox4 r = random4(cfg.seed, kStreamPvDay, static_cast<uint32_t>(d), 0, RngPurpose::kSignals);
+        const Philox4 r = random4(cfg.run.seed, kStreamPvDay, static_cast<uint32_t>(d), 0, RngPurpose::kSignals);
         const double cloud = quantile_lookup(kPvDayFactorQ, uniform01(r.v[0]));
         const int m = month_of_calendar_day(d);
         for (int h = 0; h < kHoursPerDay; ++h)
@@ -193,15 +193,15 @@ std::vector<float> to_steps(const std::vector<double>& hourly, int days, const C
     std::vector<float> out(static_cast<size_t>(days) * steps);
     for (int d = 0; d < days; ++d) {
         for (int k = 0; k < steps; ++k) {
-            const double t0 = static_cast<double>(d) * kHoursPerDay + cfg.day_start_hour + k * cfg.step_hours;
-            const double t1 = t0 + cfg.step_hours;
+            const double t0 = static_cast<double>(d) * kHoursPerDay + cfg.time.day_start_hour + k * cfg.time.step_hours;
+            const double t1 = t0 + cfg.time.step_hours;
             double sum = 0.0;
             for (long r = static_cast<long>(std::floor(t0)); static_cast<double>(r) < t1; ++r) {
                 const double overlap = std::min(t1, static_cast<double>(r + 1)) - std::max(t0, static_cast<double>(r));
                 const size_t row = std::min(static_cast<size_t>(r), hourly.size() - 1);
                 if (overlap > 0.0) sum += overlap * hourly[row];
             }
-            out[static_cast<size_t>(d) * steps + k] = static_cast<float>(sum / cfg.step_hours * scale);
+            out[static_cast<size_t>(d) * steps + k] = static_cast<float>(sum / cfg.time.step_hours * scale);
         }
     }
     return out;
@@ -215,35 +215,36 @@ SignalSeries make_signals(const Config& cfg) {
     s.steps_per_day = cfg.steps_per_day();
     std::vector<double> price, load, pv;
     double pv_scale = 1.0;  // synthetic PV is already kW/kWp
-    if (cfg.signal_source == "synthetic") {
-        if (cfg.signal_days < 1)
-            throw InputError("signals.days = " + std::to_string(cfg.signal_days) + ": must be >= 1");
-        s.days = cfg.signal_days;
-    } else if (cfg.signal_source == "csv") {
+    if (cfg.signals.source == "synthetic") {
+        if (cfg.signals.days < 1)
+            throw InputError("signals.days = " + std::to_string(cfg.signals.days) + ": must be >= 1");
+        s.days = cfg.signals.days;
+    } else if (cfg.signals.source == "csv") {
         CsvHourly csv = read_csv_signals(cfg);  // checked, converted to currency per kWh
         price = std::move(csv.price_per_kwh);
         load = std::move(csv.load_kw);
         pv = std::move(csv.pv_w_per_kwp);
         if (!pv.empty()) pv_scale = 1.0 / kWattsPerKw;
         // Days = whole windows in the shortest file.
-        s.days = whole_windows(price.size(), cfg.day_start_hour);
-        const char* shortest = cfg.price_csv.c_str();
+        s.days = whole_windows(price.size(), cfg.time.day_start_hour);
+        const char* shortest = cfg.signals.price_csv.c_str();
         size_t shortest_rows = price.size();
-        for (const auto& [rows, file] : {std::pair<size_t, const std::string*>{load.size(), &cfg.load_csv},
-                                         std::pair<size_t, const std::string*>{pv.size(), &cfg.pv_csv}}) {
+        for (const auto& [rows, file] : {std::pair<size_t, const std::string*>{load.size(), &cfg.signals.load_csv},
+                                         std::pair<size_t, const std::string*>{pv.size(), &cfg.signals.pv_csv}}) {
             if (rows == 0) continue;
             if (rows < shortest_rows) { shortest_rows = rows; shortest = file->c_str(); }
-            s.days = std::min(s.days, whole_windows(rows, cfg.day_start_hour));
+            s.days = std::min(s.days, whole_windows(rows, cfg.time.day_start_hour));
         }
         if (s.days < 1)
-            throw InputError(std::string(shortest) + ": " + std::to_string(shortest_rows) +
-                             " hourly rows, need at least " + std::to_string(kHoursPerDay + cfg.day_start_hour) +
-                             " for one 24 h window from time.day_start_hour = " + std::to_string(cfg.day_start_hour));
+            throw InputError(
+                std::string(shortest) + ": " + std::to_string(shortest_rows) + " hourly rows, need at least " +
+                std::to_string(kHoursPerDay + cfg.time.day_start_hour) +
+                " for one 24 h window from time.day_start_hour = " + std::to_string(cfg.time.day_start_hour));
     } else {
-        throw InputError("signals.source = '" + cfg.signal_source + "': unknown (expected synthetic or csv)");
+        throw InputError("signals.source = '" + cfg.signals.source + "': unknown (expected synthetic or csv)");
     }
-    if (!(cfg.feed_in_ratio >= 0.0) || !std::isfinite(cfg.feed_in_ratio))
-        throw InputError("signals.feed_in_ratio = " + std::to_string(cfg.feed_in_ratio) + ": must be >= 0");
+    if (!(cfg.signals.feed_in_ratio >= 0.0) || !std::isfinite(cfg.signals.feed_in_ratio))
+        throw InputError("signals.feed_in_ratio = " + std::to_string(cfg.signals.feed_in_ratio) + ": must be >= 0");
 
     // One extra calendar day: the last window runs past midnight into it.
     const int calendar_days = s.days + 1;
@@ -257,7 +258,7 @@ SignalSeries make_signals(const Config& cfg) {
     s.pv_kw_per_kwp = to_steps(pv, s.days, cfg, pv_scale);
     s.feed_in_price_per_kwh.resize(s.retail_price_per_kwh.size());
     for (size_t i = 0; i < s.retail_price_per_kwh.size(); ++i)
-        s.feed_in_price_per_kwh[i] = static_cast<float>(s.retail_price_per_kwh[i] * cfg.feed_in_ratio);
+        s.feed_in_price_per_kwh[i] = static_cast<float>(s.retail_price_per_kwh[i] * cfg.signals.feed_in_ratio);
     return s;
 }
 

@@ -11,7 +11,7 @@
 namespace v2g {
 
 // Each vector holds days * steps_per_day values, [day * steps_per_day + step]; day d's window
-// starts at clock hour cfg.day_start_hour of day d and lasts 24 h.
+// starts at clock hour cfg.time.day_start_hour of day d and lasts 24 h.
 struct SignalSeries {
     int days = 0;
     int steps_per_day = 0;
@@ -23,8 +23,8 @@ struct SignalSeries {
     std::vector<float> pv_kw_per_kwp;          // PV output per kW peak installed (kW/kWp)
 };
 
-// cfg.signal_source: "synthetic" (cfg.signal_days days, all randomness from Philox with
-// cfg.seed) or "csv" (hourly files; an empty load_csv / pv_csv falls back to the synthetic
+// cfg.signals.source: "synthetic" (cfg.signals.days days, all randomness from Philox with
+// cfg.run.seed) or "csv" (hourly files; an empty load_csv / pv_csv falls back to the synthetic
 // series for that signal). Throws InputError naming the file or key at fault.
 SignalSeries make_signals(const Config& cfg);
 

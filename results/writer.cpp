@@ -118,7 +118,7 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
     }
     // A DQN run's policy is its network (/checkpoint/learner*, --model-out), not the tabular
     // tables its fleet buffer still carries unused: /qtables holds no table for it.
-    f.tables = cfg.policy == "dqn" ? 0 : static_cast<hsize_t>(num_q_tables(p));
+    f.tables = cfg.learning.policy == "dqn" ? 0 : static_cast<hsize_t>(num_q_tables(p));
     f.states = static_cast<hsize_t>(num_states(p));
     const hsize_t n = static_cast<hsize_t>(p.num_vehicles);
 
@@ -129,12 +129,12 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
     attr_string(f.file, "device", info.device);
     attr_string(f.file, "backend", info.backend);
     attr_string(f.file, "device_reason", info.device_reason);
-    attr_number(f.file, "seed", H5T_NATIVE_UINT64, static_cast<uint64_t>(cfg.seed));
+    attr_number(f.file, "seed", H5T_NATIVE_UINT64, static_cast<uint64_t>(cfg.run.seed));
     attr_string(f.file, "start_time", info.start_time.empty() ? iso_now() : info.start_time);
-    attr_string(f.file, "run_name", cfg.run_name);
+    attr_string(f.file, "run_name", cfg.run.name);
     // Units say "currency" (currency/vehicle/day); this says which one (signals.price_unit).
     attr_string(f.file, "currency", currency_label(cfg));
-    attr_number(f.file, "episodes_planned", H5T_NATIVE_INT64, static_cast<int64_t>(cfg.episodes));
+    attr_number(f.file, "episodes_planned", H5T_NATIVE_INT64, static_cast<int64_t>(cfg.run.episodes));
     attr_number(f.file, "vehicles", H5T_NATIVE_INT64, static_cast<int64_t>(p.num_vehicles));
     attr_number(f.file, "communities", H5T_NATIVE_INT64, static_cast<int64_t>(p.num_communities));
     attr_number(f.file, "steps_per_episode", H5T_NATIVE_INT64, static_cast<int64_t>(p.steps_per_day));

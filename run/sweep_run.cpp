@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 
 double planned_env_steps(const Config& cfg) {
-    return static_cast<double>(cfg.vehicles) * cfg.steps_per_day() * cfg.episodes;
+    return static_cast<double>(cfg.fleet.vehicles) * cfg.steps_per_day() * cfg.run.episodes;
 }
 
 // What is left of a configuration's run file: nothing, a finished run, or a checkpoint.
@@ -86,7 +86,8 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
         if (!opt.device.empty()) apply_override(&cfg, "run.device=" + opt.device);
         if (!opt.threads.empty()) apply_override(&cfg, "run.threads=" + opt.threads);
         validate(cfg);
-        if (cfg.policy == "dqn") require_dqn("configuration " + spec.configs[i].id + ": learning.policy = 'dqn'");
+        if (cfg.learning.policy == "dqn")
+            require_dqn("configuration " + spec.configs[i].id + ": learning.policy = 'dqn'");
         configs.push_back(cfg);
         if (rows[i - range.begin].status != "done") remaining_env_steps += planned_env_steps(cfg);
     }
@@ -138,7 +139,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
         const EnvParams params = build_problem(cfg).params;
         fill_training_metrics(read_resume_state(run_path, params).metrics, &row);
         if (spec.evaluate) {
-            report(sc.id, "eval", cfg.episodes, cfg.episodes, 0.0, 0.0);
+            report(sc.id, "eval", cfg.run.episodes, cfg.run.episodes, 0.0, 0.0);
             const auto e0 = Clock::now();
             fill_evaluation_metrics(evaluate_results_file(run_path, cfg, {}, false), &row);
             row.eval_seconds = seconds_since(e0);
@@ -146,14 +147,14 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
         row.status = "done";
         ++done;
         ++out.trained;
-        report(sc.id, "done", cfg.episodes, cfg.episodes, 0.0, 0.0);
+        report(sc.id, "done", cfg.run.episodes, cfg.run.episodes, 0.0, 0.0);
     };
 
     // Trains configuration k alone (a DQN, a GPU run, or a batch of one).
     const auto train_alone = [&](int k) {
         const SweepConfig& sc = spec.configs[range.begin + k];
         const Config& cfg = configs[k];
-        const double per_episode = static_cast<double>(cfg.vehicles) * cfg.steps_per_day();
+        const double per_episode = static_cast<double>(cfg.fleet.vehicles) * cfg.steps_per_day();
         SweepRow& row = rows[k];
         const auto t0 = Clock::now();
         const RunFileState state = inspect_run_file(dir + "/" + sc.id + ".h5");
@@ -168,7 +169,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
             const double run_steps = (p.episodes_done - first_episode) * per_episode;
             report(sc.id, "train", p.episodes_done, p.episodes_total, run_steps, p.elapsed_s);
         };
-        report(sc.id, "train", 0, cfg.episodes, 0.0, 0.0);
+        report(sc.id, "train", 0, cfg.run.episodes, 0.0, 0.0);
         const TrainRunResult result = run_training(cfg, train);
         const double run_steps = static_cast<double>(result.summary.episodes_done - result.summary.first_episode) *
                                  per_episode;
@@ -183,15 +184,15 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
     // Trains configurations `members` together (batch.h): one host thread each, their
     // episodes in shared launches. Returns false when a signal stopped them.
     const auto train_batch = [&](const std::vector<int>& members) {
-        BatchExecutor executor(static_cast<int>(members.size()), configs[members.front()].threads);
+        BatchExecutor executor(static_cast<int>(members.size()), configs[members.front()].run.threads);
         std::mutex progress_mutex;
         std::vector<int> episodes_done(members.size(), 0), first_episode(members.size(), -1);
         std::vector<double> per_episode(members.size());
         int planned = 0;
         for (size_t m = 0; m < members.size(); ++m) {
             const Config& cfg = configs[members[m]];
-            per_episode[m] = static_cast<double>(cfg.vehicles) * cfg.steps_per_day();
-            planned += cfg.episodes;
+            per_episode[m] = static_cast<double>(cfg.fleet.vehicles) * cfg.steps_per_day();
+            planned += cfg.run.episodes;
         }
         const std::string label = spec.configs[range.begin + members.front()].id + ".." +
                                   spec.configs[range.begin + members.back()].id;
@@ -219,7 +220,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
                     const RunFileState state = inspect_run_file(dir + "/" + spec.configs[range.begin + k].id + ".h5");
                     if (state != RunFileState::kFinished) {
                         TrainRunOptions train = train_options(k, state);
-                        const bool cuda = choose_device(configs[k].device).device == "cuda";
+                        const bool cuda = choose_device(configs[k].run.device).device == "cuda";
                         train.backend_factory = [&, m, cuda](Problem problem) {
                             return executor.member_backend(static_cast<int>(m), std::move(problem), cuda);
                         };
@@ -257,8 +258,8 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
 
     // Tables train in batches of consecutive pending configurations on the same device; DQNs alone.
     std::vector<std::string> device_of(configs.size());
-    for (size_t k = 0; k < configs.size(); ++k) device_of[k] = choose_device(configs[k].device).device;
-    const auto batchable = [&](int k) { return opt.batch > 1 && configs[k].policy == "tabular"; };
+    for (size_t k = 0; k < configs.size(); ++k) device_of[k] = choose_device(configs[k].run.device).device;
+    const auto batchable = [&](int k) { return opt.batch > 1 && configs[k].learning.policy == "tabular"; };
     for (int k = 0; k < out.configs && !out.interrupted;) {
         if (rows[k].status == "done") {
             ++k;

@@ -14,9 +14,9 @@ namespace v2g {
 namespace {
 // The DQN has no GPU path yet (docs/DQN.md): --device cuda is refused, auto falls back.
 DeviceChoice device_for(const Config& cfg) {
-    DeviceChoice device = choose_device(cfg.device);
-    if (cfg.policy == "dqn" && device.device == "cuda") {
-        if (cfg.device == "cuda") throw InputError("--device cuda: the DQN runs on the CPU in this version");
+    DeviceChoice device = choose_device(cfg.run.device);
+    if (cfg.learning.policy == "dqn" && device.device == "cuda") {
+        if (cfg.run.device == "cuda") throw InputError("--device cuda: the DQN runs on the CPU in this version");
         device = {"cpu", "the DQN runs on the CPU in this version"};
     }
     return device;
@@ -25,11 +25,11 @@ DeviceChoice device_for(const Config& cfg) {
 
 TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     const bool resuming = !opt.resume_path.empty();
-    const bool dqn = cfg.policy == "dqn";
+    const bool dqn = cfg.learning.policy == "dqn";
     if (!opt.model_out.empty() && !dqn)
         throw InputError("--model-out " + opt.model_out + ": only a DQN run (learning.policy = \"dqn\") has a network to export");
     if (dqn) require_dqn("learning.policy = 'dqn'");
-    if (!opt.ledger_path.empty() && !cfg.ledger_enabled)
+    if (!opt.ledger_path.empty() && !cfg.ledger.enabled)
         throw InputError("--ledger " + opt.ledger_path + ": the ledger is off (ledger.enabled = false)");
 
     if (!opt.ledger_path.empty()) {
@@ -57,7 +57,7 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     Trainer trainer(cfg, params,
                     opt.backend_factory ? opt.backend_factory(std::move(problem))
                     : dqn               ? make_dqn_backend(cfg, std::move(problem))
-                                        : make_backend(device, std::move(problem), cfg.threads),
+                                        : make_backend(device, std::move(problem), cfg.run.threads),
                     std::move(ledger));
     info.backend = trainer.backend().name();
 
@@ -76,11 +76,13 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     if (opt.notices) {
         std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
         if (resuming)
-            std::fprintf(stderr, "resume: %s from episode %d of %d\n", opt.resume_path.c_str(), resumed_at, cfg.episodes);
+            std::fprintf(stderr, "resume: %s from episode %d of %d\n", opt.resume_path.c_str(), resumed_at,
+                         cfg.run.episodes);
     }
     if (results) {
-        trainer.set_results(results.get(), SnapshotStrides{cfg.vehicle_stride, cfg.q_stride, cfg.checkpoint_every});
-        if (opt.day_trace) trainer.set_day_trace(std::move(signal_buffer), cfg.day_start_hour);
+        trainer.set_results(results.get(), SnapshotStrides{cfg.results.vehicle_stride, cfg.results.q_stride,
+                                                           cfg.results.checkpoint_every});
+        if (opt.day_trace) trainer.set_day_trace(std::move(signal_buffer), cfg.time.day_start_hour);
     }
     if (opt.chunk_per_episode) trainer.set_max_chunk_episodes(1);
     trainer.set_stop_flag(opt.stop);
@@ -88,12 +90,12 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     out.device = device;
     out.summary = trainer.train(opt.on_progress);
     if (results) results->finish(out.summary.interrupted ? "interrupted" : "finished");
-    if (opt.training_check && cfg.check_days > 0 && !out.summary.interrupted &&
-        out.summary.episodes_done == cfg.episodes) {
+    if (opt.training_check && cfg.evaluation.check_days > 0 && !out.summary.interrupted &&
+        out.summary.episodes_done == cfg.run.episodes) {
         std::vector<char> fleet, learner;
         trainer.backend().read_fleet(&fleet);
         trainer.backend().save_learner(&learner);
-        out.check = run_training_check(cfg, fleet, cfg.episodes, device, learner);
+        out.check = run_training_check(cfg, fleet, cfg.run.episodes, device, learner);
         out.checked = true;
     }
     if (!opt.model_out.empty()) export_dqn_model(trainer.backend(), opt.model_out);
@@ -130,7 +132,7 @@ EvaluationResult evaluate_results_file(const std::string& run_path, const Config
     if (notices) {
         std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
         std::fprintf(stderr, "eval: %s after %d episodes, %d days from episode %d, faults: %s\n", run_path.c_str(),
-                     trained.next_episode, cfg.eval_days, trained.next_episode, cfg.eval_faults.c_str());
+                     trained.next_episode, cfg.evaluation.days, trained.next_episode, cfg.evaluation.faults.c_str());
     }
     EvaluationResult r =
         run_evaluation(cfg, trained.fleet, trained.next_episode, device, on_progress, trained.learner, external);

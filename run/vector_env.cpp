@@ -80,13 +80,13 @@ private:
 
 VectorEnv::VectorEnv(const Config& cfg, const std::string& out_path, const std::string& input_toml)
     : cfg_(cfg), out_path_(out_path), input_toml_(input_toml),
-      day_start_hour_(static_cast<float>(cfg.day_start_hour)) {
+      day_start_hour_(static_cast<float>(cfg.time.day_start_hour)) {
     if (out_path_.empty()) {
         owned_driver_ = make_driver(build_problem(cfg));
         engine_ = std::thread([this] { engine_main(); });
         return;
     }
-    days_planned_ = cfg.episodes;
+    days_planned_ = cfg.run.episodes;
     engine_ = std::thread([this] { engine_run_main(); });
     // The run sets up (the results file, its genesis block) and hands back before its first day.
     try {
@@ -101,7 +101,7 @@ std::unique_ptr<Backend> VectorEnv::make_driver(Problem problem) {
     num_envs_ = problem.params.num_vehicles;
     steps_per_day_ = problem.params.steps_per_day;
     const int communities = problem.params.num_communities;
-    auto driver = std::make_unique<Driver>(*this, std::move(problem), cfg_.threads > 0 ? cfg_.threads : 1);
+    auto driver = std::make_unique<Driver>(*this, std::move(problem), cfg_.run.threads > 0 ? cfg_.run.threads : 1);
     driver_ = driver.get();
     price_scale_ = observation_price_scale(driver_->params(), driver_->signals());
     obs_.assign(static_cast<size_t>(num_envs_) * kObservationSize, 0.0f);

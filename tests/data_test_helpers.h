@@ -148,18 +148,18 @@ inline std::string price_export(int hours, const Export& e) {
 // signals.source = csv on one price file, windows from midnight.
 inline Config csv_config(const std::string& price_csv) {
     Config cfg;
-    cfg.signal_source = "csv";
-    cfg.price_csv = price_csv;
-    cfg.price_column = "price";
-    cfg.day_start_hour = 0;
+    cfg.signals.source = "csv";
+    cfg.signals.price_csv = price_csv;
+    cfg.signals.price_column = "price";
+    cfg.time.day_start_hour = 0;
     return cfg;
 }
 
 
 inline Config synthetic_config(uint64_t seed, int days) {
     Config cfg;
-    cfg.seed = seed;
-    cfg.signal_days = days;
+    cfg.run.seed = seed;
+    cfg.signals.days = days;
     return cfg;
 }
 

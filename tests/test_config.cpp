@@ -8,11 +8,13 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 #include <algorithm>
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_table.h"
 #include "common/errors.h"
 #include "train/trainer.h"
 #include "tests/test_helpers.h"
@@ -72,6 +74,33 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 TEST(Config, DefaultsAreValid) { EXPECT_EQ(validate_error(Config{}), ""); }
 
+// The registry is generated from config.h's rows: every key is `group.name` of the member it
+// sets, inside that group's struct, and no two keys share a member.
+TEST(Config, EveryKeyIsItsMembersGroupAndName) {
+    Config cfg;
+    const char* base = reinterpret_cast<const char*>(&cfg);
+    std::vector<const char*> addresses;
+    for (const config_table::Setting& s : config_table::settings()) {
+        const char* at = std::visit([&](auto field) { return reinterpret_cast<const char*>(field(cfg)); }, s.member);
+        ASSERT_TRUE(at >= base && at < base + sizeof cfg) << s.key;
+        EXPECT_EQ(std::count(addresses.begin(), addresses.end(), at), 0) << s.key << " shares a member";
+        addresses.push_back(at);
+    }
+    EXPECT_EQ(addresses.size(), config_table::settings().size());
+    // Spot checks of the group and name, one per kind of member; dqn.double's member is
+    // `double_` (a C++ keyword), the only key with the trailing underscore dropped.
+    apply_override(&cfg, "market.price_weight=0.25");
+    EXPECT_EQ(cfg.market.price_weight, 0.25);
+    apply_override(&cfg, "run.seed=7");
+    EXPECT_EQ(cfg.run.seed, 7u);
+    apply_override(&cfg, "sessions.model=fixed");
+    EXPECT_EQ(cfg.sessions.model, "fixed");
+    apply_override(&cfg, "dqn.double=false");
+    EXPECT_FALSE(cfg.dqn.double_);
+    EXPECT_THROW(apply_override(&cfg, "dqn.double_=false"), InputError);
+    for (const config_table::Setting& s : config_table::settings()) EXPECT_NE(s.key.back(), '_') << s.key;
+}
+
 TEST(Config, LoadsKnownKeys) {
     TempToml file(
         "[fleet]\nvehicles = 8\nmix = \"single\"\n"
@@ -79,18 +108,18 @@ TEST(Config, LoadsKnownKeys) {
         "[market]\nunmatched_to_grid = false\n"
         "[run]\nseed = 42\n");
     const Config cfg = load_config(file.path());
-    EXPECT_EQ(cfg.vehicles, 8);
-    EXPECT_EQ(cfg.mix, "single");
-    EXPECT_EQ(cfg.alpha, 1.0);
-    EXPECT_EQ(cfg.epsilon, 0.25);
-    EXPECT_FALSE(cfg.unmatched_to_grid);
-    EXPECT_EQ(cfg.seed, 42u);
-    EXPECT_EQ(cfg.gamma, Config{}.gamma);  // untouched keys keep their defaults
+    EXPECT_EQ(cfg.fleet.vehicles, 8);
+    EXPECT_EQ(cfg.fleet.mix, "single");
+    EXPECT_EQ(cfg.learning.alpha, 1.0);
+    EXPECT_EQ(cfg.learning.epsilon, 0.25);
+    EXPECT_FALSE(cfg.market.unmatched_to_grid);
+    EXPECT_EQ(cfg.run.seed, 42u);
+    EXPECT_EQ(cfg.learning.gamma, Config{}.learning.gamma);  // untouched keys keep their defaults
 }
 
 TEST(Config, DottedKeysAtTopLevel) {
     TempToml file("learning.alpha = 0.5\n");
-    EXPECT_EQ(load_config(file.path()).alpha, 0.5);
+    EXPECT_EQ(load_config(file.path()).learning.alpha, 0.5);
 }
 
 TEST(Config, UnknownKeyNamesFileLineKeyAndSuggests) {
@@ -182,15 +211,15 @@ TEST(Config, Overrides) {
     apply_override(&cfg, "learning.gamma=1");  // integer text for a number
     apply_override(&cfg, "run.seed=18446744073709551");
     apply_override(&cfg, "signals.price_csv=");
-    EXPECT_EQ(cfg.alpha, 0.5);
-    EXPECT_EQ(cfg.vehicles, 7);
-    EXPECT_EQ(cfg.mix, "single");
-    EXPECT_EQ(cfg.run_name, "my run");
-    EXPECT_EQ(cfg.device, "cpu");
-    EXPECT_FALSE(cfg.unmatched_to_grid);
-    EXPECT_EQ(cfg.gamma, 1.0);
-    EXPECT_EQ(cfg.seed, 18446744073709551u);
-    EXPECT_EQ(cfg.price_csv, "");
+    EXPECT_EQ(cfg.learning.alpha, 0.5);
+    EXPECT_EQ(cfg.fleet.vehicles, 7);
+    EXPECT_EQ(cfg.fleet.mix, "single");
+    EXPECT_EQ(cfg.run.name, "my run");
+    EXPECT_EQ(cfg.run.device, "cpu");
+    EXPECT_FALSE(cfg.market.unmatched_to_grid);
+    EXPECT_EQ(cfg.learning.gamma, 1.0);
+    EXPECT_EQ(cfg.run.seed, 18446744073709551u);
+    EXPECT_EQ(cfg.signals.price_csv, "");
 }
 
 TEST(Config, LaterOverrideWinsOverEarlierAndOverFile) {
@@ -198,7 +227,7 @@ TEST(Config, LaterOverrideWinsOverEarlierAndOverFile) {
     Config cfg = load_config(file.path());
     apply_override(&cfg, "learning.alpha=0.4");
     apply_override(&cfg, "learning.alpha=0.6");
-    EXPECT_EQ(cfg.alpha, 0.6);
+    EXPECT_EQ(cfg.learning.alpha, 0.6);
 }
 
 TEST(Config, BadOverrides) {
@@ -225,69 +254,70 @@ TEST(Config, ValidateRanges) {
         edit(cfg);
         return validate_error(cfg);
     };
-    EXPECT_TRUE(contains(bad([](Config& c) { c.vehicles = 0; }), "fleet.vehicles = 0"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.community_size = 0; }), "fleet.community_size = 0"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.episodes = 0; }), "run.episodes = 0"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.single_capacity_kwh = -1; }), "fleet.single_capacity_kwh = -1"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.single_efficiency = 1.1; }), "fleet.single_efficiency = 1.1"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.alpha = 0; }), "learning.alpha = 0 is out of range: must be (0, 1]"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.gamma = -0.5; }), "learning.gamma = -0.5"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.epsilon = 2; }), "learning.epsilon = 2"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.epsilon_decay = 0; }), "learning.epsilon_decay = 0"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.epsilon_min = 0.9; }),
+    EXPECT_TRUE(contains(bad([](Config& c) { c.fleet.vehicles = 0; }), "fleet.vehicles = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.fleet.community_size = 0; }), "fleet.community_size = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.run.episodes = 0; }), "run.episodes = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.fleet.single_capacity_kwh = -1; }), "fleet.single_capacity_kwh = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.fleet.single_efficiency = 1.1; }), "fleet.single_efficiency = 1.1"));
+    EXPECT_TRUE(
+        contains(bad([](Config& c) { c.learning.alpha = 0; }), "learning.alpha = 0 is out of range: must be (0, 1]"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.learning.gamma = -0.5; }), "learning.gamma = -0.5"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.learning.epsilon = 2; }), "learning.epsilon = 2"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.learning.epsilon_decay = 0; }), "learning.epsilon_decay = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.learning.epsilon_min = 0.9; }),
                          "learning.epsilon_min = 0.9 is out of range: must be in [0, learning.epsilon] = [0, 0.8]"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.soc_min = 0.9, c.soc_max = 0.5; }),
+    EXPECT_TRUE(contains(bad([](Config& c) { c.battery.soc_min = 0.9, c.battery.soc_max = 0.5; }),
                          "battery.soc_min = 0.9 must be below battery.soc_max = 0.5"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.initial_soc = 0.05; }), "fleet.initial_soc = 0.05"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.step_hours = 2; }),
+    EXPECT_TRUE(contains(bad([](Config& c) { c.fleet.initial_soc = 0.05; }), "fleet.initial_soc = 0.05"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.time.step_hours = 2; }),
                          "time.step_hours = 2 is not allowed: one of 1, 0.5, 0.25"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.day_start_hour = 24; }), "time.day_start_hour = 24"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.soc_bins = 1001; }), "learning.soc_bins = 1001"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.price_levels = 17; }), "learning.price_levels = 17"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.device = "gpu"; }), "run.device = 'gpu'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_hidden = "64,x"; }), "dqn.hidden = '64,x'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_hidden = ""; }), "dqn.hidden = ''"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_hidden = "0"; }), "dqn.hidden = '0'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn_loss = "l1"; }), "dqn.loss = 'l1'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.policy = "sarsa"; }), "learning.policy = 'sarsa'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.session_model = "x"; }), "sessions.model = 'x'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.charger = "x"; }), "sessions.charger = 'x'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.mix = "x"; }), "fleet.mix = 'x'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.signal_source = "x"; }), "signals.source = 'x'"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.p2p_loss_fraction = 1; }), "market.loss_fraction = 1"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.p2p_price_weight = 1.5; }), "market.price_weight = 1.5"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.contracts = -1; }), "ledger.contracts = -1"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.threads = -1; }), "run.threads = -1"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.dr_price_per_kwh = -1; }), "market.dr_price_per_kwh = -1"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.unmet_penalty_per_kwh = -1; }), "market.unmet_penalty_per_kwh"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.end_of_life_loss = 1; }), "battery.end_of_life_loss = 1"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.signal_days = 0; }), "signals.days = 0"));
-    EXPECT_TRUE(contains(bad([](Config& c) { c.seed = UINT64_MAX; }), "run.seed = 18446744073709551615"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.time.day_start_hour = 24; }), "time.day_start_hour = 24"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.learning.soc_bins = 1001; }), "learning.soc_bins = 1001"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.learning.price_levels = 17; }), "learning.price_levels = 17"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.run.device = "gpu"; }), "run.device = 'gpu'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn.hidden = "64,x"; }), "dqn.hidden = '64,x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn.hidden = ""; }), "dqn.hidden = ''"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn.hidden = "0"; }), "dqn.hidden = '0'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.dqn.loss = "l1"; }), "dqn.loss = 'l1'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.learning.policy = "sarsa"; }), "learning.policy = 'sarsa'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.sessions.model = "x"; }), "sessions.model = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.sessions.charger = "x"; }), "sessions.charger = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.fleet.mix = "x"; }), "fleet.mix = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.signals.source = "x"; }), "signals.source = 'x'"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.market.loss_fraction = 1; }), "market.loss_fraction = 1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.market.price_weight = 1.5; }), "market.price_weight = 1.5"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.ledger.contracts = -1; }), "ledger.contracts = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.run.threads = -1; }), "run.threads = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.market.dr_price_per_kwh = -1; }), "market.dr_price_per_kwh = -1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.market.unmet_penalty_per_kwh = -1; }), "market.unmet_penalty_per_kwh"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.battery.end_of_life_loss = 1; }), "battery.end_of_life_loss = 1"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.signals.days = 0; }), "signals.days = 0"));
+    EXPECT_TRUE(contains(bad([](Config& c) { c.run.seed = UINT64_MAX; }), "run.seed = 18446744073709551615"));
     // Edges that are allowed.
-    EXPECT_EQ(bad([](Config& c) { c.alpha = 1; }), "");
-    EXPECT_EQ(bad([](Config& c) { c.epsilon = 0, c.epsilon_min = 0; }), "");
-    EXPECT_EQ(bad([](Config& c) { c.step_hours = 0.25; }), "");
-    EXPECT_EQ(bad([](Config& c) { c.initial_soc = c.soc_max; }), "");
+    EXPECT_EQ(bad([](Config& c) { c.learning.alpha = 1; }), "");
+    EXPECT_EQ(bad([](Config& c) { c.learning.epsilon = 0, c.learning.epsilon_min = 0; }), "");
+    EXPECT_EQ(bad([](Config& c) { c.time.step_hours = 0.25; }), "");
+    EXPECT_EQ(bad([](Config& c) { c.fleet.initial_soc = c.battery.soc_max; }), "");
 }
 
 TEST(Config, DumpRoundTrips) {
     Config cfg;
-    cfg.run_name = "quote \" backslash \\ tab \t newline \n é";
-    cfg.alpha = 0.1 + 0.2;  // not a short decimal: needs all 17 digits
-    cfg.gamma = 1.0;        // must stay a float in TOML
-    cfg.vehicles = 12345;
-    cfg.seed = 9000000000000000000u;
-    cfg.unmatched_to_grid = false;
-    cfg.price_noise = -1e-300;
-    cfg.price_csv = "/tmp/a b.csv";
+    cfg.run.name = "quote \" backslash \\ tab \t newline \n é";
+    cfg.learning.alpha = 0.1 + 0.2;  // not a short decimal: needs all 17 digits
+    cfg.learning.gamma = 1.0;        // must stay a float in TOML
+    cfg.fleet.vehicles = 12345;
+    cfg.run.seed = 9000000000000000000u;
+    cfg.market.unmatched_to_grid = false;
+    cfg.signals.price_noise = -1e-300;
+    cfg.signals.price_csv = "/tmp/a b.csv";
     const std::string dumped = dump_config(cfg);
     TempToml file(dumped);
     const Config back = load_config(file.path());
     EXPECT_EQ(dump_config(back), dumped);
-    EXPECT_EQ(back.run_name, cfg.run_name);
-    EXPECT_EQ(back.alpha, cfg.alpha);
-    EXPECT_EQ(back.seed, cfg.seed);
-    EXPECT_EQ(back.price_noise, cfg.price_noise);
+    EXPECT_EQ(back.run.name, cfg.run.name);
+    EXPECT_EQ(back.learning.alpha, cfg.learning.alpha);
+    EXPECT_EQ(back.run.seed, cfg.run.seed);
+    EXPECT_EQ(back.signals.price_noise, cfg.signals.price_noise);
     EXPECT_TRUE(contains(dumped, "[learning]\n"));
     EXPECT_TRUE(contains(dumped, "gamma = 1.0\n"));
     EXPECT_TRUE(contains(dumped, "epsilon = 0.8\n"));
@@ -352,25 +382,25 @@ TEST(Config, ExperimentConfigsLoadAndValidate) {
         EXPECT_EQ(validate_error(cfg), "") << name;
     }
     const Config paper = load_config(std::string(V2G_SOURCE_DIR) + "/experiments/paper.toml");
-    EXPECT_EQ(paper.vehicles, 50);
-    EXPECT_EQ(paper.episodes, 2000);
-    EXPECT_EQ(paper.alpha, 0.2);
-    EXPECT_EQ(paper.epsilon, 0.8);
-    EXPECT_EQ(paper.epsilon_decay, 0.995);
-    EXPECT_EQ(paper.contracts, 100);
-    EXPECT_EQ(paper.community_size, 50);
-    EXPECT_EQ(paper.q_sharing, "vehicle");
+    EXPECT_EQ(paper.fleet.vehicles, 50);
+    EXPECT_EQ(paper.run.episodes, 2000);
+    EXPECT_EQ(paper.learning.alpha, 0.2);
+    EXPECT_EQ(paper.learning.epsilon, 0.8);
+    EXPECT_EQ(paper.learning.epsilon_decay, 0.995);
+    EXPECT_EQ(paper.ledger.contracts, 100);
+    EXPECT_EQ(paper.fleet.community_size, 50);
+    EXPECT_EQ(paper.learning.q_sharing, "vehicle");
 }
 
 // experiments/small_deterministic.toml is the learning test's instance in file form.
 TEST(Config, SmallDeterministicMatchesTheLearningTest) {
     Config expected = testing::deterministic_config();
     // The schedule tests/test_learning.cpp sets on top of deterministic_config().
-    expected.episodes = 1500;
-    expected.epsilon = 1.0;
-    expected.epsilon_decay = 0.997;
+    expected.run.episodes = 1500;
+    expected.learning.epsilon = 1.0;
+    expected.learning.epsilon_decay = 0.997;
     Config loaded = load_config(std::string(V2G_SOURCE_DIR) + "/experiments/small_deterministic.toml");
-    loaded.run_name = expected.run_name;  // a label only
+    loaded.run.name = expected.run.name;  // a label only
     EXPECT_EQ(dump_config(loaded), dump_config(expected));
 }
 

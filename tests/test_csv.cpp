@@ -113,7 +113,7 @@ TEST(CsvExport, SemicolonDecimalCommaBomCrlfReadsAsTheCommaFile) {
     EXPECT_EQ(read_csv_column(semicolon.path, "price", decimal_comma), a);
     // Through the config: csv_separator auto finds the ';', csv_decimal = "," reads the commas.
     Config cfg = csv_config(semicolon.path);
-    cfg.csv_decimal = ",";
+    cfg.signals.csv_decimal = ",";
     validate(cfg);
     EXPECT_EQ(make_signals(cfg).retail_price_per_kwh, make_signals(csv_config(comma.path)).retail_price_per_kwh);
     // A tab-separated export, declared or detected.
@@ -136,10 +136,10 @@ TEST(CsvExport, CommaFileWithDecimalCommasIsRefusedWithAHint) {
     EXPECT_EQ(msg.rfind(f.path + ":2: 3 fields, the header has 2 (decimal commas", 0), 0u) << msg;
     EXPECT_NE(msg.find("signals.csv_decimal"), std::string::npos) << msg;
     Config cfg;
-    cfg.signal_source = "csv";
-    cfg.price_csv = f.path;
-    cfg.price_column = "price";
-    cfg.day_start_hour = 0;
+    cfg.signals.source = "csv";
+    cfg.signals.price_csv = f.path;
+    cfg.signals.price_column = "price";
+    cfg.time.day_start_hour = 0;
     EXPECT_EQ(input_error_of([&] { make_signals(cfg); }).rfind(f.path + ":2: 3 fields, the header has 2", 0), 0u);
 }
 

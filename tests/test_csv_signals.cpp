@@ -19,10 +19,10 @@ using namespace v2g::testing;
 TEST(SyntheticSignals, DemandResponseEventsAreThePeakHoursOfGridStress) {
     for (const char* source : {"synthetic", "csv"}) {
         Config cfg;
-        cfg.signal_source = source;
-        if (cfg.signal_source == "csv") {
-            cfg.price_csv = kPricing;
-            cfg.load_csv = kBuilding;
+        cfg.signals.source = source;
+        if (cfg.signals.source == "csv") {
+            cfg.signals.price_csv = kPricing;
+            cfg.signals.load_csv = kBuilding;
         }
         const Problem problem = build_problem(cfg);
         const EnvParams& p = problem.params;
@@ -36,14 +36,14 @@ TEST(SyntheticSignals, DemandResponseEventsAreThePeakHoursOfGridStress) {
                 if (!sig.dr_event[d * p.steps_per_day + t]) continue;
                 any = true;
                 ++events;
-                const int clock = static_cast<int>(std::fmod(cfg.day_start_hour + t * cfg.step_hours, 24.0));
+                const int clock = static_cast<int>(std::fmod(cfg.time.day_start_hour + t * cfg.time.step_hours, 24.0));
                 evening += clock >= 17 && clock < 22;
                 night += clock >= 1 && clock < 5;
             }
             days += any;
         }
         const double steps = static_cast<double>(p.signal_days) * p.steps_per_day;
-        EXPECT_NEAR(events / steps, 1.0 - cfg.dr_load_quantile, 0.02) << source;
+        EXPECT_NEAR(events / steps, 1.0 - cfg.signals.dr_load_quantile, 0.02) << source;
         EXPECT_GT(evening, 0.55 * events) << source << ": " << evening << " of " << events << " in the evening";
         EXPECT_LT(night, 0.03 * events) << source << ": " << night << " of " << events << " at night";
         EXPECT_LT(days, 0.8 * p.signal_days) << source << ": events on " << days << " days";
@@ -52,10 +52,10 @@ TEST(SyntheticSignals, DemandResponseEventsAreThePeakHoursOfGridStress) {
 
 TEST(CsvSignals, CityLearnPriceLoadPv) {
     Config cfg;
-    cfg.signal_source = "csv";
-    cfg.price_csv = kPricing;
-    cfg.load_csv = kBuilding;
-    cfg.pv_csv = kBuilding;
+    cfg.signals.source = "csv";
+    cfg.signals.price_csv = kPricing;
+    cfg.signals.load_csv = kBuilding;
+    cfg.signals.pv_csv = kBuilding;
     const SignalSeries s = make_signals(cfg);
     EXPECT_EQ(s.days, 364);  // (8760 - 12) / 24 whole windows from noon
     ASSERT_EQ(s.retail_price_per_kwh.size(), 364u * 24u);
@@ -74,10 +74,10 @@ TEST(CsvSignals, CityLearnPriceLoadPv) {
 
 TEST(CsvSignals, EmptyLoadAndPvPathsUseSynthetic) {
     Config cfg;
-    cfg.signal_source = "csv";
-    cfg.price_csv = kPricing;
-    cfg.step_hours = 0.5;
-    cfg.day_start_hour = 0;
+    cfg.signals.source = "csv";
+    cfg.signals.price_csv = kPricing;
+    cfg.time.step_hours = 0.5;
+    cfg.time.day_start_hour = 0;
     const SignalSeries s = make_signals(cfg);
     EXPECT_EQ(s.days, 365);
     ASSERT_EQ(s.grid_load_kw.size(), 365u * 48u);
@@ -90,7 +90,7 @@ TEST(CsvSignals, EmptyLoadAndPvPathsUseSynthetic) {
 
 TEST(CsvSignals, PriceFileRequired) {
     Config cfg;
-    cfg.signal_source = "csv";
+    cfg.signals.source = "csv";
     const std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_TRUE(one_line(msg));
     EXPECT_NE(msg.find("signals.price_csv"), std::string::npos) << msg;
@@ -99,13 +99,13 @@ TEST(CsvSignals, PriceFileRequired) {
 TEST(CsvSignals, ErrorsNameTheFile) {
     TempFile f("short.csv", "electricity_pricing\n0.1\n0.2\n");
     Config cfg;
-    cfg.signal_source = "csv";
-    cfg.price_csv = f.path;
+    cfg.signals.source = "csv";
+    cfg.signals.price_csv = f.path;
     const std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg.rfind(f.path + ":", 0), 0u) << msg;  // too short for one window
-    cfg.price_csv = kPricing;
-    cfg.load_csv = kBuilding;
-    cfg.load_column = "no_such_column";
+    cfg.signals.price_csv = kPricing;
+    cfg.signals.load_csv = kBuilding;
+    cfg.signals.load_column = "no_such_column";
     const std::string msg2 = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg2.rfind(kBuilding + ": no column 'no_such_column'", 0), 0u) << msg2;
 }
@@ -121,11 +121,11 @@ TEST(CsvSignals, EurPerMwhIsConvertedToPerKwh) {
     cents.scale = 100.0;
     TempFile per_ct("per_ct.csv", price_export(48, cents));
     Config a = csv_config(per_kwh.path);
-    a.price_unit = "EUR/kWh";
+    a.signals.price_unit = "EUR/kWh";
     Config b = csv_config(per_mwh.path);
-    b.price_unit = "EUR/MWh";
+    b.signals.price_unit = "EUR/MWh";
     Config c = csv_config(per_ct.path);
-    c.price_unit = "ct/kWh";
+    c.signals.price_unit = "ct/kWh";
     const SignalSeries sa = make_signals(a), sb = make_signals(b), sc = make_signals(c);
     ASSERT_EQ(sb.retail_price_per_kwh.size(), sa.retail_price_per_kwh.size());
     for (size_t i = 0; i < sa.retail_price_per_kwh.size(); ++i) {
@@ -139,7 +139,7 @@ TEST(CsvSignals, EurPerMwhIsConvertedToPerKwh) {
     EXPECT_EQ(currency_label(c), "EUR");
     EXPECT_EQ(currency_label(csv_config(per_kwh.path)), "$");
     Config synthetic;
-    synthetic.price_unit = "EUR/MWh";  // no CSV prices: the synthetic ones are CityLearn's dollars
+    synthetic.signals.price_unit = "EUR/MWh";  // no CSV prices: the synthetic ones are CityLearn's dollars
     EXPECT_EQ(currency_label(synthetic), "$");
     // The MWh file read as the default $/kWh is refused: 100 $/kWh is no price.
     EXPECT_EQ(input_error_of([&] { make_signals(csv_config(per_mwh.path)); }),
@@ -156,12 +156,12 @@ TEST(CsvSignals, PhysicalRangesAreChecked) {
     };
     TempFile huge("huge.csv", rows("price", "1e300"));
     Config cfg;
-    cfg.signal_source = "csv";
-    cfg.price_csv = huge.path;
-    cfg.price_column = "price";
+    cfg.signals.source = "csv";
+    cfg.signals.price_csv = huge.path;
+    cfg.signals.price_column = "price";
     EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
               huge.path + ":3: price 1e+300 $/kWh is outside [-5, 10] $/kWh (wrong signals.price_unit?)");
-    cfg.price_unit = "EUR/MWh";
+    cfg.signals.price_unit = "EUR/MWh";
     EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
               huge.path + ":3: price 1e+300 EUR/MWh (1e+297 EUR/kWh) is outside [-5, 10] EUR/kWh (wrong signals.price_unit?)");
     // Negative prices are real (day-ahead markets clear down to -500 EUR/MWh).
@@ -171,50 +171,50 @@ TEST(CsvSignals, PhysicalRangesAreChecked) {
     EXPECT_LT(make_signals(csv_config(below.path)).retail_price_per_kwh[0], 0.0f);
     TempFile load("load.csv", rows("load", "-1"));
     Config with_load = csv_config(kPricing);
-    with_load.price_column = "electricity_pricing";
-    with_load.load_csv = load.path;
-    with_load.load_column = "load";
+    with_load.signals.price_column = "electricity_pricing";
+    with_load.signals.load_csv = load.path;
+    with_load.signals.load_column = "load";
     EXPECT_EQ(input_error_of([&] { make_signals(with_load); }),
               load.path + ":3: load -1 kW is outside [0, 1e+10] kW (the column must be kWh per hour, i.e. kW)");
     TempFile pv("pv.csv", rows("pv", "2000"));
     Config with_pv = csv_config(kPricing);
-    with_pv.price_column = "electricity_pricing";
-    with_pv.pv_csv = pv.path;
-    with_pv.pv_column = "pv";
+    with_pv.signals.price_column = "electricity_pricing";
+    with_pv.signals.pv_csv = pv.path;
+    with_pv.signals.pv_column = "pv";
     EXPECT_EQ(input_error_of([&] { make_signals(with_pv); }),
               pv.path + ":3: PV 2000 W per kWp is outside [0, 1500] W per kWp (the column must be W per kW peak)");
 }
 
 TEST(CsvSignals, SeparatorDecimalAndUnitKeys) {
     Config cfg;
-    cfg.csv_separator = ",";
-    cfg.csv_decimal = ",";
+    cfg.signals.csv_separator = ",";
+    cfg.signals.csv_decimal = ",";
     std::string msg = input_error_of([&] { validate(cfg); });
     EXPECT_EQ(msg.rfind("signals.csv_decimal = \",\" with signals.csv_separator = \",\" is ambiguous", 0), 0u) << msg;
     cfg = Config{};
-    cfg.csv_separator = "|";
+    cfg.signals.csv_separator = "|";
     EXPECT_EQ(input_error_of([&] { validate(cfg); }),
               "signals.csv_separator = '|' is not allowed: one of auto, \",\", \";\", tab");
     cfg = Config{};
-    cfg.csv_decimal = "point";
+    cfg.signals.csv_decimal = "point";
     EXPECT_EQ(input_error_of([&] { validate(cfg); }), "signals.csv_decimal = 'point' is not allowed: one of \".\", \",\"");
     for (const char* sep : {"auto", ",", ";", "tab"}) {
         cfg = Config{};
-        cfg.csv_separator = sep;
+        cfg.signals.csv_separator = sep;
         EXPECT_EQ(input_error_of([&] { validate(cfg); }), "") << sep;
     }
     // The four keys load from TOML and survive the dump.
     const Config loaded = load_config_text(
         "[signals]\ncsv_separator = \";\"\ncsv_decimal = \",\"\nprice_unit = \"EUR/MWh\"\ntimestamp_column = \"Zeit\"\n",
         "signals.toml");
-    EXPECT_EQ(loaded.csv_separator, ";");
-    EXPECT_EQ(loaded.csv_decimal, ",");
-    EXPECT_EQ(loaded.price_unit, "EUR/MWh");
-    EXPECT_EQ(loaded.timestamp_column, "Zeit");
+    EXPECT_EQ(loaded.signals.csv_separator, ";");
+    EXPECT_EQ(loaded.signals.csv_decimal, ",");
+    EXPECT_EQ(loaded.signals.price_unit, "EUR/MWh");
+    EXPECT_EQ(loaded.signals.timestamp_column, "Zeit");
     const Config again = load_config_text(dump_config(loaded), "dump.toml");
-    EXPECT_EQ(again.csv_separator, ";");
-    EXPECT_EQ(again.price_unit, "EUR/MWh");
-    EXPECT_EQ(again.timestamp_column, "Zeit");
+    EXPECT_EQ(again.signals.csv_separator, ";");
+    EXPECT_EQ(again.signals.price_unit, "EUR/MWh");
+    EXPECT_EQ(again.signals.timestamp_column, "Zeit");
     msg = input_error_of([&] { load_config_text("[signals]\nprice_unit = \"GBP/kWh\"\n", "unit.toml"); });
     EXPECT_NE(msg.find("signals.price_unit = 'GBP/kWh' is not allowed"), std::string::npos) << msg;
     // The config's choices are exactly the units price_unit.h converts.
@@ -227,7 +227,7 @@ TEST(CsvSignals, SeparatorDecimalAndUnitKeys) {
             EXPECT_EQ(r.allowed, units);
         }
     EXPECT_TRUE(found);
-    EXPECT_EQ(std::string(price_units()[0].name), Config{}.price_unit);
+    EXPECT_EQ(std::string(price_units()[0].name), Config{}.signals.price_unit);
 }
 
 TEST(CsvTimestamps, ParsesIso8601) {
@@ -261,7 +261,7 @@ TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
         e.time = cet_hours(start, true);
         TempFile f(std::string("dst_offsets_") + label + ".csv", price_export(72, e));
         Config cfg = csv_config(f.path);
-        cfg.timestamp_column = "time";
+        cfg.signals.timestamp_column = "time";
         const SignalSeries s = make_signals(cfg);
         EXPECT_EQ(s.days, 3) << label;
         TempFile plain("plain.csv", price_export(72, {}));
@@ -272,10 +272,10 @@ TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
     z.time = [](int r) { return iso_text(utc_of(2023, 3, 25, 0) + 3600 * r, 0, false) + "Z"; };
     TempFile utc("utc.csv", price_export(48, z));
     Config cfg = csv_config(utc.path);
-    cfg.timestamp_column = "time";
+    cfg.signals.timestamp_column = "time";
     EXPECT_EQ(make_signals(cfg).days, 2);
     TempFile local("local.csv", price_export(48, {}));
-    cfg.price_csv = local.path;
+    cfg.signals.price_csv = local.path;
     EXPECT_EQ(make_signals(cfg).days, 2);
 }
 
@@ -286,7 +286,7 @@ TEST(CsvTimestamps, LocalSpringForwardGapIsRefusedAsDaylightSaving) {
     e.time = cet_hours(start, false);
     TempFile f("dst_local.csv", price_export(72, e));
     Config cfg = csv_config(f.path);
-    cfg.timestamp_column = "time";
+    cfg.signals.timestamp_column = "time";
     const std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_TRUE(one_line(msg)) << msg;
     // Row 26 (line 28) is 03:00: 02:00 does not exist that night.
@@ -302,14 +302,14 @@ TEST(CsvTimestamps, RepeatedHourIsRefused) {
     e.time = cet_hours(start, false);
     TempFile f("autumn_local.csv", price_export(72, e));
     Config cfg = csv_config(f.path);
-    cfg.timestamp_column = "time";
+    cfg.signals.timestamp_column = "time";
     std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg.rfind(f.path + ":29: 2023-10-29T02:00 repeats 2023-10-29T02:00, rows must be 1 h apart", 0), 0u)
         << msg;
     EXPECT_NE(msg.find("daylight-saving change"), std::string::npos) << msg;
     // A duplicate at noon in June is no daylight-saving change.
     TempFile g("duplicate.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01 01:00,0.1\n2023-06-01 01:00,0.2\n");
-    cfg.price_csv = g.path;
+    cfg.signals.price_csv = g.path;
     msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg, g.path + ":4: 2023-06-01 01:00 repeats 2023-06-01 01:00, rows must be 1 h apart");
 }
@@ -321,19 +321,19 @@ TEST(CsvTimestamps, GapsAndDisorderAreRefused) {
         if (h != 13) text += iso_text(utc_of(2023, 6, 1, 0) + 3600 * h, 0, false) + ",0.1\n";
     TempFile f("gap.csv", text);
     Config cfg = csv_config(f.path);
-    cfg.timestamp_column = "time";
+    cfg.signals.timestamp_column = "time";
     std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg, f.path + ":15: 2023-06-01T14:00 follows 2023-06-01T12:00: a 2 h step, rows must be 1 h apart");
     TempFile back("backwards.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01 01:00,0.1\n2023-06-01 00:30,0.1\n");
-    cfg.price_csv = back.path;
+    cfg.signals.price_csv = back.path;
     msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg, back.path + ":4: 2023-06-01 00:30 comes 30 min before 2023-06-01 01:00, rows must be 1 h apart");
     TempFile half("half_hourly.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01 00:30,0.1\n");
-    cfg.price_csv = half.path;
+    cfg.signals.price_csv = half.path;
     EXPECT_NE(input_error_of([&] { make_signals(cfg); }).find("a 30 min step"), std::string::npos);
     // With offsets, a gap is a gap too.
     TempFile offsets("gap_offsets.csv", "time,price\n2023-06-01T00:00+02:00,0.1\n2023-06-01T03:00+02:00,0.1\n");
-    cfg.price_csv = offsets.path;
+    cfg.signals.price_csv = offsets.path;
     msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_NE(msg.find("a 3 h step"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("daylight-saving"), std::string::npos) << msg;
@@ -341,10 +341,10 @@ TEST(CsvTimestamps, GapsAndDisorderAreRefused) {
 
 TEST(CsvTimestamps, OtherTimestampFaults) {
     Config cfg = csv_config("");
-    cfg.timestamp_column = "time";
+    cfg.signals.timestamp_column = "time";
     const auto error_for = [&](const std::string& name, const std::string& text) {
         TempFile f(name, text);
-        cfg.price_csv = f.path;
+        cfg.signals.price_csv = f.path;
         const std::string msg = input_error_of([&] { make_signals(cfg); });
         const std::string prefix = f.path;
         EXPECT_TRUE(one_line(msg)) << msg;
@@ -362,14 +362,14 @@ TEST(CsvTimestamps, OtherTimestampFaults) {
     EXPECT_EQ(error_for("no_time.csv", "price\n0.1\n").rfind(": no column 'time' (columns: price)", 0), 0u);
     // The column must be in every file used, and the files must start at the same hour.
     TempFile price("timed_price.csv", price_export(48, {}));
-    cfg.price_csv = price.path;
-    cfg.load_csv = kBuilding;  // CityLearn's files have no timestamp column
+    cfg.signals.price_csv = price.path;
+    cfg.signals.load_csv = kBuilding;  // CityLearn's files have no timestamp column
     EXPECT_EQ(input_error_of([&] { make_signals(cfg); }).rfind(kBuilding + ": no column 'time'", 0), 0u);
     std::string later = "time,load\n";
     for (int h = 0; h < 48; ++h) later += iso_text(utc_of(2023, 1, 2, 0) + 3600 * h, 0, false) + ",1\n";
     TempFile load("timed_load.csv", later);
-    cfg.load_csv = load.path;
-    cfg.load_column = "load";
+    cfg.signals.load_csv = load.path;
+    cfg.signals.load_column = "load";
     EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
               load.path + ": starts at 2023-01-02T00:00, " + price.path +
                   " at 2023-01-01T00:00: the CSV files must start at the same hour");

@@ -72,24 +72,24 @@ class CudaParity : public ::testing::TestWithParam<const char*> {};
 TEST_P(CudaParity, TabularTrainingIsBitIdenticalToCpu) {
     SKIP_WITHOUT_GPU();
     Config cfg = testing::small_config(21, 300, 50);
-    cfg.q_sharing = GetParam();
+    cfg.learning.q_sharing = GetParam();
     expect_parity(cfg, 40, kPolicyLearn);
 }
 
 TEST_P(CudaParity, QuarterHourStepsAndOddCommunities) {
     SKIP_WITHOUT_GPU();
     Config cfg = testing::small_config(22, 131, 17);
-    cfg.q_sharing = GetParam();
-    cfg.step_hours = 0.25;
-    cfg.unmatched_to_grid = false;
+    cfg.learning.q_sharing = GetParam();
+    cfg.time.step_hours = 0.25;
+    cfg.market.unmatched_to_grid = false;
     expect_parity(cfg, 10, kPolicyLearn);
 }
 
 TEST_P(CudaParity, Bfloat16TablesAreBitIdenticalToCpu) {
     SKIP_WITHOUT_GPU();
     Config cfg = testing::small_config(23, 300, 50);
-    cfg.q_sharing = GetParam();
-    cfg.q_precision = "bf16";
+    cfg.learning.q_sharing = GetParam();
+    cfg.learning.q_precision = "bf16";
     expect_parity(cfg, 40, kPolicyLearn);
 }
 
@@ -112,12 +112,12 @@ TEST(CudaParity, FixedPoliciesAreBitIdentical) {
 TEST(CudaParity, EvaluationIsBitIdentical) {
     SKIP_WITHOUT_GPU();
     Config cfg = testing::small_config(24, 60, 20);
-    cfg.episodes = 30;
-    cfg.eval_days = 3;
-    cfg.dp_energy_points = 31;
+    cfg.run.episodes = 30;
+    cfg.evaluation.days = 3;
+    cfg.evaluation.dp_energy_points = 31;
     const testing::Trained trained = testing::train_cpu(cfg, 2);
-    const EvaluationResult a = run_evaluation(cfg, trained.fleet, cfg.episodes, DeviceChoice{"cpu", "test"});
-    const EvaluationResult b = run_evaluation(cfg, trained.fleet, cfg.episodes, DeviceChoice{"cuda", "test"});
+    const EvaluationResult a = run_evaluation(cfg, trained.fleet, cfg.run.episodes, DeviceChoice{"cpu", "test"});
+    const EvaluationResult b = run_evaluation(cfg, trained.fleet, cfg.run.episodes, DeviceChoice{"cuda", "test"});
     ASSERT_EQ(a.scenarios.size(), b.scenarios.size());
     for (size_t s = 0; s < a.scenarios.size(); ++s)
         for (size_t k = 0; k < a.scenarios[s].metrics.size(); ++k)

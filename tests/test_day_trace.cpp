@@ -11,7 +11,7 @@ double total(const std::vector<double>& v) { return std::accumulate(v.begin(), v
 
 TEST(DayTrace, MatchesTheBackendsGreedyEpisode) {
     Config cfg = testing::small_config(31, 40, 8);
-    cfg.episodes = 20;
+    cfg.run.episodes = 20;
     Problem problem = build_problem(cfg);
     const std::vector<char> signals = problem.signals;
     const EnvParams p = problem.params;
@@ -21,12 +21,12 @@ TEST(DayTrace, MatchesTheBackendsGreedyEpisode) {
     trainer.backend().read_fleet(&fleet);
     const std::vector<char> before = fleet;
 
-    const DayTrace day = trace_day(p, fleet, signals, cfg.episodes, cfg.day_start_hour);
+    const DayTrace day = trace_day(p, fleet, signals, cfg.run.episodes, cfg.time.day_start_hour);
     EXPECT_TRUE(testing::same_bytes(before.data(), fleet.data(), fleet.size())) << "tracing changed the state";
     ASSERT_EQ(day.grid_import_kwh.size(), static_cast<size_t>(p.steps_per_day));
-    EXPECT_EQ(day.clock_hour.front(), cfg.day_start_hour);
+    EXPECT_EQ(day.clock_hour.front(), cfg.time.day_start_hour);
 
-    const EpisodeMetrics m = trainer.evaluate(kPolicyGreedy, cfg.episodes, 1).front();
+    const EpisodeMetrics m = trainer.evaluate(kPolicyGreedy, cfg.run.episodes, 1).front();
     EXPECT_NEAR(total(day.grid_import_kwh), m.grid_import_kwh, 1e-3 * (1 + m.grid_import_kwh));
     EXPECT_NEAR(total(day.grid_export_kwh), m.grid_export_kwh, 1e-3 * (1 + m.grid_export_kwh));
     EXPECT_NEAR(total(day.p2p_bought_kwh), m.p2p_bought_kwh, 1e-3 * (1 + m.p2p_bought_kwh));

@@ -23,7 +23,7 @@ class Determinism : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(Determinism, SameSeedSameBitsAcrossThreadsAndRuns) {
     Config cfg = testing::small_config(11, 40, 8);
-    cfg.q_sharing = GetParam();
+    cfg.learning.q_sharing = GetParam();
     const testing::Trained one = testing::train_cpu(cfg, 1);
     const testing::Trained two = testing::train_cpu(cfg, 2);
     const testing::Trained again = testing::train_cpu(cfg, 2);
@@ -33,16 +33,16 @@ TEST_P(Determinism, SameSeedSameBitsAcrossThreadsAndRuns) {
 
 TEST_P(Determinism, Bfloat16TablesToo) {
     Config cfg = testing::small_config(13, 40, 8);
-    cfg.q_sharing = GetParam();
-    cfg.q_precision = "bf16";
+    cfg.learning.q_sharing = GetParam();
+    cfg.learning.q_precision = "bf16";
     expect_identical(testing::train_cpu(cfg, 1), testing::train_cpu(cfg, 2));
 }
 
 TEST_P(Determinism, DifferentSeedDifferentResults) {
     Config cfg = testing::small_config(11, 40, 8);
-    cfg.q_sharing = GetParam();
+    cfg.learning.q_sharing = GetParam();
     const testing::Trained a = testing::train_cpu(cfg, 2);
-    cfg.seed = 12;
+    cfg.run.seed = 12;
     const testing::Trained b = testing::train_cpu(cfg, 2);
     ASSERT_EQ(a.fleet.size(), b.fleet.size());
     EXPECT_FALSE(testing::same_bytes(a.fleet.data(), b.fleet.data(), a.fleet.size()));

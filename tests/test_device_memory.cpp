@@ -37,8 +37,8 @@ TEST(DeviceMemory, PlanAgreesWithTheProblemsBuffers) {
     for (const char* sharing : {"vehicle", "community", "fleet"})
         for (bool ledger : {true, false}) {
             Config cfg = small_config(3, 37, 8);  // 5 communities, the last one short
-            cfg.q_sharing = sharing;
-            cfg.ledger_enabled = ledger;
+            cfg.learning.q_sharing = sharing;
+            cfg.ledger.enabled = ledger;
             const Problem problem = build_problem(cfg);
             const EnvParams& p = problem.params;
             SCOPED_TRACE(std::string(sharing) + (ledger ? ", ledger on" : ", ledger off"));
@@ -80,14 +80,14 @@ TEST(DeviceMemory, PlanAgreesWithTheProblemsBuffers) {
 TEST(DeviceMemory, SlotBufferHoldsTheMerkleLevelsForOddAndEvenSlotCounts) {
     for (int vehicles : {1, 2, 3, 50, 51}) {
         Config cfg = small_config(1, vehicles, 50);
-        cfg.ledger_enabled = true;
+        cfg.ledger.enabled = true;
         const EnvParams p = problem_params(cfg);
         const uint64_t slots = static_cast<uint64_t>(slots_per_episode(p));
         EXPECT_EQ(tx_slot_buffer_bytes(p), std::max<uint64_t>(slots * kTransactionBytes, ledger::merkle_scratch_bytes(slots)))
             << vehicles;
     }
     Config off = small_config();
-    off.ledger_enabled = false;
+    off.ledger.enabled = false;
     EXPECT_EQ(tx_slot_buffer_bytes(problem_params(off)), 0u);
 }
 

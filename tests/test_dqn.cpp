@@ -106,8 +106,8 @@ TEST(Dqn, ObservationFeaturesAreScaledAsDocumented) {
     float price_scale = 0;
     for (int i = 0; i < h.p.signal_days * h.p.steps_per_day; ++i) price_scale = std::max(price_scale, h.sig.retail_price_per_kwh[i]);
     float obs[kObservationSize];
-    observe_vehicle(h.p, h.sig, h.f, v, episode, step, price_scale, cfg.day_start_hour, obs);
-    const double hour = cfg.day_start_hour + step * cfg.step_hours;
+    observe_vehicle(h.p, h.sig, h.f, v, episode, step, price_scale, cfg.time.day_start_hour, obs);
+    const double hour = cfg.time.day_start_hour + step * cfg.time.step_hours;
     EXPECT_FLOAT_EQ(obs[kObsSoc], h.f.energy_kwh[v] / h.f.usable_kwh[v]);
     EXPECT_NEAR(obs[kObsHourSin], std::sin(2 * M_PI * hour / 24), 1e-6);
     EXPECT_NEAR(obs[kObsHourCos], std::cos(2 * M_PI * hour / 24), 1e-6);
@@ -121,7 +121,7 @@ TEST(Dqn, ObservationFeaturesAreScaledAsDocumented) {
         EXPECT_GE(x, -1.0f);
         EXPECT_LE(x, 1.0f);
     }
-    observe_vehicle(h.p, h.sig, h.f, v, episode, 0, price_scale, cfg.day_start_hour, obs);  // noon: away
+    observe_vehicle(h.p, h.sig, h.f, v, episode, 0, price_scale, cfg.time.day_start_hour, obs);  // noon: away
     EXPECT_EQ(obs[kObsPlugged], 0.0f);
     EXPECT_EQ(obs[kObsTimeToDeparture], 0.0f);
 }
@@ -129,16 +129,16 @@ TEST(Dqn, ObservationFeaturesAreScaledAsDocumented) {
 // The instance of the tabular learning test, with a schedule that fits a short DQN run.
 Config dqn_config() {
     Config cfg = testing::deterministic_config();
-    cfg.policy = "dqn";
-    cfg.episodes = 250;
-    cfg.epsilon = 1.0;
-    cfg.epsilon_decay = 0.98;
-    cfg.epsilon_min = 0.02;
-    cfg.gamma = 1.0;
-    cfg.dqn_learning_starts = 500;
-    cfg.dqn_target_update = "soft";
-    cfg.dqn_tau = 0.01;
-    cfg.dqn_updates_per_step = 2;
+    cfg.learning.policy = "dqn";
+    cfg.run.episodes = 250;
+    cfg.learning.epsilon = 1.0;
+    cfg.learning.epsilon_decay = 0.98;
+    cfg.learning.epsilon_min = 0.02;
+    cfg.learning.gamma = 1.0;
+    cfg.dqn.learning_starts = 500;
+    cfg.dqn.target_update = "soft";
+    cfg.dqn.tau = 0.01;
+    cfg.dqn.updates_per_step = 2;
     return cfg;
 }
 
@@ -151,7 +151,7 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
     std::vector<char> fleet;
     backend.read_fleet(&fleet);
 
-    const int day = cfg.episodes;
+    const int day = cfg.run.episodes;
     const std::vector<double> market = testing::greedy_day_market(backend, problem.params, day);
 
     EnvParams p = problem.params;
@@ -168,7 +168,7 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
             const float saved = f.energy_kwh[v];
             f.energy_kwh[v] = energy;
             std::vector<float> obs(kObservationSize);
-            observe_vehicle(p, sig, f, v, day, t, price_scale, cfg.day_start_hour, obs.data());
+            observe_vehicle(p, sig, f, v, day, t, price_scale, cfg.time.day_start_hour, obs.data());
             f.energy_kwh[v] = saved;
             const std::vector<float> q = dqn_q_values(backend, obs);
             return static_cast<int>(std::max_element(q.begin(), q.end()) - q.begin());
@@ -186,9 +186,9 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
 
 TEST(Dqn, TorchScriptExportGivesTheEnginesQValues) {
     Config cfg = dqn_config();
-    cfg.episodes = 3;
-    cfg.dqn_learning_starts = 50;
-    cfg.dqn_hidden = "32,16";
+    cfg.run.episodes = 3;
+    cfg.dqn.learning_starts = 50;
+    cfg.dqn.hidden = "32,16";
     const Problem problem = build_problem(cfg);
     Trainer trainer(cfg, problem.params, make_dqn_backend(cfg, problem));
     trainer.train();
@@ -211,9 +211,9 @@ TEST(Dqn, TorchScriptExportGivesTheEnginesQValues) {
 // the same fleet and the same network as the run that was never stopped.
 TEST(Dqn, ResumesExactlyFromItsCheckpoint) {
     Config cfg = dqn_config();
-    cfg.episodes = 6;
-    cfg.dqn_learning_starts = 50;
-    cfg.dqn_hidden = "32,32";
+    cfg.run.episodes = 6;
+    cfg.dqn.learning_starts = 50;
+    cfg.dqn.hidden = "32,32";
     const Problem problem = build_problem(cfg);
     const std::string base = "/tmp/v2g_test_dqn_resume_" + std::to_string(getpid());
     const SnapshotStrides strides{0, 0, 2};
@@ -237,7 +237,7 @@ TEST(Dqn, ResumesExactlyFromItsCheckpoint) {
     first.set_stop_flag(&stop);
     const TrainSummary stopped = finish(first, base + "_b.h5", nullptr);
     ASSERT_TRUE(stopped.interrupted);
-    ASSERT_LT(stopped.episodes_done, cfg.episodes);
+    ASSERT_LT(stopped.episodes_done, cfg.run.episodes);
     ResumeState state = read_resume_state(base + "_b.h5", problem.params);
     ASSERT_EQ(state.next_episode, stopped.episodes_done);
     ASSERT_FALSE(state.learner.empty());
@@ -263,13 +263,13 @@ TEST(Dqn, ResumesExactlyFromItsCheckpoint) {
 
 TEST(Dqn, RefusesACheckpointOfAnotherShape) {
     Config cfg = dqn_config();
-    cfg.dqn_hidden = "32,32";
+    cfg.dqn.hidden = "32,32";
     const Problem problem = build_problem(cfg);
     auto made = make_dqn_backend(cfg, problem);
     std::vector<char> state;
     made->save_learner(&state);
     ASSERT_FALSE(state.empty());
-    cfg.dqn_hidden = "16";
+    cfg.dqn.hidden = "16";
     auto other = make_dqn_backend(cfg, problem);
     try {
         other->load_learner(state);
@@ -281,8 +281,8 @@ TEST(Dqn, RefusesACheckpointOfAnotherShape) {
     std::vector<char> garbage(state.begin(), state.begin() + static_cast<std::ptrdiff_t>(state.size() / 3));
     EXPECT_THROW(other->load_learner(garbage), InputError);
     EXPECT_THROW(other->load_learner({}), InputError);
-    cfg.dqn_hidden = "32,32";
-    cfg.dqn_buffer_size = 77;
+    cfg.dqn.hidden = "32,32";
+    cfg.dqn.buffer_size = 77;
     EXPECT_THROW(make_dqn_backend(cfg, problem)->load_learner(state), InputError);
     // The tabular backend has no learner state and takes none.
     auto tabular = make_cpu_backend(problem, 1);

@@ -57,8 +57,10 @@ TEST(Evaluation, TimeOfUseMeetsTheRequirementForLessThanUncontrolledCharging) {
     SignalsView sig{};
     std::vector<char> signals = problem.signals;
     layout_signals(p, signals.data(), &sig);
-    const int arrival = static_cast<int>((cfg.fixed_arrival_hour - cfg.day_start_hour) / cfg.step_hours);
-    const int departure = static_cast<int>((cfg.fixed_departure_hour + 24 - cfg.day_start_hour) / cfg.step_hours);
+    const int arrival =
+        static_cast<int>((cfg.sessions.fixed_arrival_hour - cfg.time.day_start_hour) / cfg.time.step_hours);
+    const int departure =
+        static_cast<int>((cfg.sessions.fixed_departure_hour + 24 - cfg.time.day_start_hour) / cfg.time.step_hours);
     double dearest_used = -1e9, cheapest_skipped = 1e9;
     for (int t = arrival; t < departure; ++t) {
         const double price = sig.retail_price_per_kwh[t];
@@ -75,12 +77,12 @@ TEST(Evaluation, TimeOfUseMeetsTheRequirementForLessThanUncontrolledCharging) {
 // (clearing at retail), they charge from the grid.
 TEST(Evaluation, YardsticksBuyFromThePeerMarketWhenCheaper) {
     Config cfg = testing::small_config(41, 16, 16);
-    cfg.charger = "workplace";
-    cfg.day_start_hour = 4;
-    cfg.pv_kwp_per_vehicle = 10.0;
-    cfg.limit_kw_per_vehicle = 0.0;
+    cfg.sessions.charger = "workplace";
+    cfg.time.day_start_hour = 4;
+    cfg.fleet.pv_kwp_per_vehicle = 10.0;
+    cfg.grid.limit_kw_per_vehicle = 0.0;
     Config no_market = cfg;
-    no_market.p2p_price_weight = 1.0;  // clearing at retail: buyers would pay retail / (1 - loss)
+    no_market.market.price_weight = 1.0;  // clearing at retail: buyers would pay retail / (1 - loss)
     for (PolicyMode mode : {kPolicyChargeOnArrival, kPolicyTimeOfUse}) {
         const Days with = run_days(build_problem(cfg), mode, 0, 3);
         const Days without = run_days(build_problem(no_market), mode, 0, 3);
@@ -101,10 +103,10 @@ TEST(Evaluation, YardsticksBuyFromThePeerMarketWhenCheaper) {
 
 TEST(Evaluation, FaultsDoWhatTheySay) {
     Config cfg = testing::small_config(31, 40, 10);
-    cfg.fault_missing_share = 0.5;
-    cfg.fault_outage_start_hour = 19;
-    cfg.fault_outage_hours = 4;
-    cfg.fault_spike_factor = 3;
+    cfg.evaluation.fault_missing_share = 0.5;
+    cfg.evaluation.fault_outage_start_hour = 19;
+    cfg.evaluation.fault_outage_hours = 4;
+    cfg.evaluation.fault_spike_factor = 3;
     const Problem base = build_problem(cfg);
     const EnvParams& p = base.params;
     const Days normal = run_days(base, kPolicyChargeOnArrival, 0, 3);
@@ -134,10 +136,10 @@ TEST(Evaluation, FaultsDoWhatTheySay) {
     std::vector<char> state = l.state;
     layout_fleet(p, state.data(), &f);
     for (int v = 0; v < p.num_vehicles; ++v) {
-        if (v < cfg.community_size) {
+        if (v < cfg.fleet.community_size) {
             EXPECT_EQ(f.ep_grid_import_kwh[v], 0.0f) << "vehicle " << v;
         }
-        EXPECT_EQ(f.arrival_step[v] >= p.steps_per_day, v < cfg.community_size) << "vehicle " << v;
+        EXPECT_EQ(f.arrival_step[v] >= p.steps_per_day, v < cfg.fleet.community_size) << "vehicle " << v;
     }
     EXPECT_GT(l.fleet[0].grid_import_kwh, 0.0);
 
@@ -186,15 +188,15 @@ bool same_metrics(const EvaluationResult& a, const EvaluationResult& b) {
 
 TEST(Evaluation, RunsEveryPolicyAndFaultAndIsTheSameOnOneAndTwoThreads) {
     Config cfg = testing::small_config(32, 30, 10);
-    cfg.episodes = 40;
-    cfg.eval_days = 3;
-    cfg.dp_energy_points = 21;
+    cfg.run.episodes = 40;
+    cfg.evaluation.days = 3;
+    cfg.evaluation.dp_energy_points = 21;
     const testing::Trained trained = testing::train_cpu(cfg, 2);
     const DeviceChoice cpu{"cpu", "test"};
-    cfg.threads = 1;
-    const EvaluationResult one = run_evaluation(cfg, trained.fleet, cfg.episodes, cpu);
-    cfg.threads = 2;
-    const EvaluationResult two = run_evaluation(cfg, trained.fleet, cfg.episodes, cpu);
+    cfg.run.threads = 1;
+    const EvaluationResult one = run_evaluation(cfg, trained.fleet, cfg.run.episodes, cpu);
+    cfg.run.threads = 2;
+    const EvaluationResult two = run_evaluation(cfg, trained.fleet, cfg.run.episodes, cpu);
     EXPECT_TRUE(same_metrics(one, two));
     ASSERT_EQ(one.policies.size(), eval_policies().size());
     ASSERT_EQ(one.scenarios.size(), 5u);  // fault-free + the four faults
@@ -213,7 +215,7 @@ TEST(Evaluation, RunsEveryPolicyAndFaultAndIsTheSameOnOneAndTwoThreads) {
     FleetView f{};
     layout_fleet(build_problem(cfg).params, other.fleet.data(), &f);
     f.energy_kwh[0] *= 0.5f;
-    const EvaluationResult changed = run_evaluation(cfg, other.fleet, cfg.episodes, cpu);
+    const EvaluationResult changed = run_evaluation(cfg, other.fleet, cfg.run.episodes, cpu);
     EXPECT_FALSE(same_metrics(one, changed));
 }
 

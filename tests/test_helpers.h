@@ -15,12 +15,12 @@ namespace v2g::testing {
 // A fleet small enough for the suite, with every feature on (P2P, PV, DR, degradation).
 inline Config small_config(uint64_t seed = 7, int vehicles = 24, int community_size = 8) {
     Config cfg;
-    cfg.seed = seed;
-    cfg.vehicles = vehicles;
-    cfg.community_size = community_size;
-    cfg.episodes = 30;
-    cfg.signal_days = 20;
-    cfg.threads = 1;
+    cfg.run.seed = seed;
+    cfg.fleet.vehicles = vehicles;
+    cfg.fleet.community_size = community_size;
+    cfg.run.episodes = 30;
+    cfg.signals.days = 20;
+    cfg.run.threads = 1;
     return cfg;
 }
 
@@ -29,19 +29,19 @@ inline Config small_config(uint64_t seed = 7, int vehicles = 24, int community_s
 // single-vehicle optimum assumes); the only randomness left is exploration.
 inline Config deterministic_config() {
     Config cfg;
-    cfg.seed = 3;
-    cfg.vehicles = 8;
-    cfg.community_size = 8;
-    cfg.mix = "single";
-    cfg.session_model = "fixed";
-    cfg.fixed_arrival_hour = 18;
-    cfg.fixed_departure_hour = 7;
-    cfg.fixed_trip_kwh = 12;
-    cfg.price_noise = 0.0;
-    cfg.signal_days = 1;
-    cfg.pv_kwp_per_vehicle = 0.0;
-    cfg.limit_kw_per_vehicle = 0.0;
-    cfg.threads = 1;
+    cfg.run.seed = 3;
+    cfg.fleet.vehicles = 8;
+    cfg.fleet.community_size = 8;
+    cfg.fleet.mix = "single";
+    cfg.sessions.model = "fixed";
+    cfg.sessions.fixed_arrival_hour = 18;
+    cfg.sessions.fixed_departure_hour = 7;
+    cfg.sessions.fixed_trip_kwh = 12;
+    cfg.signals.price_noise = 0.0;
+    cfg.signals.days = 1;
+    cfg.fleet.pv_kwp_per_vehicle = 0.0;
+    cfg.grid.limit_kw_per_vehicle = 0.0;
+    cfg.run.threads = 1;
     return cfg;
 }
 
@@ -124,18 +124,18 @@ inline int random_action(const EnvParams& p, int v, int day, int t) {
 inline std::vector<Config> mixed_batch_configs() {
     std::vector<Config> out;
     Config a = small_config(7, 24, 8);
-    a.soc_bins = 5;
+    a.learning.soc_bins = 5;
     out.push_back(a);
     Config b = small_config(8, 20, 6);
-    b.q_sharing = "community";
-    b.deadline_levels = 3;
+    b.learning.q_sharing = "community";
+    b.learning.deadline_levels = 3;
     out.push_back(b);
     Config c = small_config(9, 16, 8);
-    c.q_sharing = "fleet";
-    c.alpha = 0.5;
+    c.learning.q_sharing = "fleet";
+    c.learning.alpha = 0.5;
     out.push_back(c);
     Config d = small_config(10, 12, 4);
-    d.step_hours = 0.25;
+    d.time.step_hours = 0.25;
     out.push_back(d);
     return out;
 }

@@ -70,14 +70,14 @@ constexpr float kEpsilon = 0.3f;  // explores: many actions and transfers of eve
 
 Config lanes_config(const std::string& sharing, double step_hours) {
     Config cfg;
-    cfg.seed = 11;
-    cfg.vehicles = 110;        // two full communities of 50 and one of 10
-    cfg.community_size = 50;
-    cfg.signal_days = 4;
-    cfg.threads = 1;
-    cfg.q_sharing = sharing;
-    cfg.step_hours = step_hours;  // 0.5 h: two steps per time bin, so one lane owns every row
-    cfg.limit_kw_per_vehicle = 2.0;  // tight: the connection limit cuts flows, every sum matters
+    cfg.run.seed = 11;
+    cfg.fleet.vehicles = 110;        // two full communities of 50 and one of 10
+    cfg.fleet.community_size = 50;
+    cfg.signals.days = 4;
+    cfg.run.threads = 1;
+    cfg.learning.q_sharing = sharing;
+    cfg.time.step_hours = step_hours;  // 0.5 h: two steps per time bin, so one lane owns every row
+    cfg.grid.limit_kw_per_vehicle = 2.0;  // tight: the connection limit cuts flows, every sum matters
     return cfg;
 }
 

@@ -21,9 +21,9 @@ double mean_reward_per_vehicle(const std::vector<EpisodeMetrics>& m) {
 // The deterministic instance, explored fully at first and decayed to ~0.011 by the end.
 Config learning_config() {
     Config cfg = testing::deterministic_config();
-    cfg.episodes = 1500;
-    cfg.epsilon = 1.0;
-    cfg.epsilon_decay = 0.997;
+    cfg.run.episodes = 1500;
+    cfg.learning.epsilon = 1.0;
+    cfg.learning.epsilon_decay = 0.997;
     return cfg;
 }
 
@@ -35,7 +35,7 @@ struct Learned {
     }
     static Config with_precision(const std::string& q_precision) {
         Config c = learning_config();
-        c.q_precision = q_precision;
+        c.learning.q_precision = q_precision;
         return c;
     }
     Config cfg;
@@ -51,7 +51,7 @@ TEST(Learning, GreedyBeatsRandomAndChargeOnArrival) {
     constexpr int kEvalDays = 20;
     auto evaluate = [&](PolicyMode mode) {
         trainer.backend().write_fleet(learned.trained);
-        return mean_reward_per_vehicle(trainer.evaluate(mode, learned.cfg.episodes, kEvalDays));
+        return mean_reward_per_vehicle(trainer.evaluate(mode, learned.cfg.run.episodes, kEvalDays));
     };
     const double greedy = evaluate(kPolicyGreedy);
     const double random = evaluate(kPolicyRandom);
@@ -78,7 +78,7 @@ TEST_P(LearningPrecision, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimal
     const std::vector<char>& trained = learned.trained;
 
     // The market of the evaluation day under the greedy policy.
-    const int day = cfg.episodes;
+    const int day = cfg.run.episodes;
     const std::vector<double> market = testing::greedy_day_market(trainer.backend(), problem.params, day);
 
     EnvParams p = problem.params;

@@ -33,11 +33,11 @@ TrainSummary train_with_ledger(Config cfg, const std::string& path, int threads 
 
 Config ledger_config(uint64_t seed = 5) {
     Config cfg = testing::small_config(seed, 24, 8);
-    cfg.episodes = 6;
-    cfg.contracts = 12;
-    cfg.store_transactions = "all";
-    cfg.epsilon = 1.0;  // random actions: every kind of transfer happens
-    cfg.epsilon_decay = 1.0;
+    cfg.run.episodes = 6;
+    cfg.ledger.contracts = 12;
+    cfg.ledger.store_transactions = "all";
+    cfg.learning.epsilon = 1.0;  // random actions: every kind of transfer happens
+    cfg.learning.epsilon_decay = 1.0;
     return cfg;
 }
 
@@ -75,7 +75,7 @@ TEST(Contracts, RegistryCoversEveryVehicleOnce) {
 
 TEST(Contracts, EnergyCapRejectsLargeTransfersAndOnlyThose) {
     Config cfg = ledger_config();
-    cfg.contract_energy_cap_kwh = 5.0;  // chargers deliver up to 11 kWh in an hour
+    cfg.ledger.energy_cap_kwh_per_step = 5.0;  // chargers deliver up to 11 kWh in an hour
     const Rejections r = run_and_read(cfg, "cap.ledger");
     EXPECT_GT(r.by_reason[kRejectEnergyCap], 0);
     EXPECT_EQ(r.by_reason[kRejectPrice] + r.by_reason[kRejectValidity] + r.by_reason[kRejectParty], 0);
@@ -85,7 +85,7 @@ TEST(Contracts, EnergyCapRejectsLargeTransfersAndOnlyThose) {
 
 TEST(Contracts, PriceOutsideFloorOrCapIsRejected) {
     Config cfg = ledger_config();
-    cfg.contract_price_cap_per_kwh = 0.02;  // below every retail and market price
+    cfg.ledger.price_cap_per_kwh = 0.02;  // below every retail and market price
     const Rejections r = run_and_read(cfg, "price.ledger");
     EXPECT_GT(r.by_reason[kRejectPrice], 0);
     for (const auto& block : r.ledger.transactions)
@@ -97,7 +97,7 @@ TEST(Contracts, PriceOutsideFloorOrCapIsRejected) {
 
 TEST(Contracts, FixedPriceTariffsChargeTheirPrice) {
     Config cfg = ledger_config();
-    cfg.charging_fixed_price_per_kwh = 0.25;
+    cfg.ledger.charging_fixed_price_per_kwh = 0.25;
     const Rejections r = run_and_read(cfg, "fixed.ledger");
     int imports = 0;
     for (const auto& block : r.ledger.transactions)
@@ -112,7 +112,7 @@ TEST(Contracts, FixedPriceTariffsChargeTheirPrice) {
 
 TEST(Contracts, ExpiredContractsRejectEverything) {
     Config cfg = ledger_config();
-    cfg.contract_valid_episodes = 2;
+    cfg.ledger.valid_episodes = 2;
     const Rejections r = run_and_read(cfg, "validity.ledger");
     EXPECT_GT(r.by_reason[kRejectValidity], 0);
     // Blocks 1 and 2 hold episodes 0 and 1; later episodes execute only PV sales (no vehicle
@@ -162,8 +162,8 @@ TEST(Transactions, CommittedTotalsEqualTheEnginesExactly) {
     const std::string path = temp_path("totals.ledger");
     const TrainSummary s = train_with_ledger(cfg, path, 2);
     const LedgerData d = read_ledger(path);
-    ASSERT_EQ(d.blocks.size(), static_cast<size_t>(cfg.episodes) + 1);
-    for (int e = 0; e < cfg.episodes; ++e) {
+    ASSERT_EQ(d.blocks.size(), static_cast<size_t>(cfg.run.episodes) + 1);
+    for (int e = 0; e < cfg.run.episodes; ++e) {
         const EpisodeMetrics& m = s.episodes_metrics[static_cast<size_t>(e)];
         const std::vector<Transaction>& txs = d.transactions[static_cast<size_t>(e) + 1];
         int64_t wh = 0, micro = 0;
@@ -191,12 +191,12 @@ TEST(Transactions, CommittedTotalsEqualTheEnginesExactly) {
 
 TEST(Transactions, LedgerIsIdenticalForAnyThreadCount) {
     Config cfg = ledger_config(13);
-    cfg.store_transactions = "none";
+    cfg.ledger.store_transactions = "none";
     const TrainSummary one = train_with_ledger(cfg, "", 1);
     const TrainSummary two = train_with_ledger(cfg, "", 2);
     EXPECT_EQ(one.tip_hash, two.tip_hash);
     EXPECT_EQ(one.transactions, two.transactions);
-    cfg.seed = 14;
+    cfg.run.seed = 14;
     EXPECT_NE(train_with_ledger(cfg, "", 2).tip_hash, one.tip_hash);
 }
 

@@ -50,7 +50,7 @@ struct Instance {
             p.fault_outage_end_step = std::min(T, p.fault_outage_begin_step + 1 + draw.below(2));
         }
         vehicle = draw.below(kVehicles);
-        episode = draw.below(cfg.signal_days);
+        episode = draw.below(cfg.signals.days);
         market.resize(static_cast<size_t>(T) * kPlanMarketFields);
         for (int t = 0; t < T; ++t) {
             double* m = &market[static_cast<size_t>(t) * kPlanMarketFields];
@@ -74,26 +74,26 @@ struct Instance {
 
     static Config make_config(Draw* d) {
         Config cfg = testing::small_config(d->seed, kVehicles, d->below(2) ? 1 : kVehicles);
-        cfg.step_hours = d->below(2) ? 3.0 : 4.0;
+        cfg.time.step_hours = d->below(2) ? 3.0 : 4.0;
         const int T = cfg.steps_per_day();
         const int stay = 1 + d->below(std::min(kMaxDecisions, T));
         const int arrival = d->below(T - stay + 1);
         const int departure = arrival + stay;
-        cfg.session_model = "fixed";
-        cfg.fixed_arrival_hour = std::fmod(cfg.day_start_hour + arrival * cfg.step_hours, 24.0);
-        cfg.fixed_departure_hour = std::fmod(cfg.day_start_hour + departure * cfg.step_hours, 24.0);
-        cfg.fixed_trip_kwh = 40.0 * d->u();
-        cfg.initial_soc = 0.1 + 0.8 * d->u();
-        cfg.price_noise = 0.3;
-        cfg.dr_load_quantile = 0.5 + 0.45 * d->u();
-        cfg.dr_price_per_kwh = 0.1 + 0.4 * d->u();
-        cfg.unmet_penalty_per_kwh = d->u();
-        cfg.unmatched_to_grid = d->below(2) == 1;
-        cfg.p2p_loss_fraction = 0.1 * d->u();
-        cfg.ledger_enabled = d->below(2) == 1;
+        cfg.sessions.model = "fixed";
+        cfg.sessions.fixed_arrival_hour = std::fmod(cfg.time.day_start_hour + arrival * cfg.time.step_hours, 24.0);
+        cfg.sessions.fixed_departure_hour = std::fmod(cfg.time.day_start_hour + departure * cfg.time.step_hours, 24.0);
+        cfg.sessions.fixed_trip_kwh = 40.0 * d->u();
+        cfg.fleet.initial_soc = 0.1 + 0.8 * d->u();
+        cfg.signals.price_noise = 0.3;
+        cfg.signals.dr_load_quantile = 0.5 + 0.45 * d->u();
+        cfg.market.dr_price_per_kwh = 0.1 + 0.4 * d->u();
+        cfg.market.unmet_penalty_per_kwh = d->u();
+        cfg.market.unmatched_to_grid = d->below(2) == 1;
+        cfg.market.loss_fraction = 0.1 * d->u();
+        cfg.ledger.enabled = d->below(2) == 1;
         constexpr double kEnergyCapsKwh[] = {5.0, 15.0, 30.0, 50.0};
-        cfg.contract_energy_cap_kwh = kEnergyCapsKwh[d->below(4)];
-        cfg.contract_price_cap_per_kwh = d->below(3) == 0 ? 0.25 : 1.0;  // 0.25: rejects DR exports and dear imports
+        cfg.ledger.energy_cap_kwh_per_step = kEnergyCapsKwh[d->below(4)];
+        cfg.ledger.price_cap_per_kwh = d->below(3) == 0 ? 0.25 : 1.0;  // 0.25: rejects DR exports and dear imports
         return cfg;
     }
 
@@ -375,11 +375,11 @@ TEST(Optimum, OptimalQDiscountsAsWrittenOnATinyDay) {
     // Two decisions (3-hour steps, 18:00 to 24:00: steps 2 and 3 of a day starting at noon), three
     // grid points.
     Config cfg = testing::small_config(11, 1, 1);
-    cfg.step_hours = 3.0;
-    cfg.session_model = "fixed";
-    cfg.fixed_arrival_hour = 18;
-    cfg.fixed_departure_hour = 0;
-    cfg.fixed_trip_kwh = 25;
+    cfg.time.step_hours = 3.0;
+    cfg.sessions.model = "fixed";
+    cfg.sessions.fixed_arrival_hour = 18;
+    cfg.sessions.fixed_departure_hour = 0;
+    cfg.sessions.fixed_trip_kwh = 25;
     const Problem problem = build_problem(cfg);
     EnvParams p = problem.params;
     p.plan_points = 3;
@@ -415,7 +415,7 @@ TEST(Optimum, OptimalQDiscountsAsWrittenOnATinyDay) {
 
 TEST(Optimum, AVehicleThatNeverPlugsInHasNothingToDecide) {
     Config cfg = testing::small_config(5, 2, 1);
-    cfg.session_model = "fixed";
+    cfg.sessions.model = "fixed";
     const Problem problem = build_problem(cfg);
     EnvParams p = problem.params;
     p.plan_points = 9;
@@ -489,9 +489,9 @@ TEST(Optimum, CommunitiesSolveInParallel) {
 
 TEST(Optimum, RefusesWhatItCannotDo) {
     Config cfg = testing::small_config(3, 1, 1);
-    cfg.session_model = "fixed";
-    cfg.fixed_arrival_hour = 18;
-    cfg.fixed_departure_hour = 7;  // 13 hourly decisions: 1.2e9 sequences
+    cfg.sessions.model = "fixed";
+    cfg.sessions.fixed_arrival_hour = 18;
+    cfg.sessions.fixed_departure_hour = 7;  // 13 hourly decisions: 1.2e9 sequences
     const Problem problem = build_problem(cfg);
     EnvParams p = problem.params;
     p.plan_points = 5;

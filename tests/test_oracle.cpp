@@ -40,32 +40,32 @@ std::string exact_price_file(int days) {
 // exceeds every price, so no optimum leaves energy unmet.
 Config coinciding_config(const std::string& prices) {
     Config cfg;
-    cfg.seed = 4;
-    cfg.vehicles = 1;
-    cfg.community_size = 1;
-    cfg.mix = "single";
-    cfg.single_capacity_kwh = 100;
-    cfg.single_charge_kw = 10;
-    cfg.single_discharge_kw = 10;
-    cfg.single_efficiency = 1.0;
-    cfg.soc_min = 0.0;
-    cfg.soc_max = 1.0;
-    cfg.initial_soc = 0.5;
-    cfg.initial_age_days = 0;
-    cfg.initial_full_cycles = 0;
-    cfg.battery_cost_per_kwh = 0;
-    cfg.session_model = "fixed";
-    cfg.fixed_arrival_hour = 18;
-    cfg.fixed_departure_hour = 7;
-    cfg.fixed_trip_kwh = 40;
-    cfg.reserve_km = 0;
-    cfg.pv_kwp_per_vehicle = 0;
-    cfg.limit_kw_per_vehicle = 0;
-    cfg.dr_load_quantile = 1.0;  // no step above the series' maximum: no DR events
-    cfg.unmet_penalty_per_kwh = 2.0;
-    cfg.signal_source = "csv";
-    cfg.price_csv = prices;
-    cfg.threads = 1;
+    cfg.run.seed = 4;
+    cfg.fleet.vehicles = 1;
+    cfg.fleet.community_size = 1;
+    cfg.fleet.mix = "single";
+    cfg.fleet.single_capacity_kwh = 100;
+    cfg.fleet.single_charge_kw = 10;
+    cfg.fleet.single_discharge_kw = 10;
+    cfg.fleet.single_efficiency = 1.0;
+    cfg.battery.soc_min = 0.0;
+    cfg.battery.soc_max = 1.0;
+    cfg.fleet.initial_soc = 0.5;
+    cfg.battery.initial_age_days = 0;
+    cfg.battery.initial_full_cycles = 0;
+    cfg.battery.cost_per_kwh = 0;
+    cfg.sessions.model = "fixed";
+    cfg.sessions.fixed_arrival_hour = 18;
+    cfg.sessions.fixed_departure_hour = 7;
+    cfg.sessions.fixed_trip_kwh = 40;
+    cfg.sessions.reserve_km = 0;
+    cfg.fleet.pv_kwp_per_vehicle = 0;
+    cfg.grid.limit_kw_per_vehicle = 0;
+    cfg.signals.dr_load_quantile = 1.0;  // no step above the series' maximum: no DR events
+    cfg.market.unmet_penalty_per_kwh = 2.0;
+    cfg.signals.source = "csv";
+    cfg.signals.price_csv = prices;
+    cfg.run.threads = 1;
     return cfg;
 }
 
@@ -113,8 +113,8 @@ double money(const DayTotals& d) {
 // the same day from the same state, and each day starts where its plan left the fleet.
 TEST(Oracle, RespectsTheMarketAndTheLimitAndNoPolicyBeatsIt) {
     Config cfg = testing::small_config(17, 12, 12);
-    cfg.pv_kwp_per_vehicle = 6.0;
-    cfg.limit_kw_per_vehicle = 2.0;
+    cfg.fleet.pv_kwp_per_vehicle = 6.0;
+    cfg.grid.limit_kw_per_vehicle = 2.0;
     const Problem problem = build_problem(cfg);
     const EnvParams& p = problem.params;
     testing::HostFleet host(cfg);
@@ -155,11 +155,11 @@ TEST(Oracle, RespectsTheMarketAndTheLimitAndNoPolicyBeatsIt) {
 // oracle's row covers only those.
 TEST(Oracle, EvaluationScoresOnTheOraclesCommunities) {
     Config cfg = testing::small_config(23, 24, 8);
-    cfg.eval_days = 2;
-    cfg.eval_faults = "none";
-    cfg.oracle_communities = 2;
+    cfg.evaluation.days = 2;
+    cfg.evaluation.faults = "none";
+    cfg.evaluation.oracle_communities = 2;
     const testing::Trained trained = testing::train_cpu(cfg, 1);
-    const EvaluationResult r = run_evaluation(cfg, trained.fleet, cfg.episodes, DeviceChoice{"cpu", "test"});
+    const EvaluationResult r = run_evaluation(cfg, trained.fleet, cfg.run.episodes, DeviceChoice{"cpu", "test"});
     ASSERT_EQ(r.policies.back(), "oracle_lp");
     EXPECT_EQ(r.oracle_communities, 2);
     EXPECT_EQ(r.oracle_vehicles, 16);

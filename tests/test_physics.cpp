@@ -20,22 +20,22 @@ Config random_config(uint32_t trial) {
     const Philox4 r = random4(2024, trial, 0, 0, RngPurpose::kTest);
     const Philox4 s = random4(2024, trial, 1, 0, RngPurpose::kTest);
     Config cfg = testing::small_config(1000 + trial, 1 + static_cast<int>(r.v[0] % 40), 1);
-    cfg.community_size = 1 + static_cast<int>(r.v[1] % cfg.vehicles);
-    cfg.soc_min = 0.05 + 0.3 * uniform01(r.v[2]);
-    cfg.soc_max = cfg.soc_min + 0.1 + (0.95 - cfg.soc_min - 0.1) * uniform01(r.v[3]);
-    cfg.initial_soc = 0.5 * (cfg.soc_min + cfg.soc_max);
-    cfg.p2p_loss_fraction = 0.1 * uniform01(s.v[0]);
-    cfg.p2p_price_weight = uniform01(s.v[1]);
-    cfg.unmatched_to_grid = (s.v[2] & 1) != 0;
-    cfg.mix = (s.v[2] & 2) ? "single" : "ev2gym";
-    cfg.single_efficiency = 0.8 + 0.2 * uniform01(s.v[3]);
-    cfg.step_hours = (s.v[2] & 4) ? 0.25 : 1.0;
-    cfg.pv_kwp_per_vehicle = (s.v[2] & 8) ? 0.0 : 4.0;
-    cfg.initial_age_days = (s.v[2] & 16) ? 0.0 : 400.0;
+    cfg.fleet.community_size = 1 + static_cast<int>(r.v[1] % cfg.fleet.vehicles);
+    cfg.battery.soc_min = 0.05 + 0.3 * uniform01(r.v[2]);
+    cfg.battery.soc_max = cfg.battery.soc_min + 0.1 + (0.95 - cfg.battery.soc_min - 0.1) * uniform01(r.v[3]);
+    cfg.fleet.initial_soc = 0.5 * (cfg.battery.soc_min + cfg.battery.soc_max);
+    cfg.market.loss_fraction = 0.1 * uniform01(s.v[0]);
+    cfg.market.price_weight = uniform01(s.v[1]);
+    cfg.market.unmatched_to_grid = (s.v[2] & 1) != 0;
+    cfg.fleet.mix = (s.v[2] & 2) ? "single" : "ev2gym";
+    cfg.fleet.single_efficiency = 0.8 + 0.2 * uniform01(s.v[3]);
+    cfg.time.step_hours = (s.v[2] & 4) ? 0.25 : 1.0;
+    cfg.fleet.pv_kwp_per_vehicle = (s.v[2] & 8) ? 0.0 : 4.0;
+    cfg.battery.initial_age_days = (s.v[2] & 16) ? 0.0 : 400.0;
     // Tight connection limits half the time (an 11 kW charger each would need 11 kW).
-    cfg.limit_kw_per_vehicle = (s.v[2] & 32) ? 0.0 : 1.0 + 5.0 * uniform01(s.v[3] >> 1);
-    cfg.aging = (s.v[2] & 64) ? "lifetime" : "day";
-    cfg.reserve_km = 100.0 * uniform01(r.v[0] >> 3);
+    cfg.grid.limit_kw_per_vehicle = (s.v[2] & 32) ? 0.0 : 1.0 + 5.0 * uniform01(s.v[3] >> 1);
+    cfg.battery.aging = (s.v[2] & 64) ? "lifetime" : "day";
+    cfg.sessions.reserve_km = 100.0 * uniform01(r.v[0] >> 3);
     return cfg;
 }
 
@@ -206,8 +206,8 @@ TEST(Physics, SafetyLayerMeetsEveryDepartureRequirement) {
         int64_t overrides = 0;
         for (uint32_t trial = 0; trial < 6; ++trial) {
             Config cfg = random_config(100 + trial);
-            cfg.limit_kw_per_vehicle = 0.0;
-            cfg.safety_layer = safety;
+            cfg.grid.limit_kw_per_vehicle = 0.0;
+            cfg.fleet.safety_layer = safety;
             testing::HostFleet host(cfg);
             const EnvParams& p = host.p;
             for (int episode = 0; episode < 6; ++episode) {
@@ -243,7 +243,7 @@ TEST(Physics, SafetyLayerMeetsEveryDepartureRequirement) {
 // replaced by one of the configured age, and counted.
 TEST(Physics, AgeingStartsEachDayFromTheFleetsAgeOrCarriesOverWithReplacements) {
     Config day = testing::small_config(3, 8, 8);
-    day.episodes = 40;
+    day.run.episodes = 40;
     const testing::Trained trained = testing::train_cpu(day, 1);
     const Problem fresh = build_problem(day);
     const float fleet_soh = 1.0f - fresh.params.initial_calendar_loss - fresh.params.initial_cycle_loss;
@@ -258,13 +258,13 @@ TEST(Physics, AgeingStartsEachDayFromTheFleetsAgeOrCarriesOverWithReplacements) 
     EXPECT_NEAR(last, first, 0.01 * first) << "the fleet did not grow older over the run";
     // Lifetime: a pack at SoH ~0.94 with end of life at 6.5 % loss wears out within days.
     Config lifetime = day;
-    lifetime.aging = "lifetime";
-    lifetime.end_of_life_loss = 0.065;
+    lifetime.battery.aging = "lifetime";
+    lifetime.battery.end_of_life_loss = 0.065;
     const testing::Trained aged = testing::train_cpu(lifetime, 1);
     int64_t replacements = 0;
     for (const EpisodeMetrics& m : aged.summary.episodes_metrics) replacements += m.pack_replacements;
     EXPECT_GT(replacements, 0);
-    EXPECT_GE(aged.summary.soh_min, 1.0 - lifetime.end_of_life_loss - 0.01) << "worn packs were replaced";
+    EXPECT_GE(aged.summary.soh_min, 1.0 - lifetime.battery.end_of_life_loss - 0.01) << "worn packs were replaced";
     EXPECT_LT(aged.summary.episodes_metrics.back().soh / 8, fleet_soh) << "ageing carried over";
 }
 

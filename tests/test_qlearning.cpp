@@ -36,9 +36,9 @@ TEST(QLearning, StateIndexCoversTheTable) {
 
 TEST(QLearning, EpsilonDecaysPerEpisodeToItsFloor) {
     Config cfg;
-    cfg.epsilon = 0.8;
-    cfg.epsilon_decay = 0.995;
-    cfg.epsilon_min = 0.05;
+    cfg.learning.epsilon = 0.8;
+    cfg.learning.epsilon_decay = 0.995;
+    cfg.learning.epsilon_min = 0.05;
     EXPECT_FLOAT_EQ(epsilon_for_episode(cfg, 0), 0.8f);
     EXPECT_FLOAT_EQ(epsilon_for_episode(cfg, 1), 0.796f);
     EXPECT_FLOAT_EQ(epsilon_for_episode(cfg, 2000), 0.05f);
@@ -46,7 +46,7 @@ TEST(QLearning, EpsilonDecaysPerEpisodeToItsFloor) {
 
 TEST(QLearning, StepFunctionsUpdateTheRightTable) {
     Config cfg = testing::small_config(5, 6, 3);
-    cfg.q_sharing = "community";
+    cfg.learning.q_sharing = "community";
     Problem problem = build_problem(cfg);
     const EnvParams& p = problem.params;
     FleetView f{};
@@ -59,7 +59,7 @@ TEST(QLearning, StepFunctionsUpdateTheRightTable) {
     f.action[4] = kBuy;
     f.reward[4] = -2.0f;
     // Every Q-value starts at learning.q_init.
-    const float q0 = static_cast<float>(cfg.q_init);
+    const float q0 = static_cast<float>(cfg.learning.q_init);
     EXPECT_EQ(f.q[(1 * num_states(p) + 7) * kNumActions + kBuy], q0);
     learn_vehicle(p, f, 4);
     const float expected = q0 + 0.2f * (-2.0f + p.gamma * 10.0f - q0);
@@ -87,7 +87,7 @@ TEST(QLearning, Bfloat16RoundsToNearestTiesToEvenAndWidensExactly) {
 
 TEST(QLearning, Bfloat16UpdateIsTheFloat32UpdateRounded) {
     Config cfg = testing::small_config();
-    cfg.q_precision = "bf16";
+    cfg.learning.q_precision = "bf16";
     Problem problem = build_problem(cfg);
     const EnvParams& p = problem.params;
     FleetView f{};
@@ -107,10 +107,10 @@ TEST(QLearning, Bfloat16UpdateIsTheFloat32UpdateRounded) {
     learn_vehicle(p, f, 3);
     const float expected = -1.25f + p.alpha * (-2.0f + p.gamma * 10.0f - -1.25f);
     EXPECT_EQ(f.q_bf16[row + kCharge], bf16_from_float(expected));
-    EXPECT_EQ(f.q_bf16[row + kIdle], bf16_from_float(static_cast<float>(cfg.q_init)));  // the others untouched
+    EXPECT_EQ(f.q_bf16[row + kIdle], bf16_from_float(static_cast<float>(cfg.learning.q_init)));  // the others untouched
     // Half the bytes of float32 tables.
     Config fp32 = cfg;
-    fp32.q_precision = "fp32";
+    fp32.learning.q_precision = "fp32";
     EXPECT_GT(build_problem(fp32).fleet.size(), problem.fleet.size());
 }
 

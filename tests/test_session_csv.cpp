@@ -14,8 +14,8 @@ using namespace v2g::testing;
 // Three vehicles, hourly steps from 12:00 (the default window).
 Config csv_sessions_config(const std::string& path, int vehicles = 3) {
     Config cfg = small_config(5, vehicles, vehicles);
-    cfg.session_model = "csv";
-    cfg.sessions_csv = path;
+    cfg.sessions.model = "csv";
+    cfg.sessions.csv = path;
     return cfg;
 }
 
@@ -116,10 +116,10 @@ TEST(SessionCsv, AFittedModelRoundTripsThroughTheCsvAndTrainsTheSame) {
     for (double step_hours : {1.0, 0.25}) {
         SCOPED_TRACE(step_hours);
         Config fitted = small_config(11, 12, 4);
-        fitted.step_hours = step_hours;
-        fitted.episodes = 12;
+        fitted.time.step_hours = step_hours;
+        fitted.run.episodes = 12;
         const EnvParams p = build_problem(fitted).params;
-        const int days = fitted.episodes + 1;  // the last day's requirement looks at the next trip
+        const int days = fitted.run.episodes + 1;  // the last day's requirement looks at the next trip
         const std::vector<SessionRecord> records = draw_session_table(p, SignalsView{}, days);
         char* text = nullptr;
         size_t size = 0;
@@ -130,8 +130,8 @@ TEST(SessionCsv, AFittedModelRoundTripsThroughTheCsvAndTrainsTheSame) {
         std::free(text);
 
         Config from_csv = fitted;
-        from_csv.session_model = "csv";
-        from_csv.sessions_csv = f.path;
+        from_csv.sessions.model = "csv";
+        from_csv.sessions.csv = f.path;
         const SessionTable t = read_session_table(from_csv);
         ASSERT_EQ(t.days, days);
         for (size_t k = 0; k < records.size(); ++k) {

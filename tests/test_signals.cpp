@@ -14,7 +14,7 @@ using namespace v2g::testing;
 TEST(SyntheticSignals, ShapesAndRanges) {
     for (double step_hours : {1.0, 0.5, 0.25}) {
         Config cfg = synthetic_config(1, 30);
-        cfg.step_hours = step_hours;
+        cfg.time.step_hours = step_hours;
         const SignalSeries s = make_signals(cfg);
         const size_t n = static_cast<size_t>(30 * cfg.steps_per_day());
         EXPECT_EQ(s.days, 30);
@@ -47,7 +47,7 @@ TEST(SyntheticSignals, DeterministicPerSeedDifferentAcrossSeeds) {
 
 TEST(SyntheticSignals, ZeroPriceNoiseGivesIdenticalDays) {
     Config cfg = synthetic_config(9, 10);
-    cfg.price_noise = 0.0;
+    cfg.signals.price_noise = 0.0;
     const SignalSeries s = make_signals(cfg);
     const int steps = s.steps_per_day;
     for (int d = 1; d < s.days; ++d)
@@ -61,7 +61,7 @@ TEST(SyntheticSignals, ZeroPriceNoiseGivesIdenticalDays) {
 TEST(SyntheticSignals, QuarterHourStepsRepeatTheHour) {
     Config hourly = synthetic_config(3, 5);
     Config quarter = hourly;
-    quarter.step_hours = 0.25;
+    quarter.time.step_hours = 0.25;
     const SignalSeries h = make_signals(hourly);
     const SignalSeries q = make_signals(quarter);
     for (size_t i = 0; i < h.retail_price_per_kwh.size(); ++i)
@@ -83,14 +83,14 @@ std::vector<double> data_hour_means(const std::vector<double>& v) {
     return sum;
 }
 
-// Mean by clock hour of a generated series whose windows start at cfg.day_start_hour.
+// Mean by clock hour of a generated series whose windows start at cfg.time.day_start_hour.
 std::vector<double> series_hour_means(const std::vector<float>& v, const Config& cfg, int days) {
     std::vector<double> sum(24, 0.0);
     const int steps = cfg.steps_per_day();
     for (int d = 0; d < days; ++d)
         for (int k = 0; k < steps; ++k) {
-            const int clock = (cfg.day_start_hour + static_cast<int>(k * cfg.step_hours)) % 24;
-            sum[clock] += v[static_cast<size_t>(d) * steps + k] * cfg.step_hours / days;
+            const int clock = (cfg.time.day_start_hour + static_cast<int>(k * cfg.time.step_hours)) % 24;
+            sum[clock] += v[static_cast<size_t>(d) * steps + k] * cfg.time.step_hours / days;
         }
     return sum;
 }
@@ -141,7 +141,7 @@ TEST(SyntheticSignals, PriceDayToDayVariationMatchesCityLearn) {
     EXPECT_NEAR(synth_ac, data_ac, 0.1);
     // price_noise scales it: half the noise, about half the log-sd.
     Config half = synthetic_config(4, kDays);
-    half.price_noise = 0.2;
+    half.signals.price_noise = 0.2;
     const SignalSeries h = make_signals(half);
     std::vector<double> half_windows;
     for (int d = 0; d < kDays; ++d)
@@ -174,10 +174,10 @@ TEST(SyntheticSignals, LoadAndPvMatchCityLearnMeans) {
 
 TEST(SyntheticSignals, BadSettings) {
     Config cfg;
-    cfg.signal_source = "database";
+    cfg.signals.source = "database";
     EXPECT_NE(input_error_of([&] { make_signals(cfg); }).find("signals.source"), std::string::npos);
     cfg = Config{};
-    cfg.signal_days = 0;
+    cfg.signals.days = 0;
     EXPECT_NE(input_error_of([&] { make_signals(cfg); }).find("signals.days"), std::string::npos);
 }
 
@@ -205,9 +205,9 @@ TEST(SessionModel, ArrivalCdfMatchesEv2GymData) {
         for (double step_hours : {1.0, 0.5, 0.25}) {
             for (int start : {12, 0, 7}) {
                 Config cfg;
-                cfg.charger = charger;
-                cfg.step_hours = step_hours;
-                cfg.day_start_hour = start;
+                cfg.sessions.charger = charger;
+                cfg.time.step_hours = step_hours;
+                cfg.time.day_start_hour = start;
                 const SessionModel m = build_session_model(cfg);
                 const int steps = cfg.steps_per_day();
                 EXPECT_EQ(m.fixed, 0);
@@ -230,7 +230,7 @@ TEST(SessionModel, ArrivalCdfMatchesEv2GymData) {
 TEST(SessionModel, QuantilesMatchEv2GymData) {
     for (const char* charger : {"private", "public", "workplace"}) {
         Config cfg;
-        cfg.charger = charger;
+        cfg.sessions.charger = charger;
         const SessionModel m = build_session_model(cfg);
         for (int q = 1; q < kQuantileCount; ++q) {
             EXPECT_GE(m.duration_hours_q[q], m.duration_hours_q[q - 1]);
@@ -254,11 +254,11 @@ TEST(SessionModel, QuantilesMatchEv2GymData) {
             table_mean += 0.5 * (m.trip_kwh_q[q] + m.trip_kwh_q[q + 1]) / (kQuantileCount - 1);
             energy_mean += 0.5 * (energy[q] + energy[q + 1]) / (kQuantileCount - 1);
         }
-        EXPECT_NEAR(table_mean, cfg.daily_km * cfg.consumption_kwh_per_km, 1e-4) << charger;
+        EXPECT_NEAR(table_mean, cfg.sessions.daily_km * cfg.fleet.consumption_kwh_per_km, 1e-4) << charger;
         for (int q = 0; q < kQuantileCount; ++q)
             EXPECT_NEAR(m.trip_kwh_q[q], energy[q] * table_mean / energy_mean, 1e-4) << charger << " q " << q;
         EXPECT_EQ(m.min_duration_steps, 1.0f);
-        EXPECT_FLOAT_EQ(m.reserve_kwh, static_cast<float>(cfg.reserve_km * cfg.consumption_kwh_per_km));
+        EXPECT_FLOAT_EQ(m.reserve_kwh, static_cast<float>(cfg.sessions.reserve_km * cfg.fleet.consumption_kwh_per_km));
     }
 }
 
@@ -304,8 +304,8 @@ TEST(SessionModel, ConditionalSessionsReproduceTheDataByArrivalHour) {
             continue;
         ++hours_checked;
         Config cfg;
-        cfg.step_hours = 0.25;
-        cfg.day_start_hour = hour;
+        cfg.time.step_hours = 0.25;
+        cfg.time.day_start_hour = hour;
         EnvParams p{};
         p.steps_per_day = cfg.steps_per_day();
         p.step_hours = 0.25f;
@@ -330,7 +330,7 @@ TEST(SessionModel, ConditionalSessionsReproduceTheDataByArrivalHour) {
             ++n;
         }
         ASSERT_GE(n, 2000) << "hour " << hour;
-        const double trip_mean = cfg.daily_km * cfg.consumption_kwh_per_km;
+        const double trip_mean = cfg.sessions.daily_km * cfg.fleet.consumption_kwh_per_km;
         EXPECT_NEAR(trip_sum / n / trip_mean, want_energy, 0.06 * want_energy) << "arrivals at " << hour << ":00";
         // Stays whose scaled tail fits the day (the connection-time table ends at 24 h): a
         // longer scale would have its tail cut at the window's end.
@@ -352,8 +352,8 @@ TEST(SessionModel, ConditionalSessionsReproduceTheDataByArrivalHour) {
 // Weekend days draw their arrivals from distribution-of-arrival-weekend.csv.
 TEST(SessionModel, WeekendDaysUseTheWeekendArrivals) {
     Config cfg;
-    cfg.day_start_hour = 0;
-    cfg.first_weekday = 0;  // day 0 a Monday: days 5 and 6 are the weekend
+    cfg.time.day_start_hour = 0;
+    cfg.signals.first_weekday = 0;  // day 0 a Monday: days 5 and 6 are the weekend
     EnvParams p{};
     p.steps_per_day = cfg.steps_per_day();
     p.step_hours = 1.0f;
@@ -395,15 +395,15 @@ TEST(SessionModel, AYearOfTripsGivesTheNationalMileage) {
     const int vehicles = 200, days = 365;
     for (int v = 0; v < vehicles; ++v)
         for (int e = 0; e < days; ++e) kwh += draw_session(p, SignalsView{}, v, e).trip_kwh;
-    const double km_per_year = kwh / vehicles / cfg.consumption_kwh_per_km;
-    EXPECT_NEAR(km_per_year, 365.0 * cfg.daily_km, 0.03 * 365.0 * cfg.daily_km);
-    EXPECT_NEAR(365.0 * cfg.daily_km, 13300.0, 20.0);  // the default is CBS's figure
+    const double km_per_year = kwh / vehicles / cfg.fleet.consumption_kwh_per_km;
+    EXPECT_NEAR(km_per_year, 365.0 * cfg.sessions.daily_km, 0.03 * 365.0 * cfg.sessions.daily_km);
+    EXPECT_NEAR(365.0 * cfg.sessions.daily_km, 13300.0, 20.0);  // the default is CBS's figure
 }
 
 TEST(SessionModel, DrawnSessionsFitTheWindow) {
     for (double step_hours : {1.0, 0.25}) {
         Config cfg;
-        cfg.step_hours = step_hours;
+        cfg.time.step_hours = step_hours;
         EnvParams p{};
         p.steps_per_day = cfg.steps_per_day();
         p.step_hours = static_cast<float>(step_hours);
@@ -432,41 +432,41 @@ TEST(SessionModel, DrawnSessionsFitTheWindow) {
 
 TEST(SessionModel, FixedSessionMapsClockHours) {
     Config cfg;
-    cfg.session_model = "fixed";
-    cfg.fixed_arrival_hour = 18;
-    cfg.fixed_departure_hour = 7;
-    cfg.fixed_trip_kwh = 12;
+    cfg.sessions.model = "fixed";
+    cfg.sessions.fixed_arrival_hour = 18;
+    cfg.sessions.fixed_departure_hour = 7;
+    cfg.sessions.fixed_trip_kwh = 12;
     SessionModel m = build_session_model(cfg);
     EXPECT_EQ(m.fixed, 1);
     EXPECT_EQ(m.fixed_arrival_step, 6);     // 18:00 is 6 h after noon
     EXPECT_EQ(m.fixed_departure_step, 19);  // 07:00 is 19 h after noon
     EXPECT_FLOAT_EQ(m.fixed_trip_kwh, 12.0f);
-    cfg.step_hours = 0.25;
-    cfg.fixed_arrival_hour = 18.5;
+    cfg.time.step_hours = 0.25;
+    cfg.sessions.fixed_arrival_hour = 18.5;
     m = build_session_model(cfg);
     EXPECT_EQ(m.fixed_arrival_step, 26);
     EXPECT_EQ(m.fixed_departure_step, 76);
-    cfg.step_hours = 1.0;
-    cfg.fixed_departure_hour = 12;  // leaving at the window's start = at its end
+    cfg.time.step_hours = 1.0;
+    cfg.sessions.fixed_departure_hour = 12;  // leaving at the window's start = at its end
     m = build_session_model(cfg);
     EXPECT_EQ(m.fixed_departure_step, 24);
 }
 
 TEST(SessionModel, BadSettingsNameTheKey) {
     Config cfg;
-    cfg.session_model = "fixed";
-    cfg.fixed_arrival_hour = 8;
-    cfg.fixed_departure_hour = 7;  // 20 h and 19 h after noon: departs before arriving
+    cfg.sessions.model = "fixed";
+    cfg.sessions.fixed_arrival_hour = 8;
+    cfg.sessions.fixed_departure_hour = 7;  // 20 h and 19 h after noon: departs before arriving
     std::string msg = input_error_of([&] { build_session_model(cfg); });
     EXPECT_TRUE(one_line(msg));
     EXPECT_EQ(msg.rfind("sessions.fixed_departure_hour", 0), 0u) << msg;
-    cfg.fixed_arrival_hour = 25;
+    cfg.sessions.fixed_arrival_hour = 25;
     EXPECT_EQ(input_error_of([&] { build_session_model(cfg); }).rfind("sessions.fixed_arrival_hour", 0), 0u);
     cfg = Config{};
-    cfg.session_model = "poisson";
+    cfg.sessions.model = "poisson";
     EXPECT_EQ(input_error_of([&] { build_session_model(cfg); }).rfind("sessions.model", 0), 0u);
     cfg = Config{};
-    cfg.charger = "depot";
+    cfg.sessions.charger = "depot";
     EXPECT_EQ(input_error_of([&] { build_session_model(cfg); }).rfind("sessions.charger", 0), 0u);
 }
 
@@ -503,11 +503,11 @@ TEST(FleetMix, Ev2GymModelsMatchJson) {
 
 TEST(FleetMix, SingleAndUnknown) {
     Config cfg;
-    cfg.mix = "single";
-    cfg.single_capacity_kwh = 40;
-    cfg.single_charge_kw = 7;
-    cfg.single_discharge_kw = 5;
-    cfg.single_efficiency = 0.95;
+    cfg.fleet.mix = "single";
+    cfg.fleet.single_capacity_kwh = 40;
+    cfg.fleet.single_charge_kw = 7;
+    cfg.fleet.single_discharge_kw = 5;
+    cfg.fleet.single_efficiency = 0.95;
     const std::vector<EvModel> models = fleet_mix(cfg);
     ASSERT_EQ(models.size(), 1u);
     EXPECT_GT(models[0].weight, 0.0);
@@ -516,7 +516,7 @@ TEST(FleetMix, SingleAndUnknown) {
     EXPECT_FLOAT_EQ(models[0].discharge_kw, 5.0f);
     EXPECT_FLOAT_EQ(models[0].eta_charge, 0.95f);
     EXPECT_FLOAT_EQ(models[0].eta_discharge, 0.95f);
-    cfg.mix = "tesla";
+    cfg.fleet.mix = "tesla";
     EXPECT_EQ(input_error_of([&] { fleet_mix(cfg); }).rfind("fleet.mix", 0), 0u);
 }
 

@@ -75,12 +75,12 @@ count = 2
     // Every configuration is the base with its values applied, and no two are the same.
     std::set<std::string> distinct;
     for (const SweepConfig& c : s.configs) {
-        EXPECT_EQ(c.config.episodes, 20);  // [set]
-        EXPECT_EQ(c.config.vehicles, 8);   // the base
-        EXPECT_DOUBLE_EQ(c.config.alpha, std::stod(value_of(s, c, "learning.alpha")));
-        EXPECT_DOUBLE_EQ(c.config.gamma, std::stod(value_of(s, c, "learning.gamma")));
-        EXPECT_EQ(c.config.seed, std::stoull(value_of(s, c, "run.seed")));
-        const double decay = c.config.epsilon_decay;
+        EXPECT_EQ(c.config.run.episodes, 20);  // [set]
+        EXPECT_EQ(c.config.fleet.vehicles, 8);   // the base
+        EXPECT_DOUBLE_EQ(c.config.learning.alpha, std::stod(value_of(s, c, "learning.alpha")));
+        EXPECT_DOUBLE_EQ(c.config.learning.gamma, std::stod(value_of(s, c, "learning.gamma")));
+        EXPECT_EQ(c.config.run.seed, std::stoull(value_of(s, c, "run.seed")));
+        const double decay = c.config.learning.epsilon_decay;
         EXPECT_GE(decay, 0.9);
         EXPECT_LT(decay, 0.99);
         std::string key;
@@ -106,15 +106,15 @@ seed = 11
     std::set<int> bins;
     for (size_t i = 0; i < a.configs.size(); ++i) {
         EXPECT_EQ(a.configs[i].assignments, b.configs[i].assignments);
-        EXPECT_GE(a.configs[i].config.alpha, 0.01);
-        EXPECT_LE(a.configs[i].config.alpha, 0.5);
-        bins.insert(a.configs[i].config.soc_bins);
+        EXPECT_GE(a.configs[i].config.learning.alpha, 0.01);
+        EXPECT_LE(a.configs[i].config.learning.alpha, 0.5);
+        bins.insert(a.configs[i].config.learning.soc_bins);
     }
     EXPECT_EQ(bins, (std::set<int>{3, 4, 5}));  // inclusive integer bounds, all hit in 50 draws
     std::string other = text;
     other.replace(other.find("seed = 11"), 9, "seed = 12");
     const SweepSpec c = spec_of(other);
-    EXPECT_NE(a.configs[0].config.alpha, c.configs[0].config.alpha);
+    EXPECT_NE(a.configs[0].config.learning.alpha, c.configs[0].config.learning.alpha);
     EXPECT_NE(a.digest, c.digest);
     EXPECT_EQ(a.digest, b.digest);
 }
@@ -137,11 +137,11 @@ base = "base.toml"
     EXPECT_EQ(value_of(s, s.configs[0], kVariantColumn), "fast");
     EXPECT_EQ(value_of(s, s.configs[1], kVariantColumn), "fast");
     EXPECT_EQ(value_of(s, s.configs[2], kVariantColumn), "slow");
-    EXPECT_DOUBLE_EQ(s.configs[1].config.alpha, 0.5);
-    EXPECT_EQ(s.configs[1].config.run_name, "fast");
-    EXPECT_DOUBLE_EQ(s.configs[3].config.alpha, 0.05);
-    EXPECT_EQ(s.configs[3].config.run_name, "base");
-    EXPECT_DOUBLE_EQ(s.configs[3].config.gamma, 0.95);
+    EXPECT_DOUBLE_EQ(s.configs[1].config.learning.alpha, 0.5);
+    EXPECT_EQ(s.configs[1].config.run.name, "fast");
+    EXPECT_DOUBLE_EQ(s.configs[3].config.learning.alpha, 0.05);
+    EXPECT_EQ(s.configs[3].config.run.name, "base");
+    EXPECT_DOUBLE_EQ(s.configs[3].config.learning.gamma, 0.95);
 }
 
 TEST(Sweep, MalformedSweepsAreRefusedNamingTheEntry) {

@@ -52,7 +52,7 @@ std::vector<EngineDay> engine_time_of_use(const Config& cfg, int days) {
 
 TEST(VectorEnv, DrivenByTheTimeOfUseRuleItIsTheEnginesTimeOfUseBitForBit) {
     Config cfg = testing::small_config(11, 24, 8);
-    cfg.limit_kw_per_vehicle = 3.0;  // the connection limit binds: the market and its sums matter
+    cfg.grid.limit_kw_per_vehicle = 3.0;  // the connection limit binds: the market and its sums matter
     VectorEnv env(cfg);
     const int days = 3;
     const std::vector<EngineDay> engine = engine_time_of_use(cfg, days);

@@ -59,8 +59,8 @@ std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem proble
 }
 
 float epsilon_for_episode(const Config& cfg, int episode) {
-    const double eps = cfg.epsilon * std::pow(cfg.epsilon_decay, static_cast<double>(episode));
-    return static_cast<float>(std::max(cfg.epsilon_min, eps));
+    const double eps = cfg.learning.epsilon * std::pow(cfg.learning.epsilon_decay, static_cast<double>(episode));
+    return static_cast<float>(std::max(cfg.learning.epsilon_min, eps));
 }
 
 EpisodeMetrics merge_communities(const EpisodeMetrics* per_community, int communities) {
@@ -131,7 +131,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     const EnvParams& p = params_;
     TrainSummary sum;
     sum.backend = backend_->name();
-    sum.episodes = cfg_.episodes;
+    sum.episodes = cfg_.run.episodes;
     sum.vehicles = p.num_vehicles;
     sum.steps_per_day = p.steps_per_day;
     const double steps_per_episode = static_cast<double>(p.num_vehicles) * p.steps_per_day;
@@ -158,8 +158,8 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                                                 resuming_ ? &resume_.ledger_tip : nullptr);
         sum.ledger_path = ledger_.path;
     }
-    const int keep_from = cfg_.store_transactions == "all"    ? 0
-                          : cfg_.store_transactions == "last" ? cfg_.episodes - 1
+    const int keep_from = cfg_.ledger.store_transactions == "all"    ? 0
+                          : cfg_.ledger.store_transactions == "last" ? cfg_.run.episodes - 1
                                                               : INT_MAX;
     const int start = resuming_ ? resume_.next_episode : 0;
     if (resuming_) {
@@ -171,8 +171,8 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     const auto t0 = std::chrono::steady_clock::now();
     int chunk = 1;
     std::vector<char> fleet;
-    for (int first = start; first < cfg_.episodes;) {
-        const int count = std::min(chunk, next_stop(first, strides_, cfg_.episodes) - first);
+    for (int first = start; first < cfg_.run.episodes;) {
+        const int count = std::min(chunk, next_stop(first, strides_, cfg_.run.episodes) - first);
         eps.resize(count);
         for (int i = 0; i < count; ++i) eps[i] = epsilon_for_episode(cfg_, first + i);
         per_community.resize(static_cast<size_t>(count) * p.num_communities);
@@ -205,7 +205,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         }
         if (sum.ledger) writer->flush();
         first += count;
-        out.last = first == cfg_.episodes;
+        out.last = first == cfg_.run.episodes;
         if (sink_) {
             // The final chunk always brings per-vehicle data and the final Q-tables (written once,
             // as /qtables/final, unless a snapshot row is due anyway), and a checkpoint: the
@@ -222,12 +222,12 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                 if (out.checkpoint && sum.ledger) out.ledger_tip = writer->tip();
                 if (out.checkpoint) backend_->save_learner(&out.learner);
                 if (out.last && !trace_signals_.empty())
-                    out.day = trace_day(p, out.fleet, trace_signals_, cfg_.episodes, day_start_hour_);
+                    out.day = trace_day(p, out.fleet, trace_signals_, cfg_.run.episodes, day_start_hour_);
             }
             out_checkpointed = out.checkpoint;
             sink_->write_chunk(std::move(out));
         }
-        if (stop_ && stop_->load() && first < cfg_.episodes) {
+        if (stop_ && stop_->load() && first < cfg_.run.episodes) {
             // Interrupted: leave a checkpoint at this episode unless the chunk just wrote one.
             if (sink_ && !out_checkpointed) {
                 ChunkData ckpt;
@@ -249,7 +249,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
             const double elapsed = seconds_since(t0);
             TrainProgress pr;
             pr.episodes_done = first;
-            pr.episodes_total = cfg_.episodes;
+            pr.episodes_total = cfg_.run.episodes;
             pr.elapsed_s = elapsed;
             pr.env_steps_per_s = elapsed > 0 ? steps_per_episode * (first - start) / elapsed : 0.0;
             pr.mean_reward = sum.episodes_metrics.back().reward / p.num_vehicles;
@@ -257,7 +257,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
             on_progress(pr);
         }
     }
-    if (sink_ && resuming_ && start == cfg_.episodes) {
+    if (sink_ && resuming_ && start == cfg_.run.episodes) {
         // Killed after its final checkpoint (every episode is in the file) but perhaps before
         // /qtables/final, /day or the status were on disk: write the final chunk again from the
         // checkpointed state. Its per-episode, per-vehicle, snapshot and ledger rows were copied.
@@ -266,7 +266,8 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
         out.last = true;
         out.fleet = sink_->spare_buffer();
         backend_->read_fleet(&out.fleet);
-        if (!trace_signals_.empty()) out.day = trace_day(p, out.fleet, trace_signals_, cfg_.episodes, day_start_hour_);
+        if (!trace_signals_.empty())
+            out.day = trace_day(p, out.fleet, trace_signals_, cfg_.run.episodes, day_start_hour_);
         sink_->write_chunk(std::move(out));
     }
     sum.seconds = seconds_since(t0);
