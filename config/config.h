@@ -267,52 +267,34 @@ namespace v2g {
     X(g, double, fault_spike_factor, 3.0, open_closed(0, kMaxSpikeFactor), nullptr, \
       "retail price multiplier during the price spike")
 
-#define V2G_CONFIG_MEMBER(g, type, name, default_value, limits, choices, help) type name = default_value;
-
-struct RunConfig { V2G_KEYS_RUN(V2G_CONFIG_MEMBER, run) };
-struct TimeConfig { V2G_KEYS_TIME(V2G_CONFIG_MEMBER, time) };
-struct FleetConfig { V2G_KEYS_FLEET(V2G_CONFIG_MEMBER, fleet) };
-struct BatteryConfig { V2G_KEYS_BATTERY(V2G_CONFIG_MEMBER, battery) };
-struct SessionsConfig { V2G_KEYS_SESSIONS(V2G_CONFIG_MEMBER, sessions) };
-struct SignalsConfig { V2G_KEYS_SIGNALS(V2G_CONFIG_MEMBER, signals) };
-struct MarketConfig { V2G_KEYS_MARKET(V2G_CONFIG_MEMBER, market) };
-struct GridConfig { V2G_KEYS_GRID(V2G_CONFIG_MEMBER, grid) };
-struct LearningConfig { V2G_KEYS_LEARNING(V2G_CONFIG_MEMBER, learning) };
-struct ResultsConfig { V2G_KEYS_RESULTS(V2G_CONFIG_MEMBER, results) };
-struct LedgerConfig { V2G_KEYS_LEDGER(V2G_CONFIG_MEMBER, ledger) };
-struct DqnConfig { V2G_KEYS_DQN(V2G_CONFIG_MEMBER, dqn) };
-struct EvaluationConfig { V2G_KEYS_EVALUATION(V2G_CONFIG_MEMBER, evaluation) };
-
-// The groups in file order: G(group, KEYS list).
+// The groups in file order: G(group, struct, its rows).
 #define V2G_CONFIG_GROUPS(G) \
-    G(run, V2G_KEYS_RUN) \
-    G(time, V2G_KEYS_TIME) \
-    G(fleet, V2G_KEYS_FLEET) \
-    G(battery, V2G_KEYS_BATTERY) \
-    G(sessions, V2G_KEYS_SESSIONS) \
-    G(signals, V2G_KEYS_SIGNALS) \
-    G(market, V2G_KEYS_MARKET) \
-    G(grid, V2G_KEYS_GRID) \
-    G(learning, V2G_KEYS_LEARNING) \
-    G(results, V2G_KEYS_RESULTS) \
-    G(ledger, V2G_KEYS_LEDGER) \
-    G(dqn, V2G_KEYS_DQN) \
-    G(evaluation, V2G_KEYS_EVALUATION)
+    G(run, RunConfig, V2G_KEYS_RUN) \
+    G(time, TimeConfig, V2G_KEYS_TIME) \
+    G(fleet, FleetConfig, V2G_KEYS_FLEET) \
+    G(battery, BatteryConfig, V2G_KEYS_BATTERY) \
+    G(sessions, SessionsConfig, V2G_KEYS_SESSIONS) \
+    G(signals, SignalsConfig, V2G_KEYS_SIGNALS) \
+    G(market, MarketConfig, V2G_KEYS_MARKET) \
+    G(grid, GridConfig, V2G_KEYS_GRID) \
+    G(learning, LearningConfig, V2G_KEYS_LEARNING) \
+    G(results, ResultsConfig, V2G_KEYS_RESULTS) \
+    G(ledger, LedgerConfig, V2G_KEYS_LEDGER) \
+    G(dqn, DqnConfig, V2G_KEYS_DQN) \
+    G(evaluation, EvaluationConfig, V2G_KEYS_EVALUATION)
 
+// One struct per group, its members the rows' (`RunConfig`: name, seed, ...).
+#define V2G_CONFIG_MEMBER(g, type, name, default_value, limits, choices, help) type name = default_value;
+#define V2G_CONFIG_GROUP_STRUCT(g, Struct, KEYS) struct Struct { KEYS(V2G_CONFIG_MEMBER, g) };
+V2G_CONFIG_GROUPS(V2G_CONFIG_GROUP_STRUCT)
+#undef V2G_CONFIG_GROUP_STRUCT
+#undef V2G_CONFIG_MEMBER
+
+// Every setting: cfg.run, cfg.time, ... cfg.evaluation, one member per group.
 struct Config {
-    RunConfig run;
-    TimeConfig time;
-    FleetConfig fleet;
-    BatteryConfig battery;
-    SessionsConfig sessions;
-    SignalsConfig signals;
-    MarketConfig market;
-    GridConfig grid;
-    LearningConfig learning;
-    ResultsConfig results;
-    LedgerConfig ledger;
-    DqnConfig dqn;
-    EvaluationConfig evaluation;
+#define V2G_CONFIG_GROUP_MEMBER(g, Struct, KEYS) Struct g;
+    V2G_CONFIG_GROUPS(V2G_CONFIG_GROUP_MEMBER)
+#undef V2G_CONFIG_GROUP_MEMBER
 
     int steps_per_day() const { return static_cast<int>(24.0 / time.step_hours + 0.5); }
 };

@@ -16,7 +16,7 @@ std::string key_of(const char* group, const char* name) {
 
 #define V2G_SETTING(g, type, name, default_value, limits, choices, help) \
     {key_of(#g, #name), Member(+[](Config& c) { return &c.g.name; }), help, limits, choices},
-#define V2G_GROUP_SETTINGS(g, KEYS) KEYS(V2G_SETTING, g)
+#define V2G_GROUP_SETTINGS(g, Struct, KEYS) KEYS(V2G_SETTING, g)
 
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> kSettings = {V2G_CONFIG_GROUPS(V2G_GROUP_SETTINGS)};

@@ -245,13 +245,13 @@ namespace {
 
 class DqnBackend final : public HostBackend {
 public:
- DqnBackend(const Config& cfg, Problem problem)
-     : HostBackend(std::move(problem), cfg.run.threads > 0 ? cfg.run.threads : 1),
-       day_start_hour_(static_cast<float>(cfg.time.day_start_hour)),
-       agent_(dqn::settings_from(cfg), kObservationSize) {
-     torch::set_num_threads(threads_);
-     price_scale_ = observation_price_scale(p_, sig_);
- }
+    DqnBackend(const Config& cfg, Problem problem)
+        : HostBackend(std::move(problem), cfg.run.threads > 0 ? cfg.run.threads : 1),
+          day_start_hour_(static_cast<float>(cfg.time.day_start_hour)),
+          agent_(dqn::settings_from(cfg), kObservationSize) {
+        torch::set_num_threads(threads_);
+        price_scale_ = observation_price_scale(p_, sig_);
+    }
 
     std::string name() const override {
         return "dqn on cpu (libtorch, " + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");

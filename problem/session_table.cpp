@@ -168,8 +168,8 @@ SessionTable read_session_table(const Config& cfg) {
             throw InputError(at(t, r) + "arrival " + t.cells[kArrival][r] + ", departure " + t.cells[kDeparture][r] +
                              ": no plugged-in step in the episode window from " +
                              strprintf("%g", static_cast<double>(cfg.time.day_start_hour)) +
-                             " h (time.day_start_hour; " + "steps of " + strprintf("%g", cfg.time.step_hours) +
-                             " h): the departure must come after the " + "arrival, within 24 h of the window's start");
+                             " h (time.day_start_hour; steps of " + strprintf("%g", cfg.time.step_hours) +
+                             " h): the departure must come after the arrival, within 24 h of the window's start");
         SessionRecord& rec = table.records[k];
         rec.arrival_step = static_cast<int16_t>(arrival);
         rec.departure_step = static_cast<int16_t>(departure);
