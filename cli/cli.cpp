@@ -47,6 +47,21 @@ void print_error(const char* kind, std::string msg) {
     std::fprintf(stderr, "%s\n", error_line(kind, std::move(msg)).c_str());
 }
 
+// --set KEY=VALUE, repeatable, on `command`: the one way every command takes config overrides.
+void add_set_option(CLI::App* command, std::vector<std::string>* sets, const std::string& help) {
+    command->add_option("--set", *sets, help)
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+// --device and --threads: where the command runs (run.device, run.threads).
+void add_backend_options(CLI::App* command, std::string* device, std::string* threads,
+                         const std::string& device_help = "backend: auto | cpu | cuda (run.device)") {
+    command->add_option("--device", *device, device_help)->type_name("DEVICE");
+    command->add_option("--threads", *threads, "CPU threads, 0 = all cores (run.threads)")->type_name("N");
+}
+
 }  // namespace cli
 
 std::string error_line(const char* kind, std::string message) {
@@ -67,14 +82,10 @@ int run_cli(int argc, char** argv) {
     TrainArgs args;
     CLI::App* train = app.add_subcommand("train", "train a policy from a TOML config");
     train->add_option("CONFIG", args.config_path, "the run's TOML config (keys: docs/CONFIG.md)");
-    train->add_option("--set", args.sets, "override a config key, e.g. --set learning.alpha=0.1 (repeatable)")
-        ->type_name("KEY=VALUE")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    train->add_option("--device", args.device, "backend: auto | cpu | cuda (run.device)")->type_name("DEVICE");
+    add_set_option(train, &args.sets, "override a config key, e.g. --set learning.alpha=0.1 (repeatable)");
+    add_backend_options(train, &args.device, &args.threads);
     train->add_option("--seed", args.seed, "random seed (run.seed)")->type_name("N");
     train->add_option("--episodes", args.episodes, "episodes to train (run.episodes)")->type_name("N");
-    train->add_option("--threads", args.threads, "CPU threads, 0 = all cores (run.threads)")->type_name("N");
     train->add_option("--summary", args.summary_path, "also write the summary, the config and per-episode rewards as JSON")
         ->type_name("FILE.json");
     train->add_option("--ledger", args.ledger_path, "write the run's hash-chained ledger (blocks, contracts, "
@@ -126,10 +137,7 @@ int run_cli(int argc, char** argv) {
     sessions->add_option("--days", sessions_args.days, "days to draw (30)")->type_name("N");
     sessions->add_option("--out", sessions_args.out_path, "the CSV to write (default: standard output)")
         ->type_name("FILE.csv");
-    sessions->add_option("--set", sessions_args.sets, "override a config key (repeatable)")
-        ->type_name("KEY=VALUE")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_set_option(sessions, &sessions_args.sets, "override a config key (repeatable)");
     sessions->footer("Columns and rules: docs/DATA.md, \"Sessions CSV\". A fitted model written out and read back\n"
                      "(sessions.model = \"csv\", sessions.csv = FILE.csv) trains bit-identically for those days.");
 
@@ -143,12 +151,8 @@ int run_cli(int argc, char** argv) {
     eval->add_option("--faults", eval_args.faults, "none | all | comma list of missing_vehicles, grid_outage, "
                                                    "price_spike, lost_community (evaluation.faults)")
         ->type_name("LIST");
-    eval->add_option("--set", eval_args.sets, "override an evaluation.* key (repeatable)")
-        ->type_name("KEY=VALUE")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    eval->add_option("--device", eval_args.device, "backend: auto | cpu | cuda")->type_name("DEVICE");
-    eval->add_option("--threads", eval_args.threads, "CPU threads, 0 = all cores")->type_name("N");
+    add_set_option(eval, &eval_args.sets, "override an evaluation.* key (repeatable)");
+    add_backend_options(eval, &eval_args.device, &eval_args.threads);
     eval->add_option("--policy", eval_args.policy_path,
                      "also score an outside policy: a TorchScript module, forward(observations [n, 12]) -> "
                      "action scores [n, 5] (docs/VECTOR_ENV.md), as the row `external`")
@@ -162,13 +166,9 @@ int run_cli(int argc, char** argv) {
                                                   "emission, Merkle hashing, results hand-off) and the fused loop: "
                                                   "bytes moved, bandwidth, share of peak, memory or compute bound");
     bench->add_option("CONFIG", bench_args.config_path, "a TOML config (default: the built-in defaults)");
-    bench->add_option("--set", bench_args.sets, "override a config key (repeatable)")
-        ->type_name("KEY=VALUE")
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_set_option(bench, &bench_args.sets, "override a config key (repeatable)");
     bench->add_option("--vehicles", bench_args.vehicles, "fleet size (fleet.vehicles)")->type_name("N");
-    bench->add_option("--device", bench_args.device, "backend: auto | cpu | cuda")->type_name("DEVICE");
-    bench->add_option("--threads", bench_args.threads, "CPU threads, 0 = all cores")->type_name("N");
+    add_backend_options(bench, &bench_args.device, &bench_args.threads);
     bench->add_option("--episodes", bench_args.episodes, "timed episodes per path (default 3)")->type_name("N");
     bench->add_flag("--json", bench_args.json, "print the report as JSON");
     bench->footer("The model (bytes counted per stage, the copy test, the ceilings): docs/PERFORMANCE.md.\n"
@@ -184,8 +184,8 @@ int run_cli(int argc, char** argv) {
     sweep->add_option("--shard", sweep_args.shard, "run the i-th of n disjoint slices (default: from "
                                                    "SLURM_ARRAY_TASK_ID/COUNT, else 0/1); writes OUT.shard-i-of-n.h5")
         ->type_name("i/n");
-    sweep->add_option("--device", sweep_args.device, "backend for every run: auto | cpu | cuda")->type_name("DEVICE");
-    sweep->add_option("--threads", sweep_args.threads, "CPU threads, 0 = all cores")->type_name("N");
+    add_backend_options(sweep, &sweep_args.device, &sweep_args.threads,
+                        "backend for every run: auto | cpu | cuda (run.device)");
     sweep->add_option("--batch", sweep_args.batch, "tabular configurations trained together, their episodes in "
                                                    "shared launches, bit-identical to one after another (default " +
                                                    std::to_string(kDefaultSweepBatch) + ": one after another)")

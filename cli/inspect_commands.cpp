@@ -238,7 +238,7 @@ int run_sessions(const SessionsArgs& args) {
         if (!ok || std::rename((args.out_path + ".tmp").c_str(), args.out_path.c_str()) != 0)
             throw InputError("--out " + args.out_path + ": cannot write");
         std::fprintf(stderr, "sessions: %ld days x %d vehicles of sessions.model = %s written to %s\n", days,
-                     p.num_vehicles, cfg.sessions.model.c_str(), args.out_path.c_str());
+                     p.num_vehicles, choice_name(cfg.sessions.model), args.out_path.c_str());
     }
     return 0;
 }

@@ -87,6 +87,8 @@ struct Options {
         auto it = values.find(k);
         return it == values.end() ? std::nullopt : std::optional<std::string>(it->second);
     }
+    // The count `flag` gives, which the command cannot do without; `usage` says so.
+    size_t required_count(const std::string& flag, const std::string& usage) const;
 };
 
 size_t parse_count(const std::string& flag, const std::string& v) {
@@ -97,6 +99,12 @@ size_t parse_count(const std::string& flag, const std::string& v) {
     } catch (const std::exception&) {
         throw BadInput(flag + ": '" + v + "' is too large");
     }
+}
+
+size_t Options::required_count(const std::string& flag, const std::string& usage) const {
+    const auto v = get(flag);
+    if (!v) throw BadInput(usage);
+    return parse_count(flag, *v);
 }
 
 // A "key value" proof text: the source name for messages, and the lines by key in order.
@@ -178,10 +186,7 @@ int cmd_root(const std::vector<std::string>& args, std::istream& in, std::ostrea
 }
 
 int cmd_prove(const std::vector<std::string>& args, std::istream& in, std::ostream& out) {
-    Options opts(args, {"--index"});
-    const auto index_arg = opts.get("--index");
-    if (!index_arg) throw BadInput("ledger prove needs --index I");
-    const size_t index = parse_count("--index", *index_arg);
+    const size_t index = Options(args, {"--index"}).required_count("--index", "ledger prove needs --index I");
     const std::vector<Digest> hashes = leaf_hashes(read_leaves(in));
     if (index >= hashes.size())
         throw BadInput("--index " + std::to_string(index) + " is out of range for a tree of " +
@@ -228,10 +233,7 @@ int cmd_check_proof(const std::vector<std::string>& args, std::istream& in, std:
 }
 
 int cmd_consistency(const std::vector<std::string>& args, std::istream& in, std::ostream& out) {
-    Options opts(args, {"--old"});
-    const auto old_arg = opts.get("--old");
-    if (!old_arg) throw BadInput("ledger consistency needs --old M");
-    const size_t old_size = parse_count("--old", *old_arg);
+    const size_t old_size = Options(args, {"--old"}).required_count("--old", "ledger consistency needs --old M");
     const std::vector<Digest> hashes = leaf_hashes(read_leaves(in));
     if (old_size > hashes.size())
         throw BadInput("--old " + std::to_string(old_size) + " is larger than the tree's " +

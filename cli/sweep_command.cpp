@@ -68,7 +68,7 @@ void print_sweep_plan(const SweepSpec& spec, int shard, int shards) {
     for (int i = range.begin; i < range.end; ++i) {
         const SweepConfig& c = spec.configs[i];
         std::printf("%-14s %s  (%d episodes, %d vehicles, %s)\n", c.id.c_str(), describe_values(spec, c).c_str(),
-                    c.config.run.episodes, c.config.fleet.vehicles, c.config.learning.policy.c_str());
+                    c.config.run.episodes, c.config.fleet.vehicles, choice_name(c.config.learning.policy));
     }
 }
 

@@ -62,22 +62,6 @@ std::vector<std::string> groups_in_order() {
     return out;
 }
 
-std::vector<std::string> split_choices(const char* choices) {
-    std::vector<std::string> out;
-    if (!choices) return out;
-    std::string item;
-    for (const char* c = choices;; ++c) {
-        if (*c == '|' || *c == '\0') {
-            out.push_back(item);
-            item.clear();
-            if (*c == '\0') break;
-        } else {
-            item += *c;
-        }
-    }
-    return out;
-}
-
 // Optimal string alignment distance: insertions, deletions, substitutions and adjacent
 // transpositions ("alhpa" -> "alpha" is one edit).
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -169,9 +153,9 @@ std::string limits_text(const Limits& l) {
     return "any";
 }
 
-std::string choices_text(const char* choices) {
+std::string choices_text(const std::vector<std::string>& choices) {
     std::string out;
-    for (const std::string& c : split_choices(choices)) out += (out.empty() ? "" : ", ") + c;
+    for (const std::string& c : choices) out += (out.empty() ? "" : ", ") + c;
     return "one of " + out;
 }
 
@@ -189,8 +173,8 @@ constexpr bool is_number_v = std::is_same_v<T, int> || std::is_same_v<T, uint64_
 template <typename T>
 std::string range_problem(const Setting& s, const T& v) {
     if constexpr (std::is_same_v<T, std::string>) {
-        if (!s.choices) return "";
-        for (const std::string& c : split_choices(s.choices))
+        if (s.choices.empty()) return "";
+        for (const std::string& c : s.choices)
             if (v == c) return "";
         return std::string(s.key) + " = '" + v + "' is not allowed: " + choices_text(s.choices);
     } else if constexpr (std::is_same_v<T, bool>) {
@@ -213,8 +197,8 @@ std::string range_problem(const Setting& s, const T& v) {
                 return std::string(s.key) + " = " + value_text + " is out of range: must be <= " +
                        std::to_string(kMaxSeed) + " (the largest TOML integer)";
         }
-        if (s.choices) {
-            for (const std::string& c : split_choices(s.choices))
+        if (!s.choices.empty()) {
+            for (const std::string& c : s.choices)
                 if (d == std::strtod(c.c_str(), nullptr)) return "";
             return std::string(s.key) + " = " + value_text + " is not allowed: " + choices_text(s.choices);
         }
@@ -288,7 +272,7 @@ void store_toml(Config* cfg, const Setting& s, const toml::node& node, const std
     };
     std::visit(
         [&](auto m) {
-            using T = std::decay_t<decltype(*m(*cfg))>;
+            using T = value_type_of<decltype(m)>;
             T value{};
             if constexpr (std::is_same_v<T, bool>) {
                 if (!node.is_boolean()) throw wrong_type();
@@ -312,7 +296,7 @@ void store_toml(Config* cfg, const Setting& s, const toml::node& node, const std
             }
             const std::string problem = range_problem(s, value);
             if (!problem.empty()) throw InputError(loc + problem);
-            *m(*cfg) = value;
+            store(m, *cfg, value);
         },
         s.member);
 }
@@ -416,7 +400,7 @@ void apply_override(Config* cfg, const std::string& assignment) {
 
     std::visit(
         [&](auto m) {
-            using T = std::decay_t<decltype(*m(*cfg))>;
+            using T = value_type_of<decltype(m)>;
             T value{};
             if constexpr (std::is_same_v<T, bool>) {
                 if (text == "true") value = true;
@@ -446,7 +430,7 @@ void apply_override(Config* cfg, const std::string& assignment) {
             }
             const std::string problem = range_problem(*s, value);
             if (!problem.empty()) throw InputError(prefix + problem);
-            *m(*cfg) = value;
+            store(m, *cfg, value);
         },
         s->member);
 }
@@ -567,9 +551,9 @@ std::vector<KeyRange> config_key_ranges() {
     for (const Setting& s : settings()) {
         KeyRange r;
         r.key = s.key;
-        r.allowed = s.choices ? choices_text(s.choices) : limits_text(s.limits);
+        r.allowed = !s.choices.empty() ? choices_text(s.choices) : limits_text(s.limits);
         r.numeric = s.member.index() >= 1 && s.member.index() <= 3;
-        r.bounded = s.choices || (std::isfinite(s.limits.lo) && std::isfinite(s.limits.hi)) ||
+        r.bounded = !s.choices.empty() || (std::isfinite(s.limits.lo) && std::isfinite(s.limits.hi)) ||
                     s.member.index() == 2;  // uint64 (run.seed): <= INT64_MAX, checked exactly
         out.push_back(r);
     }
@@ -580,7 +564,7 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
     std::vector<std::pair<std::string, std::string>> out;
     const Config defaults;
     for (const Setting& s : settings()) {
-        const std::string allowed = s.choices ? choices_text(s.choices) : limits_text(s.limits);
+        const std::string allowed = !s.choices.empty() ? choices_text(s.choices) : limits_text(s.limits);
         std::string line = std::string(s.help) + " (" + type_docs_name(s.member);
         if (allowed != "any") line += ", " + allowed;
         line += ", default " + value_text(s, defaults) + ")";

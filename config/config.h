@@ -9,14 +9,16 @@
 #include <string>
 #include <variant>
 #include <vector>
+#include "config/choices.h"
 
 namespace v2g {
 
 // Every setting, group by group: X(group, type, name, default, limits, choices, help). The TOML
 // key is `group.name` (a trailing underscore marks a C++ keyword: dqn.double_ is `dqn.double`),
 // the member `cfg.group.name`. `limits` (an interval, config_table.h) and `choices` ("a|b|c",
-// or nullptr) are what the key accepts; `help` is its one line for --help and docs/CONFIG.md
-// (a test checks the two agree). A new setting is one row here.
+// or nullptr) are what a number accepts; a setting that takes one of a few names has an enum
+// type from choices.h, which brings its names. `help` is its one line for --help and
+// docs/CONFIG.md (a test checks the two agree). A new setting is one row here.
 
 // [run]
 #define V2G_KEYS_RUN(X, g) \
@@ -26,7 +28,7 @@ namespace v2g {
       "every random number derives from it") \
     X(g, int, episodes, 2000, closed(1, kMaxEpisodes), nullptr, \
       "episodes to train; one episode = one day") \
-    X(g, std::string, device, "auto", any(), "auto|cpu|cuda", \
+    X(g, ComputeDevice, device, ComputeDevice::auto_, any(), nullptr, \
       "compute backend") \
     X(g, int, threads, 0, closed(0, kMaxThreads), nullptr, \
       "CPU threads, 0 = all cores")
@@ -44,7 +46,7 @@ namespace v2g {
       "vehicles in the fleet") \
     X(g, int, community_size, 50, closed(1, kMaxVehicles), nullptr, \
       "vehicles per community (P2P market); the last may be smaller") \
-    X(g, std::string, mix, "ev2gym", any(), "ev2gym|single", \
+    X(g, FleetMix, mix, FleetMix::ev2gym, any(), nullptr, \
       "vehicle models: registration-weighted real models, or one model") \
     X(g, double, single_capacity_kwh, 60.0, open_closed(0, kMaxPackKwh), nullptr, \
       "pack capacity with mix = single (kWh)") \
@@ -79,16 +81,16 @@ namespace v2g {
       "pack replacement cost per kWh") \
     X(g, double, end_of_life_loss, 0.2, open(0, 1), nullptr, \
       "capacity loss at which a pack is worn out (fraction)") \
-    X(g, std::string, aging, "day", any(), "day|lifetime", \
+    X(g, AgingHorizon, aging, AgingHorizon::day, any(), nullptr, \
       "day: every day starts from the fleet's configured age; lifetime: ageing carries across days, packs replaced at end of life")
 
 // [sessions]
 #define V2G_KEYS_SESSIONS(X, g) \
-    X(g, std::string, model, "ev2gym", any(), "ev2gym|fixed|csv", \
+    X(g, SessionSource, model, SessionSource::ev2gym, any(), nullptr, \
       "daily plug-in sessions: fitted distributions, fixed times, or each vehicle's own from sessions.csv") \
     X(g, std::string, csv, "", any(), nullptr, \
       "CSV file of per-vehicle sessions with model = csv (docs/DATA.md, \"Sessions CSV\")") \
-    X(g, std::string, charger, "private", any(), "private|public|workplace", \
+    X(g, ChargerType, charger, ChargerType::private_, any(), nullptr, \
       "charger type of the fitted session distributions") \
     X(g, double, fixed_arrival_hour, 18.0, closed_open(0, kHoursPerDay), nullptr, \
       "plug-in clock hour with model = fixed") \
@@ -103,7 +105,7 @@ namespace v2g {
 
 // [signals]
 #define V2G_KEYS_SIGNALS(X, g) \
-    X(g, std::string, source, "synthetic", any(), "synthetic|csv", \
+    X(g, SignalSource, source, SignalSource::synthetic, any(), nullptr, \
       "price/load/PV series: built-in generators or CSV files") \
     X(g, int, days, 365, closed(1, kMaxSignalDays), nullptr, \
       "days of signals; episode e uses day e % days") \
@@ -133,7 +135,7 @@ namespace v2g {
       "field separator of the CSV files: auto (the one the header has), \",\", \";\" or tab") \
     X(g, std::string, csv_decimal, ".", any(), nullptr, \
       "decimal mark of the CSV numbers: \".\" or \",\" (not with csv_separator \",\")") \
-    X(g, std::string, price_unit, "$/kWh", any(), "$/kWh|$/MWh|EUR/kWh|EUR/MWh|ct/kWh", \
+    X(g, PriceUnitName, price_unit, PriceUnitName::usd_per_kwh, any(), nullptr, \
       "unit of the price column, converted to currency per kWh; its currency labels money") \
     X(g, std::string, timestamp_column, "", any(), nullptr, \
       "ISO 8601 time column of every CSV, checked to step by 1 h; \"\" = none")
@@ -160,7 +162,7 @@ namespace v2g {
 
 // [learning]
 #define V2G_KEYS_LEARNING(X, g) \
-    X(g, std::string, policy, "tabular", any(), "tabular|dqn", \
+    X(g, LearnerPolicy, policy, LearnerPolicy::tabular, any(), nullptr, \
       "learner: tabular Q-learning, or a DQN (needs a build with LibTorch)") \
     X(g, int, soc_bins, 10, closed(1, kMaxSocBins), nullptr, \
       "SoC bins of the tabular state") \
@@ -168,15 +170,15 @@ namespace v2g {
       "time-of-day bins of the tabular state (24: one per hour); must divide the steps per day") \
     X(g, int, price_levels, 3, closed(1, kMaxPriceLevels), nullptr, \
       "price levels of the tabular state (quantiles)") \
-    X(g, std::string, price_level_basis, "day", any(), "day|step", \
+    X(g, PriceLevelBasis, price_level_basis, PriceLevelBasis::day, any(), nullptr, \
       "what the price level ranks: the day's mean retail price among the series' days, or each step's price among all steps") \
     X(g, int, deadline_levels, 1, closed(1, kMaxStepsPerDayConfig), nullptr, \
       "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)") \
     X(g, int, forecast_levels, 1, closed(1, kMaxStepsPerDayConfig), nullptr, \
       "price-outlook levels in the tabular state: steps left in the stay with a lower retail price than now (day-ahead prices), clamped to levels - 1 (1 = off)") \
-    X(g, std::string, q_sharing, "vehicle", any(), "vehicle|community|fleet", \
+    X(g, QTableSharing, q_sharing, QTableSharing::vehicle, any(), nullptr, \
       "who owns a Q-table") \
-    X(g, std::string, q_precision, "fp32", any(), "fp32|bf16", \
+    X(g, QPrecision, q_precision, QPrecision::fp32, any(), nullptr, \
       "how Q-values are stored: float32, or bfloat16 (half the memory; updates rounded to nearest even, docs/PERFORMANCE.md)") \
     X(g, double, q_init, -3.0, closed(-kMaxPricePerKwh, kMaxPricePerKwh), nullptr, \
       "every Q-value before training (0: optimistic when rewards are costs; below the typical return: untried actions are not preferred)") \
@@ -216,7 +218,7 @@ namespace v2g {
       "charging tariffs' fixed price (currency/kWh); < 0 = indexed to the retail price") \
     X(g, int, valid_episodes, 0, closed(0, kMaxEpisodes), nullptr, \
       "contracts valid for episodes [0, N); 0 = forever") \
-    X(g, std::string, store_transactions, "last", any(), "all|last|none", \
+    X(g, StoredTransactions, store_transactions, StoredTransactions::last, any(), nullptr, \
       "transaction records kept in the ledger file")
 
 // [dqn]
@@ -233,7 +235,7 @@ namespace v2g {
       "transitions stored before the first gradient step") \
     X(g, int, updates_per_step, 1, closed(0, kMaxDqnBatch), nullptr, \
       "gradient steps per fleet step") \
-    X(g, std::string, target_update, "hard", any(), "hard|soft", \
+    X(g, TargetUpdate, target_update, TargetUpdate::hard, any(), nullptr, \
       "target network updates: hard copies or soft (Polyak)") \
     X(g, int, target_period, 500, closed(1, kMaxDqnSteps), nullptr, \
       "gradient steps between hard target copies") \
@@ -241,7 +243,7 @@ namespace v2g {
       "Polyak factor of soft target updates") \
     X(g, bool, double_, true, any(), nullptr, \
       "double-DQN targets") \
-    X(g, std::string, loss, "huber", any(), "huber|mse", \
+    X(g, DqnLoss, loss, DqnLoss::huber, any(), nullptr, \
       "TD loss") \
     X(g, double, grad_clip, 10.0, closed(0, kMaxGradClip), nullptr, \
       "max gradient L2 norm, 0 = off")

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 #include "config/config.h"
@@ -90,18 +91,51 @@ inline Limits open(double lo, double hi) { return {lo, hi, true, true}; }
 // member of a member cannot be written in C++).
 template <class T>
 using Field = T* (*)(Config&);
-using Member = std::variant<Field<bool>, Field<int>, Field<uint64_t>, Field<double>, Field<std::string>>;
+// A choice setting (an enum of choices.h): its member's address, untyped, and its names. The
+// registry reads and writes it by name, as text, so it needs no case per enum.
+struct ChoiceField {
+    void* (*address)(Config&);  // an enum with underlying type int
+    const char* const* names;   // ChoiceNames<Enum>::names
+    int count;
+};
+using Member = std::variant<Field<bool>, Field<int>, Field<uint64_t>, Field<double>, Field<std::string>, ChoiceField>;
 
-// The value a setting's field holds in `cfg`.
+// The value a setting's field holds in `cfg`; a choice's is its name.
 template <class T>
 const T& value_in(Field<T> field, const Config& cfg) { return *field(const_cast<Config&>(cfg)); }
+std::string value_in(const ChoiceField& field, const Config& cfg);
+// What a setting's value is read as and checked as: T, or a choice's name (std::string).
+template <class M>
+struct ValueOf;
+template <class T>
+struct ValueOf<Field<T>> { using type = T; };
+template <>
+struct ValueOf<ChoiceField> { using type = std::string; };
+template <class M>
+using value_type_of = typename ValueOf<M>::type;
+// Stores `value` (already checked against the setting's range or choices) into `cfg`.
+template <class T>
+void store(Field<T> field, Config& cfg, const T& value) { *field(cfg) = value; }
+void store(const ChoiceField& field, Config& cfg, const std::string& name);
+
+// The registry entry of a row: the member's typed address, or for an enum its ChoiceField.
+// The macro that builds the registry passes both forms of the same address.
+template <class T>
+Member make_member(Field<T> typed, void* (*untyped)(Config&)) {
+    if constexpr (std::is_enum_v<T>) {
+        static_assert(std::is_same_v<std::underlying_type_t<T>, int>, "ChoiceField reads and writes an int");
+        return ChoiceField{untyped, ChoiceNames<T>::names, choice_count<T>()};
+    } else {
+        return typed;
+    }
+}
 
 struct Setting {
     std::string key;      // "group.name"
     Member member;
     const char* help;     // one line, for --help and docs
     Limits limits;        // numbers only
-    const char* choices;  // "a|b|c": the allowed values (strings or numbers); nullptr = any
+    std::vector<std::string> choices;  // the allowed values (names, or numbers); empty = any
 };
 
 const std::vector<Setting>& settings();

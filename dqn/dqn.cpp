@@ -31,11 +31,11 @@ Settings settings_from(const Config& cfg) {
     s.buffer_size = cfg.dqn.buffer_size;
     s.learning_starts = cfg.dqn.learning_starts;
     s.updates_per_step = cfg.dqn.updates_per_step;
-    s.soft_update = cfg.dqn.target_update == "soft";
+    s.soft_update = cfg.dqn.target_update == TargetUpdate::soft;
     s.target_period = cfg.dqn.target_period;
     s.tau = cfg.dqn.tau;
     s.double_q = cfg.dqn.double_;
-    s.huber = cfg.dqn.loss == "huber";
+    s.huber = cfg.dqn.loss == DqnLoss::huber;
     s.grad_clip = cfg.dqn.grad_clip;
     s.gamma = cfg.learning.gamma;
     s.seed = cfg.run.seed;

@@ -126,7 +126,7 @@ public:
         if (bytes != trained_.size())
             throw InputError("the run's fleet buffer has " + std::to_string(trained_.size()) + " bytes, its config needs " +
                              std::to_string(bytes) + " (a results file from another version?)");
-        backend_ = cfg.learning.policy == "dqn" ? make_dqn_backend(cfg, problem_)
+        backend_ = cfg.learning.policy == LearnerPolicy::dqn ? make_dqn_backend(cfg, problem_)
                                                 : make_backend(device, problem_, cfg.run.threads);
         backend_->save_learner(&initial_learner_);  // the untrained network (DQN), or nothing
         backend_->set_recording(true);
@@ -419,7 +419,7 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
     res.dp_energy_points = cfg.evaluation.dp_energy_points;
     res.step_hours = cfg.time.step_hours;
     res.ledger = cfg.ledger.enabled;
-    res.device = device.device;
+    res.device = choice_name(device.device);
     res.faults = faults.empty() ? "none" : "";
     for (const std::string& f : faults) res.faults += (res.faults.empty() ? "" : ",") + f;
     for (const EvalPolicy& pol : policies) res.policies.push_back(pol.name);

@@ -133,17 +133,17 @@ double free_memory_bytes() {
 }  // namespace
 
 BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int episodes) {
-    const bool cuda = device.device == "cuda";
+    const bool cuda = device.device == ComputeDevice::cuda;
     // Scattered Q accesses at the device's memory granule (phase_traffic.h): elements on the CPU,
     // 32-byte sectors on the GPU.
     const int64_t granule = cuda ? kGpuSectorBytes : kElementGranule;
     BenchReport rep;
-    rep.device = device.device;
+    rep.device = choice_name(device.device);
     rep.device_reason = device.reason;
     rep.episodes = episodes;
     rep.threads = cuda ? 0 : (cfg.run.threads > 0 ? cpu_threads(cfg.run.threads) : omp_get_max_threads());
     rep.epsilon = cfg.learning.epsilon;
-    rep.q_sharing = cfg.learning.q_sharing;
+    rep.q_sharing = choice_name(cfg.learning.q_sharing);
     const float epsilon = static_cast<float>(cfg.learning.epsilon);
 
     // 1. The device's peak: the copy test.
@@ -395,13 +395,14 @@ int run_bench(const BenchArgs& args) {
                                  cfg.ledger.contracts < communities + kContractsBeyondCommunities;
     if (raise_contracts) cfg.ledger.contracts = communities + kContractsBeyondCommunities;
     validate(cfg);
-    if (cfg.learning.policy != "tabular")
-        throw InputError("learning.policy = '" + cfg.learning.policy + "': v2g bench times the tabular engine only");
+    if (cfg.learning.policy != LearnerPolicy::tabular)
+        throw InputError("learning.policy = '" + std::string(choice_name(cfg.learning.policy)) +
+                         "': v2g bench times the tabular engine only");
     const DeviceChoice device = choose_device(cfg.run.device);
     // Notes only once the input is known good: bad input prints exactly one line.
     if (raise_contracts)
         std::fprintf(stderr, "bench: ledger.contracts raised to %d (at least communities + 2)\n", cfg.ledger.contracts);
-    std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+    std::fprintf(stderr, "device: %s (%s)\n", choice_name(device.device), device.reason.c_str());
     const BenchReport report = run_bench_report(cfg, device, episodes);
     if (args.json)
         std::fputs(bench_json(report).c_str(), stdout);

@@ -34,33 +34,31 @@ constexpr ModelSpec kEv2GymModels[] = {
 
 std::vector<EvModel> fleet_mix(const Config& cfg) {
     std::vector<EvModel> models;
-    if (cfg.fleet.mix == "ev2gym") {
+    if (cfg.fleet.mix == FleetMix::ev2gym) {
         for (const ModelSpec& s : kEv2GymModels)
             models.push_back({s.name, static_cast<double>(s.registrations), s.capacity_kwh, s.charge_kw,
                               s.discharge_kw, s.efficiency, s.efficiency});
         return models;
     }
-    if (cfg.fleet.mix == "single") {
-        // Ranges are validate()'s job; guard here too so a bad model never reaches the kernels.
-        if (!(cfg.fleet.single_capacity_kwh > 0.0))
-            throw InputError("fleet.single_capacity_kwh = " + std::to_string(cfg.fleet.single_capacity_kwh) +
-                             ": must be > 0");
-        if (!(cfg.fleet.single_charge_kw >= 0.0))
-            throw InputError("fleet.single_charge_kw = " + std::to_string(cfg.fleet.single_charge_kw) +
-                             ": must be >= 0");
-        if (!(cfg.fleet.single_discharge_kw >= 0.0))
-            throw InputError("fleet.single_discharge_kw = " + std::to_string(cfg.fleet.single_discharge_kw) +
-                             ": must be >= 0");
-        if (!(cfg.fleet.single_efficiency > 0.0 && cfg.fleet.single_efficiency <= 1.0))
-            throw InputError("fleet.single_efficiency = " + std::to_string(cfg.fleet.single_efficiency) +
-                             ": must be in (0, 1]");
-        const float eta = static_cast<float>(cfg.fleet.single_efficiency);
-        models.push_back({"single", 1.0, static_cast<float>(cfg.fleet.single_capacity_kwh),
-                          static_cast<float>(cfg.fleet.single_charge_kw),
-                          static_cast<float>(cfg.fleet.single_discharge_kw), eta, eta});
-        return models;
-    }
-    throw InputError("fleet.mix = '" + cfg.fleet.mix + "': unknown (expected ev2gym or single)");
+    // FleetMix::single: one model from fleet.single_*.
+    // Ranges are validate()'s job; guard here too so a bad model never reaches the kernels.
+    if (!(cfg.fleet.single_capacity_kwh > 0.0))
+        throw InputError("fleet.single_capacity_kwh = " + std::to_string(cfg.fleet.single_capacity_kwh) +
+                         ": must be > 0");
+    if (!(cfg.fleet.single_charge_kw >= 0.0))
+        throw InputError("fleet.single_charge_kw = " + std::to_string(cfg.fleet.single_charge_kw) +
+                         ": must be >= 0");
+    if (!(cfg.fleet.single_discharge_kw >= 0.0))
+        throw InputError("fleet.single_discharge_kw = " + std::to_string(cfg.fleet.single_discharge_kw) +
+                         ": must be >= 0");
+    if (!(cfg.fleet.single_efficiency > 0.0 && cfg.fleet.single_efficiency <= 1.0))
+        throw InputError("fleet.single_efficiency = " + std::to_string(cfg.fleet.single_efficiency) +
+                         ": must be in (0, 1]");
+    const float eta = static_cast<float>(cfg.fleet.single_efficiency);
+    models.push_back({"single", 1.0, static_cast<float>(cfg.fleet.single_capacity_kwh),
+                      static_cast<float>(cfg.fleet.single_charge_kw),
+                      static_cast<float>(cfg.fleet.single_discharge_kw), eta, eta});
+    return models;
 }
 
 }  // namespace v2g

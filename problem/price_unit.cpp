@@ -3,7 +3,7 @@
 // or in cents is converted once, on load.
 #include "problem/price_unit.h"
 
-#include "common/errors.h"
+#include <stdexcept>
 
 namespace v2g {
 namespace {
@@ -17,27 +17,24 @@ constexpr const char* kSyntheticCurrency = "$";
 
 const std::vector<PriceUnit>& price_units() {
     static const std::vector<PriceUnit> kUnits = {
-        {"$/kWh", "$", 1.0},                   // CityLearn's pricing.csv; US retail tariffs
-        {"$/MWh", "$", 1.0 / kKwhPerMwh},      // US wholesale markets (ERCOT, PJM, CAISO)
-        {"EUR/kWh", "EUR", 1.0},               // European retail tariffs
-        {"EUR/MWh", "EUR", 1.0 / kKwhPerMwh},  // European day-ahead prices (ENTSO-E, EPEX Spot)
-        {"ct/kWh", "EUR", 1.0 / kCentsPerEuro},  // euro cents: German and Dutch retail tariffs
+        {PriceUnitName::usd_per_kwh, "$", 1.0},                 // CityLearn's pricing.csv; US retail tariffs
+        {PriceUnitName::usd_per_mwh, "$", 1.0 / kKwhPerMwh},    // US wholesale markets (ERCOT, PJM, CAISO)
+        {PriceUnitName::eur_per_kwh, "EUR", 1.0},               // European retail tariffs
+        {PriceUnitName::eur_per_mwh, "EUR", 1.0 / kKwhPerMwh},  // European day-ahead prices (ENTSO-E, EPEX Spot)
+        {PriceUnitName::eur_ct_per_kwh, "EUR", 1.0 / kCentsPerEuro},  // euro cents: German and Dutch retail tariffs
     };
     return kUnits;
 }
 
-const PriceUnit& find_price_unit(const std::string& name) {
-    std::string names;
-    for (const PriceUnit& u : price_units()) {
-        if (name == u.name) return u;
-        names += (names.empty() ? "" : ", ") + std::string(u.name);
-    }
-    throw InputError("signals.price_unit = '" + name + "' is not allowed: one of " + names);
+const PriceUnit& price_unit(PriceUnitName name) {
+    const PriceUnit& unit = price_units().at(static_cast<size_t>(name));
+    if (unit.name != name) throw std::logic_error("price_units() is not in PriceUnitName's order");
+    return unit;
 }
 
 std::string currency_label(const Config& cfg) {
-    if (cfg.signals.source != "csv") return kSyntheticCurrency;
-    return find_price_unit(cfg.signals.price_unit).currency;
+    if (cfg.signals.source != SignalSource::csv) return kSyntheticCurrency;
+    return price_unit(cfg.signals.price_unit).currency;
 }
 
 }  // namespace v2g

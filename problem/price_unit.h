@@ -9,16 +9,16 @@
 namespace v2g {
 
 struct PriceUnit {
-    const char* name;      // as signals.price_unit writes it: "EUR/MWh"
+    PriceUnitName name;    // as signals.price_unit writes it: choice_name(name) is "EUR/MWh"
     const char* currency;  // what money is counted in: "EUR"
     double to_per_kwh;     // a price in this unit times this = currency per kWh
 };
 
-// Every unit signals.price_unit allows, the default ($/kWh) first.
+// Every unit signals.price_unit allows, in PriceUnitName's order (the default, $/kWh, first).
 const std::vector<PriceUnit>& price_units();
 
-// The unit called `name`; InputError naming signals.price_unit when there is none.
-const PriceUnit& find_price_unit(const std::string& name);
+// The unit `name` stands for.
+const PriceUnit& price_unit(PriceUnitName name);
 
 // The currency the run's money is counted in: signals.price_unit's with signals.source = "csv";
 // "$" with the synthetic prices, which are fitted to CityLearn's pricing.csv in US $/kWh.

@@ -109,7 +109,7 @@ EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, Signa
     p.end_of_life_loss = static_cast<float>(cfg.battery.end_of_life_loss);
     p.initial_age_days = static_cast<float>(cfg.battery.initial_age_days);
     set_fleet_age(cfg, &p);
-    p.lifetime_aging = cfg.battery.aging == "lifetime" ? 1 : 0;
+    p.lifetime_aging = cfg.battery.aging == AgingHorizon::lifetime ? 1 : 0;
     p.p2p_price_weight = static_cast<float>(cfg.market.price_weight);
     p.p2p_loss_fraction = static_cast<float>(cfg.market.loss_fraction);
     p.unmatched_to_grid = cfg.market.unmatched_to_grid ? 1 : 0;
@@ -123,10 +123,10 @@ EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, Signa
     p.price_levels = cfg.learning.price_levels;
     p.deadline_levels = cfg.learning.deadline_levels;
     p.forecast_levels = cfg.learning.forecast_levels;
-    p.q_sharing = cfg.learning.q_sharing == "community" ? kQPerCommunity
-                  : cfg.learning.q_sharing == "fleet"   ? kQPerFleet
+    p.q_sharing = cfg.learning.q_sharing == QTableSharing::community ? kQPerCommunity
+                  : cfg.learning.q_sharing == QTableSharing::fleet   ? kQPerFleet
                                                         : kQPerVehicle;
-    p.q_bf16 = cfg.learning.q_precision == "bf16" ? 1 : 0;
+    p.q_bf16 = cfg.learning.q_precision == QPrecision::bf16 ? 1 : 0;
     p.alpha = static_cast<float>(cfg.learning.alpha);
     p.gamma = static_cast<float>(cfg.learning.gamma);
     p.seed = cfg.run.seed;
@@ -221,7 +221,7 @@ Problem build_problem(const Config& cfg) {
     // the series' days, the same for every step of a day; or each step's price among all steps.
     const int steps = p.steps_per_day;
     std::vector<float> basis = series.retail_price_per_kwh;
-    if (cfg.learning.price_level_basis == "day")
+    if (cfg.learning.price_level_basis == PriceLevelBasis::day)
         for (int d = 0; d < p.signal_days; ++d) {
             double sum = 0.0;
             for (int t = 0; t < steps; ++t) sum += series.retail_price_per_kwh[static_cast<size_t>(d) * steps + t];

@@ -183,7 +183,7 @@ SessionTable read_session_table(const Config& cfg) {
 }
 
 std::string session_reuse_note(const Config& cfg, int first_held_out_episode) {
-    if (cfg.sessions.model != "csv") return "";
+    if (cfg.sessions.model != SessionSource::csv) return "";
     const int session_days = read_session_table(cfg).days;
     if (first_held_out_episode < session_days) return "";
     return "sessions       " + cfg.sessions.csv + " has " + std::to_string(session_days) +

@@ -12,8 +12,8 @@
 namespace v2g {
 namespace {
 
-constexpr int kChargerCount = 3;               // private, public, workplace
-constexpr const char* kChargerNames[kChargerCount] = {"private", "public", "workplace"};
+// Tables are indexed by ChargerType, in its order: private, public, workplace.
+constexpr int kChargerCount = choice_count<ChargerType>();
 constexpr int kSlotsPerDay = 96;               // quarter-hour slots of distribution-of-arrival.csv
 constexpr double kSlotHours = 0.25;
 constexpr double kHoursPerDay = 24.0;
@@ -188,12 +188,6 @@ constexpr float kDemandKwhQ[kChargerCount][kQuantileCount] = {
   {0.0f, 1.4f, 2.7f, 3.8f, 4.7f, 5.4f, 6.2f, 6.8f, 7.4f, 8.2f, 8.8f, 9.5f, 10.9f, 12.6f, 14.4f, 16.7f, 19.2f, 22.3f, 26.1f, 31.9f, 77.0f},
 };
 
-int charger_index(const std::string& charger) {
-    for (int c = 0; c < kChargerCount; ++c)
-        if (charger == kChargerNames[c]) return c;
-    throw InputError("sessions.charger = '" + charger + "': unknown (expected private, public or workplace)");
-}
-
 
 // Hours from the window start to a clock hour, in [0, 24).
 double window_offset_hours(const Config& cfg, double clock_hour) {
@@ -258,7 +252,7 @@ double table_mean(const float* q) {
 // how it varies with the arrival time) and takes its level from the national mean daily
 // distance (sessions.daily_km) and the consumption per km.
 SessionModel ev2gym_model(const Config& cfg, int steps) {
-    const int c = charger_index(cfg.sessions.charger);
+    const int c = static_cast<int>(cfg.sessions.charger);
     SessionModel m{};
     m.fixed = 0;
     arrival_cdf(cfg, steps, kArrivalPercent[c], m.arrival_cdf);
@@ -361,10 +355,11 @@ SessionModel table_model(int steps) {
 SessionModel build_session_model(const Config& cfg) {
     const int steps = checked_steps_per_day(cfg);
     SessionModel m;
-    if (cfg.sessions.model == "ev2gym") m = ev2gym_model(cfg, steps);
-    else if (cfg.sessions.model == "fixed") m = fixed_model(cfg, steps);
-    else if (cfg.sessions.model == "csv") m = table_model(steps);
-    else throw InputError("sessions.model = '" + cfg.sessions.model + "': unknown (expected ev2gym, fixed or csv)");
+    switch (cfg.sessions.model) {
+        case SessionSource::ev2gym: m = ev2gym_model(cfg, steps); break;
+        case SessionSource::fixed: m = fixed_model(cfg, steps); break;
+        case SessionSource::csv: m = table_model(steps); break;
+    }
     m.first_weekday = cfg.signals.first_weekday;
     m.reserve_kwh = static_cast<float>(cfg.sessions.reserve_km * cfg.fleet.consumption_kwh_per_km);
     return m;

@@ -215,11 +215,11 @@ SignalSeries make_signals(const Config& cfg) {
     s.steps_per_day = cfg.steps_per_day();
     std::vector<double> price, load, pv;
     double pv_scale = 1.0;  // synthetic PV is already kW/kWp
-    if (cfg.signals.source == "synthetic") {
+    if (cfg.signals.source == SignalSource::synthetic) {
         if (cfg.signals.days < 1)
             throw InputError("signals.days = " + std::to_string(cfg.signals.days) + ": must be >= 1");
         s.days = cfg.signals.days;
-    } else if (cfg.signals.source == "csv") {
+    } else {  // SignalSource::csv
         CsvHourly csv = read_csv_signals(cfg);  // checked, converted to currency per kWh
         price = std::move(csv.price_per_kwh);
         load = std::move(csv.load_kw);
@@ -240,8 +240,6 @@ SignalSeries make_signals(const Config& cfg) {
                 std::string(shortest) + ": " + std::to_string(shortest_rows) + " hourly rows, need at least " +
                 std::to_string(kHoursPerDay + cfg.time.day_start_hour) +
                 " for one 24 h window from time.day_start_hour = " + std::to_string(cfg.time.day_start_hour));
-    } else {
-        throw InputError("signals.source = '" + cfg.signals.source + "': unknown (expected synthetic or csv)");
     }
     if (!(cfg.signals.feed_in_ratio >= 0.0) || !std::isfinite(cfg.signals.feed_in_ratio))
         throw InputError("signals.feed_in_ratio = " + std::to_string(cfg.signals.feed_in_ratio) + ": must be >= 0");

@@ -118,7 +118,7 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
     }
     // A DQN run's policy is its network (/checkpoint/learner*, --model-out), not the tabular
     // tables its fleet buffer still carries unused: /qtables holds no table for it.
-    f.tables = cfg.learning.policy == "dqn" ? 0 : static_cast<hsize_t>(num_q_tables(p));
+    f.tables = cfg.learning.policy == LearnerPolicy::dqn ? 0 : static_cast<hsize_t>(num_q_tables(p));
     f.states = static_cast<hsize_t>(num_states(p));
     const hsize_t n = static_cast<hsize_t>(p.num_vehicles);
 

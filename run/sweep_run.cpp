@@ -86,7 +86,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
         if (!opt.device.empty()) apply_override(&cfg, "run.device=" + opt.device);
         if (!opt.threads.empty()) apply_override(&cfg, "run.threads=" + opt.threads);
         validate(cfg);
-        if (cfg.learning.policy == "dqn")
+        if (cfg.learning.policy == LearnerPolicy::dqn)
             require_dqn("configuration " + spec.configs[i].id + ": learning.policy = 'dqn'");
         configs.push_back(cfg);
         if (rows[i - range.begin].status != "done") remaining_env_steps += planned_env_steps(cfg);
@@ -220,7 +220,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
                     const RunFileState state = inspect_run_file(dir + "/" + spec.configs[range.begin + k].id + ".h5");
                     if (state != RunFileState::kFinished) {
                         TrainRunOptions train = train_options(k, state);
-                        const bool cuda = choose_device(configs[k].run.device).device == "cuda";
+                        const bool cuda = choose_device(configs[k].run.device).device == ComputeDevice::cuda;
                         train.backend_factory = [&, m, cuda](Problem problem) {
                             return executor.member_backend(static_cast<int>(m), std::move(problem), cuda);
                         };
@@ -257,9 +257,9 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& opt) {
     };
 
     // Tables train in batches of consecutive pending configurations on the same device; DQNs alone.
-    std::vector<std::string> device_of(configs.size());
+    std::vector<ComputeDevice> device_of(configs.size());
     for (size_t k = 0; k < configs.size(); ++k) device_of[k] = choose_device(configs[k].run.device).device;
-    const auto batchable = [&](int k) { return opt.batch > 1 && configs[k].learning.policy == "tabular"; };
+    const auto batchable = [&](int k) { return opt.batch > 1 && configs[k].learning.policy == LearnerPolicy::tabular; };
     for (int k = 0; k < out.configs && !out.interrupted;) {
         if (rows[k].status == "done") {
             ++k;

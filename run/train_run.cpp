@@ -15,9 +15,10 @@ namespace {
 // The DQN has no GPU path yet (docs/DQN.md): --device cuda is refused, auto falls back.
 DeviceChoice device_for(const Config& cfg) {
     DeviceChoice device = choose_device(cfg.run.device);
-    if (cfg.learning.policy == "dqn" && device.device == "cuda") {
-        if (cfg.run.device == "cuda") throw InputError("--device cuda: the DQN runs on the CPU in this version");
-        device = {"cpu", "the DQN runs on the CPU in this version"};
+    if (cfg.learning.policy == LearnerPolicy::dqn && device.device == ComputeDevice::cuda) {
+        if (cfg.run.device == ComputeDevice::cuda)
+            throw InputError("--device cuda: the DQN runs on the CPU in this version");
+        device = {ComputeDevice::cpu, "the DQN runs on the CPU in this version"};
     }
     return device;
 }
@@ -25,7 +26,7 @@ DeviceChoice device_for(const Config& cfg) {
 
 TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     const bool resuming = !opt.resume_path.empty();
-    const bool dqn = cfg.learning.policy == "dqn";
+    const bool dqn = cfg.learning.policy == LearnerPolicy::dqn;
     if (!opt.model_out.empty() && !dqn)
         throw InputError("--model-out " + opt.model_out + ": only a DQN run (learning.policy = \"dqn\") has a network to export");
     if (dqn) require_dqn("learning.policy = 'dqn'");
@@ -50,7 +51,7 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     LedgerOutput ledger{opt.ledger_path, problem.contracts, run_id_of(cfg)};
     RunInfo info;
     info.input_toml = opt.input_toml;
-    info.device = device.device;
+    info.device = choice_name(device.device);
     info.device_reason = device.reason;
     const std::vector<Contract> contracts = problem.contracts;
     std::vector<char> signal_buffer = problem.signals;  // for the results file's traced day
@@ -74,7 +75,7 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
         results = std::make_unique<ResultsWriter>(opt.out_path, cfg, params, contracts, info);
     }
     if (opt.notices) {
-        std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+        std::fprintf(stderr, "device: %s (%s)\n", choice_name(device.device), device.reason.c_str());
         if (resuming)
             std::fprintf(stderr, "resume: %s from episode %d of %d\n", opt.resume_path.c_str(), resumed_at,
                          cfg.run.episodes);
@@ -130,7 +131,7 @@ EvaluationResult evaluate_results_file(const std::string& run_path, const Config
     ResumeState trained = read_resume_state(run_path, params);
     if (trained.fleet.empty()) throw InputError(run_path + ": has no checkpoint of the trained state to evaluate");
     if (notices) {
-        std::fprintf(stderr, "device: %s (%s)\n", device.device.c_str(), device.reason.c_str());
+        std::fprintf(stderr, "device: %s (%s)\n", choice_name(device.device), device.reason.c_str());
         std::fprintf(stderr, "eval: %s after %d episodes, %d days from episode %d, faults: %s\n", run_path.c_str(),
                      trained.next_episode, cfg.evaluation.days, trained.next_episode, cfg.evaluation.faults.c_str());
     }

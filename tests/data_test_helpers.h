@@ -63,6 +63,15 @@ inline std::string input_error_of(F f) {
     return "";
 }
 
+// read_csv_column's InputError for a file of `text`, the file's path cut from its front, so
+// that it reads ":line: ..." ("" when the file reads).
+inline std::string csv_error(const std::string& name, const std::string& text, const std::string& column,
+                             const CsvFormat& format = {}) {
+    TempFile f(name, text);
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, column, format); });
+    return msg.rfind(f.path, 0) == 0 ? msg.substr(f.path.size()) : msg;
+}
+
 inline bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; }
 
 // ------------------------------------------------------------------ CSV files as exported
@@ -125,6 +134,28 @@ struct Export {
     std::function<std::string(int)> time;  // row -> its time; default: local hours from 2023-01-01
 };
 
+// What a spreadsheet in a European locale writes: ';', decimal commas, a BOM, CRLF line ends.
+inline Export european_export() {
+    Export e;
+    e.separator = ';';
+    e.decimal = ',';
+    e.bom = true;
+    e.line_end = "\r\n";
+    return e;
+}
+
+// A CSV format that differs from the default in its separator, or in its decimal mark.
+inline CsvFormat separated_by(char separator) {
+    CsvFormat f;
+    f.separator = separator;
+    return f;
+}
+inline CsvFormat decimal_mark(char decimal) {
+    CsvFormat f;
+    f.decimal = decimal;
+    return f;
+}
+
 inline std::string number_text(double v, char decimal) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -148,7 +179,7 @@ inline std::string price_export(int hours, const Export& e) {
 // signals.source = csv on one price file, windows from midnight.
 inline Config csv_config(const std::string& price_csv) {
     Config cfg;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     cfg.signals.price_csv = price_csv;
     cfg.signals.price_column = "price";
     cfg.time.day_start_hour = 0;

@@ -4,10 +4,11 @@
 // and the counted bytes in it; bad input exits with status 2 and one line. No test here
 // asserts a time.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "backends/backend.h"
 #include "perf/phase_traffic.h"
 #include "env/step.h"
+#include "tests/cli_test_helpers.h"
 
 namespace {
 
@@ -218,19 +220,11 @@ Result run_v2g(const std::string& args) {
     char err_path[] = "/tmp/v2g_test_bench_XXXXXX";
     const int fd = mkstemp(err_path);
     if (fd >= 0) close(fd);
-    const std::string cmd = std::string("'") + V2G_CLI + "' " + args + " 2>'" + err_path + "'";
-    Result r{-1, "", ""};
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (!pipe) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-    const int raw = pclose(pipe);
-    if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-    if (FILE* f = std::fopen(err_path, "r")) {
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.err.append(buf, n);
-        std::fclose(f);
-    }
+    const v2g::testing::CommandResult run =
+        v2g::testing::run_command(std::string("'") + V2G_CLI + "' " + args + " 2>'" + err_path + "'");
+    Result r{run.status, run.output, ""};
+    std::ifstream err(err_path, std::ios::binary);
+    r.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
     std::remove(err_path);
     return r;
 }

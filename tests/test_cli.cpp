@@ -6,6 +6,7 @@
 
 #include "common/cuda_device.h"
 #include "common/text_format.h"
+#include "tests/cli_test_helpers.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,27 +19,13 @@
 
 namespace {
 
-struct Result {
-    int status;          // exit status, or -1 when the process did not exit normally
-    std::string output;  // stdout and stderr together
-};
+using Result = v2g::testing::CommandResult;  // status, stdout and stderr together
+using v2g::testing::run_v2g;
 
-// Runs the v2g binary with `args` (a shell fragment) in directory `dir` (empty: this one) and
-// returns its status and output.
+// The v2g binary with `args` (a shell fragment), run in directory `dir`.
 Result run_v2g_in(const std::string& dir, const std::string& args) {
-    const std::string cmd = (dir.empty() ? "" : "cd '" + dir + "' && ") + "'" + V2G_CLI + "' " + args + " 2>&1";
-    Result r{-1, ""};
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (!pipe) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-    const int raw = pclose(pipe);
-    if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-    return r;
+    return v2g::testing::run_command("cd '" + dir + "' && '" + V2G_CLI + "' " + args + " 2>&1");
 }
-
-Result run_v2g(const std::string& args) { return run_v2g_in("", args); }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -165,13 +152,8 @@ TEST(Cli, UnknownKey) {
     expect_bad_input(run_v2g("train " + cfg), {cfg + ":3:1: unknown key 'learning.alhpa'", "did you mean"});
 }
 
-TEST(Cli, WrongType) {
-    TempDir dir;
-    const std::string cfg = dir.write("c.toml", "[learning]\nalpha = \"fast\"\n");
-    expect_bad_input(run_v2g("train " + cfg), {cfg + ":2:9: learning.alpha must be a number, got string"});
-}
-
-TEST(Cli, OutOfRangeValues) {
+// A wrong type, values out of range, a TOML syntax error: one line naming file:line:column.
+TEST(Cli, BadValuesAndSyntax) {
     TempDir dir;
     struct Case {
         const char* toml;
@@ -184,11 +166,15 @@ TEST(Cli, OutOfRangeValues) {
         {"[learning]\nepsilon = 1.5\n", ":2:11: learning.epsilon = 1.5 is out of range: must be [0, 1]"},
         {"[learning]\nepsilon = -0.5\n", "learning.epsilon = -0.5 is out of range"},
         {"[fleet]\nvehicles = 0\n", ":2:12: fleet.vehicles = 0 is out of range: must be [1, 100000000]"},
+        {"[learning]\nalpha = \"fast\"\n", ":2:9: learning.alpha must be a number, got string"},
+        {"[run]\ndevice = \"gpu\"\n", ":2:10: run.device = 'gpu' is not allowed: one of auto, cpu, cuda"},
+        {"[fleet]\nvehicles = 8\n[learning\nalpha = 0.1\n", ":3:"},
     };
     for (const Case& c : cases) {
         const std::string cfg = dir.write("c.toml", c.toml);
         SCOPED_TRACE(c.toml);
-        expect_bad_input(run_v2g("train " + cfg), {cfg, c.expected});
+        // ":line:col: ..." must follow the file's name at once.
+        expect_bad_input(run_v2g("train " + cfg), {c.expected[0] == ':' ? cfg + c.expected : c.expected});
     }
 }
 
@@ -202,12 +188,6 @@ TEST(Cli, CrossKeyRuleAfterOverrides) {
     expect_bad_input(run_v2g("train " + cfg + " --set dqn.loss=l1"), {"dqn.loss = 'l1'", "huber, mse"});
     expect_bad_input(run_v2g("train " + cfg + " --set dqn.hiden=64"), {"dqn.hiden", "did you mean 'dqn.hidden'"});
     expect_bad_input(run_v2g("train " + cfg + " --model-out " + dir.file("m.pt")), {"--model-out", "only a DQN run"});
-}
-
-TEST(Cli, TomlSyntaxError) {
-    TempDir dir;
-    const std::string cfg = dir.write("c.toml", "[fleet]\nvehicles = 8\n[learning\nalpha = 0.1\n");
-    expect_bad_input(run_v2g("train " + cfg), {cfg + ":3:"});
 }
 
 TEST(Cli, BadSet) {

@@ -85,28 +85,19 @@ TEST(CsvColumn, NonNumericCellNamesLine) {
     TempFile f("nan.csv", "a,b\n1,2\n3,abc\n");
     const std::string msg = input_error_of([&] { read_csv_column(f.path, "b"); });
     EXPECT_EQ(msg, f.path + ":3: 'abc' in column 'b' is not a number");
-    TempFile g("partial.csv", "a\n1.5kW\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "a"); }), g.path + ":2: '1.5kW' in column 'a' is not a number");
-    TempFile h("inf.csv", "a\n1\ninf\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(h.path, "a"); }), h.path + ":3: 'inf' in column 'a' is not a number");
+    EXPECT_EQ(csv_error("partial.csv", "a\n1.5kW\n", "a"), ":2: '1.5kW' in column 'a' is not a number");
+    EXPECT_EQ(csv_error("inf.csv", "a\n1\ninf\n", "a"), ":3: 'inf' in column 'a' is not a number");
 }
 
 TEST(CsvColumn, NoDataRows) {
-    TempFile f("header_only.csv", "a,b\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "a"); }), f.path + ": no data rows");
+    EXPECT_EQ(csv_error("header_only.csv", "a,b\n", "a"), ": no data rows");
 }
 
 
 TEST(CsvExport, SemicolonDecimalCommaBomCrlfReadsAsTheCommaFile) {
     TempFile comma("comma.csv", price_export(48, {}));
-    Export eu;
-    eu.separator = ';';
-    eu.decimal = ',';
-    eu.bom = true;
-    eu.line_end = "\r\n";
-    TempFile semicolon("semicolon.csv", price_export(48, eu));
-    CsvFormat decimal_comma;
-    decimal_comma.decimal = ',';
+    TempFile semicolon("semicolon.csv", price_export(48, european_export()));
+    const CsvFormat decimal_comma = decimal_mark(',');
     const std::vector<double> a = read_csv_column(comma.path, "price");
     ASSERT_EQ(a.size(), 48u);
     EXPECT_DOUBLE_EQ(a[5], 0.125);
@@ -120,10 +111,8 @@ TEST(CsvExport, SemicolonDecimalCommaBomCrlfReadsAsTheCommaFile) {
     Export tab;
     tab.separator = '\t';
     TempFile tabbed("tab.csv", price_export(48, tab));
-    CsvFormat tab_format;
-    tab_format.separator = '\t';
     EXPECT_EQ(read_csv_column(tabbed.path, "price"), a);
-    EXPECT_EQ(read_csv_column(tabbed.path, "price", tab_format), a);
+    EXPECT_EQ(read_csv_column(tabbed.path, "price", separated_by('\t')), a);
 }
 
 // Before: split at ',' with no width check, "0,105" read as the integer part 0 every hour.
@@ -136,7 +125,7 @@ TEST(CsvExport, CommaFileWithDecimalCommasIsRefusedWithAHint) {
     EXPECT_EQ(msg.rfind(f.path + ":2: 3 fields, the header has 2 (decimal commas", 0), 0u) << msg;
     EXPECT_NE(msg.find("signals.csv_decimal"), std::string::npos) << msg;
     Config cfg;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     cfg.signals.price_csv = f.path;
     cfg.signals.price_column = "price";
     cfg.time.day_start_hour = 0;
@@ -147,13 +136,10 @@ TEST(CsvExport, AmbiguousHeaderIsRefusedNamingBothSeparators) {
     TempFile f("ambiguous.csv", "time,price;load\n2023-01-01T00:00,0.1;1\n");
     EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price"); }),
               f.path + ":1: the header has both ',' and ';': set signals.csv_separator");
-    TempFile g("three.csv", "a,b;c\td\n1,2;3\t4\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "a"); }),
-              g.path + ":1: the header has ',', ';' and tab: set signals.csv_separator");
+    EXPECT_EQ(csv_error("three.csv", "a,b;c\td\n1,2;3\t4\n", "a"),
+              ":1: the header has ',', ';' and tab: set signals.csv_separator");
     // Declared, it reads: with ';' the fields are "time,price" and "load".
-    CsvFormat semicolon;
-    semicolon.separator = ';';
-    EXPECT_EQ(read_csv_column(f.path, "load", semicolon), std::vector<double>{1.0});
+    EXPECT_EQ(read_csv_column(f.path, "load", separated_by(';')), std::vector<double>{1.0});
     // Separators inside quotes do not count.
     TempFile h("quoted.csv", "\"price; $/kWh\",load\n0.1,1\n");
     EXPECT_EQ(read_csv_column(h.path, "price; $/kWh"), std::vector<double>{0.1});
@@ -168,22 +154,18 @@ TEST(CsvExport, SeparatorAndDecimalHints) {
     EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price"); }),
               f.path + ":2: '0,1' in column 'price' is not a number (decimal comma? set signals.csv_decimal = \",\")");
     // ... and with the wrong separator declared: the column is not found, the hint says why.
-    CsvFormat comma;
-    comma.separator = ',';
-    const std::string msg = input_error_of([&] { read_csv_column(f.path, "price", comma); });
+    const std::string msg = input_error_of([&] { read_csv_column(f.path, "price", separated_by(',')); });
     EXPECT_EQ(msg.rfind(f.path + ": no column 'price' (columns: time;price)", 0), 0u) << msg;
     EXPECT_NE(msg.find("(the header is ';'-separated: signals.csv_separator = \";\"?)"), std::string::npos)
         << msg;
     // Points read with decimal ','.
     TempFile g("points.csv", "time;price\n2023-01-01T00:00;0.25\n");
-    CsvFormat decimal_comma;
-    decimal_comma.decimal = ',';
+    const CsvFormat decimal_comma = decimal_mark(',');
     EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "price", decimal_comma); }),
               g.path + ":2: '0.25' in column 'price' is not a number (decimal point? set signals.csv_decimal = \".\")");
     // A row written with another separator than the header.
-    TempFile h("mixed.csv", "a;b\n1;2\n3,4\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(h.path, "a"); }),
-              h.path + ":3: 1 field, the header has 2 (this row is ','-separated, the header ';'-separated)");
+    EXPECT_EQ(csv_error("mixed.csv", "a;b\n1;2\n3,4\n", "a"),
+              ":3: 1 field, the header has 2 (this row is ','-separated, the header ';'-separated)");
     // decimal ',' with a ','-separated header is ambiguous.
     TempFile k("comma_header.csv", "a,b\n1,2\n");
     const std::string ambiguous = input_error_of([&] { read_csv_column(k.path, "a", decimal_comma); });
@@ -202,9 +184,8 @@ TEST(CsvExport, NumbersAreWholeFiniteFields) {
         EXPECT_EQ(msg.rfind(f.path + ":3: '" + bad + "' in column 'a' is not a number", 0), 0u) << bad << ": " << msg;
         EXPECT_TRUE(one_line(msg)) << msg;
     }
-    TempFile range("range.csv", "a\n1e400\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(range.path, "a"); }),
-              range.path + ":2: '1e400' in column 'a' is not a number (beyond the range of a double)");
+    EXPECT_EQ(csv_error("range.csv", "a\n1e400\n", "a"),
+              ":2: '1e400' in column 'a' is not a number (beyond the range of a double)");
     TempFile good("good.csv", "a\n+1\n+.5\n-.5\n1e3\n  2.5  \n\"3\"\n-0\n007\n1E-2\n");
     EXPECT_EQ(read_csv_column(good.path, "a"), (std::vector<double>{1, 0.5, -0.5, 1000, 2.5, 3, 0, 7, 0.01}));
     double v = 0.0;
@@ -220,13 +201,10 @@ TEST(CsvExport, NumbersAreWholeFiniteFields) {
 
 // Before: the quote ran to the end of the line and "0.1 was read as 0.1.
 TEST(CsvExport, UnterminatedQuoteIsRefused) {
-    TempFile f("quote.csv", "time,price\n2023-01-01T00:00,\"0.1\n2023-01-01T01:00,0.2\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price"); }), f.path + ":2: unterminated quote");
-    TempFile g("quote_header.csv", "\"time,price\n1,2\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "price"); }), g.path + ":1: unterminated quote");
-    TempFile h("after_quote.csv", "a,b\n\"1\"x,2\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(h.path, "b"); }),
-              h.path + ":2: text after the closing quote of field 1");
+    EXPECT_EQ(csv_error("quote.csv", "time,price\n2023-01-01T00:00,\"0.1\n2023-01-01T01:00,0.2\n", "price"),
+              ":2: unterminated quote");
+    EXPECT_EQ(csv_error("quote_header.csv", "\"time,price\n1,2\n", "price"), ":1: unterminated quote");
+    EXPECT_EQ(csv_error("after_quote.csv", "a,b\n\"1\"x,2\n", "b"), ":2: text after the closing quote of field 1");
     // Quoted separators and doubled quotes are fine.
     TempFile k("quoted_ok.csv", "a;\"b \"\"x\"\"\"\n\"1;5\";\" 2 \"\n");
     EXPECT_EQ(read_csv_column(k.path, "b \"x\""), std::vector<double>{2.0});
@@ -234,12 +212,10 @@ TEST(CsvExport, UnterminatedQuoteIsRefused) {
 
 TEST(CsvExport, EmptyCellsAreRefused) {
     TempFile f("empty_eu.csv", "\xEF\xBB\xBFtime;price\r\n2023-01-01T00:00;0,1\r\n2023-01-01T01:00;\r\n");
-    CsvFormat decimal_comma;
-    decimal_comma.decimal = ',';
+    const CsvFormat decimal_comma = decimal_mark(',');
     EXPECT_EQ(input_error_of([&] { read_csv_column(f.path, "price", decimal_comma); }),
               f.path + ":3: empty value in column 'price'");
-    TempFile g("empty_quoted.csv", "a,b\n1,\"\"\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(g.path, "b"); }), g.path + ":2: empty value in column 'b'");
+    EXPECT_EQ(csv_error("empty_quoted.csv", "a,b\n1,\"\"\n", "b"), ":2: empty value in column 'b'");
     // The empty cells of a column not asked for do not matter (pricing.csv has some).
     TempFile h("other_empty.csv", "a,b\n1,\n2,\n");
     EXPECT_EQ(read_csv_column(h.path, "a"), (std::vector<double>{1, 2}));
@@ -251,16 +227,11 @@ TEST(CsvExport, OtherFileFaultsAreOneLine) {
               utf16.path + ": UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8 CSV");
     const std::string dir = ::testing::TempDir();
     EXPECT_EQ(input_error_of([&] { read_csv_column(dir, "a"); }), dir + ": cannot open (a directory)");
-    TempFile twice("twice.csv", "a,b,a\n1,2,3\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(twice.path, "a"); }),
-              twice.path + ":1: column 'a' appears twice (fields 1 and 3)");
-    TempFile blank("blank_wide.csv", "a,b\n1,2\n\n3,4\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(blank.path, "a"); }),
-              blank.path + ":3: blank line inside the data (the header has 2 fields)");
-    TempFile no_header("no_header.csv", "\n1\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(no_header.path, "a"); }), no_header.path + ":1: the header line is empty");
-    TempFile wide("wide.csv", "a,b\nx,y,z\n");
-    EXPECT_EQ(input_error_of([&] { read_csv_column(wide.path, "a"); }), wide.path + ":2: 3 fields, the header has 2");
+    EXPECT_EQ(csv_error("twice.csv", "a,b,a\n1,2,3\n", "a"), ":1: column 'a' appears twice (fields 1 and 3)");
+    EXPECT_EQ(csv_error("blank_wide.csv", "a,b\n1,2\n\n3,4\n", "a"),
+              ":3: blank line inside the data (the header has 2 fields)");
+    EXPECT_EQ(csv_error("no_header.csv", "\n1\n", "a"), ":1: the header line is empty");
+    EXPECT_EQ(csv_error("wide.csv", "a,b\nx,y,z\n", "a"), ":2: 3 fields, the header has 2");
     // A long column list is cut: error lines stay short.
     std::string header, row;
     for (int i = 0; i < 200; ++i) {

@@ -1,6 +1,7 @@
 // test_csv_signals.cpp: the CSV signals (signals.source = "csv"): the CityLearn files, units,
 // physical ranges, timestamps and daylight saving, the CLI's one line on a bad file; and the
 // demand-response events of both sources.
+#include "tests/cli_test_helpers.h"
 #include "tests/data_test_helpers.h"
 
 namespace v2g {
@@ -17,10 +18,10 @@ using namespace v2g::testing;
 // (01:00-05:00, 30 summer days measured); the grid stress puts most in the evening and almost
 // none at night, on fewer days, and they are still the configured share of steps.
 TEST(SyntheticSignals, DemandResponseEventsAreThePeakHoursOfGridStress) {
-    for (const char* source : {"synthetic", "csv"}) {
+    for (SignalSource source : every_choice<SignalSource>()) {
         Config cfg;
         cfg.signals.source = source;
-        if (cfg.signals.source == "csv") {
+        if (cfg.signals.source == SignalSource::csv) {
             cfg.signals.price_csv = kPricing;
             cfg.signals.load_csv = kBuilding;
         }
@@ -52,7 +53,7 @@ TEST(SyntheticSignals, DemandResponseEventsAreThePeakHoursOfGridStress) {
 
 TEST(CsvSignals, CityLearnPriceLoadPv) {
     Config cfg;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     cfg.signals.price_csv = kPricing;
     cfg.signals.load_csv = kBuilding;
     cfg.signals.pv_csv = kBuilding;
@@ -74,7 +75,7 @@ TEST(CsvSignals, CityLearnPriceLoadPv) {
 
 TEST(CsvSignals, EmptyLoadAndPvPathsUseSynthetic) {
     Config cfg;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     cfg.signals.price_csv = kPricing;
     cfg.time.step_hours = 0.5;
     cfg.time.day_start_hour = 0;
@@ -90,7 +91,7 @@ TEST(CsvSignals, EmptyLoadAndPvPathsUseSynthetic) {
 
 TEST(CsvSignals, PriceFileRequired) {
     Config cfg;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     const std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_TRUE(one_line(msg));
     EXPECT_NE(msg.find("signals.price_csv"), std::string::npos) << msg;
@@ -99,7 +100,7 @@ TEST(CsvSignals, PriceFileRequired) {
 TEST(CsvSignals, ErrorsNameTheFile) {
     TempFile f("short.csv", "electricity_pricing\n0.1\n0.2\n");
     Config cfg;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     cfg.signals.price_csv = f.path;
     const std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg.rfind(f.path + ":", 0), 0u) << msg;  // too short for one window
@@ -121,11 +122,11 @@ TEST(CsvSignals, EurPerMwhIsConvertedToPerKwh) {
     cents.scale = 100.0;
     TempFile per_ct("per_ct.csv", price_export(48, cents));
     Config a = csv_config(per_kwh.path);
-    a.signals.price_unit = "EUR/kWh";
+    a.signals.price_unit = PriceUnitName::eur_per_kwh;
     Config b = csv_config(per_mwh.path);
-    b.signals.price_unit = "EUR/MWh";
+    b.signals.price_unit = PriceUnitName::eur_per_mwh;
     Config c = csv_config(per_ct.path);
-    c.signals.price_unit = "ct/kWh";
+    c.signals.price_unit = PriceUnitName::eur_ct_per_kwh;
     const SignalSeries sa = make_signals(a), sb = make_signals(b), sc = make_signals(c);
     ASSERT_EQ(sb.retail_price_per_kwh.size(), sa.retail_price_per_kwh.size());
     for (size_t i = 0; i < sa.retail_price_per_kwh.size(); ++i) {
@@ -139,7 +140,8 @@ TEST(CsvSignals, EurPerMwhIsConvertedToPerKwh) {
     EXPECT_EQ(currency_label(c), "EUR");
     EXPECT_EQ(currency_label(csv_config(per_kwh.path)), "$");
     Config synthetic;
-    synthetic.signals.price_unit = "EUR/MWh";  // no CSV prices: the synthetic ones are CityLearn's dollars
+    // No CSV prices: the synthetic ones are CityLearn's dollars.
+    synthetic.signals.price_unit = PriceUnitName::eur_per_mwh;
     EXPECT_EQ(currency_label(synthetic), "$");
     // The MWh file read as the default $/kWh is refused: 100 $/kWh is no price.
     EXPECT_EQ(input_error_of([&] { make_signals(csv_config(per_mwh.path)); }),
@@ -156,12 +158,12 @@ TEST(CsvSignals, PhysicalRangesAreChecked) {
     };
     TempFile huge("huge.csv", rows("price", "1e300"));
     Config cfg;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     cfg.signals.price_csv = huge.path;
     cfg.signals.price_column = "price";
     EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
               huge.path + ":3: price 1e+300 $/kWh is outside [-5, 10] $/kWh (wrong signals.price_unit?)");
-    cfg.signals.price_unit = "EUR/MWh";
+    cfg.signals.price_unit = PriceUnitName::eur_per_mwh;
     EXPECT_EQ(input_error_of([&] { make_signals(cfg); }),
               huge.path + ":3: price 1e+300 EUR/MWh (1e+297 EUR/kWh) is outside [-5, 10] EUR/kWh (wrong signals.price_unit?)");
     // Negative prices are real (day-ahead markets clear down to -500 EUR/MWh).
@@ -169,19 +171,20 @@ TEST(CsvSignals, PhysicalRangesAreChecked) {
     negative.scale = -1.0;
     TempFile below("negative.csv", price_export(48, negative));
     EXPECT_LT(make_signals(csv_config(below.path)).retail_price_per_kwh[0], 0.0f);
+    // The price file plus one more series: `file`, read from its column `column`.
+    const auto error_with = [](std::string SignalsConfig::*csv, std::string SignalsConfig::*column,
+                               const TempFile& file, const char* name) {
+        Config cfg = csv_config(kPricing);
+        cfg.signals.price_column = "electricity_pricing";
+        cfg.signals.*csv = file.path;
+        cfg.signals.*column = name;
+        return input_error_of([&] { make_signals(cfg); });
+    };
     TempFile load("load.csv", rows("load", "-1"));
-    Config with_load = csv_config(kPricing);
-    with_load.signals.price_column = "electricity_pricing";
-    with_load.signals.load_csv = load.path;
-    with_load.signals.load_column = "load";
-    EXPECT_EQ(input_error_of([&] { make_signals(with_load); }),
+    EXPECT_EQ(error_with(&SignalsConfig::load_csv, &SignalsConfig::load_column, load, "load"),
               load.path + ":3: load -1 kW is outside [0, 1e+10] kW (the column must be kWh per hour, i.e. kW)");
     TempFile pv("pv.csv", rows("pv", "2000"));
-    Config with_pv = csv_config(kPricing);
-    with_pv.signals.price_column = "electricity_pricing";
-    with_pv.signals.pv_csv = pv.path;
-    with_pv.signals.pv_column = "pv";
-    EXPECT_EQ(input_error_of([&] { make_signals(with_pv); }),
+    EXPECT_EQ(error_with(&SignalsConfig::pv_csv, &SignalsConfig::pv_column, pv, "pv"),
               pv.path + ":3: PV 2000 W per kWp is outside [0, 1500] W per kWp (the column must be W per kW peak)");
 }
 
@@ -209,25 +212,24 @@ TEST(CsvSignals, SeparatorDecimalAndUnitKeys) {
         "signals.toml");
     EXPECT_EQ(loaded.signals.csv_separator, ";");
     EXPECT_EQ(loaded.signals.csv_decimal, ",");
-    EXPECT_EQ(loaded.signals.price_unit, "EUR/MWh");
+    EXPECT_EQ(loaded.signals.price_unit, PriceUnitName::eur_per_mwh);
     EXPECT_EQ(loaded.signals.timestamp_column, "Zeit");
     const Config again = load_config_text(dump_config(loaded), "dump.toml");
     EXPECT_EQ(again.signals.csv_separator, ";");
-    EXPECT_EQ(again.signals.price_unit, "EUR/MWh");
+    EXPECT_EQ(again.signals.price_unit, PriceUnitName::eur_per_mwh);
     EXPECT_EQ(again.signals.timestamp_column, "Zeit");
     msg = input_error_of([&] { load_config_text("[signals]\nprice_unit = \"GBP/kWh\"\n", "unit.toml"); });
     EXPECT_NE(msg.find("signals.price_unit = 'GBP/kWh' is not allowed"), std::string::npos) << msg;
-    // The config's choices are exactly the units price_unit.h converts.
-    std::string units;
-    for (const PriceUnit& u : price_units()) units += (units.empty() ? "one of " : ", ") + std::string(u.name);
-    bool found = false;
-    for (const KeyRange& r : config_key_ranges())
-        if (r.key == "signals.price_unit") {
-            found = true;
-            EXPECT_EQ(r.allowed, units);
-        }
-    EXPECT_TRUE(found);
-    EXPECT_EQ(std::string(price_units()[0].name), Config{}.signals.price_unit);
+    // Every choice of signals.price_unit has its conversion, in the enum's order.
+    ASSERT_EQ(price_units().size(), static_cast<size_t>(choice_count<PriceUnitName>()));
+    for (int i = 0; i < choice_count<PriceUnitName>(); ++i) {
+        const PriceUnitName name = static_cast<PriceUnitName>(i);
+        EXPECT_EQ(price_unit(name).name, name) << choice_name(name);
+        EXPECT_GT(price_unit(name).to_per_kwh, 0.0) << choice_name(name);
+    }
+    EXPECT_EQ(price_units()[0].name, Config{}.signals.price_unit);
+    EXPECT_STREQ(price_unit(PriceUnitName::eur_ct_per_kwh).currency, "EUR");
+    EXPECT_DOUBLE_EQ(price_unit(PriceUnitName::usd_per_mwh).to_per_kwh, 1e-3);
 }
 
 TEST(CsvTimestamps, ParsesIso8601) {
@@ -254,15 +256,24 @@ TEST(CsvTimestamps, ParsesIso8601) {
         EXPECT_FALSE(parse_iso_time(bad, &t)) << bad;
 }
 
+// 72 hourly prices from `start` (UTC) stamped in Central European time, with their UTC offsets
+// or as local wall-clock times; and a config that reads a price file with its time column.
+TempFile cet_price_file(const std::string& name, int64_t start, bool with_offsets) {
+    Export e;
+    e.time = cet_hours(start, with_offsets);
+    return TempFile(name, price_export(72, e));
+}
+Config timestamped_config(const std::string& path) {
+    Config cfg = csv_config(path);
+    cfg.signals.timestamp_column = "time";
+    return cfg;
+}
+
 TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
     for (const auto& [start, label] : {std::pair<int64_t, const char*>{utc_of(2023, 3, 24, 23), "spring"},
                                        {utc_of(2023, 10, 27, 22), "autumn"}}) {
-        Export e;
-        e.time = cet_hours(start, true);
-        TempFile f(std::string("dst_offsets_") + label + ".csv", price_export(72, e));
-        Config cfg = csv_config(f.path);
-        cfg.signals.timestamp_column = "time";
-        const SignalSeries s = make_signals(cfg);
+        const TempFile f = cet_price_file(std::string("dst_offsets_") + label + ".csv", start, true);
+        const SignalSeries s = make_signals(timestamped_config(f.path));
         EXPECT_EQ(s.days, 3) << label;
         TempFile plain("plain.csv", price_export(72, {}));
         EXPECT_EQ(s.retail_price_per_kwh, make_signals(csv_config(plain.path)).retail_price_per_kwh) << label;
@@ -271,8 +282,7 @@ TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
     Export z;
     z.time = [](int r) { return iso_text(utc_of(2023, 3, 25, 0) + 3600 * r, 0, false) + "Z"; };
     TempFile utc("utc.csv", price_export(48, z));
-    Config cfg = csv_config(utc.path);
-    cfg.signals.timestamp_column = "time";
+    Config cfg = timestamped_config(utc.path);
     EXPECT_EQ(make_signals(cfg).days, 2);
     TempFile local("local.csv", price_export(48, {}));
     cfg.signals.price_csv = local.path;
@@ -281,13 +291,9 @@ TEST(CsvTimestamps, UtcOffsetsAcrossDaylightSavingAreAccepted) {
 
 // Before: timestamps were ignored and the missing hour shifted every later row by one.
 TEST(CsvTimestamps, LocalSpringForwardGapIsRefusedAsDaylightSaving) {
-    Export e;
-    const int64_t start = utc_of(2023, 3, 24, 23);  // 2023-03-25 00:00 in Central Europe
-    e.time = cet_hours(start, false);
-    TempFile f("dst_local.csv", price_export(72, e));
-    Config cfg = csv_config(f.path);
-    cfg.signals.timestamp_column = "time";
-    const std::string msg = input_error_of([&] { make_signals(cfg); });
+    // From 2023-03-25 00:00 in Central Europe.
+    const TempFile f = cet_price_file("dst_local.csv", utc_of(2023, 3, 24, 23), false);
+    const std::string msg = input_error_of([&] { make_signals(timestamped_config(f.path)); });
     EXPECT_TRUE(one_line(msg)) << msg;
     // Row 26 (line 28) is 03:00: 02:00 does not exist that night.
     EXPECT_EQ(msg.rfind(f.path + ":28: 2023-03-26T03:00 follows 2023-03-26T01:00: a 2 h step", 0), 0u)
@@ -297,12 +303,9 @@ TEST(CsvTimestamps, LocalSpringForwardGapIsRefusedAsDaylightSaving) {
 }
 
 TEST(CsvTimestamps, RepeatedHourIsRefused) {
-    Export e;
-    const int64_t start = utc_of(2023, 10, 27, 22);  // 2023-10-28 00:00 in Central Europe
-    e.time = cet_hours(start, false);
-    TempFile f("autumn_local.csv", price_export(72, e));
-    Config cfg = csv_config(f.path);
-    cfg.signals.timestamp_column = "time";
+    // From 2023-10-28 00:00 in Central Europe.
+    const TempFile f = cet_price_file("autumn_local.csv", utc_of(2023, 10, 27, 22), false);
+    Config cfg = timestamped_config(f.path);
     std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg.rfind(f.path + ":29: 2023-10-29T02:00 repeats 2023-10-29T02:00, rows must be 1 h apart", 0), 0u)
         << msg;
@@ -320,8 +323,7 @@ TEST(CsvTimestamps, GapsAndDisorderAreRefused) {
     for (int h = 0; h < 30; ++h)
         if (h != 13) text += iso_text(utc_of(2023, 6, 1, 0) + 3600 * h, 0, false) + ",0.1\n";
     TempFile f("gap.csv", text);
-    Config cfg = csv_config(f.path);
-    cfg.signals.timestamp_column = "time";
+    Config cfg = timestamped_config(f.path);
     std::string msg = input_error_of([&] { make_signals(cfg); });
     EXPECT_EQ(msg, f.path + ":15: 2023-06-01T14:00 follows 2023-06-01T12:00: a 2 h step, rows must be 1 h apart");
     TempFile back("backwards.csv", "time,price\n2023-06-01 00:00,0.1\n2023-06-01 01:00,0.1\n2023-06-01 00:30,0.1\n");
@@ -340,8 +342,7 @@ TEST(CsvTimestamps, GapsAndDisorderAreRefused) {
 }
 
 TEST(CsvTimestamps, OtherTimestampFaults) {
-    Config cfg = csv_config("");
-    cfg.signals.timestamp_column = "time";
+    Config cfg = timestamped_config("");
     const auto error_for = [&](const std::string& name, const std::string& text) {
         TempFile f(name, text);
         cfg.signals.price_csv = f.path;
@@ -387,13 +388,9 @@ TEST(CsvCli, BadCsvIsExitTwoAndOneLine) {
                                   "[signals]\nsource = \"csv\"\nprice_column = \"price\"\nprice_csv = \"" + csv.path + "\"\n"
                                   "[evaluation]\ncheck_days = 0\n");
     const auto run = [](const std::string& args, std::string* output) {
-        FILE* pipe = popen((std::string("'") + V2G_CLI + "' " + args + " 2>&1").c_str(), "r");
-        if (!pipe) return -1;
-        char buf[4096];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output->append(buf, n);
-        const int raw = pclose(pipe);
-        return raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+        const CommandResult r = run_v2g(args);
+        *output += r.output;
+        return r.status;
     };
     std::string out;
     EXPECT_EQ(run("train '" + toml.path + "'", &out), kExitBadInput) << out;
@@ -406,12 +403,7 @@ TEST(CsvCli, BadCsvIsExitTwoAndOneLine) {
     EXPECT_NE(out.find("is ambiguous"), std::string::npos) << out;
     out.clear();
     // Declared right it trains: the ';' export of the same series.
-    Export eu;
-    eu.separator = ';';
-    eu.decimal = ',';
-    eu.bom = true;
-    eu.line_end = "\r\n";
-    TempFile good("cli_eu.csv", price_export(48, eu));
+    TempFile good("cli_eu.csv", price_export(48, european_export()));
     EXPECT_EQ(run("train '" + toml.path + "' --set signals.price_csv=" + good.path + " --set signals.csv_decimal=, --quiet",
                   &out),
               0)

@@ -67,7 +67,7 @@ TEST(Cuda, DeviceIsReported) {
     EXPECT_NE(make_cuda_backend(problem)->name().find("cuda"), std::string::npos);
 }
 
-class CudaParity : public ::testing::TestWithParam<const char*> {};
+class CudaParity : public ::testing::TestWithParam<QTableSharing> {};
 
 TEST_P(CudaParity, TabularTrainingIsBitIdenticalToCpu) {
     SKIP_WITHOUT_GPU();
@@ -89,7 +89,7 @@ TEST_P(CudaParity, Bfloat16TablesAreBitIdenticalToCpu) {
     SKIP_WITHOUT_GPU();
     Config cfg = testing::small_config(23, 300, 50);
     cfg.learning.q_sharing = GetParam();
-    cfg.learning.q_precision = "bf16";
+    cfg.learning.q_precision = QPrecision::bf16;
     expect_parity(cfg, 40, kPolicyLearn);
 }
 
@@ -116,8 +116,9 @@ TEST(CudaParity, EvaluationIsBitIdentical) {
     cfg.evaluation.days = 3;
     cfg.evaluation.dp_energy_points = 31;
     const testing::Trained trained = testing::train_cpu(cfg, 2);
-    const EvaluationResult a = run_evaluation(cfg, trained.fleet, cfg.run.episodes, DeviceChoice{"cpu", "test"});
-    const EvaluationResult b = run_evaluation(cfg, trained.fleet, cfg.run.episodes, DeviceChoice{"cuda", "test"});
+    const DeviceChoice cpu{ComputeDevice::cpu, "test"}, cuda{ComputeDevice::cuda, "test"};
+    const EvaluationResult a = run_evaluation(cfg, trained.fleet, cfg.run.episodes, cpu);
+    const EvaluationResult b = run_evaluation(cfg, trained.fleet, cfg.run.episodes, cuda);
     ASSERT_EQ(a.scenarios.size(), b.scenarios.size());
     for (size_t s = 0; s < a.scenarios.size(); ++s)
         for (size_t k = 0; k < a.scenarios[s].metrics.size(); ++k)
@@ -132,7 +133,7 @@ TEST(CudaParity, EvaluationIsBitIdentical) {
     EXPECT_EQ(a.optimum_value_per_vehicle, b.optimum_value_per_vehicle);
 }
 
-INSTANTIATE_TEST_SUITE_P(QSharing, CudaParity, ::testing::Values("vehicle", "community", "fleet"));
+INSTANTIATE_TEST_SUITE_P(QSharing, CudaParity, ::testing::ValuesIn(every_choice<QTableSharing>()));
 
 }  // namespace
 }  // namespace v2g

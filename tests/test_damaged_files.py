@@ -9,17 +9,13 @@ SWMR writing, so read as a live file: where HDF5's default retries used to sleep
 Run by ctest (tests/CMakeLists.txt) with V2G_BIN = the built CLI."""
 import os
 import random
-import signal
 import subprocess
 import sys
 
 import pytest
 
-BIN = os.environ.get("V2G_BIN", "build/v2g")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(ROOT, "experiments", "paper.toml")
-ARGS = ["--episodes", "12", "--set", "fleet.vehicles=40", "--set", "fleet.community_size=20",
-        "--set", "results.checkpoint_every=4", "--set", "ledger.store_transactions=all", "--device", "cpu", "--quiet"]
+from v2g_small_run import BIN, ROOT, train_small_run
+
 CASES = 120
 SEED = 20261201
 # A hang was minutes; a healthy answer takes well under a second (the plot the longest: 1.8 s
@@ -45,11 +41,8 @@ def command(name, path, out_dir):
 def originals(tmp_path_factory):
     d = tmp_path_factory.mktemp("originals")
     finished, killed = str(d / "finished.h5"), str(d / "killed.h5")
-    r = subprocess.run([BIN, "train", CONFIG, *ARGS, "--out", finished], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    env = dict(os.environ, V2G_TEST_KILL_AT="final.checkpointed")
-    r = subprocess.run([BIN, "train", CONFIG, *ARGS, "--out", killed], capture_output=True, text=True, env=env)
-    assert r.returncode == -signal.SIGKILL, r.stderr
+    train_small_run(finished, 40, 20)
+    train_small_run(killed, 40, 20, kill_at="final.checkpointed")
     out = {}
     for name, path in (("finished", finished), ("killed", killed)):
         with open(path, "rb") as f:

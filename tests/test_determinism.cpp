@@ -19,7 +19,7 @@ void expect_identical(const testing::Trained& a, const testing::Trained& b) {
     EXPECT_EQ(a.summary.soh_mean, b.summary.soh_mean);
 }
 
-class Determinism : public ::testing::TestWithParam<const char*> {};
+class Determinism : public ::testing::TestWithParam<QTableSharing> {};
 
 TEST_P(Determinism, SameSeedSameBitsAcrossThreadsAndRuns) {
     Config cfg = testing::small_config(11, 40, 8);
@@ -34,7 +34,7 @@ TEST_P(Determinism, SameSeedSameBitsAcrossThreadsAndRuns) {
 TEST_P(Determinism, Bfloat16TablesToo) {
     Config cfg = testing::small_config(13, 40, 8);
     cfg.learning.q_sharing = GetParam();
-    cfg.learning.q_precision = "bf16";
+    cfg.learning.q_precision = QPrecision::bf16;
     expect_identical(testing::train_cpu(cfg, 1), testing::train_cpu(cfg, 2));
 }
 
@@ -49,7 +49,7 @@ TEST_P(Determinism, DifferentSeedDifferentResults) {
     EXPECT_NE(a.summary.mean_reward_last, b.summary.mean_reward_last);
 }
 
-INSTANTIATE_TEST_SUITE_P(QSharing, Determinism, ::testing::Values("vehicle", "community", "fleet"));
+INSTANTIATE_TEST_SUITE_P(QSharing, Determinism, ::testing::ValuesIn(every_choice<QTableSharing>()));
 
 }  // namespace
 }  // namespace v2g

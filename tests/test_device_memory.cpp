@@ -20,6 +20,7 @@
 #include "ledger/merkle.h"
 #include "ledger/transaction.h"
 #include "problem/problem.h"
+#include "tests/cli_test_helpers.h"
 #include "tests/test_helpers.h"
 
 using namespace v2g;
@@ -34,14 +35,14 @@ Config experiment(const std::string& name) { return load_config(kSourceDir + "/e
 }  // namespace
 
 TEST(DeviceMemory, PlanAgreesWithTheProblemsBuffers) {
-    for (const char* sharing : {"vehicle", "community", "fleet"})
+    for (QTableSharing sharing : every_choice<QTableSharing>())
         for (bool ledger : {true, false}) {
             Config cfg = small_config(3, 37, 8);  // 5 communities, the last one short
             cfg.learning.q_sharing = sharing;
             cfg.ledger.enabled = ledger;
             const Problem problem = build_problem(cfg);
             const EnvParams& p = problem.params;
-            SCOPED_TRACE(std::string(sharing) + (ledger ? ", ledger on" : ", ledger off"));
+            SCOPED_TRACE(std::string(choice_name(sharing)) + (ledger ? ", ledger on" : ", ledger off"));
             const EnvParams alone = problem_params(cfg);
             EXPECT_EQ(alone.num_vehicles, p.num_vehicles);
             EXPECT_EQ(alone.num_communities, p.num_communities);
@@ -54,7 +55,7 @@ TEST(DeviceMemory, PlanAgreesWithTheProblemsBuffers) {
             EXPECT_EQ(device_allocation_bytes(plan, "metrics"), 3u * 5u * sizeof(EpisodeMetrics));
             EXPECT_EQ(device_allocation_bytes(device_memory_plan(p), "metrics"),
                       static_cast<uint64_t>(kMaxEpisodesPerCall) * 5u * sizeof(EpisodeMetrics));
-            if (std::string(sharing) == "fleet")
+            if (sharing == QTableSharing::fleet)
                 EXPECT_EQ(device_allocation_bytes(plan, "market sums"), 5u * kNumCommunitySums * sizeof(float));
             else
                 EXPECT_THROW(device_allocation_bytes(plan, "market sums"), std::logic_error);
@@ -166,15 +167,9 @@ TEST(DeviceMemory, DocsTableIsThePlan) {
 // trained (no results file, exit 0); with --resume it is refused with one line (exit 2).
 TEST(DeviceMemory, MemoryPlanFlagPrintsThePlan) {
     const std::string config = kSourceDir + "/experiments/national_fleet.toml";
-    const std::string cmd = std::string("'") + V2G_CLI + "' train '" + config + "' --memory-plan 2>&1";
-    FILE* pipe = popen(cmd.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-    const int status = pclose(pipe);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+    const v2g::testing::CommandResult planned = v2g::testing::run_v2g("train '" + config + "' --memory-plan");
+    const std::string& out = planned.output;
+    ASSERT_EQ(planned.status, 0) << out;
     const auto plan = device_memory_plan(problem_params(load_config(config)));
     for (const DeviceAllocation& a : plan)
         EXPECT_NE(out.find(a.name + std::string(20 - a.name.size(), ' ') + " " +
@@ -185,12 +180,7 @@ TEST(DeviceMemory, MemoryPlanFlagPrintsThePlan) {
     EXPECT_NE(out.find("5000000 vehicles, 100000 communities, 100000 Q-tables, ledger on"), std::string::npos) << out;
     EXPECT_EQ(out.find("env-steps"), std::string::npos) << "--memory-plan trains nothing";
 
-    const std::string resume = std::string("'") + V2G_CLI + "' train --resume nosuch.h5 --memory-plan 2>&1";
-    pipe = popen(resume.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    out.clear();
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-    const int refused = pclose(pipe);
-    EXPECT_TRUE(WIFEXITED(refused) && WEXITSTATUS(refused) == 2) << out;
-    EXPECT_EQ(out, "v2g: error: --memory-plan: takes a CONFIG, not --resume\n");
+    const v2g::testing::CommandResult refused = v2g::testing::run_v2g("train --resume nosuch.h5 --memory-plan");
+    EXPECT_EQ(refused.status, 2) << refused.output;
+    EXPECT_EQ(refused.output, "v2g: error: --memory-plan: takes a CONFIG, not --resume\n");
 }

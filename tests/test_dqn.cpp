@@ -129,16 +129,25 @@ TEST(Dqn, ObservationFeaturesAreScaledAsDocumented) {
 // The instance of the tabular learning test, with a schedule that fits a short DQN run.
 Config dqn_config() {
     Config cfg = testing::deterministic_config();
-    cfg.learning.policy = "dqn";
+    cfg.learning.policy = LearnerPolicy::dqn;
     cfg.run.episodes = 250;
     cfg.learning.epsilon = 1.0;
     cfg.learning.epsilon_decay = 0.98;
     cfg.learning.epsilon_min = 0.02;
     cfg.learning.gamma = 1.0;
     cfg.dqn.learning_starts = 500;
-    cfg.dqn.target_update = "soft";
+    cfg.dqn.target_update = TargetUpdate::soft;
     cfg.dqn.tau = 0.01;
     cfg.dqn.updates_per_step = 2;
+    return cfg;
+}
+
+// A few episodes of a small network, for tests of what a run writes rather than what it learns.
+Config short_dqn_config(int episodes, const char* hidden) {
+    Config cfg = dqn_config();
+    cfg.run.episodes = episodes;
+    cfg.dqn.learning_starts = 50;
+    cfg.dqn.hidden = hidden;
     return cfg;
 }
 
@@ -185,10 +194,7 @@ TEST(Dqn, ReachesNinetyPercentOfTheOptimum) {
 }
 
 TEST(Dqn, TorchScriptExportGivesTheEnginesQValues) {
-    Config cfg = dqn_config();
-    cfg.run.episodes = 3;
-    cfg.dqn.learning_starts = 50;
-    cfg.dqn.hidden = "32,16";
+    Config cfg = short_dqn_config(3, "32,16");
     const Problem problem = build_problem(cfg);
     Trainer trainer(cfg, problem.params, make_dqn_backend(cfg, problem));
     trainer.train();
@@ -210,10 +216,7 @@ TEST(Dqn, TorchScriptExportGivesTheEnginesQValues) {
 // Exact resume: a run stopped after its first chunk and resumed from its results file ends with
 // the same fleet and the same network as the run that was never stopped.
 TEST(Dqn, ResumesExactlyFromItsCheckpoint) {
-    Config cfg = dqn_config();
-    cfg.run.episodes = 6;
-    cfg.dqn.learning_starts = 50;
-    cfg.dqn.hidden = "32,32";
+    Config cfg = short_dqn_config(6, "32,32");
     const Problem problem = build_problem(cfg);
     const std::string base = "/tmp/v2g_test_dqn_resume_" + std::to_string(getpid());
     const SnapshotStrides strides{0, 0, 2};

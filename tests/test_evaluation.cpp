@@ -77,7 +77,7 @@ TEST(Evaluation, TimeOfUseMeetsTheRequirementForLessThanUncontrolledCharging) {
 // (clearing at retail), they charge from the grid.
 TEST(Evaluation, YardsticksBuyFromThePeerMarketWhenCheaper) {
     Config cfg = testing::small_config(41, 16, 16);
-    cfg.sessions.charger = "workplace";
+    cfg.sessions.charger = ChargerType::workplace;
     cfg.time.day_start_hour = 4;
     cfg.fleet.pv_kwp_per_vehicle = 10.0;
     cfg.grid.limit_kw_per_vehicle = 0.0;
@@ -192,7 +192,7 @@ TEST(Evaluation, RunsEveryPolicyAndFaultAndIsTheSameOnOneAndTwoThreads) {
     cfg.evaluation.days = 3;
     cfg.evaluation.dp_energy_points = 21;
     const testing::Trained trained = testing::train_cpu(cfg, 2);
-    const DeviceChoice cpu{"cpu", "test"};
+    const DeviceChoice cpu{ComputeDevice::cpu, "test"};
     cfg.run.threads = 1;
     const EvaluationResult one = run_evaluation(cfg, trained.fleet, cfg.run.episodes, cpu);
     cfg.run.threads = 2;

@@ -32,8 +32,8 @@ inline Config deterministic_config() {
     cfg.run.seed = 3;
     cfg.fleet.vehicles = 8;
     cfg.fleet.community_size = 8;
-    cfg.fleet.mix = "single";
-    cfg.sessions.model = "fixed";
+    cfg.fleet.mix = FleetMix::single;
+    cfg.sessions.model = SessionSource::fixed;
     cfg.sessions.fixed_arrival_hour = 18;
     cfg.sessions.fixed_departure_hour = 7;
     cfg.sessions.fixed_trip_kwh = 12;
@@ -127,11 +127,11 @@ inline std::vector<Config> mixed_batch_configs() {
     a.learning.soc_bins = 5;
     out.push_back(a);
     Config b = small_config(8, 20, 6);
-    b.learning.q_sharing = "community";
+    b.learning.q_sharing = QTableSharing::community;
     b.learning.deadline_levels = 3;
     out.push_back(b);
     Config c = small_config(9, 16, 8);
-    c.learning.q_sharing = "fleet";
+    c.learning.q_sharing = QTableSharing::fleet;
     c.learning.alpha = 0.5;
     out.push_back(c);
     Config d = small_config(10, 12, 4);

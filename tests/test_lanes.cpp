@@ -68,7 +68,7 @@ struct Outcome {
 constexpr int kEpisodes = 2;
 constexpr float kEpsilon = 0.3f;  // explores: many actions and transfers of every kind
 
-Config lanes_config(const std::string& sharing, double step_hours) {
+Config lanes_config(QTableSharing sharing, double step_hours) {
     Config cfg;
     cfg.run.seed = 11;
     cfg.fleet.vehicles = 110;        // two full communities of 50 and one of 10
@@ -144,7 +144,7 @@ Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool s
 }
 
 struct LaneCase {
-    std::string sharing;
+    QTableSharing sharing;
     Span span;
     double step_hours;
 };
@@ -181,12 +181,16 @@ TEST_P(ScheduleLanes, AnyNumberOfLanesGivesTheBitsOfOne) {
 
 INSTANTIATE_TEST_SUITE_P(
     Schedule, ScheduleLanes,
-    ::testing::Values(LaneCase{"vehicle", Span::kCommunity, 1.0}, LaneCase{"community", Span::kCommunity, 1.0},
-                      LaneCase{"community", Span::kCommunity, 0.5}, LaneCase{"vehicle", Span::kFleet, 1.0},
-                      LaneCase{"community", Span::kFleet, 1.0}, LaneCase{"fleet", Span::kFleet, 1.0},
-                      LaneCase{"fleet", Span::kFleet, 0.5}),
+    ::testing::Values(LaneCase{QTableSharing::vehicle, Span::kCommunity, 1.0},
+                      LaneCase{QTableSharing::community, Span::kCommunity, 1.0},
+                      LaneCase{QTableSharing::community, Span::kCommunity, 0.5},
+                      LaneCase{QTableSharing::vehicle, Span::kFleet, 1.0},
+                      LaneCase{QTableSharing::community, Span::kFleet, 1.0},
+                      LaneCase{QTableSharing::fleet, Span::kFleet, 1.0},
+                      LaneCase{QTableSharing::fleet, Span::kFleet, 0.5}),
     [](const ::testing::TestParamInfo<LaneCase>& info) {
-        return info.param.sharing + (info.param.span == Span::kFleet ? "_over_fleet" : "_by_community") +
+        return choice_name(info.param.sharing) +
+               std::string(info.param.span == Span::kFleet ? "_over_fleet" : "_by_community") +
                (info.param.step_hours < 1.0 ? "_half_hour" : "_hourly");
     });
 

@@ -29,11 +29,11 @@ Config learning_config() {
 
 // Trained on the deterministic instance on one CPU thread; `trained` is the fleet afterwards.
 struct Learned {
-    explicit Learned(const std::string& q_precision = "fp32") : cfg(with_precision(q_precision)) {
+    explicit Learned(QPrecision q_precision = QPrecision::fp32) : cfg(with_precision(q_precision)) {
         trainer.train();
         trainer.backend().read_fleet(&trained);
     }
-    static Config with_precision(const std::string& q_precision) {
+    static Config with_precision(QPrecision q_precision) {
         Config c = learning_config();
         c.learning.q_precision = q_precision;
         return c;
@@ -68,7 +68,7 @@ TEST(Learning, GreedyBeatsRandomAndChargeOnArrival) {
 // deterministic instance, in the optimum's model: the learned greedy policy, a random policy
 // and the optimum are scored on the same vehicle-days, the market as the greedy policy met it.
 // In both Q-table precisions (learning.q_precision): bfloat16 tables must learn as well.
-class LearningPrecision : public ::testing::TestWithParam<const char*> {};
+class LearningPrecision : public ::testing::TestWithParam<QPrecision> {};
 
 TEST_P(LearningPrecision, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimalOnes) {
     Learned learned(GetParam());
@@ -124,7 +124,7 @@ TEST_P(LearningPrecision, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimal
     const double share = (greedy - random) / (optimum - random);
     std::printf("%s: per vehicle-day (plugged-in steps): optimum %.4f, greedy %.4f, random %.4f; greedy closes %.1f%% "
                 "of the random-to-optimum gap; greedy / optimum = %.3f; mean |Q - Q*| / |Q*| on the greedy path %.3f\n",
-                GetParam(), optimum / n, greedy / n, random / n, 100 * share, greedy / optimum, q_error / q_scale);
+                choice_name(GetParam()), optimum / n, greedy / n, random / n, 100 * share, greedy / optimum, q_error / q_scale);
     EXPECT_LE(greedy, optimum + 1e-9 * std::abs(optimum));
     // "At least 95% of the optimum" for a negative return (a cost): within 5% of it, which here
     // is stricter than closing 95% of the gap from random. Q-values approach the optimal ones:
@@ -132,14 +132,14 @@ TEST_P(LearningPrecision, GreedyReachesTheOptimumAndItsQValuesApproachTheOptimal
     // mantissa: an update smaller than half a unit in the last place (0.2-0.4% of the value)
     // rounds away, so values stall short of their targets (measured: within 6.6% of the
     // optimum, Q error 11%; docs/PERFORMANCE.md); they are held to 10% and 20%.
-    const bool bf16 = std::string(GetParam()) == "bf16";
+    const bool bf16 = GetParam() == QPrecision::bf16;
     const double optimum_gap = bf16 ? 0.10 : 0.05, q_tolerance = bf16 ? 0.20 : 0.10;
     EXPECT_GE(greedy, optimum - optimum_gap * std::abs(optimum));
     EXPECT_GE(share, 0.95);
     EXPECT_LT(q_error / q_scale, q_tolerance);
 }
 
-INSTANTIATE_TEST_SUITE_P(QPrecision, LearningPrecision, ::testing::Values("fp32", "bf16"));
+INSTANTIATE_TEST_SUITE_P(Precision, LearningPrecision, ::testing::ValuesIn(every_choice<QPrecision>()));
 
 }  // namespace
 }  // namespace v2g

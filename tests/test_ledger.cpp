@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/cli_test_helpers.h"
 #include "tests/test_helpers.h"
 #include "ledger/ledger_file.h"
 #include "ledger/reexecute.h"
@@ -35,7 +37,7 @@ Config ledger_config(uint64_t seed = 5) {
     Config cfg = testing::small_config(seed, 24, 8);
     cfg.run.episodes = 6;
     cfg.ledger.contracts = 12;
-    cfg.ledger.store_transactions = "all";
+    cfg.ledger.store_transactions = StoredTransactions::all;
     cfg.learning.epsilon = 1.0;  // random actions: every kind of transfer happens
     cfg.learning.epsilon_decay = 1.0;
     return cfg;
@@ -191,7 +193,7 @@ TEST(Transactions, CommittedTotalsEqualTheEnginesExactly) {
 
 TEST(Transactions, LedgerIsIdenticalForAnyThreadCount) {
     Config cfg = ledger_config(13);
-    cfg.ledger.store_transactions = "none";
+    cfg.ledger.store_transactions = StoredTransactions::none;
     const TrainSummary one = train_with_ledger(cfg, "", 1);
     const TrainSummary two = train_with_ledger(cfg, "", 2);
     EXPECT_EQ(one.tip_hash, two.tip_hash);
@@ -259,71 +261,45 @@ TEST_F(Tamper, EveryByteOfEveryHeaderFieldIsCaught) {
 
 TEST_F(Tamper, SwappedDroppedAndReplacedAreCaught) {
     const LedgerData clean = read_ledger(*path_);
-    {  // swap two transactions
+    const LedgerData other = read_ledger(*other_);
+    struct Case {
+        const char* what;
+        std::function<void(LedgerData&)> tamper;
+        int64_t bad_block;
+        int64_t bad_tx;  // -1: the block is all the report can name
+    };
+    const Case cases[] = {
+        {"swap two transactions", [](LedgerData& d) { std::swap(d.transactions[2][1], d.transactions[2][4]); }, 2, 1},
+        {"drop one", [](LedgerData& d) { d.transactions[4].erase(d.transactions[4].begin() + 3); }, 4, 3},
+        {"drop the last one", [](LedgerData& d) { d.transactions[4].pop_back(); }, 4, -1},
+        {"replace a block with the same block of another run",
+         [&](LedgerData& d) {
+             d.blocks[3] = other.blocks[3];
+             d.transactions[3] = other.transactions[3];
+         },
+         3, -1},
+        {"replace a block with another block of the same run",
+         [&](LedgerData& d) {
+             d.blocks[3] = clean.blocks[5];
+             d.transactions[3] = clean.transactions[5];
+         },
+         3, -1},
+        {"a contract changed after genesis", [](LedgerData& d) { d.contracts[7].price_cap_micro_per_kwh += 1; }, 0, -1},
+    };
+    for (const Case& c : cases) {
         LedgerData d = clean;
-        std::swap(d.transactions[2][1], d.transactions[2][4]);
+        c.tamper(d);
         const VerifyReport r = verify_ledger(d);
-        EXPECT_FALSE(r.ok);
-        EXPECT_EQ(r.bad_block, 2);
-        EXPECT_EQ(r.bad_tx, 1) << r.message;
-    }
-    {  // drop one
-        LedgerData d = clean;
-        d.transactions[4].erase(d.transactions[4].begin() + 3);
-        const VerifyReport r = verify_ledger(d);
-        EXPECT_FALSE(r.ok);
-        EXPECT_EQ(r.bad_block, 4);
-        EXPECT_EQ(r.bad_tx, 3) << r.message;
-    }
-    {  // drop the last one
-        LedgerData d = clean;
-        d.transactions[4].pop_back();
-        const VerifyReport r = verify_ledger(d);
-        EXPECT_FALSE(r.ok);
-        EXPECT_EQ(r.bad_block, 4) << r.message;
-    }
-    {  // replace a block with the same block of another run
-        const LedgerData other = read_ledger(*other_);
-        LedgerData d = clean;
-        d.blocks[3] = other.blocks[3];
-        d.transactions[3] = other.transactions[3];
-        const VerifyReport r = verify_ledger(d);
-        EXPECT_FALSE(r.ok);
-        EXPECT_EQ(r.bad_block, 3) << r.message;
-    }
-    {  // replace a block with another block of the same run
-        LedgerData d = clean;
-        d.blocks[3] = clean.blocks[5];
-        d.transactions[3] = clean.transactions[5];
-        const VerifyReport r = verify_ledger(d);
-        EXPECT_FALSE(r.ok);
-        EXPECT_EQ(r.bad_block, 3) << r.message;
-    }
-    {  // a contract changed after genesis
-        LedgerData d = clean;
-        d.contracts[7].price_cap_micro_per_kwh += 1;
-        const VerifyReport r = verify_ledger(d);
-        EXPECT_FALSE(r.ok);
-        EXPECT_EQ(r.bad_block, 0) << r.message;
+        EXPECT_FALSE(r.ok) << c.what;
+        EXPECT_EQ(r.bad_block, c.bad_block) << c.what << ": " << r.message;
+        if (c.bad_tx >= 0) EXPECT_EQ(r.bad_tx, c.bad_tx) << c.what << ": " << r.message;
     }
 }
 
 // --- the CLI ----------------------------------------------------------------------------------
 
-struct CliRun {
-    int status;
-    std::string output;
-};
-
-CliRun run(const std::string& args) {
-    CliRun r;
-    FILE* pipe = popen((std::string(V2G_CLI) + " " + args + " 2>&1").c_str(), "r");
-    char buf[4096];
-    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-    const int status = pclose(pipe);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using CliRun = testing::CommandResult;
+CliRun run(const std::string& args) { return testing::run_v2g(args); }
 
 TEST_F(Tamper, VerifyCommandNamesTheBadBlockAndTransaction) {
     EXPECT_EQ(run("verify " + *path_).status, 0);

@@ -9,9 +9,7 @@ The signatures are also checked independently of the engine, with Debian's pytho
 
 Run by ctest (tests/CMakeLists.txt) with V2G_BIN = the built CLI."""
 import hashlib
-import os
 import shutil
-import signal
 import struct
 import subprocess
 
@@ -22,24 +20,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from test_merkle_hashlib import leaf_hash, mth
+from v2g_small_run import BIN, CONFIG, train_small_run
 
-BIN = os.environ.get("V2G_BIN", "build/v2g")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(ROOT, "experiments", "paper.toml")
-ARGS = ["--episodes", "12", "--set", "fleet.vehicles=30", "--set", "fleet.community_size=15",
-        "--set", "results.checkpoint_every=4", "--set", "ledger.store_transactions=all", "--device", "cpu", "--quiet"]
 BLOCK_TAG, HEAD_TAG = b"V2GBLK01", b"V2GHEAD1"
 HEADER_BYTES, HEAD_BYTES, CHECK_AT = 176, 152, 172
 TX_CHECK_AT = 44
 
 
 def train(path, kill_at=None):
-    env = dict(os.environ)
-    if kill_at:
-        env["V2G_TEST_KILL_AT"] = kill_at
-    r = subprocess.run([BIN, "train", CONFIG, *ARGS, "--out", path], capture_output=True, text=True, env=env)
-    assert r.returncode == (-signal.SIGKILL if kill_at else 0), r.stderr
-    return path
+    return train_small_run(path, 30, 15, kill_at)
 
 
 def verify(path, *extra):

@@ -79,7 +79,7 @@ struct Instance {
         const int stay = 1 + d->below(std::min(kMaxDecisions, T));
         const int arrival = d->below(T - stay + 1);
         const int departure = arrival + stay;
-        cfg.sessions.model = "fixed";
+        cfg.sessions.model = SessionSource::fixed;
         cfg.sessions.fixed_arrival_hour = std::fmod(cfg.time.day_start_hour + arrival * cfg.time.step_hours, 24.0);
         cfg.sessions.fixed_departure_hour = std::fmod(cfg.time.day_start_hour + departure * cfg.time.step_hours, 24.0);
         cfg.sessions.fixed_trip_kwh = 40.0 * d->u();
@@ -376,7 +376,7 @@ TEST(Optimum, OptimalQDiscountsAsWrittenOnATinyDay) {
     // grid points.
     Config cfg = testing::small_config(11, 1, 1);
     cfg.time.step_hours = 3.0;
-    cfg.sessions.model = "fixed";
+    cfg.sessions.model = SessionSource::fixed;
     cfg.sessions.fixed_arrival_hour = 18;
     cfg.sessions.fixed_departure_hour = 0;
     cfg.sessions.fixed_trip_kwh = 25;
@@ -415,7 +415,7 @@ TEST(Optimum, OptimalQDiscountsAsWrittenOnATinyDay) {
 
 TEST(Optimum, AVehicleThatNeverPlugsInHasNothingToDecide) {
     Config cfg = testing::small_config(5, 2, 1);
-    cfg.sessions.model = "fixed";
+    cfg.sessions.model = SessionSource::fixed;
     const Problem problem = build_problem(cfg);
     EnvParams p = problem.params;
     p.plan_points = 9;
@@ -489,7 +489,7 @@ TEST(Optimum, CommunitiesSolveInParallel) {
 
 TEST(Optimum, RefusesWhatItCannotDo) {
     Config cfg = testing::small_config(3, 1, 1);
-    cfg.sessions.model = "fixed";
+    cfg.sessions.model = SessionSource::fixed;
     cfg.sessions.fixed_arrival_hour = 18;
     cfg.sessions.fixed_departure_hour = 7;  // 13 hourly decisions: 1.2e9 sequences
     const Problem problem = build_problem(cfg);

@@ -39,11 +39,12 @@ std::string exact_price_file(int days) {
 // discharging within one step) earn what whole-step actions cannot; the unmet penalty (2/kWh)
 // exceeds every price, so no optimum leaves energy unmet.
 Config coinciding_config(const std::string& prices) {
-    Config cfg;
+    // The learning test's instance (one model, fixed 18:00-07:00 sessions, no PV, no limit),
+    // made one exact vehicle on the price file.
+    Config cfg = testing::deterministic_config();
     cfg.run.seed = 4;
     cfg.fleet.vehicles = 1;
     cfg.fleet.community_size = 1;
-    cfg.fleet.mix = "single";
     cfg.fleet.single_capacity_kwh = 100;
     cfg.fleet.single_charge_kw = 10;
     cfg.fleet.single_discharge_kw = 10;
@@ -54,18 +55,12 @@ Config coinciding_config(const std::string& prices) {
     cfg.battery.initial_age_days = 0;
     cfg.battery.initial_full_cycles = 0;
     cfg.battery.cost_per_kwh = 0;
-    cfg.sessions.model = "fixed";
-    cfg.sessions.fixed_arrival_hour = 18;
-    cfg.sessions.fixed_departure_hour = 7;
     cfg.sessions.fixed_trip_kwh = 40;
     cfg.sessions.reserve_km = 0;
-    cfg.fleet.pv_kwp_per_vehicle = 0;
-    cfg.grid.limit_kw_per_vehicle = 0;
     cfg.signals.dr_load_quantile = 1.0;  // no step above the series' maximum: no DR events
     cfg.market.unmet_penalty_per_kwh = 2.0;
-    cfg.signals.source = "csv";
+    cfg.signals.source = SignalSource::csv;
     cfg.signals.price_csv = prices;
-    cfg.run.threads = 1;
     return cfg;
 }
 
@@ -159,7 +154,7 @@ TEST(Oracle, EvaluationScoresOnTheOraclesCommunities) {
     cfg.evaluation.faults = "none";
     cfg.evaluation.oracle_communities = 2;
     const testing::Trained trained = testing::train_cpu(cfg, 1);
-    const EvaluationResult r = run_evaluation(cfg, trained.fleet, cfg.run.episodes, DeviceChoice{"cpu", "test"});
+    const EvaluationResult r = run_evaluation(cfg, trained.fleet, cfg.run.episodes, DeviceChoice{ComputeDevice::cpu, "test"});
     ASSERT_EQ(r.policies.back(), "oracle_lp");
     EXPECT_EQ(r.oracle_communities, 2);
     EXPECT_EQ(r.oracle_vehicles, 16);

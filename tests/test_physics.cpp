@@ -27,14 +27,14 @@ Config random_config(uint32_t trial) {
     cfg.market.loss_fraction = 0.1 * uniform01(s.v[0]);
     cfg.market.price_weight = uniform01(s.v[1]);
     cfg.market.unmatched_to_grid = (s.v[2] & 1) != 0;
-    cfg.fleet.mix = (s.v[2] & 2) ? "single" : "ev2gym";
+    cfg.fleet.mix = (s.v[2] & 2) ? FleetMix::single : FleetMix::ev2gym;
     cfg.fleet.single_efficiency = 0.8 + 0.2 * uniform01(s.v[3]);
     cfg.time.step_hours = (s.v[2] & 4) ? 0.25 : 1.0;
     cfg.fleet.pv_kwp_per_vehicle = (s.v[2] & 8) ? 0.0 : 4.0;
     cfg.battery.initial_age_days = (s.v[2] & 16) ? 0.0 : 400.0;
     // Tight connection limits half the time (an 11 kW charger each would need 11 kW).
     cfg.grid.limit_kw_per_vehicle = (s.v[2] & 32) ? 0.0 : 1.0 + 5.0 * uniform01(s.v[3] >> 1);
-    cfg.battery.aging = (s.v[2] & 64) ? "lifetime" : "day";
+    cfg.battery.aging = (s.v[2] & 64) ? AgingHorizon::lifetime : AgingHorizon::day;
     cfg.sessions.reserve_km = 100.0 * uniform01(r.v[0] >> 3);
     return cfg;
 }
@@ -258,7 +258,7 @@ TEST(Physics, AgeingStartsEachDayFromTheFleetsAgeOrCarriesOverWithReplacements) 
     EXPECT_NEAR(last, first, 0.01 * first) << "the fleet did not grow older over the run";
     // Lifetime: a pack at SoH ~0.94 with end of life at 6.5 % loss wears out within days.
     Config lifetime = day;
-    lifetime.battery.aging = "lifetime";
+    lifetime.battery.aging = AgingHorizon::lifetime;
     lifetime.battery.end_of_life_loss = 0.065;
     const testing::Trained aged = testing::train_cpu(lifetime, 1);
     int64_t replacements = 0;

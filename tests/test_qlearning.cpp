@@ -46,7 +46,7 @@ TEST(QLearning, EpsilonDecaysPerEpisodeToItsFloor) {
 
 TEST(QLearning, StepFunctionsUpdateTheRightTable) {
     Config cfg = testing::small_config(5, 6, 3);
-    cfg.learning.q_sharing = "community";
+    cfg.learning.q_sharing = QTableSharing::community;
     Problem problem = build_problem(cfg);
     const EnvParams& p = problem.params;
     FleetView f{};
@@ -87,7 +87,7 @@ TEST(QLearning, Bfloat16RoundsToNearestTiesToEvenAndWidensExactly) {
 
 TEST(QLearning, Bfloat16UpdateIsTheFloat32UpdateRounded) {
     Config cfg = testing::small_config();
-    cfg.learning.q_precision = "bf16";
+    cfg.learning.q_precision = QPrecision::bf16;
     Problem problem = build_problem(cfg);
     const EnvParams& p = problem.params;
     FleetView f{};
@@ -110,7 +110,7 @@ TEST(QLearning, Bfloat16UpdateIsTheFloat32UpdateRounded) {
     EXPECT_EQ(f.q_bf16[row + kIdle], bf16_from_float(static_cast<float>(cfg.learning.q_init)));  // the others untouched
     // Half the bytes of float32 tables.
     Config fp32 = cfg;
-    fp32.learning.q_precision = "fp32";
+    fp32.learning.q_precision = QPrecision::fp32;
     EXPECT_GT(build_problem(fp32).fleet.size(), problem.fleet.size());
 }
 

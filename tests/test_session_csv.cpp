@@ -14,7 +14,7 @@ using namespace v2g::testing;
 // Three vehicles, hourly steps from 12:00 (the default window).
 Config csv_sessions_config(const std::string& path, int vehicles = 3) {
     Config cfg = small_config(5, vehicles, vehicles);
-    cfg.sessions.model = "csv";
+    cfg.sessions.model = SessionSource::csv;
     cfg.sessions.csv = path;
     return cfg;
 }
@@ -130,7 +130,7 @@ TEST(SessionCsv, AFittedModelRoundTripsThroughTheCsvAndTrainsTheSame) {
         std::free(text);
 
         Config from_csv = fitted;
-        from_csv.sessions.model = "csv";
+        from_csv.sessions.model = SessionSource::csv;
         from_csv.sessions.csv = f.path;
         const SessionTable t = read_session_table(from_csv);
         ASSERT_EQ(t.days, days);

@@ -25,17 +25,16 @@ constexpr int kSummaryWindow = 100;          // "first/last 100 episodes" in the
 
 }  // namespace
 
-DeviceChoice choose_device(const std::string& requested) {
+DeviceChoice choose_device(ComputeDevice requested) {
     std::string why;
-    if (requested == "cpu") return {"cpu", "requested with --device cpu"};
+    if (requested == ComputeDevice::cpu) return {ComputeDevice::cpu, "requested with --device cpu"};
     const bool usable = cuda_usable(&why);
-    if (requested == "cuda") {
+    if (requested == ComputeDevice::cuda) {
         if (!usable) throw InputError("--device cuda: " + why);
-        return {"cuda", "requested with --device cuda; " + why};
+        return {ComputeDevice::cuda, "requested with --device cuda; " + why};
     }
-    if (requested != "auto") throw InputError("run.device: '" + requested + "' is not one of auto, cpu, cuda");
-    if (usable) return {"cuda", "auto: " + why};
-    return {"cpu", "auto: no usable GPU (" + why + ")"};
+    if (usable) return {ComputeDevice::cuda, "auto: " + why};
+    return {ComputeDevice::cpu, "auto: no usable GPU (" + why + ")"};
 }
 
 int cpu_threads(int requested) {
@@ -54,7 +53,7 @@ int cpu_threads(int requested) {
 }
 
 std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads) {
-    if (choice.device == "cuda") return make_cuda_backend(problem);
+    if (choice.device == ComputeDevice::cuda) return make_cuda_backend(problem);
     return make_cpu_backend(std::move(problem), cpu_threads(threads));
 }
 
@@ -158,8 +157,8 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
                                                 resuming_ ? &resume_.ledger_tip : nullptr);
         sum.ledger_path = ledger_.path;
     }
-    const int keep_from = cfg_.ledger.store_transactions == "all"    ? 0
-                          : cfg_.ledger.store_transactions == "last" ? cfg_.run.episodes - 1
+    const int keep_from = cfg_.ledger.store_transactions == StoredTransactions::all    ? 0
+                          : cfg_.ledger.store_transactions == StoredTransactions::last ? cfg_.run.episodes - 1
                                                               : INT_MAX;
     const int start = resuming_ ? resume_.next_episode : 0;
     if (resuming_) {

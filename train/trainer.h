@@ -16,11 +16,12 @@ namespace v2g {
 
 // Which backend runs, and the one-line reason (printed by the CLI).
 struct DeviceChoice {
-    std::string device;  // "cpu" or "cuda"
+    ComputeDevice device;  // cpu or cuda, never auto_
     std::string reason;
 };
-// requested: auto | cpu | cuda. "cuda" on a machine without a usable GPU throws InputError.
-DeviceChoice choose_device(const std::string& requested);
+// run.device resolved: auto_ picks cuda when a GPU is usable. cuda on a machine without a
+// usable GPU throws InputError.
+DeviceChoice choose_device(ComputeDevice requested);
 // Hands the problem to the backend (moved: the CPU backend runs in its buffers).
 // run.threads as a CPU backend uses it: at most 4 per core of this machine (a larger request
 // is clamped, with one line on stderr); 0 stays 0 (all cores).

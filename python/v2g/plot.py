@@ -15,6 +15,7 @@ argmax of a mean Q is not what most states choose.
 """
 
 import errno
+import functools
 import os
 import tempfile
 import warnings
@@ -118,22 +119,32 @@ def _window(n):
     return max(1, n // 50)
 
 
-def _no_episodes(run, notes, what):
-    if run.episodes_done == 0:
-        _note(notes, f"{what}: skipped, no finished episode in {run.path}")
-        return True
-    return False
+def _per_episode(what, needs=None):
+    """Decorator of a figure over the episodes (`what` names it in a note): the wrapped
+    function keeps its signature and gets a Run and the prepared out_dir. The figure is
+    skipped with a note, before out_dir is made, when the run has no finished episode or its
+    /episodes lacks the dataset `needs`."""
+    def decorate(draw):
+        @functools.wraps(draw)
+        def figure(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
+            run = _run(run)
+            if run.episodes_done == 0:
+                _note(notes, f"{what}: skipped, no finished episode in {run.path}")
+                return []
+            if needs is not None and needs not in run.episode_arrays:
+                _note(notes, f"{what}: skipped, the run has no /episodes/{needs}")
+                return []
+            return draw(run, prepare_out_dir(out_dir), formats, notes)
+        return figure
+    return decorate
 
 
 # ---------------------------------------------------------------- per-episode curves
 
+@_per_episode("reward curve")
 def reward_curve(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     """reward.png: mean reward per vehicle per day with the min/max vehicle band, and the
     reward terms (revenue up, costs down). Lines are moving averages over N/50 episodes."""
-    run = _run(run)
-    if _no_episodes(run, notes, "reward curve"):
-        return []
-    out_dir = prepare_out_dir(out_dir)
     ep = run.episode_arrays
     x, w = ep["episode"], _window(run.episodes_done)
     fig, (a, b) = _figure(2)
@@ -154,12 +165,9 @@ def reward_curve(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     return _save(fig, out_dir, "reward", formats)
 
 
+@_per_episode("epsilon")
 def epsilon_curve(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     """epsilon.png: the exploration rate of each episode."""
-    run = _run(run)
-    if _no_episodes(run, notes, "epsilon"):
-        return []
-    out_dir = prepare_out_dir(out_dir)
     ep = run.episode_arrays
     fig, (a,) = _figure(1)
     a.plot(ep["episode"], ep["epsilon"])
@@ -171,13 +179,10 @@ def epsilon_curve(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     return _save(fig, out_dir, "epsilon", formats)
 
 
+@_per_episode("energy flows")
 def energy_flows(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     """energy_flows.png: grid, P2P and PV energy and losses per vehicle per day, and the
     market volume, over episodes (a single day, step by step: day_flows)."""
-    run = _run(run)
-    if _no_episodes(run, notes, "energy flows"):
-        return []
-    out_dir = prepare_out_dir(out_dir)
     ep = run.episode_arrays
     x, w = ep["episode"], _window(run.episodes_done)
     fig, (a, b) = _figure(2)
@@ -237,16 +242,10 @@ def day_flows(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     return _save(fig, out_dir, "day_flows", formats)
 
 
+@_per_episode("ledger", needs="tx_count")
 def ledger_activity(run, out_dir, formats=DEFAULT_FORMATS, notes=None):
     """ledger.png: committed transactions and rejected transfers (by reason) per episode."""
-    run = _run(run)
-    if _no_episodes(run, notes, "ledger"):
-        return []
     ep = run.episode_arrays
-    if "tx_count" not in ep:
-        _note(notes, "ledger: skipped, the run has no /episodes/tx_count")
-        return []
-    out_dir = prepare_out_dir(out_dir)
     x = ep["episode"]
     rej = ep.get("rejected")
     rejected = rej is not None and rej.ndim == 2 and bool(np.any(rej))

@@ -95,6 +95,29 @@ def parse_schema_version(text, path="file"):
     return major, minor
 
 
+def _cached(compute):
+    """A read-only property of Run computed on first access and kept in `self._cache` under
+    the property's name. `_cache` (not functools.cached_property's instance __dict__) because
+    refresh() and close() clear it, so a live run's new rows and status are read again; a
+    computation that raises caches nothing."""
+    name = compute.__name__
+
+    @functools.wraps(compute)
+    def get(self):
+        if name not in self._cache:
+            self._cache[name] = compute(self)
+        return self._cache[name]
+
+    return property(get)
+
+
+def _dataset(name, empty=None, doc=None):
+    """A read-only property of Run: the dataset `name` as numpy (Run._read, so cached until
+    refresh()); when the file has none, None, or with `empty` (a dtype) a 0-length array of
+    it, made on each read so that no two runs share one."""
+    return property(lambda self: self._read(name, None if empty is None else np.zeros(0, empty)), doc=doc)
+
+
 class Run:
     """One results file. Attributes are read on access and cached until `refresh()`.
 
@@ -308,28 +331,24 @@ class Run:
 
     # ------------------------------------------------------------------ metadata and config
 
-    @property
+    @_cached
     def attrs(self):
         """Root attributes as plain Python values (schema_version, device, seed, status, shapes...)."""
-        if "attrs" not in self._cache:
-            try:
-                self._cache["attrs"] = {k: _plain(v) for k, v in self._file.attrs.items()}
-            except (OSError, RuntimeError) as e:
-                raise ResultsError(f"{self.path}: cannot read the root attributes ({_short(str(e))})") from None
-        return self._cache["attrs"]
+        try:
+            return {k: _plain(v) for k, v in self._file.attrs.items()}
+        except (OSError, RuntimeError) as e:
+            raise ResultsError(f"{self.path}: cannot read the root attributes ({_short(str(e))})") from None
 
     @property
     def schema_version(self):
         return self.attrs.get("schema_version")
 
-    @property
+    @_cached
     def status(self):
         """`running`, `finished` or `interrupted` (a killed run stays `running`). The writer
         keeps it in the scalar dataset /status (a SWMR reader can refresh a dataset, not an
         attribute); a root attribute `status` is read when that dataset is absent."""
-        if "status" not in self._cache:
-            self._cache["status"] = _status_of(self._file)
-        return self._cache["status"]
+        return _status_of(self._file)
 
     @property
     def episodes_planned(self):
@@ -345,27 +364,23 @@ class Run:
         """/config/input_toml: the config file as given."""
         return _text(self._read("config/input_toml", b""))
 
-    @property
+    @_cached
     def config(self):
         """The effective config as a dict of tables, e.g. run.config['learning']['alpha']."""
-        if "config" not in self._cache:
-            text = self.config_text
-            if not text:
-                raise ResultsError(f"{self.path}: /config/effective_toml is missing or empty")
-            try:
-                self._cache["config"] = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as e:
-                raise ResultsError(f"{self.path}: /config/effective_toml is not valid TOML ({e})") from None
-        return self._cache["config"]
+        text = self.config_text
+        if not text:
+            raise ResultsError(f"{self.path}: /config/effective_toml is missing or empty")
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise ResultsError(f"{self.path}: /config/effective_toml is not valid TOML ({e})") from None
 
     # ------------------------------------------------------------------ per-episode metrics
 
-    @property
+    @_cached
     def episode_arrays(self):
         """/episodes as a dict of numpy arrays (rejected stays N x 4)."""
-        if "episode_arrays" not in self._cache:
-            self._cache["episode_arrays"] = self._group_arrays("episodes")
-        return self._cache["episode_arrays"]
+        return self._group_arrays("episodes")
 
     @property
     def episodes_done(self):
@@ -373,48 +388,42 @@ class Run:
         arrays = self.episode_arrays
         return int(min((a.shape[0] for a in arrays.values()), default=0))
 
-    @property
+    @_cached
     def episodes(self):
         """/episodes as a pandas DataFrame indexed by episode, one column per dataset; `rejected`
         is split into rejected_energy_cap, rejected_validity, rejected_price, rejected_party.
         `df.attrs["units"]` maps every column to its unit (money in the run's currency)."""
-        if "episodes" not in self._cache:
-            import pandas as pd  # pandas is slow to import; only tables need it
+        import pandas as pd  # pandas is slow to import; only tables need it
 
-            cols, units = {}, {}
-            arrays = self.episode_arrays
-            for name in sorted(k for k in arrays if k != "episode"):
-                a = arrays[name]
-                unit = self.money_units(_plain(self._file[f"episodes/{name}"].attrs.get("units")))
-                if a.ndim == 2 and name in _SPLIT_COLUMNS and a.shape[1] == len(_SPLIT_COLUMNS[name]):
-                    names = _SPLIT_COLUMNS[name]
-                elif a.ndim == 2:
-                    names = [f"{name}_{i}" for i in range(a.shape[1])]
-                else:
-                    cols[name], units[name] = a, unit
-                    continue
-                for i, col in enumerate(names):
-                    cols[col], units[col] = a[:, i], unit
-            # episode_arrays are cut to the rows every dataset holds: one length for all.
-            index = pd.Index(arrays["episode"] if "episode" in arrays else np.arange(self.episodes_done),
-                             name="episode")
-            df = pd.DataFrame(cols, index=index)
-            df.attrs["units"] = units
-            self._cache["episodes"] = df
-        return self._cache["episodes"]
+        cols, units = {}, {}
+        arrays = self.episode_arrays
+        for name in sorted(k for k in arrays if k != "episode"):
+            a = arrays[name]
+            unit = self.money_units(_plain(self._file[f"episodes/{name}"].attrs.get("units")))
+            if a.ndim == 2 and name in _SPLIT_COLUMNS and a.shape[1] == len(_SPLIT_COLUMNS[name]):
+                names = _SPLIT_COLUMNS[name]
+            elif a.ndim == 2:
+                names = [f"{name}_{i}" for i in range(a.shape[1])]
+            else:
+                cols[name], units[name] = a, unit
+                continue
+            for i, col in enumerate(names):
+                cols[col], units[col] = a[:, i], unit
+        # episode_arrays are cut to the rows every dataset holds: one length for all.
+        index = pd.Index(arrays["episode"] if "episode" in arrays else np.arange(self.episodes_done),
+                         name="episode")
+        df = pd.DataFrame(cols, index=index)
+        df.attrs["units"] = units
+        return df
 
     # ------------------------------------------------------------------ per-vehicle, Q-tables
 
-    @property
+    @_cached
     def vehicles(self):
         """/vehicles as a dict: episode (k), soc_end, soh, reward, unmet_kwh (k x vehicles)."""
-        if "vehicles" not in self._cache:
-            self._cache["vehicles"] = self._group_arrays("vehicles")
-        return self._cache["vehicles"]
+        return self._group_arrays("vehicles")
 
-    @property
-    def q_snapshot_episodes(self):
-        return self._read("qtables/episode", np.zeros(0, np.int64))
+    q_snapshot_episodes = _dataset("qtables/episode", np.int64)
 
     @property
     def q_snapshots(self):
@@ -424,10 +433,8 @@ class Run:
             return None
         return q[: min(q.shape[0], self.q_snapshot_episodes.shape[0])]
 
-    @property
-    def q_final(self):
-        """/qtables/final: (tables, states, 5) after the last episode; None before the run ends."""
-        return self._read("qtables/final")
+    q_final = _dataset("qtables/final", doc="/qtables/final: (tables, states, 5) after the last episode; None before "
+                       "the run ends.")
 
     def q_dataset(self):
         """/qtables/final as a labelled xarray DataArray (python3-xarray), the state index
@@ -465,28 +472,11 @@ class Run:
 
     # ------------------------------------------------------------------ ledger
 
-    @property
-    def contracts(self):
-        """/ledger/contracts: structured array (docs/LEDGER.md contract terms)."""
-        return self._read("ledger/contracts")
-
-    @property
-    def blocks(self):
-        """/ledger/blocks: structured array of block headers, genesis first."""
-        return self._read("ledger/blocks")
-
-    @property
-    def tx_offset(self):
-        return self._read("ledger/tx_offset", np.zeros(0, np.int64))
-
-    @property
-    def tx_stored(self):
-        return self._read("ledger/tx_stored", np.zeros(0, np.int64))
-
-    @property
-    def transactions(self):
-        """/ledger/transactions: structured array of the stored transactions."""
-        return self._read("ledger/transactions")
+    contracts = _dataset("ledger/contracts", doc="/ledger/contracts: structured array (docs/LEDGER.md contract terms).")
+    blocks = _dataset("ledger/blocks", doc="/ledger/blocks: structured array of block headers, genesis first.")
+    tx_offset = _dataset("ledger/tx_offset", np.int64)
+    tx_stored = _dataset("ledger/tx_stored", np.int64)
+    transactions = _dataset("ledger/transactions", doc="/ledger/transactions: structured array of the stored transactions.")
 
     def block_transactions(self, height):
         """The stored transactions of block `height` (empty when that block kept none)."""
