@@ -155,8 +155,11 @@ TEST(Config, UnknownKeysNameFileLineKeyAndSuggest) {
     for (const Case& c : cases) {
         const std::string msg = load_error(c.toml);
         EXPECT_TRUE(contains(msg, c.says)) << c.what << ": " << msg;
-        if (c.suggestion) EXPECT_TRUE(contains(msg, c.suggestion)) << c.what << ": " << msg;
-        else EXPECT_FALSE(contains(msg, "did you mean")) << c.what << ": " << msg;
+        if (c.suggestion) {
+            EXPECT_TRUE(contains(msg, c.suggestion)) << c.what << ": " << msg;
+        } else {
+            EXPECT_FALSE(contains(msg, "did you mean")) << c.what << ": " << msg;
+        }
     }
 }
 

@@ -26,7 +26,7 @@ TEST(DayTrace, MatchesTheBackendsGreedyEpisode) {
     ASSERT_EQ(day.grid_import_kwh.size(), static_cast<size_t>(p.steps_per_day));
     EXPECT_EQ(day.clock_hour.front(), cfg.time.day_start_hour);
 
-    const EpisodeMetrics m = trainer.evaluate(kPolicyGreedy, cfg.run.episodes, 1).front();
+    const EpisodeMetrics m = testing::run_fixed_policy(trainer, kPolicyGreedy, cfg.run.episodes, 1).front();
     EXPECT_NEAR(total(day.grid_import_kwh), m.grid_import_kwh, 1e-3 * (1 + m.grid_import_kwh));
     EXPECT_NEAR(total(day.grid_export_kwh), m.grid_export_kwh, 1e-3 * (1 + m.grid_export_kwh));
     EXPECT_NEAR(total(day.p2p_bought_kwh), m.p2p_bought_kwh, 1e-3 * (1 + m.p2p_bought_kwh));

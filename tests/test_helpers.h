@@ -45,6 +45,21 @@ inline Config deterministic_config() {
     return cfg;
 }
 
+// Runs `episodes` more episodes of `trainer`'s backend with a fixed policy (no learning) from
+// its current state, from episode index `first_episode`; fleet-level metrics per episode.
+inline std::vector<EpisodeMetrics> run_fixed_policy(Trainer& trainer, PolicyMode mode, int first_episode,
+                                                    int episodes) {
+    const EnvParams& p = trainer.params();
+    std::vector<float> epsilon(static_cast<size_t>(episodes), 0.0f);
+    std::vector<EpisodeMetrics> per_community(static_cast<size_t>(episodes) * p.num_communities);
+    trainer.backend().run_episodes(first_episode, episodes, mode, epsilon.data(), per_community.data());
+    std::vector<EpisodeMetrics> out;
+    for (int i = 0; i < episodes; ++i)
+        out.push_back(merge_communities(per_community.data() + static_cast<size_t>(i) * p.num_communities,
+                                        p.num_communities));
+    return out;
+}
+
 struct Trained {
     TrainSummary summary;
     std::vector<char> fleet;

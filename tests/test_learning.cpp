@@ -51,7 +51,7 @@ TEST(Learning, GreedyBeatsRandomAndChargeOnArrival) {
     constexpr int kEvalDays = 20;
     auto evaluate = [&](PolicyMode mode) {
         trainer.backend().write_fleet(learned.trained);
-        return mean_reward_per_vehicle(trainer.evaluate(mode, learned.cfg.run.episodes, kEvalDays));
+        return mean_reward_per_vehicle(testing::run_fixed_policy(trainer, mode, learned.cfg.run.episodes, kEvalDays));
     };
     const double greedy = evaluate(kPolicyGreedy);
     const double random = evaluate(kPolicyRandom);

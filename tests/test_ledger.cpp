@@ -292,7 +292,9 @@ TEST_F(Tamper, SwappedDroppedAndReplacedAreCaught) {
         const VerifyReport r = verify_ledger(d);
         EXPECT_FALSE(r.ok) << c.what;
         EXPECT_EQ(r.bad_block, c.bad_block) << c.what << ": " << r.message;
-        if (c.bad_tx >= 0) EXPECT_EQ(r.bad_tx, c.bad_tx) << c.what << ": " << r.message;
+        if (c.bad_tx >= 0) {
+            EXPECT_EQ(r.bad_tx, c.bad_tx) << c.what << ": " << r.message;
+        }
     }
 }
 

@@ -332,16 +332,4 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     return sum;
 }
 
-std::vector<EpisodeMetrics> Trainer::evaluate(PolicyMode mode, int first_episode, int episodes) {
-    const EnvParams& p = params_;
-    std::vector<float> eps(static_cast<size_t>(episodes), 0.0f);
-    std::vector<EpisodeMetrics> per_community(static_cast<size_t>(episodes) * p.num_communities);
-    backend_->run_episodes(first_episode, episodes, mode, eps.data(), per_community.data());
-    std::vector<EpisodeMetrics> out;
-    for (int i = 0; i < episodes; ++i)
-        out.push_back(merge_communities(per_community.data() + static_cast<size_t>(i) * p.num_communities,
-                                        p.num_communities));
-    return out;
-}
-
 }  // namespace v2g

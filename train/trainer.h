@@ -166,9 +166,6 @@ public:
         trace_signals_ = std::move(signals);
         day_start_hour_ = day_start_hour;
     }
-    // Runs `episodes` more episodes with a fixed policy (no learning) from the current state,
-    // starting at episode index `first_episode`; returns fleet-level metrics per episode.
-    std::vector<EpisodeMetrics> evaluate(PolicyMode mode, int first_episode, int episodes);
     Backend& backend() { return *backend_; }
     const EnvParams& params() const { return params_; }
 
