@@ -17,8 +17,8 @@ std::string key_of(const char* group, const char* name) {
 
 // A row's allowed values: its enum's names, or the row's "a|b|c" (numbers), or none.
 std::vector<std::string> choices_of(const Member& member, const char* row_choices) {
-    std::vector<std::string> out;
     if (const auto* choice = std::get_if<ChoiceField>(&member)) return {choice->names, choice->names + choice->count};
+    std::vector<std::string> out;
     if (!row_choices) return out;
     std::string item;
     for (const char* c = row_choices;; ++c) {

@@ -92,14 +92,14 @@ CsvHourly read_csv_signals(const Config& cfg) {
     if (cfg.signals.price_csv.empty())
         throw InputError("signals.price_csv is empty: signals.source = csv needs a file");
     const CsvFormat format = csv_format(cfg);
-    const PriceUnit& unit = price_unit(cfg.signals.price_unit);
+    const PriceUnit unit = price_unit(cfg.signals.price_unit);
     const std::string per_kwh = std::string(unit.currency) + "/kWh";
     FirstTimes first;
     CsvHourly out;
     out.price_per_kwh =
         read_signal(cfg, format,
                     {"price", cfg.signals.price_csv, cfg.signals.price_column, unit.to_per_kwh,
-                     choice_name(unit.name), per_kwh, kMinPricePerKwh, kMaxPricePerKwh, " (wrong signals.price_unit?)"},
+                     choice_name(cfg.signals.price_unit), per_kwh, kMinPricePerKwh, kMaxPricePerKwh, " (wrong signals.price_unit?)"},
                     &first);
     if (!cfg.signals.load_csv.empty())
         out.load_kw = read_signal(cfg, format,

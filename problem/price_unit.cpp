@@ -15,21 +15,16 @@ constexpr const char* kSyntheticCurrency = "$";
 
 }  // namespace
 
-const std::vector<PriceUnit>& price_units() {
-    static const std::vector<PriceUnit> kUnits = {
-        {PriceUnitName::usd_per_kwh, "$", 1.0},                 // CityLearn's pricing.csv; US retail tariffs
-        {PriceUnitName::usd_per_mwh, "$", 1.0 / kKwhPerMwh},    // US wholesale markets (ERCOT, PJM, CAISO)
-        {PriceUnitName::eur_per_kwh, "EUR", 1.0},               // European retail tariffs
-        {PriceUnitName::eur_per_mwh, "EUR", 1.0 / kKwhPerMwh},  // European day-ahead prices (ENTSO-E, EPEX Spot)
-        {PriceUnitName::eur_ct_per_kwh, "EUR", 1.0 / kCentsPerEuro},  // euro cents: German and Dutch retail tariffs
-    };
-    return kUnits;
-}
-
-const PriceUnit& price_unit(PriceUnitName name) {
-    const PriceUnit& unit = price_units().at(static_cast<size_t>(name));
-    if (unit.name != name) throw std::logic_error("price_units() is not in PriceUnitName's order");
-    return unit;
+// A switch, so that the compiler (-Wswitch) names any unit of PriceUnitName left out here.
+PriceUnit price_unit(PriceUnitName name) {
+    switch (name) {
+        case PriceUnitName::usd_per_kwh: return {"$", 1.0};                 // CityLearn's pricing.csv; US retail
+        case PriceUnitName::usd_per_mwh: return {"$", 1.0 / kKwhPerMwh};    // US wholesale (ERCOT, PJM, CAISO)
+        case PriceUnitName::eur_per_kwh: return {"EUR", 1.0};               // European retail tariffs
+        case PriceUnitName::eur_per_mwh: return {"EUR", 1.0 / kKwhPerMwh};  // day-ahead (ENTSO-E, EPEX Spot)
+        case PriceUnitName::eur_ct_per_kwh: return {"EUR", 1.0 / kCentsPerEuro};  // German and Dutch retail
+    }
+    throw std::logic_error("price_unit: not a PriceUnitName");
 }
 
 std::string currency_label(const Config& cfg) {

@@ -3,22 +3,18 @@
 // currency label that money in outputs carries (currency_label).
 #pragma once
 #include <string>
-#include <vector>
 #include "config/config.h"
 
 namespace v2g {
 
+// What a unit of signals.price_unit (PriceUnitName, "EUR/MWh") means.
 struct PriceUnit {
-    PriceUnitName name;    // as signals.price_unit writes it: choice_name(name) is "EUR/MWh"
     const char* currency;  // what money is counted in: "EUR"
     double to_per_kwh;     // a price in this unit times this = currency per kWh
 };
 
-// Every unit signals.price_unit allows, in PriceUnitName's order (the default, $/kWh, first).
-const std::vector<PriceUnit>& price_units();
-
 // The unit `name` stands for.
-const PriceUnit& price_unit(PriceUnitName name);
+PriceUnit price_unit(PriceUnitName name);
 
 // The currency the run's money is counted in: signals.price_unit's with signals.source = "csv";
 // "$" with the synthetic prices, which are fitted to CityLearn's pricing.csv in US $/kWh.
