@@ -176,83 +176,113 @@ enum RewardTerm : int {
     kNumRewardTerms = 5,
 };
 
-// Everything per vehicle, struct of arrays, [vehicle] unless noted.
+// The fleet's arrays, each listed once: X(element type, name, elements per vehicle or per
+// community). FleetView's members, the buffer layout (layout.h), the resets (step.h), the
+// optimum's snapshot of a step (eval/optimum.h) and the byte counts (perf/phase_traffic.h) are
+// generated from these lists. Arrays are [vehicle] (or [community]) unless noted; the order is
+// the order in the fleet buffer.
+
+// Per vehicle: constants of each vehicle's model.
+#define V2G_VEHICLE_MODEL_ARRAYS(X)                                                                   \
+    X(const float, capacity_kwh, 1)          /* nominal pack capacity */                            \
+    X(const float, charge_kw, 1)             /* charger limit, grid side */                         \
+    X(const float, discharge_kw, 1)          /* discharger limit, grid side */                      \
+    X(const float, eta_charge, 1)            /* grid -> battery efficiency */                       \
+    X(const float, eta_discharge, 1)         /* battery -> grid efficiency */
+
+// Per vehicle: battery state, carried across episodes.
+#define V2G_VEHICLE_BATTERY_ARRAYS(X)                                                                 \
+    X(float, energy_kwh, 1)                  /* stored energy */                                    \
+    X(float, usable_kwh, 1)                  /* capacity_kwh * soh, refreshed at each episode start */ \
+    X(float, soh, 1)                         /* state of health = 1 - calendar_loss - cycle_loss */ \
+    X(float, calendar_loss, 1)                                                                      \
+    X(float, cycle_loss, 1)                                                                         \
+    X(float, throughput_ah, 1)               /* cumulative cell charge throughput (Ah), for cycle aging */ \
+    X(float, soc_low_today, 1)               /* SoC swing of the day, for the depth-of-cycle stress */ \
+    X(float, soc_high_today, 1)                                                                     \
+    X(float, pack_age_offset_days, 1)        /* lifetime ageing: the pack's age at episode e is this + e */
+
+// Per vehicle: today's session.
+#define V2G_VEHICLE_SESSION_ARRAYS(X)                                                                 \
+    X(int32_t, arrival_step, 1)                                                                     \
+    X(int32_t, departure_step, 1)            /* exclusive: unplugged from this step on */           \
+    X(float, required_kwh, 1)                /* stored energy wanted at departure: the next trip + reserve */ \
+    X(float, trip_kwh, 1)                    /* energy driven before today's arrival */
+
+// Per vehicle: per-step scratch.
+#define V2G_VEHICLE_STEP_ARRAYS(X)                                                                    \
+    X(int32_t, state, 1)                     /* tabular state index, -1 when unplugged */           \
+    X(uint8_t, action, 1)                    /* the policy's choice (what the Q-update learns from) */ \
+    X(uint8_t, forced, 1)                    /* 1: the safety layer overrode it: the vehicle charged instead */ \
+    X(float, grid_kwh, 1)                    /* charge (+) or discharge (-) request at the meter */ \
+    X(float, offer_kwh, 1)                   /* P2P sell offer at the meter */                      \
+    X(float, bid_kwh, 1)                     /* P2P buy bid at the meter */                         \
+    X(float, reward, 1)                      /* reward of this step's decision */                   \
+    X(int32_t, next_state, 1)                /* -1 when the decision ended the session (terminal) */
+
+// Per vehicle: the sums its steps add to during a day, zeroed when the day starts.
+#define V2G_VEHICLE_STEP_SUMS(X)                                                                      \
+    X(float, ep_energy_cost, 1)              /* money paid for energy (grid and P2P) */             \
+    X(float, ep_revenue, 1)                  /* money received (grid, DR, P2P) */                   \
+    X(float, ep_degradation_cost, 1)         /* money value of SoH lost */                          \
+    X(float, ep_unmet_penalty, 1)            /* money penalty for departure shortfall */            \
+    X(float, ep_unmet_kwh, 1)                /* departure shortfall */                              \
+    X(float, ep_grid_import_kwh, 1)                                                                 \
+    X(float, ep_grid_export_kwh, 1)                                                                 \
+    X(float, ep_p2p_bought_kwh, 1)           /* received from the market (at the meter) */          \
+    X(float, ep_p2p_sold_kwh, 1)             /* delivered to the market (at the meter) */           \
+    X(float, ep_conversion_loss_kwh, 1)      /* charger/inverter losses */                          \
+    X(float, ep_curtailed_kwh, 1)            /* grid import and export cut by the community's connection limit */ \
+    X(uint32_t, ep_safety_overrides, 1)      /* steps the safety layer overrode the policy's action */ \
+    X(uint32_t, ep_rejected, kNumRejectReasons) /* [vehicle * kNumRejectReasons + reason] transfers rejected */
+
+// Per vehicle: what the day's start settles (reset_vehicle sets each).
+#define V2G_VEHICLE_DAY_START(X)                                                                      \
+    X(float, ep_en_route_kwh, 1)             /* energy bought en route: the trip the battery could not cover */ \
+    X(float, ep_en_route_cost, 1)            /* money paid for it at the fast-charging price */     \
+    X(uint32_t, ep_pack_replaced, 1)         /* 1: the pack reached end of life and was replaced at this reset */ \
+    X(float, ep_start_kwh, 1)                /* stored energy after arrival (after driving) */
+
+// Per vehicle: the sums of its day's transactions (contract_legs.h), zeroed when the day starts.
+#define V2G_VEHICLE_LEDGER_SUMS(X)                                                                    \
+    X(int64_t, ep_ledger_wh, 1)              /* signed energy of the vehicle's transactions (+ = in) */ \
+    X(int64_t, ep_ledger_micro, 1)           /* signed money of its transactions (+ = paid) */      \
+    X(uint32_t, ep_tx_count, 1)              /* its transactions */                                 \
+    X(uint32_t, ep_tx_latency_steps, 1)      /* sum over them of the steps until the block commits */
+
+// Per community: this step's market outcome.
+#define V2G_COMMUNITY_STEP_ARRAYS(X)                                                                  \
+    X(float, market_price_per_kwh, 1)        /* uniform clearing price */                           \
+    X(float, market_sell_ratio, 1)           /* share of each offer that was matched */             \
+    X(float, market_buy_ratio, 1)            /* share of each bid that was matched */               \
+    X(float, market_pv_kwh, 1)               /* PV delivered into the market */                     \
+    X(float, grid_import_share, 1)           /* share of each grid import the connection limit lets through */ \
+    X(float, grid_forced_share, 1)           /* the same for charging forced by the safety layer (served first) */ \
+    X(float, grid_export_share, 1)           /* share of each grid export it lets through */
+
+// Per community: the day's sums of the market and of the community PV's transactions, zeroed
+// when the day starts.
+#define V2G_COMMUNITY_DAY_SUMS(X)                                                                     \
+    X(float, ep_pv_sold_kwh, 1)                                                                     \
+    X(float, ep_market_loss_kwh, 1)                                                                 \
+    X(uint32_t, ep_limit_steps, 1)           /* steps at which the connection limit cut imports or exports */ \
+    X(int64_t, ep_pv_ledger_wh, 1)           /* the community PV's transactions, as the vehicle's ledger sums */ \
+    X(int64_t, ep_pv_ledger_micro, 1)                                                               \
+    X(uint32_t, ep_pv_tx_count, 1)                                                                  \
+    X(uint32_t, ep_pv_tx_latency_steps, 1)
+
+#define V2G_VEHICLE_ARRAYS(X)                                                                         \
+    V2G_VEHICLE_MODEL_ARRAYS(X) V2G_VEHICLE_BATTERY_ARRAYS(X) V2G_VEHICLE_SESSION_ARRAYS(X)         \
+    V2G_VEHICLE_STEP_ARRAYS(X) V2G_VEHICLE_STEP_SUMS(X) V2G_VEHICLE_DAY_START(X) V2G_VEHICLE_LEDGER_SUMS(X)
+#define V2G_COMMUNITY_ARRAYS(X) V2G_COMMUNITY_STEP_ARRAYS(X) V2G_COMMUNITY_DAY_SUMS(X)
+
+// Everything per vehicle and per community, struct of arrays: the lists above, then what the
+// backend owns outside the fleet buffer.
 struct FleetView {
-    // constants of each vehicle's model
-    const float* capacity_kwh;        // nominal pack capacity
-    const float* charge_kw;           // charger limit, grid side
-    const float* discharge_kw;        // discharger limit, grid side
-    const float* eta_charge;          // grid -> battery efficiency
-    const float* eta_discharge;       // battery -> grid efficiency
-
-    // battery state, carried across episodes
-    float* energy_kwh;                // stored energy
-    float* usable_kwh;                // capacity_kwh * soh, refreshed at each episode start
-    float* soh;                       // state of health = 1 - calendar_loss - cycle_loss
-    float* calendar_loss;
-    float* cycle_loss;
-    float* throughput_ah;             // cumulative cell charge throughput (Ah), for cycle aging
-    float* soc_low_today;             // SoC swing of the day, for the depth-of-cycle stress
-    float* soc_high_today;
-    float* pack_age_offset_days;      // lifetime ageing: the pack's age at episode e is this + e
-
-    // today's session
-    int32_t* arrival_step;
-    int32_t* departure_step;          // exclusive: unplugged from this step on
-    float* required_kwh;              // stored energy wanted at departure: the next trip + reserve
-    float* trip_kwh;                  // energy driven before today's arrival
-
-    // per-step scratch
-    int32_t* state;                   // tabular state index, -1 when unplugged
-    uint8_t* action;                  // the policy's choice (what the Q-update learns from)
-    uint8_t* forced;                  // 1: the safety layer overrode it: the vehicle charged instead
-    float* grid_kwh;                  // charge (+) or discharge (-) request at the meter
-    float* offer_kwh;                 // P2P sell offer at the meter
-    float* bid_kwh;                   // P2P buy bid at the meter
-    float* reward;                    // reward of this step's decision
-    int32_t* next_state;              // -1 when the decision ended the session (terminal)
-
-    // episode accumulators (reset at each episode start)
-    float* ep_energy_cost;            // money paid for energy (grid and P2P)
-    float* ep_revenue;                // money received (grid, DR, P2P)
-    float* ep_degradation_cost;       // money value of SoH lost
-    float* ep_unmet_penalty;          // money penalty for departure shortfall
-    float* ep_unmet_kwh;              // departure shortfall
-    float* ep_grid_import_kwh;
-    float* ep_grid_export_kwh;
-    float* ep_p2p_bought_kwh;         // received from the market (at the meter)
-    float* ep_p2p_sold_kwh;           // delivered to the market (at the meter)
-    float* ep_conversion_loss_kwh;    // charger/inverter losses
-    float* ep_en_route_kwh;           // energy bought en route: the trip the battery could not cover
-    float* ep_en_route_cost;          // money paid for it at the fast-charging price
-    float* ep_curtailed_kwh;          // grid import and export cut by the community's connection limit
-    uint32_t* ep_safety_overrides;    // steps the safety layer overrode the policy's action
-    uint32_t* ep_pack_replaced;       // 1: the pack reached end of life and was replaced at this reset
-    float* ep_start_kwh;              // stored energy after arrival (after driving)
-    uint32_t* ep_rejected;            // [vehicle * kNumRejectReasons + reason] transfers rejected
-    int64_t* ep_ledger_wh;            // signed energy of the vehicle's transactions (+ = in)
-    int64_t* ep_ledger_micro;         // signed money of its transactions (+ = paid)
-    uint32_t* ep_tx_count;            // its transactions
-    uint32_t* ep_tx_latency_steps;    // sum over them of the steps until the block commits
-
-    // per community, this step's market outcome
-    float* market_price_per_kwh;      // uniform clearing price
-    float* market_sell_ratio;         // share of each offer that was matched
-    float* market_buy_ratio;          // share of each bid that was matched
-    float* market_pv_kwh;             // PV delivered into the market
-    float* grid_import_share;         // share of each grid import the connection limit lets through
-    float* grid_forced_share;         // the same for charging forced by the safety layer (served first)
-    float* grid_export_share;         // share of each grid export it lets through
-
-    // per community, episode accumulators of the market
-    float* ep_pv_sold_kwh;
-    float* ep_pv_revenue;
-    float* ep_market_loss_kwh;
-    uint32_t* ep_limit_steps;         // steps at which the connection limit cut imports or exports
-    int64_t* ep_pv_ledger_wh;         // the community PV's transactions, as above
-    int64_t* ep_pv_ledger_micro;
-    uint32_t* ep_pv_tx_count;
-    uint32_t* ep_pv_tx_latency_steps;
+#define V2G_FLEET_MEMBER(type, name, elements) type* name;
+    V2G_VEHICLE_ARRAYS(V2G_FLEET_MEMBER)
+    V2G_COMMUNITY_ARRAYS(V2G_FLEET_MEMBER)
+#undef V2G_FLEET_MEMBER
 
     // Transaction slots of the current episode, owned by the backend (not in the fleet
     // buffer): [step * slots_per_step(p) + 2 * vehicle + leg], then one PV slot per community.

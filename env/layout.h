@@ -1,7 +1,7 @@
 // layout.h: where every array of FleetView and SignalsView lives inside one flat buffer.
 // The host builds the initial buffer; a backend copies it as one block (one cudaMemcpy on the
-// GPU) and points a view into its own copy with the same function. Each field is listed once,
-// here, so the host image, the device image and the views cannot drift apart.
+// GPU) and points a view into its own copy with the same function. The fleet's fields come from
+// the lists in env_types.h, so the host image, the device image and the views cannot drift apart.
 #pragma once
 #include <cstddef>
 #include "env/env_types.h"
@@ -29,68 +29,12 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t*
     const size_t n = static_cast<size_t>(p.num_vehicles);
     const size_t nc = static_cast<size_t>(p.num_communities);
     const size_t q = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions;
-    f->capacity_kwh = c.take<float>(n);
-    f->charge_kw = c.take<float>(n);
-    f->discharge_kw = c.take<float>(n);
-    f->eta_charge = c.take<float>(n);
-    f->eta_discharge = c.take<float>(n);
-    f->energy_kwh = c.take<float>(n);
-    f->usable_kwh = c.take<float>(n);
-    f->soh = c.take<float>(n);
-    f->calendar_loss = c.take<float>(n);
-    f->cycle_loss = c.take<float>(n);
-    f->throughput_ah = c.take<float>(n);
-    f->soc_low_today = c.take<float>(n);
-    f->soc_high_today = c.take<float>(n);
-    f->pack_age_offset_days = c.take<float>(n);
-    f->arrival_step = c.take<int32_t>(n);
-    f->departure_step = c.take<int32_t>(n);
-    f->required_kwh = c.take<float>(n);
-    f->trip_kwh = c.take<float>(n);
-    f->state = c.take<int32_t>(n);
-    f->action = c.take<uint8_t>(n);
-    f->forced = c.take<uint8_t>(n);
-    f->grid_kwh = c.take<float>(n);
-    f->offer_kwh = c.take<float>(n);
-    f->bid_kwh = c.take<float>(n);
-    f->reward = c.take<float>(n);
-    f->next_state = c.take<int32_t>(n);
-    f->ep_energy_cost = c.take<float>(n);
-    f->ep_revenue = c.take<float>(n);
-    f->ep_degradation_cost = c.take<float>(n);
-    f->ep_unmet_penalty = c.take<float>(n);
-    f->ep_unmet_kwh = c.take<float>(n);
-    f->ep_grid_import_kwh = c.take<float>(n);
-    f->ep_grid_export_kwh = c.take<float>(n);
-    f->ep_p2p_bought_kwh = c.take<float>(n);
-    f->ep_p2p_sold_kwh = c.take<float>(n);
-    f->ep_conversion_loss_kwh = c.take<float>(n);
-    f->ep_en_route_kwh = c.take<float>(n);
-    f->ep_en_route_cost = c.take<float>(n);
-    f->ep_curtailed_kwh = c.take<float>(n);
-    f->ep_safety_overrides = c.take<uint32_t>(n);
-    f->ep_pack_replaced = c.take<uint32_t>(n);
-    f->ep_start_kwh = c.take<float>(n);
-    f->ep_rejected = c.take<uint32_t>(n * kNumRejectReasons);
-    f->ep_ledger_wh = c.take<int64_t>(n);
-    f->ep_ledger_micro = c.take<int64_t>(n);
-    f->ep_tx_count = c.take<uint32_t>(n);
-    f->ep_tx_latency_steps = c.take<uint32_t>(n);
-    f->market_price_per_kwh = c.take<float>(nc);
-    f->market_sell_ratio = c.take<float>(nc);
-    f->market_buy_ratio = c.take<float>(nc);
-    f->market_pv_kwh = c.take<float>(nc);
-    f->grid_import_share = c.take<float>(nc);
-    f->grid_forced_share = c.take<float>(nc);
-    f->grid_export_share = c.take<float>(nc);
-    f->ep_pv_sold_kwh = c.take<float>(nc);
-    f->ep_pv_revenue = c.take<float>(nc);
-    f->ep_market_loss_kwh = c.take<float>(nc);
-    f->ep_limit_steps = c.take<uint32_t>(nc);
-    f->ep_pv_ledger_wh = c.take<int64_t>(nc);
-    f->ep_pv_ledger_micro = c.take<int64_t>(nc);
-    f->ep_pv_tx_count = c.take<uint32_t>(nc);
-    f->ep_pv_tx_latency_steps = c.take<uint32_t>(nc);
+#define V2G_TAKE_PER_VEHICLE(type, name, elements) f->name = c.take<type>(n * (elements));
+#define V2G_TAKE_PER_COMMUNITY(type, name, elements) f->name = c.take<type>(nc * (elements));
+    V2G_VEHICLE_ARRAYS(V2G_TAKE_PER_VEHICLE)
+    V2G_COMMUNITY_ARRAYS(V2G_TAKE_PER_COMMUNITY)
+#undef V2G_TAKE_PER_VEHICLE
+#undef V2G_TAKE_PER_COMMUNITY
     f->tx_slots = nullptr;  // the backend's own buffers
     f->plan = nullptr;
     f->step_record = nullptr;

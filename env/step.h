@@ -31,22 +31,15 @@ V2G_HD bool vehicle_absent(const EnvParams& p, int v) {
            uniform01(random4(p.seed, static_cast<uint32_t>(v), 0u, 0u, RngPurpose::kFault).v[0]) < p.fault_missing_share;
 }
 
+// Zeroes a vehicle's (or a community's) entries of the arrays of a list in env_types.h.
+#define V2G_ZERO_ENTRIES(type, name, elements) \
+    for (int k = 0; k < (elements); ++k) f.name[item * (elements) + k] = 0;
+
 // The money, energy and rejection sums a vehicle's steps add to during a day.
-V2G_HD void clear_day_sums(const FleetView& f, int v) {
-    f.ep_energy_cost[v] = 0.0f;
-    f.ep_revenue[v] = 0.0f;
-    f.ep_degradation_cost[v] = 0.0f;
-    f.ep_unmet_penalty[v] = 0.0f;
-    f.ep_unmet_kwh[v] = 0.0f;
-    f.ep_grid_import_kwh[v] = 0.0f;
-    f.ep_grid_export_kwh[v] = 0.0f;
-    f.ep_p2p_bought_kwh[v] = 0.0f;
-    f.ep_p2p_sold_kwh[v] = 0.0f;
-    f.ep_conversion_loss_kwh[v] = 0.0f;
-    f.ep_curtailed_kwh[v] = 0.0f;
-    f.ep_safety_overrides[v] = 0;
-    for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = 0;
-}
+V2G_HD void clear_day_sums(const FleetView& f, int item) { V2G_VEHICLE_STEP_SUMS(V2G_ZERO_ENTRIES) }
+
+// The sums of a vehicle's transactions during a day.
+V2G_HD void clear_ledger_sums(const FleetView& f, int item) { V2G_VEHICLE_LEDGER_SUMS(V2G_ZERO_ENTRIES) }
 
 // The pack as the fleet's configured age left it (battery.initial_age_days and
 // initial_full_cycles): every day's start in the default ageing mode, and a replacement pack's
@@ -108,26 +101,15 @@ V2G_HD void reset_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     f.soc_low_today[v] = soc;
     f.soc_high_today[v] = soc;
     clear_day_sums(f, v);
+    clear_ledger_sums(f, v);
     f.ep_en_route_kwh[v] = en_route_kwh;
     f.ep_en_route_cost[v] = en_route_kwh * p.en_route_price_per_kwh;
     f.ep_pack_replaced[v] = replaced;
     f.ep_start_kwh[v] = energy;
-    f.ep_ledger_wh[v] = 0;
-    f.ep_ledger_micro[v] = 0;
-    f.ep_tx_count[v] = 0;
-    f.ep_tx_latency_steps[v] = 0;
 }
 
-V2G_HD void reset_community(const FleetView& f, int c) {
-    f.ep_pv_sold_kwh[c] = 0.0f;
-    f.ep_pv_revenue[c] = 0.0f;
-    f.ep_market_loss_kwh[c] = 0.0f;
-    f.ep_limit_steps[c] = 0;
-    f.ep_pv_ledger_wh[c] = 0;
-    f.ep_pv_ledger_micro[c] = 0;
-    f.ep_pv_tx_count[c] = 0;
-    f.ep_pv_tx_latency_steps[c] = 0;
-}
+V2G_HD void reset_community(const FleetView& f, int item) { V2G_COMMUNITY_DAY_SUMS(V2G_ZERO_ENTRIES) }
+#undef V2G_ZERO_ENTRIES
 
 V2G_HD void clear_requests(const FleetView& f, int v) {
     f.grid_kwh[v] = 0.0f;
@@ -308,7 +290,6 @@ V2G_HD void clear_community_summed(const EnvParams& p, const SignalsView& sig, c
     const float pv_sold = pv_kwh * m.sell_ratio;
     f.market_pv_kwh[c] = pv_sold;
     f.ep_pv_sold_kwh[c] += pv_sold;
-    f.ep_pv_revenue[c] += pv_sold * m.price_per_kwh;
     f.ep_market_loss_kwh[c] += (supply * m.sell_ratio + pv_sold) * p.p2p_loss_fraction;
     if (p.ledger_enabled && f.tx_slots)
         write_leg(p, tx_slot(p, f, step, 2 * static_cast<int64_t>(p.num_vehicles) + c), episode, step, kTxPvSell,

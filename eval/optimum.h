@@ -53,6 +53,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 #include "backends/backend.h"
@@ -153,94 +154,41 @@ inline PlanContext plan_context(const Problem& problem, std::vector<char>* fleet
 
 namespace plan_detail {
 
-// Everything a step of one vehicle writes: the vehicle's entries and its community's market.
+// Everything a step of one vehicle may write: the vehicle's battery state, its step arrays and
+// day sums, and its community's market (the lists of env_types.h; an entry the step leaves
+// alone comes back as it was).
+#define V2G_PLAN_VEHICLE_ARRAYS(X) V2G_VEHICLE_BATTERY_ARRAYS(X) V2G_VEHICLE_STEP_ARRAYS(X) V2G_VEHICLE_STEP_SUMS(X)
 struct Snapshot {
-    float energy, soc_low, soc_high, soh, calendar, cycle, throughput;
-    int32_t state, next_state;
-    uint8_t action, forced;
-    float grid, offer, bid, reward;
-    float ep_energy_cost, ep_revenue, ep_degradation_cost, ep_unmet_penalty, ep_unmet_kwh;
-    float ep_grid_import, ep_grid_export, ep_p2p_bought, ep_p2p_sold, ep_conversion_loss, ep_curtailed;
-    uint32_t ep_safety_overrides;
-    uint32_t rejected[kNumRejectReasons];
-    float market_price, market_sell, market_buy, forced_share, import_share, export_share;
+#define V2G_SNAPSHOT_MEMBER(type, name, elements) std::remove_const_t<type> name[elements];
+    V2G_PLAN_VEHICLE_ARRAYS(V2G_SNAPSHOT_MEMBER)
+    V2G_COMMUNITY_STEP_ARRAYS(V2G_SNAPSHOT_MEMBER)
+#undef V2G_SNAPSHOT_MEMBER
 };
+
+// Copies between the vehicle's (or the community's) entries of the fleet and the snapshot.
+#define V2G_COPY_ENTRIES(to, from, elements) \
+    for (int k = 0; k < (elements); ++k) to = from;
+#define V2G_SAVE_VEHICLE(type, name, elements) V2G_COPY_ENTRIES(s.name[k], f.name[v * (elements) + k], elements)
+#define V2G_SAVE_COMMUNITY(type, name, elements) V2G_COPY_ENTRIES(s.name[k], f.name[c * (elements) + k], elements)
+#define V2G_RESTORE_VEHICLE(type, name, elements) V2G_COPY_ENTRIES(f.name[v * (elements) + k], s.name[k], elements)
+#define V2G_RESTORE_COMMUNITY(type, name, elements) V2G_COPY_ENTRIES(f.name[c * (elements) + k], s.name[k], elements)
 
 inline Snapshot save(const FleetView& f, int v, int c) {
     Snapshot s;
-    s.energy = f.energy_kwh[v];
-    s.soc_low = f.soc_low_today[v];
-    s.soc_high = f.soc_high_today[v];
-    s.soh = f.soh[v];
-    s.calendar = f.calendar_loss[v];
-    s.cycle = f.cycle_loss[v];
-    s.throughput = f.throughput_ah[v];
-    s.state = f.state[v];
-    s.next_state = f.next_state[v];
-    s.action = f.action[v];
-    s.forced = f.forced[v];
-    s.grid = f.grid_kwh[v];
-    s.offer = f.offer_kwh[v];
-    s.bid = f.bid_kwh[v];
-    s.reward = f.reward[v];
-    s.ep_energy_cost = f.ep_energy_cost[v];
-    s.ep_revenue = f.ep_revenue[v];
-    s.ep_degradation_cost = f.ep_degradation_cost[v];
-    s.ep_unmet_penalty = f.ep_unmet_penalty[v];
-    s.ep_unmet_kwh = f.ep_unmet_kwh[v];
-    s.ep_grid_import = f.ep_grid_import_kwh[v];
-    s.ep_grid_export = f.ep_grid_export_kwh[v];
-    s.ep_p2p_bought = f.ep_p2p_bought_kwh[v];
-    s.ep_p2p_sold = f.ep_p2p_sold_kwh[v];
-    s.ep_conversion_loss = f.ep_conversion_loss_kwh[v];
-    s.ep_curtailed = f.ep_curtailed_kwh[v];
-    s.ep_safety_overrides = f.ep_safety_overrides[v];
-    for (int r = 0; r < kNumRejectReasons; ++r) s.rejected[r] = f.ep_rejected[v * kNumRejectReasons + r];
-    s.market_price = f.market_price_per_kwh[c];
-    s.market_sell = f.market_sell_ratio[c];
-    s.market_buy = f.market_buy_ratio[c];
-    s.forced_share = f.grid_forced_share[c];
-    s.import_share = f.grid_import_share[c];
-    s.export_share = f.grid_export_share[c];
+    V2G_PLAN_VEHICLE_ARRAYS(V2G_SAVE_VEHICLE)
+    V2G_COMMUNITY_STEP_ARRAYS(V2G_SAVE_COMMUNITY)
     return s;
 }
 
 inline void restore(const FleetView& f, int v, int c, const Snapshot& s) {
-    f.energy_kwh[v] = s.energy;
-    f.soc_low_today[v] = s.soc_low;
-    f.soc_high_today[v] = s.soc_high;
-    f.soh[v] = s.soh;
-    f.calendar_loss[v] = s.calendar;
-    f.cycle_loss[v] = s.cycle;
-    f.throughput_ah[v] = s.throughput;
-    f.state[v] = s.state;
-    f.next_state[v] = s.next_state;
-    f.action[v] = s.action;
-    f.forced[v] = s.forced;
-    f.grid_kwh[v] = s.grid;
-    f.offer_kwh[v] = s.offer;
-    f.bid_kwh[v] = s.bid;
-    f.reward[v] = s.reward;
-    f.ep_energy_cost[v] = s.ep_energy_cost;
-    f.ep_revenue[v] = s.ep_revenue;
-    f.ep_degradation_cost[v] = s.ep_degradation_cost;
-    f.ep_unmet_penalty[v] = s.ep_unmet_penalty;
-    f.ep_unmet_kwh[v] = s.ep_unmet_kwh;
-    f.ep_grid_import_kwh[v] = s.ep_grid_import;
-    f.ep_grid_export_kwh[v] = s.ep_grid_export;
-    f.ep_p2p_bought_kwh[v] = s.ep_p2p_bought;
-    f.ep_p2p_sold_kwh[v] = s.ep_p2p_sold;
-    f.ep_conversion_loss_kwh[v] = s.ep_conversion_loss;
-    f.ep_curtailed_kwh[v] = s.ep_curtailed;
-    f.ep_safety_overrides[v] = s.ep_safety_overrides;
-    for (int r = 0; r < kNumRejectReasons; ++r) f.ep_rejected[v * kNumRejectReasons + r] = s.rejected[r];
-    f.market_price_per_kwh[c] = s.market_price;
-    f.market_sell_ratio[c] = s.market_sell;
-    f.market_buy_ratio[c] = s.market_buy;
-    f.grid_forced_share[c] = s.forced_share;
-    f.grid_import_share[c] = s.import_share;
-    f.grid_export_share[c] = s.export_share;
+    V2G_PLAN_VEHICLE_ARRAYS(V2G_RESTORE_VEHICLE)
+    V2G_COMMUNITY_STEP_ARRAYS(V2G_RESTORE_COMMUNITY)
 }
+#undef V2G_COPY_ENTRIES
+#undef V2G_SAVE_VEHICLE
+#undef V2G_SAVE_COMMUNITY
+#undef V2G_RESTORE_VEHICLE
+#undef V2G_RESTORE_COMMUNITY
 
 // The episode accumulators a step adds to, zeroed so that a transition starts from a clean day
 // (no reward depends on them; they are restored afterwards).

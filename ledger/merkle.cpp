@@ -346,6 +346,26 @@ std::vector<Digest> inclusion_proof(const std::vector<Digest>& hashes, size_t in
     return path;
 }
 
+namespace {
+
+// One step of RFC 9162's proof walk (2.1.3.2 and 2.1.4.2): whether the next proof node is the
+// left sibling of the running hash, and the node indices fn, sn moved up past it (past every
+// level where the running hash is a left child with no right sibling, when it is).
+bool proof_node_is_left(uint64_t* fn, uint64_t* sn) {
+    const bool left = (*fn & 1) || *fn == *sn;
+    if (left) {
+        while (!(*fn & 1) && *fn != 0) {
+            *fn >>= 1;
+            *sn >>= 1;
+        }
+    }
+    *fn >>= 1;
+    *sn >>= 1;
+    return left;
+}
+
+}  // namespace
+
 bool verify_inclusion(const Digest& leaf, size_t index, size_t tree_size, const std::vector<Digest>& path,
                       const Digest& root) {
     // RFC 9162 section 2.1.3.2, step by step.
@@ -354,17 +374,7 @@ bool verify_inclusion(const Digest& leaf, size_t index, size_t tree_size, const 
     Digest r = leaf;
     for (const Digest& p : path) {
         if (sn == 0) return false;
-        if ((fn & 1) || fn == sn) {
-            r = node_hash(p, r);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
-        } else {
-            r = node_hash(r, p);
-        }
-        fn >>= 1;
-        sn >>= 1;
+        r = proof_node_is_left(&fn, &sn) ? node_hash(p, r) : node_hash(r, p);
     }
     return sn == 0 && r == root;
 }
@@ -399,18 +409,12 @@ bool verify_consistency(size_t m, size_t n, const Digest& old_root, const Digest
     for (size_t j = 1; j < path.size(); ++j) {
         const Digest& c = path[j];
         if (sn == 0) return false;
-        if ((fn & 1) || fn == sn) {
+        if (proof_node_is_left(&fn, &sn)) {
             fr = node_hash(c, fr);
             sr = node_hash(c, sr);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
         } else {
             sr = node_hash(sr, c);
         }
-        fn >>= 1;
-        sn >>= 1;
     }
     return fr == old_root && sr == new_root && sn == 0;
 }

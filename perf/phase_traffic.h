@@ -63,20 +63,14 @@ inline constexpr FieldUse kResetFields[] = {
     V2G_UPDATE(energy_kwh, kVehicle), V2G_READ(charge_kw, kVehicle), V2G_READ(eta_charge, kVehicle),
     V2G_WRITE(usable_kwh, kVehicle), V2G_WRITE(arrival_step, kVehicle), V2G_WRITE(departure_step, kVehicle),
     V2G_WRITE(trip_kwh, kVehicle), V2G_WRITE(required_kwh, kVehicle), V2G_WRITE(soc_low_today, kVehicle),
-    V2G_WRITE(soc_high_today, kVehicle), V2G_WRITE(ep_energy_cost, kVehicle), V2G_WRITE(ep_revenue, kVehicle),
-    V2G_WRITE(ep_degradation_cost, kVehicle), V2G_WRITE(ep_unmet_penalty, kVehicle),
-    V2G_WRITE(ep_unmet_kwh, kVehicle), V2G_WRITE(ep_grid_import_kwh, kVehicle),
-    V2G_WRITE(ep_grid_export_kwh, kVehicle), V2G_WRITE(ep_p2p_bought_kwh, kVehicle),
-    V2G_WRITE(ep_p2p_sold_kwh, kVehicle), V2G_WRITE(ep_conversion_loss_kwh, kVehicle),
-    V2G_WRITE(ep_curtailed_kwh, kVehicle), V2G_WRITE(ep_safety_overrides, kVehicle),
-    {V2G_FLEET_ELEMENT(ep_rejected), kNumRejectReasons, Scope::kVehicle, When::kAlways, 0, 1},  // cleared
-    V2G_WRITE(ep_en_route_kwh, kVehicle), V2G_WRITE(ep_en_route_cost, kVehicle), V2G_WRITE(ep_pack_replaced, kVehicle),
-    V2G_WRITE(ep_start_kwh, kVehicle), V2G_WRITE(ep_ledger_wh, kVehicle), V2G_WRITE(ep_ledger_micro, kVehicle),
-    V2G_WRITE(ep_tx_count, kVehicle), V2G_WRITE(ep_tx_latency_steps, kVehicle),
-    V2G_WRITE(ep_pv_sold_kwh, kCommunity), V2G_WRITE(ep_pv_revenue, kCommunity),
-    V2G_WRITE(ep_market_loss_kwh, kCommunity), V2G_WRITE(ep_limit_steps, kCommunity),
-    V2G_WRITE(ep_pv_ledger_wh, kCommunity), V2G_WRITE(ep_pv_ledger_micro, kCommunity),
-    V2G_WRITE(ep_pv_tx_count, kCommunity), V2G_WRITE(ep_pv_tx_latency_steps, kCommunity),
+    V2G_WRITE(soc_high_today, kVehicle),
+    // every entry of the day's sums is written (zeroed or set)
+#define V2G_RESET_WRITES(type, name, elements) {V2G_FLEET_ELEMENT(name), elements, Scope::kVehicle, When::kAlways, 0, 1},
+    V2G_VEHICLE_STEP_SUMS(V2G_RESET_WRITES) V2G_VEHICLE_DAY_START(V2G_RESET_WRITES) V2G_VEHICLE_LEDGER_SUMS(V2G_RESET_WRITES)
+#undef V2G_RESET_WRITES
+#define V2G_RESET_WRITES(type, name, elements) {V2G_FLEET_ELEMENT(name), elements, Scope::kCommunity, When::kAlways, 0, 1},
+    V2G_COMMUNITY_DAY_SUMS(V2G_RESET_WRITES)
+#undef V2G_RESET_WRITES
 };
 
 // act_vehicle in a learning episode: plugged_in, tabular_state (slack_level with deadlines),
@@ -100,8 +94,7 @@ inline constexpr FieldUse kMarketFields[] = {
     V2G_WRITE(market_buy_ratio, kCommunity), V2G_WRITE(market_pv_kwh, kCommunity),
     V2G_WRITE(grid_import_share, kCommunity), V2G_WRITE(grid_forced_share, kCommunity),
     V2G_WRITE(grid_export_share, kCommunity),
-    V2G_UPDATE(ep_pv_sold_kwh, kCommunity), V2G_UPDATE(ep_pv_revenue, kCommunity),
-    V2G_UPDATE(ep_market_loss_kwh, kCommunity),
+    V2G_UPDATE(ep_pv_sold_kwh, kCommunity), V2G_UPDATE(ep_market_loss_kwh, kCommunity),
     {"tx_slots", sizeof(Transaction), 1, Scope::kCommunity, When::kLedger, 0, 1},  // the PV leg
     V2G_IF(kLedger, ep_pv_ledger_wh, kCommunity, 1, 1), V2G_IF(kLedger, ep_pv_ledger_micro, kCommunity, 1, 1),
     V2G_IF(kLedger, ep_pv_tx_count, kCommunity, 1, 1), V2G_IF(kLedger, ep_pv_tx_latency_steps, kCommunity, 1, 1),

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 #include "backends/host_backend.h"
+#include "common/clock.h"
 #include "env/layout.h"
 #include "ledger/merkle.h"
 #include "env/schedule.h"
@@ -17,10 +18,6 @@
 
 namespace v2g {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // The schedule's hooks of a timed episode: each phase's wall time, added into a StageTiming.
 struct PhaseClock {

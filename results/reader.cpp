@@ -175,6 +175,10 @@ ResumeState read_resume_state_from(hid_t file, const std::string& path, const En
             throw ResultsError(path + ": its checkpoint does not match this build's state layout (" +
                                std::to_string(m.fleet_bytes) + " bytes, expected " + std::to_string(fleet_bytes) + ")");
         Id blob(ok(H5Dopen2(file, ("/checkpoint/slot" + std::to_string(slot)).c_str(), H5P_DEFAULT), "checkpoint"));
+        const std::string layout = read_attr_string(blob, "layout");  // absent in files of older builds
+        if (!layout.empty() && layout != fleet_layout_signature())
+            throw ResultsError(path + ": its checkpoint does not match this build's state layout (the fleet's arrays "
+                               "differ: written by another version of v2g)");
         std::vector<char> fleet(fleet_bytes);
         if (H5Dread(blob, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, fleet.data()) < 0) continue;
         const ledger::Digest sha = ledger::sha256_digest(reinterpret_cast<const uint8_t*>(fleet.data()), fleet.size());

@@ -74,6 +74,17 @@ Id contract_type() {
 // A checkpoint slot's description, written after the slot's bytes: a kill during either
 // write leaves a slot whose hash does not match, and the other slot is used.
 
+std::string fleet_layout_signature() {
+    std::string s;
+#define V2G_SIGNATURE_ENTRY(type, name, elements) \
+    s += #name ":" + std::to_string(sizeof(type)) + "x" + std::to_string(elements) + ";";
+    V2G_VEHICLE_ARRAYS(V2G_SIGNATURE_ENTRY)
+    s += "|";  // then the per-community arrays
+    V2G_COMMUNITY_ARRAYS(V2G_SIGNATURE_ENTRY)
+#undef V2G_SIGNATURE_ENTRY
+    return s;
+}
+
 Id checkpoint_meta_type() {
     Id t(ok(H5Tcreate(H5T_COMPOUND, sizeof(CheckpointMeta)), "checkpoint type"));
     Id h32 = u8_array(32);

@@ -48,6 +48,11 @@ struct CheckpointMeta {
 
 Id checkpoint_meta_type();
 
+// The fleet buffer's arrays in layout order, as "name:element bytes x elements;..." (from the
+// lists in env/env_types.h): written beside each checkpoint slot and compared on resume, so a
+// checkpoint of a build whose arrays differ (or stand in another order) is refused, not misread.
+std::string fleet_layout_signature();
+
 // An extendable dataset along axis 0, chunked and compressed, with a units attribute.
 Id create_growing(hid_t loc, const char* name, hid_t type, std::vector<hsize_t> tail, const char* units,
                   hsize_t chunk_rows, bool compress = true);

@@ -249,6 +249,7 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
             f.ckpt_slot[s] = create_fixed(g, ("slot" + std::to_string(s)).c_str(), H5T_NATIVE_UINT8,
                                           {static_cast<hsize_t>(fleet_bytes)}, "1");
             attr_string(f.ckpt_slot[s], "meaning", "the engine's fleet buffer (env/layout.h), raw");
+            attr_string(f.ckpt_slot[s], "layout", fleet_layout_signature());
             constexpr hsize_t kLearnerChunkBytes = 1 << 20;
             f.ckpt_learner[s] = create_growing(g, ("learner" + std::to_string(s)).c_str(), H5T_NATIVE_UINT8, {}, "1",
                                                kLearnerChunkBytes, false);

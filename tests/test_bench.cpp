@@ -60,15 +60,15 @@ TEST(BenchTraffic, ActByHand) {
 TEST(BenchTraffic, MarketByHand) {
     // Per vehicle read: offer_kwh, bid_kwh, grid_kwh 12, forced 1 = 13 B. Per community: written
     // price, sell ratio, buy ratio, PV, the connection limit's import, forced and export shares
-    // = 28 B; read and written pv_sold, pv_revenue, market_loss = 12 B each way; ledger: the PV
+    // = 28 B; read and written pv_sold, market_loss = 8 B each way; ledger: the PV
     // slot (48 B written) and pv_ledger_wh 8, pv_ledger_micro 8, pv_tx_count 4,
     // pv_tx_latency_steps 4 (24 B each way).
     const Traffic on = phase(tiny_fleet(true), v2g::kPhaseMarket);
-    EXPECT_EQ(on.read_bytes, 3 * 13 + 2 * (12 + 24));
-    EXPECT_EQ(on.write_bytes, 2 * (28 + 12 + 48 + 24));
+    EXPECT_EQ(on.read_bytes, 3 * 13 + 2 * (8 + 24));
+    EXPECT_EQ(on.write_bytes, 2 * (28 + 8 + 48 + 24));
     const Traffic off = phase(tiny_fleet(false), v2g::kPhaseMarket);
-    EXPECT_EQ(off.read_bytes, 3 * 13 + 2 * 12);
-    EXPECT_EQ(off.write_bytes, 2 * (28 + 12));
+    EXPECT_EQ(off.read_bytes, 3 * 13 + 2 * 8);
+    EXPECT_EQ(off.write_bytes, 2 * (28 + 8));
 }
 
 TEST(BenchTraffic, ApplyByHand) {
@@ -113,16 +113,16 @@ TEST(BenchTraffic, ResetAndSummarizeByHand) {
     // departure, trip, required, soc_low, soc_high (32), the ten sums, the curtailed energy and
     // the override count (48), the R rejection counters (4R), the en-route energy and cost and the
     // replacement flag (12), ep_start 4, ep_ledger_wh 8, ep_ledger_micro 8, ep_tx_count 4,
-    // ep_tx_latency_steps 4 = 136 + 4R B. reset_community writes pv_sold, pv_revenue,
-    // market_loss, limit_steps (16), pv_ledger_wh 8, micro 8, count 4, latency 4 = 40 B.
+    // ep_tx_latency_steps 4 = 136 + 4R B. reset_community writes pv_sold,
+    // market_loss, limit_steps (12), pv_ledger_wh 8, micro 8, count 4, latency 4 = 36 B.
     const Traffic reset = phase(tiny_fleet(true), v2g::kPhaseReset);
     EXPECT_EQ(reset.read_bytes, 3 * 16);
-    EXPECT_EQ(reset.write_bytes, 3 * (136 + 4 * R) + 2 * 40);
+    EXPECT_EQ(reset.write_bytes, 3 * (136 + 4 * R) + 2 * 36);
     // Lifetime ageing reads SoH (a replacement's writes are rare and not counted).
     EnvParams lifetime = tiny_fleet(true);
     lifetime.lifetime_aging = 1;
     EXPECT_EQ(phase(lifetime, v2g::kPhaseReset).read_bytes, 3 * 20);
-    EXPECT_EQ(phase(lifetime, v2g::kPhaseReset).write_bytes, 3 * (120 + 4 * R) + 2 * 40);
+    EXPECT_EQ(phase(lifetime, v2g::kPhaseReset).write_bytes, 3 * (120 + 4 * R) + 2 * 36);
     // summarize_community reads per vehicle the ten sums 40, the en-route cost and energy, the
     // curtailed energy, the override count and the replacement flag 20, energy, usable, soh 12,
     // tx count 4, latency 4, ledger wh 8, micro 8, the R counters 4R = 96 + 4R B; per community
@@ -163,12 +163,12 @@ TEST(BenchTraffic, FusedEpisodeByHand) {
     // calendar, cycle (12); en-route energy and cost, replacement flag (12) = 162 + 4R.
     // Q every step: act reads a row (20), learn reads Q(s,a) and the next row (24) and writes 4.
     // Per community read: price, sell, buy ratios (12); the limit's three shares (12); pv_sold,
-    // pv_revenue, market_loss (12); limit_steps (4); the PV ledger sums (24) = 64; written: those
-    // 64 + market_pv_kwh 4 + its metrics.
+    // market_loss (8); limit_steps (4); the PV ledger sums (24) = 60; written: those 60 +
+    // market_pv_kwh 4 + its metrics.
     const EnvParams p = tiny_fleet(false);
     const Traffic t = v2g::fused_episode_traffic(p, sizeof(v2g::EpisodeMetrics), 0);
-    EXPECT_EQ(t.read_bytes, 3 * (174 + 4 * R) + 3 * 24 * 44 + 2 * 64);
-    EXPECT_EQ(t.write_bytes, 3 * (162 + 4 * R) + 3 * 24 * 4 + 2 * (68 + M));
+    EXPECT_EQ(t.read_bytes, 3 * (174 + 4 * R) + 3 * 24 * 44 + 2 * 60);
+    EXPECT_EQ(t.write_bytes, 3 * (162 + 4 * R) + 3 * 24 * 4 + 2 * (64 + M));
     // Ledger on: the slots every step (2 per vehicle written in apply, 1 per community in the
     // market), the ledger sums of apply and the market (already counted once an episode), then the
     // compaction of the episode's slots and the Merkle root of its transactions.

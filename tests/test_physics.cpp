@@ -63,7 +63,9 @@ void check_bounds(const EnvParams& p, const FleetView& f, int v) {
     // Driving never takes a pack below the floor (the rest is bought en route); charging never
     // above soc_max of the day's usable capacity (lifetime ageing may shrink it under a full pack).
     EXPECT_GE(f.energy_kwh[v], p.soc_min * f.usable_kwh[v] * (1.0f - 1e-6f)) << "vehicle " << v;
-    if (!p.lifetime_aging) EXPECT_LE(f.energy_kwh[v], p.soc_max * f.usable_kwh[v] * (1.0f + 1e-6f)) << "vehicle " << v;
+    if (!p.lifetime_aging) {
+        EXPECT_LE(f.energy_kwh[v], p.soc_max * f.usable_kwh[v] * (1.0f + 1e-6f)) << "vehicle " << v;
+    }
 }
 
 // What a trial exercised, so that a test can tell its checks were not vacuous.
@@ -98,10 +100,13 @@ Coverage run_trial(uint32_t trial, int mode) {
             EXPECT_GE(f.ep_en_route_kwh[v], 0.0f);
             EXPECT_NEAR(day_start[v] - f.trip_kwh[v] + f.ep_en_route_kwh[v], f.energy_kwh[v], kEnergyTolKwh)
                 << "driving energy, vehicle " << v;
-            if (f.ep_en_route_kwh[v] > 0.0f)
+            if (f.ep_en_route_kwh[v] > 0.0f) {
                 EXPECT_NEAR(f.energy_kwh[v], p.soc_min * f.usable_kwh[v], kEnergyTolKwh) << "bought en route above the floor";
+            }
             EXPECT_FLOAT_EQ(f.ep_en_route_cost[v], f.ep_en_route_kwh[v] * p.en_route_price_per_kwh);
-            if (!p.lifetime_aging) EXPECT_EQ(f.soh[v], fleet_soh) << "a day starts from the fleet's age";
+            if (!p.lifetime_aging) {
+                EXPECT_EQ(f.soh[v], fleet_soh) << "a day starts from the fleet's age";
+            }
         }
         for (int step = 0; step < p.steps_per_day; ++step) {
             const Snapshot before = snap(p, f);
@@ -224,7 +229,9 @@ TEST(Physics, SafetyLayerMeetsEveryDepartureRequirement) {
                 for (int v = 0; v < p.num_vehicles; ++v) {
                     unmet += host.f.ep_unmet_kwh[v];
                     overrides += host.f.ep_safety_overrides[v];
-                    if (safety) EXPECT_LT(host.f.ep_unmet_kwh[v], 1e-3f) << "trial " << trial << " vehicle " << v;
+                    if (safety) {
+                        EXPECT_LT(host.f.ep_unmet_kwh[v], 1e-3f) << "trial " << trial << " vehicle " << v;
+                    }
                 }
             }
         }

@@ -218,6 +218,35 @@ def test_sigint_sigterm_close_cleanly(reference, tmp_path, sig):
     assert_same(ref, datasets(path))
 
 
+def test_resume_refuses_a_checkpoint_of_another_state_layout(reference, tmp_path):
+    """Each checkpoint slot names the fleet buffer's arrays in order (its "layout"): a file whose
+    layout is not this build's is refused in one line, not misread; a file of a build older than
+    the attribute (none written) resumes as before."""
+    _, _, ref = reference
+    path = str(tmp_path / "stopped.h5")
+    p = subprocess.Popen([BIN, "train", CONFIG, *ARGS, "--out", path], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    wait_for_episodes(path, p, 40)
+    p.send_signal(signal.SIGINT)
+    p.communicate()
+    with h5py.File(path, "r+") as f:
+        layout = f["checkpoint/slot0"].attrs["layout"]
+        assert layout == f["checkpoint/slot1"].attrs["layout"]
+        assert b"energy_kwh:4x1;" in layout and b"ep_rejected:4x5;" in layout, layout
+        for slot in ("slot0", "slot1"):  # one array another name, as another build would write
+            f["checkpoint/" + slot].attrs["layout"] = layout.replace(b"soh:", b"soh_:", 1)
+    r = subprocess.run([BIN, "train", "--resume", path, "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not match this build's state layout" in lines[0], r.stderr
+    with h5py.File(path, "r+") as f:
+        for slot in ("slot0", "slot1"):
+            del f["checkpoint/" + slot].attrs["layout"]
+    r = subprocess.run([BIN, "train", "--resume", path, "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert_same(ref, datasets(path))
+
+
 def test_resume_refuses_changes_and_bad_files(tmp_path):
     bogus = tmp_path / "bogus.h5"
     bogus.write_text("not hdf5\n")

@@ -20,16 +20,8 @@ public:
     std::string name() const override { return own_->name() + ", batched"; }
     void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon, EpisodeMetrics* metrics,
                       EpisodeLedger* ledger, int keep_transactions_from) override {
-        BatchRequest r;
-        r.backend = own_.get();
-        r.first_episode = first_episode;
-        r.count = count;
-        r.mode = mode;
-        r.epsilon = epsilon;
-        r.metrics = metrics;
-        r.ledger = ledger;
-        r.keep_transactions_from = keep_transactions_from;
-        executor_->submit(index_, r);
+        executor_->submit(index_, BatchRequest{own_.get(), first_episode, count, mode, epsilon, metrics, ledger,
+                                               keep_transactions_from});
     }
     void read_fleet(std::vector<char>* fleet, size_t bytes) override { own_->read_fleet(fleet, bytes); }
     void write_fleet(const std::vector<char>& fleet) override { own_->write_fleet(fleet); }
