@@ -67,7 +67,7 @@ public:
 };
 
 // The CPU backend works in the Problem's own buffers: pass it by std::move to avoid a copy.
-std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads);
+std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads, bool adaptive_threads = true);
 
 // CUDA: available only in a build with V2G_CUDA (common/cuda_device.h: cuda_usable() says
 // whether a GPU can run it here).

@@ -10,10 +10,12 @@
 #include <omp.h>
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include "backends/batch_launch.h"
 #include "backends/host_backend.h"
+#include "common/clock.h"
 #include "env/layout.h"
 #include "ledger/merkle.h"
 #include "env/schedule.h"
@@ -75,9 +77,9 @@ void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction
 
 }  // namespace
 
-HostBackend::HostBackend(Problem problem, int threads)
+HostBackend::HostBackend(Problem problem, int threads, bool adaptive_threads)
     : p_(problem.params), fleet_buf_(std::move(problem.fleet)), signal_buf_(std::move(problem.signals)),
-      threads_(threads), team_(threads) {
+      threads_(threads), team_(threads), lanes_(threads, adaptive_threads) {
     layout_fleet(p_, fleet_buf_.data(), &f_);
     layout_signals(p_, signal_buf_.data(), &sig_);
     if (p_.ledger_enabled) {
@@ -90,9 +92,24 @@ void HostBackend::run_episodes(int first_episode, int count, PolicyMode mode, co
                                EpisodeMetrics* metrics, EpisodeLedger* ledger, int keep_transactions_from) {
     for (int i = 0; i < count; ++i) {
         const int episode = first_episode + i;
+        team_.set_active(lanes_.lanes());
+        const Clock::time_point t0 = Clock::now();
         run_episode(episode, mode, epsilon[i], metrics + static_cast<size_t>(i) * p_.num_communities);
         if (ledger) commit_episode(episode, &ledger[i], keep_transactions_from);
+        lanes_.record(seconds_since(t0));
     }
+}
+
+std::string HostBackend::thread_use() const {
+    std::string s = std::to_string(threads_) + (threads_ == 1 ? " thread" : " threads");
+    const int64_t one = lanes_.episodes_on_one(), all = lanes_.episodes_on_all();
+    if (threads_ > 1 && one > 0) {
+        char share[64];
+        std::snprintf(share, sizeof share, "; 1 thread for %.0f %% of episodes, chosen by measurement",
+                      100.0 * static_cast<double>(one) / static_cast<double>(one + all));
+        s += share;
+    }
+    return s;
 }
 
 void HostBackend::commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
@@ -121,10 +138,10 @@ namespace {
 
 class CpuBackend final : public HostBackend {
 public:
-    CpuBackend(Problem problem, int threads)
-        : HostBackend(std::move(problem), threads > 0 ? threads : omp_get_max_threads()) {}
+    CpuBackend(Problem problem, int threads, bool adaptive_threads)
+        : HostBackend(std::move(problem), threads > 0 ? threads : omp_get_max_threads(), adaptive_threads) {}
 
-    std::string name() const override { return "cpu (" + std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)"); }
+    std::string name() const override { return "cpu (" + thread_use() + ")"; }
 
     // A batch (batch_launch.h) runs an episode as independent items: one per community, or the
     // whole fleet as one item when a fleet-shared table couples the communities.
@@ -178,8 +195,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads) {
-    return std::make_unique<CpuBackend>(std::move(problem), threads);
+std::unique_ptr<Backend> make_cpu_backend(Problem problem, int threads, bool adaptive_threads) {
+    return std::make_unique<CpuBackend>(std::move(problem), threads, adaptive_threads);
 }
 
 void run_cpu_batch(const std::vector<BatchRequest>& requests, int threads) {

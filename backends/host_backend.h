@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 #include "backends/backend.h"
+#include "backends/lane_chooser.h"
 #include "common/thread_team.h"
 #include "env/schedule.h"
 #include "ledger/merkle.h"
@@ -32,7 +33,8 @@ Lanes team_lanes(int lane, int lanes);
 class HostBackend : public Backend {
 public:
     // Runs on `problem`'s own buffers (pass it by std::move); `threads` > 0 for the commit.
-    HostBackend(Problem problem, int threads);
+    // adaptive_threads: each episode on one thread or all, whichever lanes_ measures faster.
+    HostBackend(Problem problem, int threads, bool adaptive_threads = true);
 
     void run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon, EpisodeMetrics* metrics,
                       EpisodeLedger* ledger, int keep_transactions_from) override;
@@ -52,8 +54,12 @@ protected:
     std::vector<char> fleet_buf_, signal_buf_;
     FleetView f_{};
     SignalsView sig_{};
+    // "N threads", and the share of episodes the lane chooser ran on one (probes included).
+    std::string thread_use() const;
+
     int threads_;
     ThreadTeam team_;  // threads_ lanes: the episodes' and the commit's threads
+    LaneChooser lanes_;  // how many of them an episode uses
 
 private:
     std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)

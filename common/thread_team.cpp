@@ -29,7 +29,7 @@ bool spin_until(const Done& done) {
 
 }  // namespace
 
-ThreadTeam::ThreadTeam(int threads) : size_(threads < 1 ? 1 : threads) {
+ThreadTeam::ThreadTeam(int threads) : size_(threads < 1 ? 1 : threads), active_(size_) {
     workers_.reserve(static_cast<size_t>(size_ - 1));
     for (int lane = 1; lane < size_; ++lane) workers_.emplace_back([this, lane] { work(lane); });
 }

@@ -29,13 +29,17 @@ public:
     ThreadTeam(const ThreadTeam&) = delete;
     ThreadTeam& operator=(const ThreadTeam&) = delete;
 
-    int size() const { return size_; }
+    // The lanes a job gets by default and splits its work into: the active ones (all threads
+    // unless set_active said fewer; backends/lane_chooser.h picks it by measurement).
+    int size() const { return active_; }
+    int threads() const { return size_; }
+    void set_active(int lanes) { active_ = lanes < 1 ? 1 : lanes > size_ ? size_ : lanes; }
 
-    // Runs job(lane) for lane = 0 .. lanes - 1 (at most size(); lane 0 on the calling thread) and
-    // returns when every lane has finished; rethrows the first exception a lane threw. One job
-    // at a time: run() is not reentrant.
+    // Runs job(lane) for lane = 0 .. lanes - 1 (at most threads(); lane 0 on the calling thread)
+    // and returns when every lane has finished; rethrows the first exception a lane threw. One
+    // job at a time: run() is not reentrant.
     void run(int lanes, const std::function<void(int lane)>& job);
-    void run(const std::function<void(int lane)>& job) { run(size_, job); }
+    void run(const std::function<void(int lane)>& job) { run(active_, job); }
 
     // Called by every lane of the running job: returns once all of them have called it. A lane
     // that throws must not leave the others waiting here (the schedule's phases do not throw).
@@ -50,6 +54,7 @@ private:
     void work(int lane);
 
     int size_;
+    int active_;
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable start_, done_, barrier_open_;

@@ -31,7 +31,9 @@ namespace v2g {
     X(g, ComputeDevice, device, ComputeDevice::auto_, any(), nullptr, \
       "compute backend") \
     X(g, int, threads, 0, closed(0, kMaxThreads), nullptr, \
-      "CPU threads, 0 = all cores")
+      "CPU threads, 0 = all cores") \
+    X(g, bool, adaptive_threads, true, any(), nullptr, \
+      "the CPU backend runs an episode on one thread instead of all when it measures that faster")
 
 // [time]
 #define V2G_KEYS_TIME(X, g) \

@@ -246,7 +246,7 @@ namespace {
 class DqnBackend final : public HostBackend {
 public:
     DqnBackend(const Config& cfg, Problem problem)
-        : HostBackend(std::move(problem), cfg.run.threads > 0 ? cfg.run.threads : 1),
+        : HostBackend(std::move(problem), cfg.run.threads > 0 ? cfg.run.threads : 1, cfg.run.adaptive_threads),
           day_start_hour_(static_cast<float>(cfg.time.day_start_hour)),
           agent_(dqn::settings_from(cfg), kObservationSize) {
         torch::set_num_threads(threads_);

@@ -127,7 +127,7 @@ public:
             throw InputError("the run's fleet buffer has " + std::to_string(trained_.size()) + " bytes, its config needs " +
                              std::to_string(bytes) + " (a results file from another version?)");
         backend_ = cfg.learning.policy == LearnerPolicy::dqn ? make_dqn_backend(cfg, problem_)
-                                                : make_backend(device, problem_, cfg.run.threads);
+                                                : make_backend(device, problem_, cfg.run.threads, cfg.run.adaptive_threads);
         backend_->save_learner(&initial_learner_);  // the untrained network (DQN), or nothing
         backend_->set_recording(true);
         backend_name_ = backend_->name();

@@ -58,7 +58,7 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
     Trainer trainer(cfg, params,
                     opt.backend_factory ? opt.backend_factory(std::move(problem))
                     : dqn               ? make_dqn_backend(cfg, std::move(problem))
-                                        : make_backend(device, std::move(problem), cfg.run.threads),
+                                        : make_backend(device, std::move(problem), cfg.run.threads, cfg.run.adaptive_threads),
                     std::move(ledger));
     info.backend = trainer.backend().name();
 

@@ -202,6 +202,24 @@ TEST(Transactions, LedgerIsIdenticalForAnyThreadCount) {
     EXPECT_NE(train_with_ledger(cfg, "", 2).tip_hash, one.tip_hash);
 }
 
+// The run id (in every block header) commits to what decides the results: the device, the
+// thread count and the lane choice do not, so the same run on other hardware has the same chain;
+// any other key does.
+TEST(Transactions, RunIdIgnoresWhereAndOnHowManyThreadsARunTrains) {
+    const Config cfg = ledger_config(13);
+    Config elsewhere = cfg;
+    elsewhere.run.threads = 7;
+    elsewhere.run.device = ComputeDevice::cuda;
+    elsewhere.run.adaptive_threads = false;
+    EXPECT_EQ(run_id_of(elsewhere), run_id_of(cfg));
+    Config other = cfg;
+    other.learning.alpha = 0.25;
+    EXPECT_NE(run_id_of(other), run_id_of(cfg));
+    other = cfg;
+    other.run.name = "another";
+    EXPECT_NE(run_id_of(other), run_id_of(cfg));
+}
+
 // --- tampering ------------------------------------------------------------------------------
 
 class Tamper : public ::testing::Test {

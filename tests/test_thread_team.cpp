@@ -36,6 +36,31 @@ TEST(ThreadTeam, EveryLaneRunsOnceAndLaneZeroIsTheCaller) {
     EXPECT_EQ(ThreadTeam(0).size(), 1);
 }
 
+// set_active limits the lanes a job gets by default (the lane chooser's one-or-all), clamped to
+// [1, threads()]; run(lanes, job) may still ask for up to threads(); barriers count the job's lanes.
+TEST(ThreadTeam, ActiveLanesAreWhatAJobGetsByDefault) {
+    ThreadTeam team(3);
+    for (int active : {1, 2, 3}) {
+        team.set_active(active);
+        EXPECT_EQ(team.size(), active);
+        EXPECT_EQ(team.threads(), 3);
+        std::atomic<int> ran{0};
+        team.run([&](int) {
+            team.barrier();
+            ran.fetch_add(1);
+        });
+        EXPECT_EQ(ran.load(), active);
+    }
+    team.set_active(1);
+    std::atomic<int> ran{0};
+    team.run(3, [&](int) { ran.fetch_add(1); });
+    EXPECT_EQ(ran.load(), 3);
+    team.set_active(0);
+    EXPECT_EQ(team.size(), 1);
+    team.set_active(9);
+    EXPECT_EQ(team.size(), 3);
+}
+
 // Phase k: each lane writes its cell; after the barrier every lane reads all cells of phase k
 // (a lane that ran ahead would overwrite a cell before it is read: the sums would differ).
 TEST(ThreadTeam, BarrierSeparatesPhases) {

@@ -52,9 +52,9 @@ int cpu_threads(int requested) {
     return cap;
 }
 
-std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads) {
+std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads, bool adaptive_threads) {
     if (choice.device == ComputeDevice::cuda) return make_cuda_backend(problem);
-    return make_cpu_backend(std::move(problem), cpu_threads(threads));
+    return make_cpu_backend(std::move(problem), cpu_threads(threads), adaptive_threads);
 }
 
 float epsilon_for_episode(const Config& cfg, int episode) {
@@ -69,7 +69,14 @@ EpisodeMetrics merge_communities(const EpisodeMetrics* per_community, int commun
 }
 
 Digest run_id_of(const Config& cfg) {
-    const std::string text = dump_config(cfg);
+    // Where and on how many threads a run trains cannot change its results (the parity,
+    // determinism and lanes tests), so neither changes its chain: those keys at their defaults.
+    Config what = cfg;
+    const Config defaults;
+    what.run.device = defaults.run.device;
+    what.run.threads = defaults.run.threads;
+    what.run.adaptive_threads = defaults.run.adaptive_threads;
+    const std::string text = dump_config(what);
     return ledger::sha256_digest(reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
@@ -272,6 +279,7 @@ TrainSummary Trainer::train(const std::function<void(const TrainProgress&)>& on_
     sum.seconds = seconds_since(t0);
     sum.peak_rss_bytes = peak_rss_bytes();
     sum.device_memory = backend_->device_memory();
+    sum.backend = backend_->name();  // again: a CPU backend adds how many threads its episodes used
     const int done = static_cast<int>(sum.episodes_metrics.size());
     sum.episodes_done = done;
     sum.first_episode = start;

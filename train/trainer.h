@@ -26,7 +26,7 @@ DeviceChoice choose_device(ComputeDevice requested);
 // run.threads as a CPU backend uses it: at most 4 per core of this machine (a larger request
 // is clamped, with one line on stderr); 0 stays 0 (all cores).
 int cpu_threads(int requested);
-std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads);
+std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, Problem problem, int threads, bool adaptive_threads);
 
 struct TrainProgress {
     int episodes_done;
@@ -132,7 +132,7 @@ struct SnapshotStrides {
 struct LedgerOutput {
     std::string path;                 // empty: blocks are hashed and chained in memory only
     std::vector<Contract> contracts;  // the registry (Problem::contracts)
-    Digest run_id{};                  // SHA-256 of the run's config
+    Digest run_id{};                  // SHA-256 of the run's config (run_id_of)
 };
 Digest run_id_of(const Config& cfg);
 
