@@ -52,7 +52,6 @@ public:
     // Episodes run on one lane and on all threads so far.
     int64_t episodes_on_one() const { return episodes_[0]; }
     int64_t episodes_on_all() const { return episodes_[1]; }
-    int threads() const { return all_; }
 
 private:
     struct Window {  // the last kProbeEpisodes times
