@@ -53,6 +53,9 @@ V2G_CHOICE_ENUM(LearnerPolicy, V2G_CHOICES_LEARNER_POLICY)
 // learning.price_level_basis
 #define V2G_CHOICES_PRICE_LEVEL_BASIS(X) X(day, "day") X(step, "step")
 V2G_CHOICE_ENUM(PriceLevelBasis, V2G_CHOICES_PRICE_LEVEL_BASIS)
+// learning.forecast_basis
+#define V2G_CHOICES_FORECAST_BASIS(X) X(cheaper_steps, "cheaper_steps") X(charge_margin, "charge_margin")
+V2G_CHOICE_ENUM(ForecastBasis, V2G_CHOICES_FORECAST_BASIS)
 // learning.q_sharing
 #define V2G_CHOICES_Q_TABLE_SHARING(X) X(vehicle, "vehicle") X(community, "community") X(fleet, "fleet")
 V2G_CHOICE_ENUM(QTableSharing, V2G_CHOICES_Q_TABLE_SHARING)

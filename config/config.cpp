@@ -497,6 +497,9 @@ void validate(const Config& cfg) {
     if (!(cfg.learning.epsilon_min <= cfg.learning.epsilon))
         throw InputError("learning.epsilon_min = " + num(cfg.learning.epsilon_min) +
                          " is out of range: must be in [0, learning.epsilon] = [0, " + num(cfg.learning.epsilon) + "]");
+    if (cfg.learning.shaping && cfg.learning.policy != LearnerPolicy::tabular)
+        throw InputError("learning.shaping = true shapes the tabular update only; learning.policy = \"" +
+                         std::string(choice_name(cfg.learning.policy)) + "\" does not use it");
     if (cfg.steps_per_day() > kMaxStepsPerDay)
         throw InputError("time.step_hours = " + num(cfg.time.step_hours) + " gives more than " +
                          std::to_string(kMaxStepsPerDay) + " steps per day");

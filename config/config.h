@@ -177,7 +177,11 @@ namespace v2g {
     X(g, int, deadline_levels, 1, closed(1, kMaxStepsPerDayConfig), nullptr, \
       "charging-slack levels in the tabular state: steps to spare before departure at full-power charging, clamped to levels - 1 (1 = off, the paper's state)") \
     X(g, int, forecast_levels, 1, closed(1, kMaxStepsPerDayConfig), nullptr, \
-      "price-outlook levels in the tabular state: steps left in the stay with a lower retail price than now (day-ahead prices), clamped to levels - 1 (1 = off)") \
+      "price-outlook levels in the tabular state: what learning.forecast_basis counts (day-ahead prices), clamped to levels - 1 (1 = off)") \
+    X(g, ForecastBasis, forecast_basis, ForecastBasis::cheaper_steps, any(), nullptr, \
+      "what the price outlook counts: the stay's steps left cheaper than now, or the steps time-of-use would still charge beyond those (needed - cheaper, 0 = it waits)") \
+    X(g, bool, shaping, false, any(), nullptr, \
+      "shape the tabular update with the potential -(least cost of the stay's remaining requirement at the day's prices) (Ng, Harada and Russell 1999); money and rewards reported stay unshaped") \
     X(g, QTableSharing, q_sharing, QTableSharing::vehicle, any(), nullptr, \
       "who owns a Q-table") \
     X(g, QPrecision, q_precision, QPrecision::fp32, any(), nullptr, \

@@ -126,7 +126,9 @@ struct EnvParams {
     int time_bins;              // time-of-day bins of the tabular state (steps_per_day: one per step)
     int price_levels;           // retail price discretisation of the tabular state
     int deadline_levels;        // charging-slack levels of the tabular state (1: off, the paper's state)
-    int forecast_levels;        // cheaper-steps-ahead levels of the tabular state (1: off)
+    int forecast_levels;        // price-outlook levels of the tabular state (1: off)
+    int forecast_margin;        // 1: the outlook is the charge margin (learning.forecast_basis), 0: cheaper steps left
+    int shaping;                // 1: the Q-update learns from learn_reward (learning.shaping)
     int q_sharing;              // QSharing
     int q_bf16;                 // 1: Q-values stored as bfloat16 (learning.q_precision), 0: float32
     float alpha;                // learning rate
@@ -157,6 +159,7 @@ struct SignalsView {
     const float* grid_load_kw;        // system load, for the record and for DR events
     const uint8_t* dr_event;          // 1 during a demand-response event
     const uint8_t* price_level;       // retail price level 0..price_levels-1
+    const uint16_t* price_order;      // [day][k]: the day's steps by retail price, cheapest first (ties: earlier first)
     const float* pv_kw_per_kwp;       // PV output per kW peak installed
     const float* community_pv_kwp;    // [community] installed PV (kW peak)
     const float* community_limit_kw;  // [community] grid connection limit (kW), both directions
@@ -218,6 +221,7 @@ enum RewardTerm : int {
     X(float, offer_kwh, 1)                   /* P2P sell offer at the meter */                      \
     X(float, bid_kwh, 1)                     /* P2P buy bid at the meter */                         \
     X(float, reward, 1)                      /* reward of this step's decision */                   \
+    X(float, learn_reward, 1)                /* what the Q-update learns from with learning.shaping: reward + shaping */ \
     X(int32_t, next_state, 1)                /* -1 when the decision ended the session (terminal) */
 
 // Per vehicle: the sums its steps add to during a day, zeroed when the day starts.

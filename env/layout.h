@@ -58,6 +58,7 @@ inline size_t layout_signals(const EnvParams& p, char* base, SignalsView* s) {
     s->grid_load_kw = c.take<float>(n);
     s->dr_event = c.take<uint8_t>(n);
     s->price_level = c.take<uint8_t>(n);
+    s->price_order = c.take<uint16_t>(n);
     s->pv_kw_per_kwp = c.take<float>(n);
     s->community_pv_kwp = c.take<float>(static_cast<size_t>(p.num_communities));
     s->community_limit_kw = c.take<float>(static_cast<size_t>(p.num_communities));
@@ -76,6 +77,7 @@ struct SignalsHostView {
     float* grid_load_kw;
     uint8_t* dr_event;
     uint8_t* price_level;
+    uint16_t* price_order;
     float* pv_kw_per_kwp;
     float* community_pv_kwp;
     float* community_limit_kw;
@@ -86,7 +88,8 @@ struct SignalsHostView {
 inline SignalsHostView mutable_signals(const SignalsView& s) {
     return {const_cast<float*>(s.retail_price_per_kwh), const_cast<float*>(s.feed_in_price_per_kwh),
             const_cast<float*>(s.grid_load_kw), const_cast<uint8_t*>(s.dr_event),
-            const_cast<uint8_t*>(s.price_level), const_cast<float*>(s.pv_kw_per_kwp),
+            const_cast<uint8_t*>(s.price_level), const_cast<uint16_t*>(s.price_order),
+            const_cast<float*>(s.pv_kw_per_kwp),
             const_cast<float*>(s.community_pv_kwp), const_cast<float*>(s.community_limit_kw),
             const_cast<Contract*>(s.contracts), const_cast<SessionRecord*>(s.session_table)};
 }

@@ -55,19 +55,50 @@ V2G_HD int cheaper_steps_left(const EnvParams& p, const SignalsView& sig, const 
     return cheaper;
 }
 
-// Price outlook of the tabular state (learning.forecast_levels): cheaper_steps_left clamped to
-// [0, levels - 1]; 0 when off.
-V2G_HD int forecast_level(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode, int step) {
+// Price outlook of the tabular state (learning.forecast_levels), clamped to [0, levels - 1]; 0
+// when off. learning.forecast_basis = "cheaper_steps": cheaper_steps_left; "charge_margin": the
+// full-power steps the requirement needs beyond those cheaper steps, so 0 where time-of-use
+// would wait and 1 or more where it would charge (time_of_use_action).
+V2G_HD int forecast_level(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode, int step,
+                          float energy_kwh) {
     if (p.forecast_levels <= 1) return 0;
     const int cheaper = cheaper_steps_left(p, sig, f, v, episode, step);
-    return cheaper >= p.forecast_levels ? p.forecast_levels - 1 : cheaper;
+    const int level = p.forecast_margin ? charge_steps_needed(p, f, v, energy_kwh) - cheaper : cheaper;
+    return level <= 0 ? 0 : (level >= p.forecast_levels ? p.forecast_levels - 1 : level);
+}
+
+// The shaping potential (learning.shaping; Ng, Harada and Russell 1999) of a plugged-in vehicle
+// holding `energy_kwh` at `step`: minus the least the rest of its requirement can cost, bought
+// at full power in the cheapest steps of [step, departure) at the day-ahead retail prices (as
+// time-of-use would buy it), what no step can still deliver priced at the unmet penalty. Adding
+// gamma Phi(s') - Phi(s) to each reward shifts every policy's return from a state by the same
+// -Phi(state), so the best policy stays the best; but an action's effect on what the remaining
+// charging will cost shows in its own step's reward instead of hours later, averaged over the
+// vehicles a table row pools. Walks the day's steps cheapest first (SignalsView::price_order).
+V2G_HD float charging_potential(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
+                                int step, float energy_kwh) {
+    const float eta = f.eta_charge[v];
+    float meter_kwh = eta > 0.0f ? (f.required_kwh[v] - energy_kwh) / eta : 0.0f;
+    const float per_step_kwh = f.charge_kw[v] * p.step_hours;
+    const int day = signal_index(p, episode, 0);
+    const uint16_t* order = sig.price_order + day;
+    float cost = 0.0f;
+    for (int k = 0; k < p.steps_per_day && meter_kwh > 0.0f; ++k) {
+        const int u = order[k];
+        if (u < step || u >= f.departure_step[v]) continue;
+        const float take = min_f(meter_kwh, per_step_kwh);
+        cost += take * sig.retail_price_per_kwh[day + u];
+        meter_kwh -= take;
+    }
+    if (meter_kwh > 0.0f) cost += meter_kwh * eta * p.unmet_penalty_per_kwh;
+    return -cost;
 }
 
 // The learner's state of a plugged-in vehicle holding `energy_kwh` at `step`.
 V2G_HD int tabular_state(const EnvParams& p, const SignalsView& sig, const FleetView& f, int v, int episode,
                          int step, float energy_kwh) {
     return state_index(p, soc_of(energy_kwh, f.usable_kwh[v]), step, sig.price_level[signal_index(p, episode, step)],
-                       slack_level(p, f, v, energy_kwh, step), forecast_level(p, sig, f, v, episode, step));
+                       slack_level(p, f, v, energy_kwh, step), forecast_level(p, sig, f, v, episode, step, energy_kwh));
 }
 
 // How a simple operator charges: from the community's P2P market when a buyer's price there

@@ -453,6 +453,11 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
         terms[kTermUnmetPenalty] = penalty;
         terms[kTermEnRoute] = step == 0 ? f.ep_en_route_cost[v] : 0.0f;
     }
+    if (p.shaping) {  // potential-based (policies.h charging_potential): Phi(s') - Phi(s), Phi = 0 once unplugged
+        const float phi_now = plugged ? charging_potential(p, sig, f, v, episode, step, energy0) : 0.0f;
+        const float phi_next = plugged && !departs ? charging_potential(p, sig, f, v, episode, step + 1, e1) : 0.0f;
+        f.learn_reward[v] = f.reward[v] + p.gamma * phi_next - phi_now;
+    }
     if (!plugged || departs) {
         f.next_state[v] = -1;
     } else {
@@ -466,7 +471,8 @@ V2G_HD void learn_vehicle(const EnvParams& p, const FleetView& f, int v) {
     const int table = q_table_of(p, v);
     const int s_next = f.next_state[v];
     const QRow next = s_next >= 0 ? q_row_of(p, f, table, s_next) : QRow{};
-    q_update(q_row_of(p, f, table, s), f.action[v], f.reward[v], s_next >= 0 ? &next : nullptr, p.alpha, p.gamma);
+    const float reward = p.shaping ? f.learn_reward[v] : f.reward[v];
+    q_update(q_row_of(p, f, table, s), f.action[v], reward, s_next >= 0 ? &next : nullptr, p.alpha, p.gamma);
 }
 
 // A fleet-shared table's update of one step, in parallel and still bit-identical to

@@ -397,6 +397,7 @@ void apply_fault(const Config& cfg, const std::string& fault, Problem* problem) 
                 // The learner sees a spike as the top price level (a fall as the lowest).
                 level[i] = cfg.evaluation.fault_spike_factor >= 1.0 ? static_cast<uint8_t>(p.price_levels - 1) : 0;
             }
+        order_day_prices(p, mutable_signals(sig));
     } else if (fault == "lost_community") {
         p.fault_community_offline = 1;
         p.fault_community = 0;

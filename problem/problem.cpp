@@ -123,6 +123,8 @@ EnvParams make_params(const Config& cfg, std::vector<Contract>* contracts, Signa
     p.price_levels = cfg.learning.price_levels;
     p.deadline_levels = cfg.learning.deadline_levels;
     p.forecast_levels = cfg.learning.forecast_levels;
+    p.forecast_margin = cfg.learning.forecast_basis == ForecastBasis::charge_margin ? 1 : 0;
+    p.shaping = cfg.learning.shaping ? 1 : 0;
     p.q_sharing = cfg.learning.q_sharing == QTableSharing::community ? kQPerCommunity
                   : cfg.learning.q_sharing == QTableSharing::fleet   ? kQPerFleet
                                                         : kQPerVehicle;
@@ -239,6 +241,7 @@ Problem build_problem(const Config& cfg) {
         while (level < p.price_levels - 1 && basis[i] > edges[level]) ++level;
         s.price_level[i] = static_cast<uint8_t>(level);
     }
+    order_day_prices(p, s);
     std::copy(problem.contracts.begin(), problem.contracts.end(), s.contracts);
     std::copy(sessions.records.begin(), sessions.records.end(), s.session_table);
     for (int c = 0; c < p.num_communities; ++c) {
@@ -247,6 +250,16 @@ Problem build_problem(const Config& cfg) {
         s.community_limit_kw[c] = static_cast<float>(cfg.grid.limit_kw_per_vehicle) * members;
     }
     return problem;
+}
+
+void order_day_prices(const EnvParams& p, const SignalsHostView& s) {
+    const size_t steps = static_cast<size_t>(p.steps_per_day);
+    for (size_t d = 0; d < static_cast<size_t>(p.signal_days); ++d) {
+        uint16_t* order = s.price_order + d * steps;
+        const float* price = s.retail_price_per_kwh + d * steps;
+        for (size_t t = 0; t < steps; ++t) order[t] = static_cast<uint16_t>(t);
+        std::stable_sort(order, order + steps, [price](uint16_t a, uint16_t b) { return price[a] < price[b]; });
+    }
 }
 
 }  // namespace v2g

@@ -383,7 +383,8 @@ TEST(Config, EveryKeyIsDocumentedWithItsDefault) {
 }
 
 TEST(Config, ExperimentConfigsLoadAndValidate) {
-    for (const char* name : {"paper.toml", "paper_shared_q.toml", "paper_dqn.toml", "small_deterministic.toml"}) {
+    for (const char* name : {"paper.toml", "paper_shared_q.toml", "paper_shared_q_15min.toml", "paper_dqn.toml",
+                             "small_deterministic.toml"}) {
         const std::string path = std::string(V2G_SOURCE_DIR) + "/experiments/" + name;
         Config cfg;
         ASSERT_EQ(input_error([&] { cfg = load_config(path); }), "") << name;
