@@ -22,13 +22,10 @@ struct LayoutCursor {
     }
 };
 
-// Points every field of *f into base (or, with base == nullptr, only measures); returns bytes.
-// *state_bytes (when given) receives the size of the part before the Q-tables.
-inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t* state_bytes = nullptr) {
-    LayoutCursor c{base, 0};
+// The state part of the fleet buffer: every array of the lists in env_types.h, in order.
+inline void take_fleet_state(const EnvParams& p, LayoutCursor& c, FleetView* f) {
     const size_t n = static_cast<size_t>(p.num_vehicles);
     const size_t nc = static_cast<size_t>(p.num_communities);
-    const size_t q = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions;
 #define V2G_TAKE_PER_VEHICLE(type, name, elements) f->name = c.take<type>(n * (elements));
 #define V2G_TAKE_PER_COMMUNITY(type, name, elements) f->name = c.take<type>(nc * (elements));
     V2G_VEHICLE_ARRAYS(V2G_TAKE_PER_VEHICLE)
@@ -38,6 +35,23 @@ inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t*
     f->tx_slots = nullptr;  // the backend's own buffers
     f->plan = nullptr;
     f->step_record = nullptr;
+}
+
+// Points the state fields of *f into base, a copy of only the part before the Q-tables (the
+// state_bytes of layout_fleet, as read_fleet(&state, state_bytes) gives it); no Q-tables.
+inline void layout_fleet_state(const EnvParams& p, char* base, FleetView* f) {
+    LayoutCursor c{base, 0};
+    take_fleet_state(p, c, f);
+    f->q = nullptr;
+    f->q_bf16 = nullptr;
+}
+
+// Points every field of *f into base (or, with base == nullptr, only measures); returns bytes.
+// *state_bytes (when given) receives the size of the part before the Q-tables.
+inline size_t layout_fleet(const EnvParams& p, char* base, FleetView* f, size_t* state_bytes = nullptr) {
+    LayoutCursor c{base, 0};
+    const size_t q = static_cast<size_t>(num_q_tables(p)) * static_cast<size_t>(num_states(p)) * kNumActions;
+    take_fleet_state(p, c, f);
     if (state_bytes) *state_bytes = c.offset;
     // Last: the bulk of the buffer, and a contiguous tail to copy.
     if (p.q_bf16) {

@@ -153,12 +153,15 @@ public:
 
     // `learned_record`: the learned policy's step records of these days (the optimum's market).
     PolicyRun run(const EvalPolicy& policy, const std::vector<std::vector<double>>* learned_record) {
-        std::vector<char> start = trained_;
-        if (policy.mode == kPolicyExplore)  // the initial policy: the Q-tables training started from
+        Backend* backend = policy.external ? external_backend_.get() : backend_.get();
+        if (policy.mode == kPolicyExplore) {  // the initial policy: the Q-tables training started from
+            std::vector<char> start = trained_;
             std::copy(problem_.fleet.begin() + static_cast<std::ptrdiff_t>(state_bytes_), problem_.fleet.end(),
                       start.begin() + static_cast<std::ptrdiff_t>(state_bytes_));
-        Backend* backend = policy.external ? external_backend_.get() : backend_.get();
-        backend->write_fleet(start);
+            backend->write_fleet(start);
+        } else {
+            backend->write_fleet(trained_);
+        }
         if (!policy.external)
             backend->load_learner(policy.mode == kPolicyExplore ? initial_learner_ : trained_learner_);
         const float epsilon = policy.mode == kPolicyExplore ? epsilon_for_episode(cfg_, 0) : 0.0f;
@@ -183,8 +186,7 @@ public:
                 merge_communities(per_community.data(), oracle_communities_).reward / oracle_vehicles_);
         }
         FleetView f{};
-        state.resize(host_fleet_.size());
-        layout_fleet(p_, state.data(), &f);
+        layout_fleet_state(p_, state.data(), &f);
         out.soh_end.assign(f.soh, f.soh + n);
         return out;
     }
@@ -193,12 +195,9 @@ public:
     // own plan left the fleet. Communities are independent (solve_community_day touches only its
     // vehicles' entries), so they are solved in parallel and merged in community order.
     PolicyRun run_oracle() {
-        std::vector<char> state = trained_;
-        state.resize(state_bytes_);
+        std::vector<char> state(trained_.begin(), trained_.begin() + static_cast<std::ptrdiff_t>(state_bytes_));
         FleetView f{};
-        layout_fleet(p_, state.data(), &f);
-        f.q = nullptr;
-        f.q_bf16 = nullptr;
+        layout_fleet_state(p_, state.data(), &f);
         const int n = p_.num_vehicles, steps = p_.steps_per_day, nc = oracle_communities_;
         PolicyRun out;
         out.needed_kwh.assign(n, 0.0);
@@ -303,12 +302,9 @@ private:
         d.ledger = p_.ledger_enabled != 0;
         d.tx_count = static_cast<double>(m.tx_count);
         d.tx_latency_steps = static_cast<double>(m.tx_latency_steps);
-        // Per vehicle: needs, conversion, and the Fig. 9 sums (the state part of the buffer;
-        // the Q-table pointer is never followed).
-        std::vector<char> buffer(state);
-        buffer.resize(host_fleet_.size());
+        // Per vehicle: needs, conversion, and the Fig. 9 sums (the state part of the buffer).
         FleetView f{};
-        layout_fleet(p_, buffer.data(), &f);
+        layout_fleet_state(p_, const_cast<char*>(state.data()), &f);
         for (int v = 0; v < p_.num_vehicles; ++v) {
             const double needed = std::max(0.0, static_cast<double>(f.required_kwh[v]) - f.ep_start_kwh[v]);
             const double meter_in = static_cast<double>(f.ep_grid_import_kwh[v]) + f.ep_p2p_bought_kwh[v];
