@@ -222,6 +222,7 @@ enum RewardTerm : int {
     X(float, bid_kwh, 1)                     /* P2P buy bid at the meter */                         \
     X(float, reward, 1)                      /* reward of this step's decision */                   \
     X(float, learn_reward, 1)                /* what the Q-update learns from with learning.shaping: reward + shaping */ \
+    X(float, potential, 1)                   /* learning.shaping: Phi of the state the vehicle acts in next (set at arrival by the day's reset) */ \
     X(int32_t, next_state, 1)                /* -1 when the decision ended the session (terminal) */
 
 // Per vehicle: the sums its steps add to during a day, zeroed when the day starts.

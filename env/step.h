@@ -106,6 +106,10 @@ V2G_HD void reset_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
     f.ep_en_route_cost[v] = en_route_kwh * p.en_route_price_per_kwh;
     f.ep_pack_replaced[v] = replaced;
     f.ep_start_kwh[v] = energy;
+    // The shaping potential of the arrival state; each plugged-in step then carries it forward.
+    f.potential[v] = p.shaping && s.arrival_step < s.departure_step
+                         ? charging_potential(p, sig, f, v, episode, s.arrival_step, energy)
+                         : 0.0f;
 }
 
 V2G_HD void reset_community(const FleetView& f, int item) { V2G_COMMUNITY_DAY_SUMS(V2G_ZERO_ENTRIES) }
@@ -454,9 +458,12 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
         terms[kTermEnRoute] = step == 0 ? f.ep_en_route_cost[v] : 0.0f;
     }
     if (p.shaping) {  // potential-based (policies.h charging_potential): Phi(s') - Phi(s), Phi = 0 once unplugged
-        const float phi_now = plugged ? charging_potential(p, sig, f, v, episode, step, energy0) : 0.0f;
-        const float phi_next = plugged && !departs ? charging_potential(p, sig, f, v, episode, step + 1, e1) : 0.0f;
-        f.learn_reward[v] = f.reward[v] + p.gamma * phi_next - phi_now;
+        f.learn_reward[v] = f.reward[v];
+        if (plugged) {
+            const float phi_next = departs ? 0.0f : charging_potential(p, sig, f, v, episode, step + 1, e1);
+            f.learn_reward[v] += p.gamma * phi_next - f.potential[v];
+            f.potential[v] = phi_next;
+        }
     }
     if (!plugged || departs) {
         f.next_state[v] = -1;
