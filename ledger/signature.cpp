@@ -56,13 +56,27 @@ SigningKey signing_key_from_secret(const uint8_t secret[kEd25519SecretBytes]) {
     return key_of(pkey.get());
 }
 
-void ed25519_sign(const SigningKey& key, const uint8_t* message, size_t bytes, uint8_t signature[kEd25519SignatureBytes]) {
-    Pkey pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, key.secret, sizeof key.secret));
+struct Ed25519Signer::Key {
+    Pkey pkey;
+};
+
+Ed25519Signer::Ed25519Signer(const SigningKey& key)
+    : key_(new Key{Pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, key.secret, sizeof key.secret))}) {
+    if (!key_->pkey) openssl_failed("private key");
+}
+
+Ed25519Signer::~Ed25519Signer() = default;
+
+void Ed25519Signer::sign(const uint8_t* message, size_t bytes, uint8_t signature[kEd25519SignatureBytes]) const {
     std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
     size_t n = kEd25519SignatureBytes;
-    if (!pkey || !md || EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+    if (!md || EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, key_->pkey.get()) != 1 ||
         EVP_DigestSign(md.get(), signature, &n, message, bytes) != 1 || n != kEd25519SignatureBytes)
         openssl_failed("signing");
+}
+
+void ed25519_sign(const SigningKey& key, const uint8_t* message, size_t bytes, uint8_t signature[kEd25519SignatureBytes]) {
+    Ed25519Signer(key).sign(message, bytes, signature);
 }
 
 bool ed25519_verify(const uint8_t public_key[kEd25519PublicBytes], const uint8_t* message, size_t bytes,
@@ -74,11 +88,15 @@ bool ed25519_verify(const uint8_t public_key[kEd25519PublicBytes], const uint8_t
     return EVP_DigestVerify(md.get(), signature, kEd25519SignatureBytes, message, bytes) == 1;
 }
 
-void sign_block(const SigningKey& key, const BlockHeader& block, uint8_t signature[kEd25519SignatureBytes]) {
+void sign_block(const Ed25519Signer& signer, const BlockHeader& block, uint8_t signature[kEd25519SignatureBytes]) {
     const Digest hash = block_hash(block);
     uint8_t message[sizeof kBlockSignatureTag + 32];
     tagged(kBlockSignatureTag, hash.bytes, 32, message);
-    ed25519_sign(key, message, sizeof message, signature);
+    signer.sign(message, sizeof message, signature);
+}
+
+void sign_block(const SigningKey& key, const BlockHeader& block, uint8_t signature[kEd25519SignatureBytes]) {
+    sign_block(Ed25519Signer(key), block, signature);
 }
 
 bool block_signature_ok(const uint8_t public_key[kEd25519PublicBytes], const BlockHeader& block,
@@ -90,6 +108,10 @@ bool block_signature_ok(const uint8_t public_key[kEd25519PublicBytes], const Blo
 }
 
 ChainHead signed_head(const SigningKey& key, const BlockHeader& tip, bool sealed) {
+    return signed_head(Ed25519Signer(key), tip, sealed);
+}
+
+ChainHead signed_head(const Ed25519Signer& signer, const BlockHeader& tip, bool sealed) {
     ChainHead h{};
     h.height = tip.height;
     const Digest hash = block_hash(tip);
@@ -99,7 +121,7 @@ ChainHead signed_head(const SigningKey& key, const BlockHeader& tip, bool sealed
     h.sealed = sealed ? 1 : 0;
     uint8_t message[sizeof kHeadSignatureTag + offsetof(ChainHead, signature)];
     tagged(kHeadSignatureTag, &h, offsetof(ChainHead, signature), message);
-    ed25519_sign(key, message, sizeof message, h.signature);
+    signer.sign(message, sizeof message, h.signature);
     return h;
 }
 

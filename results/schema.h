@@ -24,6 +24,8 @@ constexpr hsize_t kTargetChunkBytes = 4u << 20;  // 4 MiB chunks for the per-veh
 constexpr size_t kStatusBytes = 16;
 constexpr int kCheckpointSlots = 2;
 constexpr size_t kQueueDepth = 2;  // double buffering
+constexpr double kLiveFlushSeconds = 1.0;  // a live reader sees new rows at least this often
+constexpr int kHeapTrimBytes = 64 << 20;   // freed heap kept by the process (writer.cpp keep_freed_heap)
 
 // A live file's metadata can be caught mid-update: a SWMR reader retries a read whose checksum
 // fails. HDF5's default is 100 attempts, each a sleep, and on a damaged file every read fails:

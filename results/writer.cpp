@@ -4,6 +4,9 @@
 #include "results/results.h"
 #include "results/schema.h"
 
+#include <malloc.h>
+#include <chrono>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +23,18 @@ namespace v2g {
 
 using namespace results_schema;
 
+// HDF5's deflate filter allocates and frees zlib's ~270 kB of state for every chunk it
+// compresses. On glibc each free shrank the writer thread's heap (madvise, a TLB shootdown that
+// interrupts the training threads too) and the next allocation faulted the pages back in: in
+// the paper's run that was a third of the writer's time. Freed memory up to kHeapTrimBytes now
+// stays with the process (glibc's mallopt is process-wide; 64 MiB is nothing beside a fleet).
+namespace {
+void keep_freed_heap() {
+    static std::once_flag once;
+    std::call_once(once, [] { mallopt(M_TRIM_THRESHOLD, kHeapTrimBytes); });
+}
+}  // namespace
+
 // ---------------------------------------------------------------- the writer's handles
 
 struct ResultsWriter::File {
@@ -33,6 +48,7 @@ struct ResultsWriter::File {
     Id blocks, tx_offset, tx_stored, transactions;
     Id signatures, head, public_key, signing_key;  // the chain's Ed25519 signatures (ledger/signature.h)
     SigningKey key{};
+    std::unique_ptr<Ed25519Signer> signer;  // key, parsed once for the whole chain
     bool key_erased = false;  // a resumed finished run: its chain is sealed and stays as it is
     BlockHeader tip{};        // the newest block written
     Id ckpt_meta;
@@ -43,16 +59,17 @@ struct ResultsWriter::File {
     Id tx_type, block_type, meta_type;
     int64_t next_tx_offset = 0;
     int64_t checkpoint_sequence = 0;
+    std::chrono::steady_clock::time_point flushed_at = std::chrono::steady_clock::now();
     hsize_t tables = 0, states = 0;
 
     void write_head(bool sealed) {
-        const ChainHead h = signed_head(key, tip, sealed);
+        const ChainHead h = signed_head(*signer, tip, sealed);
         ok(H5Dwrite(head, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &h), "/ledger/head");
         ok(H5Dflush(head), "/ledger/head");
     }
     void append_block(const BlockHeader& b, int64_t stored, const Transaction* txs) {
         uint8_t sig[kEd25519SignatureBytes];
-        sign_block(key, b, sig);
+        sign_block(*signer, b, sig);
         append(blocks, block_type, &b, 1);
         append(signatures, H5T_NATIVE_UINT8, sig, 1);
         append(tx_offset, H5T_NATIVE_INT64, &next_tx_offset, 1);
@@ -218,6 +235,7 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
         attr_string(f.signing_key, "meaning", "the run's Ed25519 secret key while it can still be resumed; "
                                               "zeros once the run finished (its chain is then sealed)");
         f.key = key;
+        f.signer = std::make_unique<Ed25519Signer>(key);
         ok(H5Dwrite(f.public_key, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, key.public_key), "/ledger/public_key");
         ok(H5Dwrite(f.signing_key, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, key.secret), "/ledger/signing_key");
         if (p.ledger_enabled) {
@@ -430,6 +448,7 @@ void ResultsWriter::write_chunk(ChunkData chunk) {
 }
 
 void ResultsWriter::writer_loop() {
+    keep_freed_heap();
     // One fleet-sized buffer for the trainer's snapshots, allocated and touched here while the
     // first episodes train on the other cores: fresh pages fault one by one (about 2 s per GB
     // on the project's machines), which would otherwise land in the training loop.
@@ -534,7 +553,14 @@ void ResultsWriter::write_now(const ChunkData& c) {
     // Data first, then the checkpoint that points at it: a kill in between resumes from the
     // previous checkpoint and cuts the extra rows.
     if (c.last) kill_point("final.data");
-    ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
+    // Each flush compresses every dataset's partly filled chunk again, so a chunk that does not
+    // end at a checkpoint is flushed only when a live reader (v2g watch, SWMR) has not seen new
+    // rows for kLiveFlushSeconds; a kill resumes from the last checkpoint either way.
+    const auto now = std::chrono::steady_clock::now();
+    if (c.checkpoint || c.last || std::chrono::duration<double>(now - f.flushed_at).count() >= kLiveFlushSeconds) {
+        ok(H5Fflush(f.file, H5F_SCOPE_GLOBAL), "flush");
+        f.flushed_at = now;
+    }
     if (c.last) kill_point("final.flushed");
     if (c.checkpoint) {
         const int slot = static_cast<int>(f.checkpoint_sequence % kCheckpointSlots);

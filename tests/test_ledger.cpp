@@ -403,6 +403,13 @@ TEST(Ed25519, Rfc8032TestVectors) {
         uint8_t sig[kEd25519SignatureBytes];
         ed25519_sign(key, message.data(), message.size(), sig);
         EXPECT_EQ(ledger::to_hex(sig, sizeof sig), v.signature);
+        // The writer's signer, the key parsed once, signs the same bytes however often it is used.
+        const Ed25519Signer signer(key);
+        for (int again = 0; again < 2; ++again) {
+            uint8_t kept[kEd25519SignatureBytes];
+            signer.sign(message.data(), message.size(), kept);
+            EXPECT_EQ(ledger::to_hex(kept, sizeof kept), v.signature);
+        }
         EXPECT_TRUE(ed25519_verify(key.public_key, message.data(), message.size(), from_hex(v.signature).data()));
         // One bit off anywhere: refused.
         sig[kEd25519SignatureBytes - 1] ^= 1;
@@ -424,6 +431,12 @@ TEST(Ed25519, BlocksAndHeadsSignAndVerifyOnlyAsThemselves) {
     BlockHeader changed = b;
     changed.rejected = 1;
     EXPECT_FALSE(block_signature_ok(key.public_key, changed, sig));
+    uint8_t by_signer[kEd25519SignatureBytes];
+    const Ed25519Signer signer(key);
+    sign_block(signer, b, by_signer);
+    EXPECT_EQ(ledger::to_hex(by_signer, sizeof by_signer), ledger::to_hex(sig, sizeof sig));
+    EXPECT_EQ(ledger::to_hex(signed_head(signer, b, true).signature, kEd25519SignatureBytes),
+              ledger::to_hex(signed_head(key, b, true).signature, kEd25519SignatureBytes));
     ChainHead head = signed_head(key, b, true);
     EXPECT_EQ(head.height, 7u);
     EXPECT_EQ(head.episodes, 7u);
