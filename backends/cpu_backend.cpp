@@ -4,8 +4,8 @@
 // fleet-shared table couples them: the fleet is one span whose phases the team shares as lanes,
 // with a barrier between phases; its update runs on all threads, each owning a share of the
 // table's rows, with the same result as the vehicle-ordered update (step.h learn_rows).
-// With the ledger on, each episode's transaction slots are compacted (two-pass prefix sum over
-// the lanes' chunks, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h), on the
+// With the ledger on, each episode's used transaction slots are compacted (two-pass prefix sum
+// over the lanes' chunks of the used flags, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h), on the
 // backend's ThreadTeam (common/thread_team.h), whose waiting threads block instead of spinning.
 #include <omp.h>
 #include <algorithm>
@@ -30,30 +30,32 @@ Lanes team_lanes(int lane, int lanes) {
     return l;
 }
 
-size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted,
-                            ThreadTeam& team) {
+size_t compact_transactions(const TransactionSlots& slots, std::vector<Transaction>* compacted, ThreadTeam& team) {
     std::vector<Transaction>& records = *compacted;
     const int64_t n_slots = static_cast<int64_t>(slots.size());
+    const uint8_t* used = slots.used.data();
     const int chunks = team.size();
     std::vector<int64_t> offset(static_cast<size_t>(chunks) + 1, 0);
     records.resize(slots.size());
     team.run([&](int t) {
         const int64_t begin = n_slots * t / chunks, end = n_slots * (t + 1) / chunks;
         int64_t kept = 0;
-        for (int64_t i = begin; i < end; ++i) kept += slots[i].kind != kTxNone;
+        for (int64_t i = begin; i < end; ++i) kept += used[i];  // a byte per slot: vectorised
         offset[t + 1] = kept;
         team.barrier();
         if (t == 0)
             for (int k = 0; k < chunks; ++k) offset[k + 1] += offset[k];
         team.barrier();
+        const Transaction* from = slots.records.data();
+        Transaction* to = records.data();
         int64_t at = offset[t];
         for (int64_t i = begin; i < end; ++i) {
-            if (slots[i].kind == kTxNone) continue;
-            Transaction tx = slots[i];
-            tx.sequence = static_cast<uint32_t>(at);
-            tx.check = tx_check(tx);
-            records[at++] = tx;
+            if (!used[i]) continue;
+            to[at] = from[i];
+            to[at].sequence = static_cast<uint32_t>(at);
+            ++at;
         }
+        seal_checks(to + offset[t], at - offset[t]);  // the lane's records, four checks at a time
     });
     return static_cast<size_t>(offset[chunks]);
 }
@@ -61,7 +63,7 @@ size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<T
 namespace {
 
 // Commits an episode: compacts its slots and hashes the records (OpenSSL SHA-256, RFC 6962).
-void commit_slots(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted, ThreadTeam& team,
+void commit_slots(const TransactionSlots& slots, std::vector<Transaction>* compacted, ThreadTeam& team,
                   std::vector<ledger::Digest>* levels, EpisodeLedger* out, bool keep) {
     const auto t0 = std::chrono::steady_clock::now();
     const size_t n = compact_transactions(slots, compacted, team);
@@ -82,10 +84,7 @@ HostBackend::HostBackend(Problem problem, int threads, bool adaptive_threads)
       threads_(threads), team_(threads), lanes_(threads, adaptive_threads) {
     layout_fleet(p_, fleet_buf_.data(), &f_);
     layout_signals(p_, signal_buf_.data(), &sig_);
-    if (p_.ledger_enabled) {
-        slots_.resize(static_cast<size_t>(slots_per_episode(p_)));
-        f_.tx_slots = slots_.data();
-    }
+    slots_.attach(p_, &f_);
 }
 
 void HostBackend::run_episodes(int first_episode, int count, PolicyMode mode, const float* epsilon,

@@ -3,8 +3,8 @@
 // per-community tables one block per community, a fleet-shared table one cooperative grid. No
 // host round trip inside an episode; the host reads back per-community metrics once per
 // run_episodes call.
-// Ledger: after each episode the transaction slots are compacted on the device (cub::DeviceSelect,
-// stable: slot order as on the CPU), numbered and sealed by a kernel, and hashed by the device
+// Ledger: after each episode the used transaction slots are compacted on the device
+// (cub::DeviceSelect::Flagged on their used flags, stable: slot order as on the CPU), numbered and sealed by a kernel, and hashed by the device
 // Merkle hasher in the slots' buffer (cuda_compact.cuh); only the root and the count come back,
 // and the records only when the run keeps them. Every buffer's size is device_memory.h's plan.
 #include <cuda_runtime.h>
@@ -87,9 +87,11 @@ public:
             n_slots_ = static_cast<size_t>(slots_per_episode(p_));
             slot_buffer_bytes_ = device_allocation_bytes(plan_, "tx slots");
             cuda_check(cudaMalloc(&slots_dev_, slot_buffer_bytes_), "cudaMalloc(tx slots)");
+            cuda_check(cudaMalloc(&used_dev_, device_allocation_bytes(plan_, "tx used")), "cudaMalloc(tx used)");
             cuda_check(cudaMalloc(&compacted_dev_, device_allocation_bytes(plan_, "transactions")),
                        "cudaMalloc(transactions)");
             f_.tx_slots = slots_dev_;
+            f_.tx_used = used_dev_;
         }
         if (p_.q_sharing == kQPerFleet) {
             fleet_blocks_ = fleet_grid_blocks<NoHooks>(p_);
@@ -106,6 +108,7 @@ public:
         cudaFree(signals_dev_);
         cudaFree(metrics_dev_);
         cudaFree(slots_dev_);
+        cudaFree(used_dev_);
         cudaFree(compacted_dev_);
         cudaFree(plan_dev_);
         cudaFree(record_dev_);
@@ -206,7 +209,7 @@ public:
 private:
     void commit(EpisodeLedger* out, bool keep) {
         const auto t0 = std::chrono::steady_clock::now();
-        commit_->compact(slots_dev_, compacted_dev_);
+        commit_->compact(slots_dev_, used_dev_, compacted_dev_);
         commit_->hash(compacted_dev_, slots_dev_, slot_buffer_bytes_);
         const DeviceCommitResult r = commit_->read();  // the episode's one synchronisation
         std::memcpy(out->tx_root, r.root, sizeof out->tx_root);
@@ -240,6 +243,7 @@ private:
     int device_ = 0;
     std::vector<DeviceAllocation> plan_;    // device_memory.h: what is allocated, by name
     Transaction* slots_dev_ = nullptr;      // this episode's transaction slots, then its Merkle levels
+    uint8_t* used_dev_ = nullptr;           // per slot: 1 where its transfer happened this episode
     Transaction* compacted_dev_ = nullptr;  // its transactions in slot order
     std::unique_ptr<DeviceLedgerCommit> commit_;  // the compaction's scratch and the commit result
     size_t n_slots_ = 0, slot_buffer_bytes_ = 0;

@@ -46,6 +46,8 @@ std::vector<DeviceAllocation> device_memory_plan(const EnvParams& p, int episode
         const uint64_t slots = static_cast<uint64_t>(slots_per_episode(p));
         plan.push_back({"tx slots", tx_slot_buffer_bytes(p),
                         std::to_string(slots) + " transaction slots of an episode, then its Merkle levels"});
+        plan.push_back({"tx used", slots * sizeof(uint8_t),
+                        "one byte per slot: 1 where its transfer happened (only those slots are written)"});
         plan.push_back({"transactions", slots * sizeof(Transaction),
                         "the compacted transactions (room for every slot: the count is known on the device only)"});
         if (select_temp_bytes > 0)

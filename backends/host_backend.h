@@ -10,14 +10,15 @@
 #include "backends/lane_chooser.h"
 #include "common/thread_team.h"
 #include "env/schedule.h"
+#include "env/transaction_slots.h"
 #include "ledger/merkle.h"
 
 namespace v2g {
 
-// Compacts an episode's slots into *compacted in slot order (two-pass prefix sum over the team's
-// lanes, one contiguous chunk each), numbering and sealing each record; returns how many there are.
-size_t compact_transactions(const std::vector<Transaction>& slots, std::vector<Transaction>* compacted,
-                            ThreadTeam& team);
+// Compacts an episode's used slots into *compacted in slot order (two-pass prefix sum of the
+// used flags over the team's lanes, one contiguous chunk each), numbering and sealing each
+// record; returns how many there are.
+size_t compact_transactions(const TransactionSlots& slots, std::vector<Transaction>* compacted, ThreadTeam& team);
 
 // The schedule's sync (schedule.h) for a ThreadTeam's job: the team's barrier, called by every
 // lane of the job.
@@ -62,7 +63,7 @@ protected:
     LaneChooser lanes_;  // how many of them an episode uses
 
 private:
-    std::vector<Transaction> slots_;      // this episode's transaction slots (ledger on)
+    TransactionSlots slots_;              // this episode's transaction slots (ledger on)
     std::vector<Transaction> compacted_;  // its transactions in slot order
     std::vector<ledger::Digest> merkle_levels_;  // their Merkle tree's levels, kept between episodes
     std::vector<uint8_t> plan_;           // the plan policy's table (evaluation)

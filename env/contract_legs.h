@@ -1,6 +1,6 @@
 // contract_legs.h: how the step phases meet the ledger: the contract that governs a vehicle's
 // transfer, the price its leg pays, the check before a transfer executes (counted by reason when
-// rejected), and the transaction slot each leg is written into (kTxNone when nothing moved).
+// rejected), and the transaction slot each leg is written into (only when energy moved).
 #pragma once
 #include "env/env_types.h"
 #include "ledger/contracts.h"
@@ -37,8 +37,8 @@ V2G_HD int admit_transfer(const EnvParams& p, const SignalsView& sig, const Flee
     return reason;
 }
 
-V2G_HD Transaction* tx_slot(const EnvParams& p, const FleetView& f, int step, int64_t index_in_step) {
-    return f.tx_slots + static_cast<int64_t>(step) * slots_per_step(p) + index_in_step;
+V2G_HD int64_t tx_slot_index(const EnvParams& p, int step, int64_t index_in_step) {
+    return static_cast<int64_t>(step) * slots_per_step(p) + index_in_step;
 }
 
 // Running sums of one party's transactions in the episode.
@@ -49,12 +49,14 @@ struct LedgerSums {
     uint32_t* latency_steps;  // a block commits after the episode's last step
 };
 
-// Writes one leg into its slot (kind kTxNone when nothing moved) and adds it to the sums.
-V2G_HD void write_leg(const EnvParams& p, Transaction* slot, int episode, int step, uint8_t kind, uint32_t party,
-                      uint32_t counterparty, uint32_t contract, int64_t energy_wh, int32_t price_micro,
-                      const LedgerSums& sums) {
-    Transaction t = {};
+// Writes one leg into slot `slot` and adds it to the sums when energy moved; marks the slot
+// used or not either way (an unused slot keeps whatever an earlier step left in it).
+V2G_HD void write_leg(const EnvParams& p, const FleetView& f, int64_t slot, int episode, int step, uint8_t kind,
+                      uint32_t party, uint32_t counterparty, uint32_t contract, int64_t energy_wh,
+                      int32_t price_micro, const LedgerSums& sums) {
+    f.tx_used[slot] = energy_wh != 0;
     if (energy_wh != 0) {
+        Transaction t = {};
         t.episode = static_cast<uint32_t>(episode);
         t.step = static_cast<uint16_t>(step);
         t.kind = kind;
@@ -68,8 +70,8 @@ V2G_HD void write_leg(const EnvParams& p, Transaction* slot, int episode, int st
         *sums.micro += t.amount_micro;
         *sums.count += 1;
         *sums.latency_steps += static_cast<uint32_t>(p.steps_per_day - step);
+        f.tx_slots[slot] = t;
     }
-    *slot = t;
 }
 
 }  // namespace v2g

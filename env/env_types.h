@@ -291,8 +291,11 @@ struct FleetView {
 
     // Transaction slots of the current episode, owned by the backend (not in the fleet
     // buffer): [step * slots_per_step(p) + 2 * vehicle + leg], then one PV slot per community.
-    // Null when no ledger is written (also in the optimum's single-vehicle model).
+    // Null when no ledger is written (also in the optimum's single-vehicle model). A slot is
+    // written only when its transfer happened; tx_used (one byte per slot, written every
+    // step) says which did, so the empty slots cost a byte, not a 48-byte record.
     Transaction* tx_slots;
+    uint8_t* tx_used;
 
     // The plan policy's table, owned by the backend (not in the fleet buffer):
     // [(vehicle * steps_per_day + step) * plan_points + energy grid point] -> action.

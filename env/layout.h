@@ -33,6 +33,7 @@ inline void take_fleet_state(const EnvParams& p, LayoutCursor& c, FleetView* f) 
 #undef V2G_TAKE_PER_VEHICLE
 #undef V2G_TAKE_PER_COMMUNITY
     f->tx_slots = nullptr;  // the backend's own buffers
+    f->tx_used = nullptr;
     f->plan = nullptr;
     f->step_record = nullptr;
 }

@@ -296,7 +296,7 @@ V2G_HD void clear_community_summed(const EnvParams& p, const SignalsView& sig, c
     f.ep_pv_sold_kwh[c] += pv_sold;
     f.ep_market_loss_kwh[c] += (supply * m.sell_ratio + pv_sold) * p.p2p_loss_fraction;
     if (p.ledger_enabled && f.tx_slots)
-        write_leg(p, tx_slot(p, f, step, 2 * static_cast<int64_t>(p.num_vehicles) + c), episode, step, kTxPvSell,
+        write_leg(p, f, tx_slot_index(p, step, 2 * static_cast<int64_t>(p.num_vehicles) + c), episode, step, kTxPvSell,
                   kPartyCommunityPv, static_cast<uint32_t>(c), static_cast<uint32_t>(c),
                   -round_to_int(static_cast<double>(pv_sold) * kWhPerKwh), to_micro_per_kwh(m.price_per_kwh),
                   LedgerSums{&f.ep_pv_ledger_wh[c], &f.ep_pv_ledger_micro[c], &f.ep_pv_tx_count[c],
@@ -408,20 +408,20 @@ V2G_HD void apply_vehicle(const EnvParams& p, const SignalsView& sig, const Flee
         const uint32_t charging = contract_for(p, v, kContractChargingTariff);
         const uint32_t v2g = contract_for(p, v, kContractV2GService);
         const uint32_t p2p = contract_for(p, v, kContractP2PMarket);
-        Transaction* slot = tx_slot(p, f, step, 2 * static_cast<int64_t>(v));
+        const int64_t slot = tx_slot_index(p, step, 2 * static_cast<int64_t>(v));
         const LedgerSums n{&f.ep_ledger_wh[v], &f.ep_ledger_micro[v], &f.ep_tx_count[v], &f.ep_tx_latency_steps[v]};
         if (grid_import > 0.0f)
-            write_leg(p, slot, episode, step, kTxGridImport, vehicle, kPartyGrid, charging, wh(grid_import), import_micro, n);
+            write_leg(p, f, slot, episode, step, kTxGridImport, vehicle, kPartyGrid, charging, wh(grid_import), import_micro, n);
         else if (grid_export > 0.0f)
-            write_leg(p, slot, episode, step, kTxGridExport, vehicle, kPartyGrid, v2g, -wh(grid_export), export_micro, n);
+            write_leg(p, f, slot, episode, step, kTxGridExport, vehicle, kPartyGrid, v2g, -wh(grid_export), export_micro, n);
         else if (p2p_in > 0.0f)
-            write_leg(p, slot, episode, step, kTxP2PBuy, vehicle, market_id, p2p, wh(p2p_in), buy_micro, n);
+            write_leg(p, f, slot, episode, step, kTxP2PBuy, vehicle, market_id, p2p, wh(p2p_in), buy_micro, n);
         else
-            write_leg(p, slot, episode, step, kTxP2PSell, vehicle, market_id, p2p, -wh(p2p_out), sell_micro, n);
+            write_leg(p, f, slot, episode, step, kTxP2PSell, vehicle, market_id, p2p, -wh(p2p_out), sell_micro, n);
         if (unmatched_import > 0.0f)
-            write_leg(p, slot + 1, episode, step, kTxUnmatchedImport, vehicle, kPartyGrid, charging, wh(unmatched_import), import_micro, n);
+            write_leg(p, f, slot + 1, episode, step, kTxUnmatchedImport, vehicle, kPartyGrid, charging, wh(unmatched_import), import_micro, n);
         else
-            write_leg(p, slot + 1, episode, step, kTxUnmatchedExport, vehicle, kPartyGrid, v2g, -wh(unmatched_export), feed_in_micro, n);
+            write_leg(p, f, slot + 1, episode, step, kTxUnmatchedExport, vehicle, kPartyGrid, v2g, -wh(unmatched_export), feed_in_micro, n);
     }
 
     // Degradation over the step.

@@ -58,6 +58,28 @@ V2G_HD uint32_t tx_check(const Transaction& t) {
     return fnv1a32(reinterpret_cast<const uint8_t*>(&t), offsetof(Transaction, check));
 }
 
+// Sets the check field of n records, the same values as tx_check, four records at a time: one
+// record's 44 rounds are a chain of dependent multiplies (~4 cycles each), so a record alone
+// leaves the multiplier idle 3 cycles in 4; four independent chains keep it busy. The CPU
+// compaction's dominant cost before (~60 ns per record on the development machine).
+V2G_HD void seal_checks(Transaction* records, int64_t n) {
+    constexpr int kChains = 4;
+    constexpr size_t kCovered = offsetof(Transaction, check);
+    int64_t i = 0;
+    for (; i + kChains <= n; i += kChains) {
+        uint32_t h[kChains];
+        const uint8_t* b[kChains];
+        for (int c = 0; c < kChains; ++c) {
+            h[c] = kFnvOffset;
+            b[c] = reinterpret_cast<const uint8_t*>(&records[i + c]);
+        }
+        for (size_t k = 0; k < kCovered; ++k)
+            for (int c = 0; c < kChains; ++c) h[c] = (h[c] ^ b[c][k]) * kFnvPrime;
+        for (int c = 0; c < kChains; ++c) records[i + c].check = h[c];
+    }
+    for (; i < n; ++i) records[i].check = tx_check(records[i]);
+}
+
 // Rounded to the nearest micro-unit, halves away from zero, in integers: every device agrees.
 V2G_HD int64_t tx_amount_micro(int64_t energy_wh, int32_t price_micro_per_kwh) {
     const int64_t x = energy_wh * static_cast<int64_t>(price_micro_per_kwh);

@@ -77,7 +77,7 @@ const char* const kStageNames[kNumTimedStages] = {"reset", "act", "market", "app
                                                   "tx_compact", "merkle"};
 const char* const kStageCode[kNumTimedStages] = {
     "reset_vehicle + reset_community (once per episode)", "act_vehicle", "clear_community",
-    "apply_vehicle (with the ledger: its two transaction slots)", "learn_vehicle",
+    "apply_vehicle (with the ledger: its two slots' used flags and the records of the transfers)", "learn_vehicle",
     "summarize_community (once per episode)", "compact_transactions (slots -> numbered records)",
     "merkle_root_fixed of the episode's records"};
 
@@ -98,6 +98,11 @@ Traffic stage_traffic_total(const EnvParams& p, const StageTiming& t, int stage,
         const int64_t calls = per_episode ? episodes : episodes * p.steps_per_day;
         total.read_bytes = one.read_bytes * calls;
         total.write_bytes = one.write_bytes * calls;
+        if (stage == kPhaseApply && p.ledger_enabled) {
+            // The used slots' records, counted per transaction (the few PV legs the market
+            // writes included: phase_traffic.h emission_traffic).
+            total.write_bytes += emission_traffic(t.transactions).write_bytes;
+        }
     } else if (stage == kStageCompact) {
         total = compaction_traffic(slots_per_episode(p) * episodes, t.transactions);
     } else if (t.episodes > 0) {

@@ -40,7 +40,7 @@ enum class Scope : uint8_t { kVehicle, kCommunity };  // one element per vehicle
 enum class When : uint8_t { kAlways, kLedger, kDeadline, kSafetyOrDeadline, kDayAging, kLifetime };
 
 struct FieldUse {
-    const char* field;     // FleetView member (or "q" / "tx_slots")
+    const char* field;     // FleetView member (or "q" / "tx_used")
     size_t element_bytes;  // sizeof one element
     int elements;          // elements per vehicle or per community
     Scope scope;
@@ -95,7 +95,7 @@ inline constexpr FieldUse kMarketFields[] = {
     V2G_WRITE(grid_import_share, kCommunity), V2G_WRITE(grid_forced_share, kCommunity),
     V2G_WRITE(grid_export_share, kCommunity),
     V2G_UPDATE(ep_pv_sold_kwh, kCommunity), V2G_UPDATE(ep_market_loss_kwh, kCommunity),
-    {"tx_slots", sizeof(Transaction), 1, Scope::kCommunity, When::kLedger, 0, 1},  // the PV leg
+    {"tx_used", sizeof(uint8_t), 1, Scope::kCommunity, When::kLedger, 0, 1},  // the PV leg's flag
     V2G_IF(kLedger, ep_pv_ledger_wh, kCommunity, 1, 1), V2G_IF(kLedger, ep_pv_ledger_micro, kCommunity, 1, 1),
     V2G_IF(kLedger, ep_pv_tx_count, kCommunity, 1, 1), V2G_IF(kLedger, ep_pv_tx_latency_steps, kCommunity, 1, 1),
 };
@@ -121,7 +121,7 @@ inline constexpr FieldUse kApplyFields[] = {
     V2G_UPDATE(ep_p2p_bought_kwh, kVehicle), V2G_UPDATE(ep_p2p_sold_kwh, kVehicle),
     V2G_UPDATE(ep_conversion_loss_kwh, kVehicle), V2G_UPDATE(ep_curtailed_kwh, kVehicle),
     V2G_WRITE(reward, kVehicle), V2G_WRITE(next_state, kVehicle),
-    {"tx_slots", sizeof(Transaction), 2, Scope::kVehicle, When::kLedger, 0, 1},  // the two legs
+    {"tx_used", sizeof(uint8_t), 2, Scope::kVehicle, When::kLedger, 0, 1},  // the two legs' flags
     V2G_IF(kLedger, ep_ledger_wh, kVehicle, 1, 1), V2G_IF(kLedger, ep_ledger_micro, kVehicle, 1, 1),
     V2G_IF(kLedger, ep_tx_count, kVehicle, 1, 1), V2G_IF(kLedger, ep_tx_latency_steps, kVehicle, 1, 1),
 };
@@ -246,13 +246,23 @@ inline Traffic phase_traffic(const EnvParams& p, Phase phase, size_t metrics_byt
 }
 
 // The compaction of one episode's slots (cpu_backend.cpp compact_transactions): the first pass
-// reads every slot's kind (its records are 48 bytes apart, so every line of the slot array is
-// fetched: counted as whole records), the second reads each used slot again and writes it out.
+// sums every slot's used flag (a byte each; the second pass reads them again from cache), the
+// second reads each used slot's record and writes it out. Only the used slots were written by
+// the step (their records are counted with the episode: emission_traffic).
 inline Traffic compaction_traffic(int64_t slots, int64_t transactions) {
     Traffic t;
     const int64_t record = static_cast<int64_t>(sizeof(Transaction));
-    t.read_bytes = slots * record + transactions * record;
+    t.read_bytes = slots * static_cast<int64_t>(sizeof(uint8_t)) + transactions * record;
     t.write_bytes = transactions * record;
+    return t;
+}
+
+// The records the step phases write into the used slots of an episode: one per transaction. A
+// phase's field list cannot count them (they depend on how many transfers happen), so they are
+// counted per episode, beside the compaction, not in apply's or the market's bytes per step.
+inline Traffic emission_traffic(int64_t transactions) {
+    Traffic t;
+    t.write_bytes = transactions * static_cast<int64_t>(sizeof(Transaction));
     return t;
 }
 
@@ -315,8 +325,8 @@ inline Traffic fused_episode_traffic(const EnvParams& p, size_t metrics_bytes, i
             const int64_t items = u.scope == Scope::kVehicle ? p.num_vehicles : p.num_communities;
             const int64_t bytes = items * use_bytes(p, u, metrics_bytes, granule);
             const bool fresh_each_step = std::strcmp(u.field, "q") == 0;
-            const bool slots = std::strcmp(u.field, "tx_slots") == 0;
-            if (fresh_each_step || slots) {  // Q rows and slots: as the phase counts them
+            const bool slots = std::strcmp(u.field, "tx_used") == 0;
+            if (fresh_each_step || slots) {  // Q rows and slot flags: as the phase counts them
                 t.read_bytes += u.reads * bytes * (per_step ? steps : 1);
                 t.write_bytes += u.writes * bytes * (per_step ? steps : 1);
                 continue;
@@ -337,9 +347,10 @@ inline Traffic fused_episode_traffic(const EnvParams& p, size_t metrics_bytes, i
     }
     if (p.ledger_enabled) {
         const Traffic c = compaction_traffic(slots_per_episode(p), transactions);
+        const Traffic w = emission_traffic(transactions);
         const MerkleWork m = merkle_work(transactions, static_cast<int64_t>(sizeof(Transaction)));
-        t.read_bytes += c.read_bytes + m.traffic.read_bytes;
-        t.write_bytes += c.write_bytes + m.traffic.write_bytes;
+        t.read_bytes += c.read_bytes + w.read_bytes + m.traffic.read_bytes;
+        t.write_bytes += c.write_bytes + w.write_bytes + m.traffic.write_bytes;
     }
     return t;
 }

@@ -41,11 +41,9 @@ StageTiming time_stages_cpu(Problem* problem, int threads, int first_episode, in
     SignalsView sig{};
     layout_fleet(p, problem->fleet.data(), &f);
     layout_signals(p, problem->signals.data(), &sig);
-    std::vector<Transaction> slots, compacted;
-    if (p.ledger_enabled) {
-        slots.resize(static_cast<size_t>(slots_per_episode(p)));
-        f.tx_slots = slots.data();
-    }
+    TransactionSlots slots;
+    slots.attach(p, &f);
+    std::vector<Transaction> compacted;
     std::vector<EpisodeMetrics> out(static_cast<size_t>(p.num_communities));
     std::vector<float> sums(static_cast<size_t>(p.num_communities) * kNumCommunitySums);
     StageTiming t;

@@ -109,9 +109,11 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
     DeviceBuffer<char> slot_buffer(slot_buffer_bytes, "cudaMalloc(tx slots)");
     Transaction* slots = reinterpret_cast<Transaction*>(slot_buffer.ptr);
     DeviceBuffer<Transaction> compacted(n_slots, "cudaMalloc(transactions)");
+    DeviceBuffer<uint8_t> used(n_slots, "cudaMalloc(tx used)");
     std::unique_ptr<DeviceLedgerCommit> commit;
     if (p.ledger_enabled) commit = std::make_unique<DeviceLedgerCommit>(n_slots);
     f.tx_slots = slots;
+    f.tx_used = used.ptr;
     DeviceBuffer<EpisodeMetrics> out(static_cast<size_t>(p.num_communities), "cudaMalloc(metrics)");
     const int nc = p.num_communities;
     DeviceBuffer<float> sums(static_cast<size_t>(nc) * kNumCommunitySums, "cudaMalloc(market sums)");
@@ -131,7 +133,7 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
         });
         if (p.ledger_enabled) {
             t.seconds[kStageCompact] += timed(kStageNames[kStageCompact], [&] {
-                commit->compact(slots, compacted.ptr);
+                commit->compact(slots, used.ptr, compacted.ptr);
             });
             t.seconds[kStageMerkle] += timed(kStageNames[kStageMerkle], [&] {
                 commit->hash(compacted.ptr, slot_buffer.ptr, slot_buffer_bytes);

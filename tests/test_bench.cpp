@@ -61,11 +61,11 @@ TEST(BenchTraffic, MarketByHand) {
     // Per vehicle read: offer_kwh, bid_kwh, grid_kwh 12, forced 1 = 13 B. Per community: written
     // price, sell ratio, buy ratio, PV, the connection limit's import, forced and export shares
     // = 28 B; read and written pv_sold, market_loss = 8 B each way; ledger: the PV
-    // slot (48 B written) and pv_ledger_wh 8, pv_ledger_micro 8, pv_tx_count 4,
-    // pv_tx_latency_steps 4 (24 B each way).
+    // slot's used flag (1 B written; its record only when PV is sold: emission_traffic) and
+    // pv_ledger_wh 8, pv_ledger_micro 8, pv_tx_count 4, pv_tx_latency_steps 4 (24 B each way).
     const Traffic on = phase(tiny_fleet(true), v2g::kPhaseMarket);
     EXPECT_EQ(on.read_bytes, 3 * 13 + 2 * (8 + 24));
-    EXPECT_EQ(on.write_bytes, 2 * (28 + 8 + 48 + 24));
+    EXPECT_EQ(on.write_bytes, 2 * (28 + 8 + 1 + 24));
     const Traffic off = phase(tiny_fleet(false), v2g::kPhaseMarket);
     EXPECT_EQ(off.read_bytes, 3 * 13 + 2 * 8);
     EXPECT_EQ(off.write_bytes, 2 * (28 + 8));
@@ -76,15 +76,16 @@ TEST(BenchTraffic, ApplyByHand) {
     // energy 4; capacity 4; soc_low, soc_high, throughput, calendar, cycle, soh 24; state,
     // departure, required 12; the ten episode sums and the curtailed energy 44; ledger sums (wh 8,
     // micro 8, count 4, latency 4) 24 = 137 B. Written: energy 4; the six battery fields 24; the
-    // eleven sums 44; reward 4; next_state 4; two 48-byte slots 96; ledger sums 24 = 200 B. Per
+    // eleven sums 44; reward 4; next_state 4; the two slots' used flags 2 (a slot's 48-byte
+    // record only when its transfer happens: emission_traffic); ledger sums 24 = 106 B. Per
     // community read: the market's price, buy ratio and sell ratio and the connection limit's
     // three shares, 24 B.
     const Traffic on = phase(tiny_fleet(true), v2g::kPhaseApply);
     EXPECT_EQ(on.read_bytes, 3 * 137 + 2 * 24);
-    EXPECT_EQ(on.write_bytes, 3 * 200);
+    EXPECT_EQ(on.write_bytes, 3 * 106);
     const Traffic off = phase(tiny_fleet(false), v2g::kPhaseApply);
     EXPECT_EQ(off.read_bytes, 3 * (137 - 24) + 2 * 24);
-    EXPECT_EQ(off.write_bytes, 3 * (200 - 96 - 24));
+    EXPECT_EQ(off.write_bytes, 3 * (106 - 2 - 24));
     // With charging-slack levels the next state's slack_level reads charge_kw too; with lifetime
     // ageing the pack's age offset is read.
     EXPECT_EQ(phase(tiny_fleet(true, 3), v2g::kPhaseApply).read_bytes, 3 * (137 + 4) + 2 * 24);
@@ -134,10 +135,13 @@ TEST(BenchTraffic, ResetAndSummarizeByHand) {
 }
 
 TEST(BenchTraffic, CompactionAndMerkleByHand) {
-    // 10 slots, 4 used: every slot read (48 B) for its kind, the 4 read again and written out.
+    // 10 slots, 4 used: every slot's used flag read (1 B), the 4 records read and written out;
+    // the step wrote the 4 records, nothing for the 6 empty slots.
     const Traffic c = v2g::compaction_traffic(10, 4);
-    EXPECT_EQ(c.read_bytes, 10 * 48 + 4 * 48);
+    EXPECT_EQ(c.read_bytes, 10 * 1 + 4 * 48);
     EXPECT_EQ(c.write_bytes, 4 * 48);
+    EXPECT_EQ(v2g::emission_traffic(4).write_bytes, 4 * 48);
+    EXPECT_EQ(v2g::emission_traffic(4).read_bytes, 0);
     // 5 leaves of 48 B: leaves read 240, digests written 160; level of 5: 2 pairs (read 128,
     // write 64) and the odd node copied up (32, 32); level of 3: 1 pair (64, 32) and a copy
     // (32, 32); level of 2: 1 pair (64, 32). Compressions: 5 leaves x 1 (49 B + padding fits
@@ -169,16 +173,18 @@ TEST(BenchTraffic, FusedEpisodeByHand) {
     const Traffic t = v2g::fused_episode_traffic(p, sizeof(v2g::EpisodeMetrics), 0);
     EXPECT_EQ(t.read_bytes, 3 * (174 + 4 * R) + 3 * 24 * 44 + 2 * 60);
     EXPECT_EQ(t.write_bytes, 3 * (162 + 4 * R) + 3 * 24 * 4 + 2 * (64 + M));
-    // Ledger on: the slots every step (2 per vehicle written in apply, 1 per community in the
-    // market), the ledger sums of apply and the market (already counted once an episode), then the
-    // compaction of the episode's slots and the Merkle root of its transactions.
+    // Ledger on: the slots' used flags every step (2 per vehicle written in apply, 1 per
+    // community in the market, a byte each), the records of the episode's transactions, the
+    // ledger sums of apply and the market (already counted once an episode), then the compaction
+    // of the episode's slots and the Merkle root of its transactions.
     const EnvParams q = tiny_fleet(true);
     const int64_t tx = 7;
     const Traffic on = v2g::fused_episode_traffic(q, sizeof(v2g::EpisodeMetrics), tx);
     const Traffic c = v2g::compaction_traffic(v2g::slots_per_episode(q), tx);
     const v2g::MerkleWork m = v2g::merkle_work(tx, 48);
     EXPECT_EQ(on.read_bytes, t.read_bytes + c.read_bytes + m.traffic.read_bytes);
-    EXPECT_EQ(on.write_bytes, t.write_bytes + 24 * (3 * 2 + 2) * 48 + c.write_bytes + m.traffic.write_bytes);
+    EXPECT_EQ(on.write_bytes,
+              t.write_bytes + 24 * (3 * 2 + 2) * 1 + tx * 48 + c.write_bytes + m.traffic.write_bytes);
 }
 
 // The GPU's 32-byte sectors. A float32 Q row (20 B at a 20-byte stride) starts at 0, 20, 8, 28,

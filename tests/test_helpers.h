@@ -8,6 +8,7 @@
 #include "train/trainer.h"
 #include "backends/batch_launch.h"
 #include "env/layout.h"
+#include "env/transaction_slots.h"
 #include "eval/optimum.h"
 
 namespace v2g::testing {
@@ -80,8 +81,7 @@ struct HostFleet {
     explicit HostFleet(const Config& cfg) : problem(build_problem(cfg)), p(problem.params) {
         layout_fleet(p, problem.fleet.data(), &f);
         layout_signals(p, problem.signals.data(), &sig);
-        slots.resize(static_cast<size_t>(slots_per_episode(p)));
-        f.tx_slots = slots.data();
+        slots.attach(p, &f);
     }
     HostFleet(const HostFleet&) = delete;
     HostFleet& operator=(const HostFleet&) = delete;
@@ -89,7 +89,7 @@ struct HostFleet {
     const EnvParams& p;
     FleetView f{};
     SignalsView sig{};
-    std::vector<Transaction> slots;
+    TransactionSlots slots;
 };
 
 // The market community 0 met on `day` under the backend's greedy policy, in the layout of

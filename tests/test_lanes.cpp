@@ -22,6 +22,7 @@
 #include "problem/problem.h"
 #include "env/layout.h"
 #include "env/schedule.h"
+#include "env/transaction_slots.h"
 #include "ledger/merkle.h"
 
 namespace v2g {
@@ -91,8 +92,8 @@ Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool s
     SignalsView sig{};
     layout_fleet(p, out.fleet.data(), &f);
     layout_signals(p, signals.data(), &sig);
-    std::vector<Transaction> slots(static_cast<size_t>(slots_per_episode(p)));
-    f.tx_slots = slots.data();
+    TransactionSlots slots;
+    slots.attach(p, &f);
     out.record.assign(static_cast<size_t>(p.num_communities) * p.steps_per_day * kRecordFields, 0.0);
     f.step_record = out.record.data();
     out.metrics.resize(static_cast<size_t>(kEpisodes) * p.num_communities);
@@ -104,9 +105,9 @@ Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool s
     // The serial reference of the commit: slots in order, numbered and sealed, then the root.
     const auto commit = [&](int e) {
         std::vector<Transaction> records;
-        for (const Transaction& slot : slots) {
-            if (slot.kind == kTxNone) continue;
-            Transaction tx = slot;
+        for (size_t i = 0; i < slots.size(); ++i) {
+            if (!slots.used[i]) continue;
+            Transaction tx = slots.records[i];
             tx.sequence = static_cast<uint32_t>(records.size());
             tx.check = tx_check(tx);
             records.push_back(tx);

@@ -145,6 +145,8 @@ TEST(Contracts, NonPartiesAreRejectedAndNothingMoves) {
     float* q = f.q + 0;
     for (int s = 0; s < num_states(p); ++s) q[s * kNumActions + kCharge] = 1.0f;
     const float energy_before = f.energy_kwh[0];
+    const size_t slot0 = static_cast<size_t>(tx_slot_index(p, 0, 0));
+    host.slots.used[slot0] = 1;  // as a used slot of an earlier episode left it
     act_vehicle(p, sig, f, 0, 0, 0, kPolicyGreedy, 0.0f);
     for (int c = 0; c < p.num_communities; ++c) clear_community(p, sig, f, c, 0, 0);
     apply_vehicle(p, sig, f, 0, 0, 0);
@@ -154,7 +156,7 @@ TEST(Contracts, NonPartiesAreRejectedAndNothingMoves) {
     EXPECT_EQ(f.energy_kwh[0], energy_before);
     EXPECT_EQ(f.ep_energy_cost[0], 0.0f);
     EXPECT_EQ(f.ep_tx_count[0], 0u);
-    EXPECT_EQ(tx_slot(p, f, 0, 0)->kind, kTxNone);
+    EXPECT_EQ(host.slots.used[slot0], 0);  // written by apply: no transaction
 }
 
 // --- transactions add up --------------------------------------------------------------------
@@ -189,6 +191,24 @@ TEST(Transactions, CommittedTotalsEqualTheEnginesExactly) {
                     1e-4 * std::abs(money) * 1e6 + static_cast<double>(txs.size()));
     }
     std::remove(path.c_str());
+}
+
+// The compaction's four-chain checks are tx_check's values, for every count of records (the
+// tail after the last group of four included) and any record bytes.
+TEST(Transactions, SealedChecksAreTxCheckForAnyCount) {
+    for (int64_t n = 0; n <= 11; ++n) {
+        std::vector<Transaction> records(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+            uint8_t* b = reinterpret_cast<uint8_t*>(&records[static_cast<size_t>(i)]);
+            for (size_t k = 0; k < sizeof(Transaction); ++k) b[k] = static_cast<uint8_t>(31 * i + 7 * k + 3);
+        }
+        seal_checks(records.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+            Transaction one = records[static_cast<size_t>(i)];
+            one.check = 0;
+            EXPECT_EQ(records[static_cast<size_t>(i)].check, tx_check(one)) << n << " records, record " << i;
+        }
+    }
 }
 
 TEST(Transactions, LedgerIsIdenticalForAnyThreadCount) {

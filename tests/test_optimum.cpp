@@ -221,8 +221,7 @@ struct Environment {
         p = in.p;
         layout_fleet(p, fleet.data(), &f);
         layout_signals(p, const_cast<char*>(in.problem.signals.data()), &sig);
-        slots.resize(static_cast<size_t>(slots_per_episode(p)));
-        f.tx_slots = slots.data();  // the real path, ledger writes included
+        slots.attach(p, &f);  // the real path, ledger writes included
         plan.assign(static_cast<size_t>(p.num_vehicles) * p.steps_per_day * p.plan_points, kIdle);
         f.plan = plan.data();
         for (int c = 0; c < p.num_communities; ++c) reset_community(f, c);
@@ -251,7 +250,7 @@ struct Environment {
     std::vector<char> fleet;
     FleetView f{};
     SignalsView sig{};
-    std::vector<Transaction> slots;
+    TransactionSlots slots;
     std::vector<uint8_t> plan;
     std::vector<double> market;
 };

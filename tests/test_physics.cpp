@@ -133,7 +133,10 @@ Coverage run_trial(uint32_t trial, int mode) {
                     exported += d_exp;
                     // The ledger records the same flows, rounded to whole Wh per leg.
                     int64_t leg_wh = 0;
-                    for (int leg = 0; leg < 2; ++leg) leg_wh += tx_slot(p, f, step, 2 * v + leg)->energy_wh;
+                    for (int leg = 0; leg < 2; ++leg) {
+                        const int64_t slot = tx_slot_index(p, step, 2 * v + leg);
+                        if (f.tx_used[slot]) leg_wh += f.tx_slots[slot].energy_wh;
+                    }
                     EXPECT_NEAR(static_cast<double>(leg_wh), (d_imp + d_in - d_exp - d_out) * 1000.0, 1.0 + 1e-3)
                         << "ledger energy, vehicle " << v << " step " << step;
                     if (!plugged_in(f, v, step)) {

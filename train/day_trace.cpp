@@ -4,6 +4,7 @@
 #include <cmath>
 #include "env/layout.h"
 #include "env/schedule.h"
+#include "env/transaction_slots.h"
 
 namespace v2g {
 namespace {
@@ -69,8 +70,8 @@ DayTrace trace_day(const EnvParams& p, const std::vector<char>& fleet, const std
     layout_fleet(p, state.data(), &f);
     f.q = original.q;
     f.q_bf16 = original.q_bf16;
-    std::vector<Transaction> slots(p.ledger_enabled ? static_cast<size_t>(slots_per_episode(p)) : 0);
-    f.tx_slots = slots.data();
+    TransactionSlots slots;
+    slots.attach(p, &f);
     SignalsView sig{};
     layout_signals(p, const_cast<char*>(signals.data()), &sig);
 
