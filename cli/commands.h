@@ -4,8 +4,11 @@
 #pragma once
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <string>
 #include <vector>
+#include "common/text_format.h"
+#include "eval/evaluation.h"
 #include "run/sweep_file.h"
 #include "run/sweep_run.h"
 
@@ -15,6 +18,19 @@ constexpr double kTtyRefreshS = 0.1;        // the progress bar redraws at most 
 constexpr double kPlainIntervalS = 5.0;     // without a terminal: a line at least this often
 constexpr int kPlainSteps = 10;             // ... and one per 10% of the episodes
 constexpr int kBarWidth = 24;               // characters of the bar itself
+
+// The progress line of an evaluation's policy runs (v2g eval, and the held-out check at the end
+// of v2g train) on stderr: "3/12 policy runs  fault-free: time_of_use  2.1s", redrawn in place on
+// a terminal, one line each otherwise; the last (policy empty) says how long it all took.
+inline void print_policy_runs(const EvalProgress& p, bool tty) {
+    if (p.policy.empty())
+        std::fprintf(stderr, "%s%d/%d policy runs  took %s%s\n", tty ? "\r" : "", p.runs_done, p.runs_total,
+                     human_duration(p.elapsed_s).c_str(), tty ? "\x1b[K" : "");
+    else
+        std::fprintf(stderr, "%s%d/%d policy runs  %s: %s  %s%s", tty ? "\r" : "", p.runs_done, p.runs_total,
+                     p.scenario.c_str(), p.policy.c_str(), human_duration(p.elapsed_s).c_str(), tty ? "\x1b[K" : "\n");
+    std::fflush(stderr);
+}
 
 struct TrainArgs {
     std::string config_path;

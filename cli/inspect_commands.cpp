@@ -139,14 +139,7 @@ int run_eval(const EvalArgs& args) {
     if (!args.policy_path.empty()) external = {kExternalPolicyName, load_script_policy(args.policy_path)};
     const bool tty = isatty(fileno(stderr)) != 0;
     const EvaluationResult r = evaluate_results_file(args.run_path, cfg, [&](const EvalProgress& p) {
-        if (args.quiet) return;
-        if (p.policy.empty())
-            std::fprintf(stderr, "%s%d/%d policy runs  took %s%s\n", tty ? "\r" : "", p.runs_done, p.runs_total,
-                         human_duration(p.elapsed_s).c_str(), tty ? "\x1b[K" : "");
-        else
-            std::fprintf(stderr, "%s%d/%d policy runs  %s: %s  %s%s", tty ? "\r" : "", p.runs_done, p.runs_total,
-                         p.scenario.c_str(), p.policy.c_str(), human_duration(p.elapsed_s).c_str(),
-                         tty ? "\x1b[K" : "\n");
+        if (!args.quiet) print_policy_runs(p, tty);
     }, true, args.policy_path.empty() ? nullptr : &external);
 
     // The table: fault-free means over the days, full metric names, a units row under them.

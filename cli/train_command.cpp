@@ -295,6 +295,11 @@ int run_train(const TrainArgs& args) {
     options.stop = &g_stop_requested;
     ProgressDisplay progress(args.quiet);
     options.on_progress = [&progress](const TrainProgress& p) { progress(p); };
+    // The held-out check can take a while at large fleets (the LP oracle most): say what runs.
+    const bool tty = isatty(fileno(stderr)) != 0;
+    options.on_check_progress = [&args, tty](const EvalProgress& p) {
+        if (!args.quiet) print_policy_runs(p, tty);
+    };
     const TrainRunResult run = run_training(cfg, options);
     const DeviceChoice& device = run.device;
     const TrainSummary& summary = run.summary;

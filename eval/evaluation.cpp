@@ -491,7 +491,8 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
 }
 
 TrainingCheck run_training_check(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
-                                 const DeviceChoice& device, const std::vector<char>& trained_learner) {
+                                 const DeviceChoice& device, const std::vector<char>& trained_learner,
+                                 const std::function<void(const EvalProgress&)>& on_progress) {
     Config c = cfg;
     c.evaluation.days = cfg.evaluation.check_days;
     Problem problem = build_problem(c);
@@ -505,11 +506,30 @@ TrainingCheck run_training_check(const Config& cfg, const std::vector<char>& tra
             sum += (d.revenue - d.energy_cost - d.degradation_cost - d.unmet_penalty - d.en_route_cost) / d.vehicles;
         return sum / static_cast<double>(run.days.size());
     };
+    constexpr int kCheckRuns = 5;  // learned, random, uncontrolled, time-of-use, the LP oracle
+    const auto t0 = std::chrono::steady_clock::now();
+    int runs_done = 0;
+    const auto next = [&](const std::string& policy) {
+        if (!on_progress) return;
+        EvalProgress pr;
+        pr.scenario = "held-out check";
+        pr.policy = policy;
+        pr.runs_done = runs_done++;
+        pr.runs_total = kCheckRuns;
+        pr.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        on_progress(pr);
+    };
+    next(all[kEvalLearned].name);
     const PolicyRun learned = runner.run(all[kEvalLearned], nullptr);
+    next(all[kEvalRandom].name);
     const PolicyRun random = runner.run(all[kEvalRandom], nullptr);
+    next(all[kEvalUncontrolled].name);
     const PolicyRun uncontrolled = runner.run(all[kEvalUncontrolled], nullptr);
+    next(all[kEvalTimeOfUse].name);
     const PolicyRun tou = runner.run(all[kEvalTimeOfUse], nullptr);
+    next(all[kEvalOracle].name);
     const PolicyRun oracle = runner.run_oracle();
+    next("");
     TrainingCheck out;
     out.days = c.evaluation.days;
     out.first_episode = first_episode;

@@ -113,8 +113,11 @@ struct TrainingCheck {
     double best_yardstick_money = 0;
     int oracle_communities = 0, communities = 0;
 };
+// on_progress, if set, hears before each of its five runs (scenario "held-out check") and once
+// after the last (policy empty), as run_evaluation's does.
 TrainingCheck run_training_check(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
-                                 const DeviceChoice& device, const std::vector<char>& trained_learner = {});
+                                 const DeviceChoice& device, const std::vector<char>& trained_learner = {},
+                                 const std::function<void(const EvalProgress&)>& on_progress = {});
 
 // The fault scenario's description, and its changes to a problem (params and signals).
 std::string describe_fault(const Config& cfg, const std::string& fault);

@@ -20,6 +20,7 @@
 
 #include "common/errors.h"
 #include "env/layout.h"
+#include "ledger/sha256_ni.h"
 #include "perf/stage_timer.h"
 #include "problem/problem.h"
 #include "common/text_format.h"
@@ -41,9 +42,33 @@ constexpr double kCeilingSeconds = 0.2;            // run the in-cache stages at
 constexpr int kCeilingBatchEpisodes = 16;
 constexpr double kHandoffMemoryHeadroom = 1.25;    // the hand-off copy must fit in free memory with this margin
 constexpr int kHandoffRepeats = 3;
+constexpr size_t kShaCeilingPairs = 2048;          // 128 KiB of children, 64 KiB of digests: in L2
+constexpr double kShaCeilingSeconds = 0.2;         // hash at least this long
+constexpr int kShaCompressionsPerNode = 2;         // 0x01 || left || right: 65 bytes, two blocks
 
 
 
+
+// The machine's SHA-256 rate for the Merkle stage: SHA-NI compressions per second of one
+// thread hashing independent in-cache messages (sha256_ni_nodes, the tree's own kernel: two
+// messages interleaved), so a tree's rate can be read as a share of what the core does at all.
+// 0 where the CPU has no SHA extensions.
+double sha_ni_compressions_per_second() {
+    if (!ledger::cpu_has_sha_ni()) return 0.0;
+    std::vector<uint8_t> children(kShaCeilingPairs * 64), digests(kShaCeilingPairs * 32);
+    for (size_t i = 0; i < children.size(); ++i) children[i] = static_cast<uint8_t>(i * 131 + 7);
+    ledger::sha256_ni_nodes(children.data(), kShaCeilingPairs, digests.data());  // warm: pages, caches
+    int64_t rounds = 0;
+    const Clock::time_point t0 = Clock::now();
+    double seconds = 0;
+    while (seconds < kShaCeilingSeconds) {
+        ledger::sha256_ni_nodes(children.data(), kShaCeilingPairs, digests.data());
+        children[0] ^= digests[0];  // each round depends on the last: nothing is optimised away
+        ++rounds;
+        seconds = seconds_since(t0);
+    }
+    return static_cast<double>(rounds) * kShaCeilingPairs * kShaCompressionsPerNode / seconds;
+}
 
 int parse_episodes(const std::string& text) {
     if (text.empty()) return kDefaultEpisodes;
@@ -180,6 +205,7 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
             in_cache.transactions += b.transactions;
         }
         cache_copy_bandwidth = copy_bandwidth_cpu(kCacheCopyBytes, 1, kCacheCopyRepeats);
+        rep.sha_compressions_per_s = sha_ni_compressions_per_second() * rep.threads;
         rep.compute_ceiling_method = strprintf(
             "each stage on one community (%d vehicles) with its data in cache, one thread, %d episodes; x %d threads",
             small.fleet.vehicles, in_cache.episodes, rep.threads);
@@ -214,6 +240,14 @@ BenchReport run_bench_report(const Config& cfg, const DeviceChoice& device, int 
             // Per env-step: a Merkle leaf ceiling scales by the leaves each env-step emits.
             const double per_env_step = s == kStageMerkle ? leaves_per_env_step : 1.0;
             if (r.compute_ceiling > 0) compute_time_per_env_step += per_env_step / r.compute_ceiling;
+            if (s == kStageMerkle && rep.sha_compressions_per_s > 0 && st.episodes > 0) {
+                // The mean tree's compressions per leaf (3 - 2/n) at the machine's SHA-NI rate.
+                const int64_t leaves = (st.transactions + st.episodes / 2) / st.episodes;
+                const MerkleWork w = merkle_work(leaves, static_cast<int64_t>(sizeof(Transaction)));
+                if (leaves > 0)
+                    r.hardware_ceiling = rep.sha_compressions_per_s * static_cast<double>(leaves) /
+                                         static_cast<double>(w.compressions);
+            }
         }
         finish_row(&r, rep.peak_bandwidth);
         const double per_env_step = s == kStageMerkle ? leaves_per_env_step : 1.0;
@@ -327,6 +361,7 @@ std::string bench_json(const BenchReport& r) {
         {"peak_bandwidth_bytes_per_s", r.peak_bandwidth},
         {"copy_test_bytes", r.copy_test_bytes},
         {"compute_ceiling_method", r.compute_ceiling_method},
+        {"sha_ni_compressions_per_s", r.sha_compressions_per_s > 0 ? nlohmann::ordered_json(r.sha_compressions_per_s) : nullptr},
         {"handoff_stride_episodes", r.handoff_stride_episodes},
         {"handoff_part", r.handoff_part},
     };
@@ -346,6 +381,7 @@ std::string bench_json(const BenchReport& r) {
             {"peak_share", s.peak_share},
             {"memory_ceiling_per_s", s.memory_ceiling},
             {"compute_ceiling_per_s", s.compute_ceiling > 0 ? nlohmann::ordered_json(s.compute_ceiling) : nullptr},
+            {"hardware_ceiling_per_s", s.hardware_ceiling > 0 ? nlohmann::ordered_json(s.hardware_ceiling) : nullptr},
             {"bound", s.bound},
             {"bound_share", s.bound_share},
         });
@@ -374,6 +410,14 @@ void print_bench(std::FILE* out, const BenchReport& r) {
                      s.compute_ceiling > 0 ? human_rate(s.compute_ceiling).c_str() : "n/a", s.bound.c_str(),
                      s.bound_share * kPercent);
     }
+    for (const StageReport& s : r.stages)
+        if (s.hardware_ceiling > 0)
+            std::fprintf(out, "\nsha-ni         %s at %s leaves/s = %.1f%% of this machine's SHA-NI rate (%s "
+                              "compressions/s: one thread hashing in-cache messages, x %d %s; %.3g compressions "
+                              "per leaf)\n",
+                         s.name.c_str(), human_rate(s.rate).c_str(), s.rate / s.hardware_ceiling * kPercent,
+                         human_rate(r.sha_compressions_per_s).c_str(), r.threads, r.threads == 1 ? "thread" : "threads",
+                         r.sha_compressions_per_s / s.hardware_ceiling);
     std::fprintf(out, "\nB/unit: bytes read + written per unit, counted field by field (perf/phase_traffic.h)%s; "
                       "reset and summarize run once per episode, the market once per community-step, all per "
                       "env-step. Ceilings in units/s; %%bound = rate / the lower ceiling (docs/PERFORMANCE.md).\n",

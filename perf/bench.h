@@ -39,6 +39,7 @@ struct StageReport {
     double peak_share = 0;            // bandwidth / the copy test's peak
     double memory_ceiling = 0;        // units/s if memory alone limited: peak / bytes per unit
     double compute_ceiling = 0;       // units/s with the data in cache (measured); 0 = not measured
+    double hardware_ceiling = 0;      // units/s at the machine's own rate (merkle: SHA-NI); 0 = none
     std::string bound;                // "memory" or "compute": the lower ceiling
     double bound_share = 0;           // rate / the lower ceiling
 };
@@ -54,6 +55,7 @@ struct BenchReport {
     double peak_bandwidth = 0;         // bytes/s, the copy test
     double copy_test_bytes = 0;        // size of one copy
     std::string compute_ceiling_method;
+    double sha_compressions_per_s = 0; // SHA-NI compressions/s on in-cache messages, one thread x threads; 0: not measured
     int handoff_stride_episodes = 0;   // episodes between hand-offs (results.checkpoint_every)
     std::string handoff_part;          // what one hand-off copies
     std::vector<StageReport> stages;   // the stages, then sum_of_stages and fused_loop

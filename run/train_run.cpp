@@ -96,7 +96,7 @@ TrainRunResult run_training(const Config& cfg, const TrainRunOptions& opt) {
         std::vector<char> fleet, learner;
         trainer.backend().read_fleet(&fleet);
         trainer.backend().save_learner(&learner);
-        out.check = run_training_check(cfg, fleet, cfg.run.episodes, device, learner);
+        out.check = run_training_check(cfg, fleet, cfg.run.episodes, device, learner, opt.on_check_progress);
         out.checked = true;
     }
     if (!opt.model_out.empty()) export_dqn_model(trainer.backend(), opt.model_out);

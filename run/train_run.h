@@ -22,6 +22,7 @@ struct TrainRunOptions {
     std::string model_out;     // --model-out FILE.pt (DQN)
     const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop after the chunk
     std::function<void(const TrainProgress&)> on_progress;
+    std::function<void(const EvalProgress&)> on_check_progress;  // the held-out check's runs
     bool notices = true;       // the device and resume lines on stderr
     // After a run that finished: the learned policy against the yardsticks and the LP oracle on
     // evaluation.check_days held-out days (TrainRunResult::check). `v2g train` runs it; a sweep,

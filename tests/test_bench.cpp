@@ -16,6 +16,7 @@
 
 #include "backends/backend.h"
 #include "perf/phase_traffic.h"
+#include "ledger/sha256_ni.h"
 #include "env/step.h"
 #include "tests/cli_test_helpers.h"
 
@@ -296,6 +297,17 @@ TEST(BenchCommand, JsonHasEveryStageAndTheCountedBytes) {
     const nlohmann::json act = stage("act");
     EXPECT_EQ(act.at("read_bytes_per_unit"), 56) << act.dump();
     EXPECT_EQ(act.at("write_bytes_per_unit"), 18) << act.dump();
+    // The machine's SHA-NI rate where the CPU has it, and the Merkle row's ceiling from it
+    // (present and positive; how the rates compare is a benchmark's business, not a test's).
+    if (v2g::ledger::cpu_has_sha_ni()) {
+        ASSERT_TRUE(j.at("sha_ni_compressions_per_s").is_number()) << r.out;
+        EXPECT_GT(j.at("sha_ni_compressions_per_s").get<double>(), 0.0);
+        const nlohmann::json merkle = stage("merkle");
+        ASSERT_TRUE(merkle.at("hardware_ceiling_per_s").is_number()) << merkle.dump();
+        EXPECT_GT(merkle.at("hardware_ceiling_per_s").get<double>(), 0.0);
+    } else {
+        EXPECT_TRUE(j.at("sha_ni_compressions_per_s").is_null());
+    }
 }
 
 TEST(BenchCommand, BadInputExitsTwoWithOneLine) {
