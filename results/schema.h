@@ -26,6 +26,7 @@ constexpr int kCheckpointSlots = 2;
 constexpr size_t kQueueDepth = 2;  // double buffering
 constexpr double kLiveFlushSeconds = 1.0;  // a live reader sees new rows at least this often
 constexpr int kHeapTrimBytes = 64 << 20;   // freed heap kept by the process (writer.cpp keep_freed_heap)
+constexpr int kMmapThresholdBytes = 32 << 20;  // glibc's own dynamic ceiling (DEFAULT_MMAP_THRESHOLD_MAX, 64-bit)
 
 // A live file's metadata can be caught mid-update: a SWMR reader retries a read whose checksum
 // fails. HDF5's default is 100 attempts, each a sleep, and on a damaged file every read fails:

@@ -28,10 +28,16 @@ using namespace results_schema;
 // interrupts the training threads too) and the next allocation faulted the pages back in: in
 // the paper's run that was a third of the writer's time. Freed memory up to kHeapTrimBytes now
 // stays with the process (glibc's mallopt is process-wide; 64 MiB is nothing beside a fleet).
+// Setting the trim threshold also freezes glibc's mmap threshold, which it would otherwise
+// raise on its own up to 32 MiB as large blocks are freed: it is set to that ceiling, so
+// blocks below it keep coming from the heap as before, and only larger ones are mapped.
 namespace {
 void keep_freed_heap() {
     static std::once_flag once;
-    std::call_once(once, [] { mallopt(M_TRIM_THRESHOLD, kHeapTrimBytes); });
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+        mallopt(M_TRIM_THRESHOLD, kHeapTrimBytes);
+    });
 }
 }  // namespace
 
