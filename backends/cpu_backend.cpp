@@ -5,8 +5,9 @@
 // with a barrier between phases; its update runs on all threads, each owning a share of the
 // table's rows, with the same result as the vehicle-ordered update (step.h learn_rows).
 // With the ledger on, each episode's used transaction slots are compacted (two-pass prefix sum
-// over the lanes' chunks of the used flags, slot order kept) and hashed with OpenSSL's SHA-256 (ledger/merkle.h), on the
-// backend's ThreadTeam (common/thread_team.h), whose waiting threads block instead of spinning.
+// over the lanes' chunks of the used flags, slot order kept) and hashed (ledger/merkle.h: SHA-NI
+// where the CPU has it, OpenSSL otherwise), on the backend's ThreadTeam (common/thread_team.h),
+// whose waiting threads block instead of spinning.
 #include <omp.h>
 #include <algorithm>
 #include <chrono>
