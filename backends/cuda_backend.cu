@@ -4,9 +4,10 @@
 // host round trip inside an episode; the host reads back per-community metrics once per
 // run_episodes call.
 // Ledger: after each episode the used transaction slots are compacted on the device
-// (cub::DeviceSelect::Flagged on their used flags, stable: slot order as on the CPU), numbered and sealed by a kernel, and hashed by the device
-// Merkle hasher in the slots' buffer (cuda_compact.cuh); only the root and the count come back,
-// and the records only when the run keeps them. Every buffer's size is device_memory.h's plan.
+// (cub::DeviceSelect::Flagged on their used flags, stable: slot order as on the CPU), numbered
+// and sealed by a kernel, and hashed by the device Merkle hasher in the slots' buffer
+// (cuda_compact.cuh); only the root and the count come back, and the records only when the run
+// keeps them. Every buffer's size is device_memory.h's plan.
 #include <cuda_runtime.h>
 #include <algorithm>
 #include <chrono>

@@ -1,7 +1,8 @@
 // cuda_compact.cuh: an episode's ledger commit on the device, for the CUDA backend and the stage
 // timers: the used transaction slots compacted in slot order (cub::DeviceSelect::Flagged on the
-// slots' used flags is stable: the CPU's order) into the transactions buffer, numbered and sealed, and hashed into a Merkle root
-// whose levels reuse the slots' buffer (dead once compacted; device_memory.h sizes it for both).
+// slots' used flags is stable: the CPU's order) into the transactions buffer, numbered and
+// sealed, and hashed into a Merkle root whose levels reuse the slots' buffer (dead once
+// compacted; device_memory.h sizes it for both).
 // The count stays on the device: CUB writes it there, the sealing kernel and the Merkle levels
 // read it there, and the host reads the root and the count in one 40-byte copy, the episode's
 // one synchronisation. CUB's temporary storage is sized once, for every slot, and reused; no

@@ -75,10 +75,6 @@ void Ed25519Signer::sign(const uint8_t* message, size_t bytes, uint8_t signature
         openssl_failed("signing");
 }
 
-void ed25519_sign(const SigningKey& key, const uint8_t* message, size_t bytes, uint8_t signature[kEd25519SignatureBytes]) {
-    Ed25519Signer(key).sign(message, bytes, signature);
-}
-
 bool ed25519_verify(const uint8_t public_key[kEd25519PublicBytes], const uint8_t* message, size_t bytes,
                     const uint8_t signature[kEd25519SignatureBytes]) {
     Pkey pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key, kEd25519PublicBytes));
@@ -95,20 +91,12 @@ void sign_block(const Ed25519Signer& signer, const BlockHeader& block, uint8_t s
     signer.sign(message, sizeof message, signature);
 }
 
-void sign_block(const SigningKey& key, const BlockHeader& block, uint8_t signature[kEd25519SignatureBytes]) {
-    sign_block(Ed25519Signer(key), block, signature);
-}
-
 bool block_signature_ok(const uint8_t public_key[kEd25519PublicBytes], const BlockHeader& block,
                         const uint8_t signature[kEd25519SignatureBytes]) {
     const Digest hash = block_hash(block);
     uint8_t message[sizeof kBlockSignatureTag + 32];
     tagged(kBlockSignatureTag, hash.bytes, 32, message);
     return ed25519_verify(public_key, message, sizeof message, signature);
-}
-
-ChainHead signed_head(const SigningKey& key, const BlockHeader& tip, bool sealed) {
-    return signed_head(Ed25519Signer(key), tip, sealed);
 }
 
 ChainHead signed_head(const Ed25519Signer& signer, const BlockHeader& tip, bool sealed) {

@@ -26,8 +26,8 @@ SigningKey new_signing_key();
 SigningKey signing_key_from_secret(const uint8_t secret[kEd25519SecretBytes]);
 
 // Signs with one key, parsed once. OpenSSL derives the public point from the secret each time
-// a key is loaded, which costs about as much as a signature, so a run's writer keeps a signer
-// for its whole chain instead of loading the key for every block.
+// a key is loaded, which costs about as much as a signature, so a run's writer keeps one signer
+// for its whole chain instead of loading the key for every block. The only signing path.
 class Ed25519Signer {
 public:
     explicit Ed25519Signer(const SigningKey& key);  // throws std::runtime_error if OpenSSL fails
@@ -41,8 +41,6 @@ private:
     std::unique_ptr<Key> key_;
 };
 
-// One signature with a key loaded for it (Ed25519Signer for many).
-void ed25519_sign(const SigningKey& key, const uint8_t* message, size_t bytes, uint8_t signature[kEd25519SignatureBytes]);
 bool ed25519_verify(const uint8_t public_key[kEd25519PublicBytes], const uint8_t* message, size_t bytes,
                     const uint8_t signature[kEd25519SignatureBytes]);
 
@@ -50,7 +48,6 @@ bool ed25519_verify(const uint8_t public_key[kEd25519PublicBytes], const uint8_t
 // keeps a block signature from ever passing as a head's, and the other way round.
 constexpr char kBlockSignatureTag[8] = {'V', '2', 'G', 'B', 'L', 'K', '0', '1'};
 void sign_block(const Ed25519Signer& signer, const BlockHeader& block, uint8_t signature[kEd25519SignatureBytes]);
-void sign_block(const SigningKey& key, const BlockHeader& block, uint8_t signature[kEd25519SignatureBytes]);
 bool block_signature_ok(const uint8_t public_key[kEd25519PublicBytes], const BlockHeader& block,
                         const uint8_t signature[kEd25519SignatureBytes]);
 
@@ -70,7 +67,6 @@ static_assert(sizeof(ChainHead) == 152, "the chain head is 152 bytes");
 static_assert(offsetof(ChainHead, signature) == 88, "layout");
 
 ChainHead signed_head(const Ed25519Signer& signer, const BlockHeader& tip, bool sealed);
-ChainHead signed_head(const SigningKey& key, const BlockHeader& tip, bool sealed);
 bool head_signature_ok(const uint8_t public_key[kEd25519PublicBytes], const ChainHead& head);
 
 }  // namespace v2g
