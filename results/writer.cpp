@@ -5,14 +5,17 @@
 #include "results/schema.h"
 
 #include <malloc.h>
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "env/layout.h"
 #include "problem/price_unit.h"
+#include "results/chunk_deflate.h"
 #include "results/kill_point.h"
 
 #ifndef V2G_GIT_COMMIT
@@ -67,6 +70,9 @@ struct ResultsWriter::File {
     int64_t checkpoint_sequence = 0;
     std::chrono::steady_clock::time_point flushed_at = std::chrono::steady_clock::now();
     hsize_t tables = 0, states = 0;
+    // The final Q-tables' chunks are compressed on this many threads (chunk_deflate.h): the run
+    // has stopped training by then, so its cores are free (run.threads; 0 = all of them).
+    int final_write_threads = 1;
 
     void write_head(bool sealed) {
         const ChainHead h = signed_head(*signer, tip, sealed);
@@ -128,6 +134,7 @@ void create_results_file(ResultsWriter::File& f, const std::string& path, const 
                          const std::vector<Contract>& contracts, const RunInfo& info, const SigningKey& key) {
     quiet_hdf5();
     f.p = p;
+    f.final_write_threads = cfg.run.threads > 0 ? cfg.run.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     {
         Id fapl = file_access();
         const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -545,7 +552,7 @@ void ResultsWriter::write_now(const ChunkData& c) {
             append(f.q_episode, H5T_NATIVE_INT64, &done, 1);
             append(f.q_snapshots, H5T_NATIVE_FLOAT, view.q, 1);
         }
-        if (c.last) ok(H5Dwrite(f.q_final, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, view.q), "final Q");
+        if (c.last) write_deflated(f.q_final, H5T_NATIVE_FLOAT, view.q, f.final_write_threads);
     }
     if (c.day.episode >= 0) {
         for (size_t k = 0; k < day_fields().size(); ++k)

@@ -13,6 +13,7 @@ PACKAGES=(
   nlohmann-json3-dev                   # JSON output (--summary, bench --json)
   libssl-dev                           # ledger: OpenSSL SHA-256 (SHA-NI) on the CPU
   libhdf5-dev hdf5-tools               # results files (C API 1.10), h5dump/h5clear
+  zlib1g-dev                           # the final Q-tables deflated on several threads
   coinor-libclp-dev                    # the LP oracle of `v2g eval` (COIN-OR Clp)
   pybind11-dev                         # the _v2g Python module
   python3-numpy python3-h5py python3-pandas python3-matplotlib   # the v2g Python package
