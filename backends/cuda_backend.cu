@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include "common/cuda_check.h"
 #include "backends/cuda_compact.cuh"
@@ -98,6 +99,7 @@ public:
             fleet_blocks_ = fleet_grid_blocks<NoHooks>(p_);
             cuda_check(cudaMalloc(&fleet_sums_dev_, device_allocation_bytes(plan_, "market sums")),
                        "cudaMalloc(market sums)");
+            row_sort_ = std::make_unique<DeviceRowSort>(p_, plan_);
         }
         cuda_check(cudaGetDevice(&device_), "cudaGetDevice");
         cudaDeviceProp prop{};
@@ -164,7 +166,9 @@ public:
     }
     // A fleet-shared table's episode: one cooperative launch over the whole fleet.
     void fleet_episode(int episode, int mode, float epsilon, EpisodeMetrics* out) {
-        launch_fleet_episode(fleet_blocks_, p_, sig_, f_, episode, mode, epsilon, fleet_sums_dev_, out, NoHooks{});
+        launch_fleet_episode(fleet_blocks_, p_, sig_, f_, episode, mode, epsilon, fleet_sums_dev_,
+                             row_sort_ ? row_sort_->scratch() : RowSortScratch{}, out,
+                             NoHooks{});
     }
     void commit_episode(int episode, EpisodeLedger* ledger, int keep_transactions_from) {
         if (p_.ledger_enabled && ledger) commit(ledger, episode >= keep_transactions_from);
@@ -254,6 +258,7 @@ private:
     double* record_dev_ = nullptr;          // the step record (evaluation)
     size_t record_size_ = 0;
     float* fleet_sums_dev_ = nullptr;       // the schedule's market sums (fleet-shared table)
+    std::unique_ptr<DeviceRowSort> row_sort_;  // the fleet-shared update's counting sort (row_sort.h)
     unsigned int fleet_blocks_ = 0;         // its cooperative grid
 };
 

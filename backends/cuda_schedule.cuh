@@ -10,13 +10,14 @@
 //
 // A fleet-shared table couples the communities: one cooperative launch over the whole fleet,
 // the grid's threads the lanes, the grid's barrier the sync (no launch per phase), the grid as
-// large as can be resident at once (a cooperative launch's condition). The update's rows are
-// owned by kFleetLearnOwners threads (step.h learn_rows): each reads the state of every vehicle
-// (a warp reads one address at a time: a broadcast), so the 4-byte state array is read
-// kFleetLearnOwners / 32 times per step.
+// large as can be resident at once (a cooperative launch's condition). The update sorts the
+// vehicles by state each step (env/row_sort.h: a stable counting sort over tiles of the fleet,
+// then a thread per live row, ~30-40 B per vehicle-step), so no thread scans the whole fleet.
 #pragma once
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
+#include <vector>
+#include "backends/device_memory.h"
 #include "common/cuda_check.h"
 #include "env/schedule.h"
 
@@ -31,7 +32,6 @@ struct GridSync {
 };
 
 constexpr int kThreadsPerCommunityBlock = 64;  // >= a default community (50 vehicles)
-constexpr int kFleetLearnOwners = 1024;
 
 // Community `c`'s episode by the calling block.
 template <typename Hooks>
@@ -47,15 +47,17 @@ __device__ void community_episode(const EnvParams& p, const SignalsView& sig, co
 }
 
 // The fleet's episode by the whole (cooperative) grid. `sums`: kNumCommunitySums floats per
-// community, in global memory.
+// community, in global memory; `sort`: the update's counting sort (row_sort.h; null pointers
+// unless the table is fleet-shared).
 template <typename Hooks>
 __global__ void fleet_episode_kernel(EnvParams p, SignalsView sig, FleetView f, int episode, int mode, float epsilon,
-                                     float* sums, EpisodeMetrics* out, Hooks hooks) {
+                                     float* sums, RowSortScratch sort, EpisodeMetrics* out, Hooks hooks) {
     Lanes lanes;
     lanes.lane = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
     lanes.count = static_cast<int>(gridDim.x * blockDim.x);
     lanes.strided = true;
-    lanes.row_owners = kFleetLearnOwners;
+    lanes.row_owners = 1;  // only with coarse time bins, where one lane does every update anyway
+    lanes.row_sort = sort;
     run_episode_schedule(p, sig, f, 0, p.num_communities, episode, mode, epsilon, lanes, GridSync{}, hooks, sums, out);
 }
 
@@ -80,13 +82,41 @@ unsigned int fleet_grid_blocks(const EnvParams& p) {
     return needed < resident ? needed : resident;
 }
 
+// The fleet-shared update's sort scratch on the device (row_sort.h), sized by the device memory
+// plan, its counts zeroed (the sort leaves them so after every step).
+class DeviceRowSort {
+public:
+    DeviceRowSort(const EnvParams& p, const std::vector<DeviceAllocation>& plan) {
+        const uint64_t count_bytes = device_allocation_bytes(plan, "row sort counts");
+        cuda_check(cudaMalloc(&s_.tile_counts, count_bytes), "cudaMalloc(row sort counts)");
+        cuda_check(cudaMemset(s_.tile_counts, 0, count_bytes), "clear row sort counts");
+        cuda_check(cudaMalloc(&s_.key_start, device_allocation_bytes(plan, "row sort starts")),
+                   "cudaMalloc(row sort starts)");
+        cuda_check(cudaMalloc(&s_.order, device_allocation_bytes(plan, "row sort order")), "cudaMalloc(row sort order)");
+        s_.tiles = row_sort_tiles(p, p.num_vehicles);
+    }
+    ~DeviceRowSort() {
+        cudaFree(s_.tile_counts);
+        cudaFree(s_.key_start);
+        cudaFree(s_.order);
+    }
+    DeviceRowSort(const DeviceRowSort&) = delete;
+    DeviceRowSort& operator=(const DeviceRowSort&) = delete;
+    const RowSortScratch& scratch() const { return s_; }
+
+private:
+    RowSortScratch s_;
+};
+
 template <typename Hooks>
 void launch_fleet_episode(unsigned int blocks, const EnvParams& p, const SignalsView& sig, const FleetView& f,
-                          int episode, int mode, float epsilon, float* sums, EpisodeMetrics* out, Hooks hooks) {
+                          int episode, int mode, float epsilon, float* sums, const RowSortScratch& sort,
+                          EpisodeMetrics* out, Hooks hooks) {
     EnvParams p_arg = p;
     SignalsView sig_arg = sig;
     FleetView f_arg = f;
-    void* args[] = {&p_arg, &sig_arg, &f_arg, &episode, &mode, &epsilon, &sums, &out, &hooks};
+    RowSortScratch sort_arg = sort;
+    void* args[] = {&p_arg, &sig_arg, &f_arg, &episode, &mode, &epsilon, &sums, &sort_arg, &out, &hooks};
     cuda_check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(fleet_episode_kernel<Hooks>), dim3(blocks),
                                            dim3(kThreadsPerBlock), args, 0, nullptr),
                "fleet episode launch");

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include "env/episode_metrics.h"
 #include "env/layout.h"
+#include "env/row_sort.h"
 #include "env/step.h"
 #include "ledger/merkle.h"
 #include "ledger/transaction.h"
@@ -42,6 +43,16 @@ std::vector<DeviceAllocation> device_memory_plan(const EnvParams& p, int episode
         plan.push_back({"market sums",
                         static_cast<uint64_t>(p.num_communities) * kNumCommunitySums * sizeof(float),
                         "the fleet-shared schedule's per-community sums"});
+    if (p.q_sharing == kQPerFleet) {  // the update's counting sort (env/row_sort.h)
+        const uint64_t keys = static_cast<uint64_t>(row_sort_keys(p));
+        const int tiles = row_sort_tiles(p, p.num_vehicles);
+        plan.push_back({"row sort counts", static_cast<uint64_t>(tiles) * keys * sizeof(int),
+                        "the fleet-shared update's sort: " + std::to_string(tiles) + " tiles x " +
+                            std::to_string(keys) + " keys of counts"});
+        plan.push_back({"row sort starts", (keys + 1) * sizeof(int), "where each key's vehicles begin"});
+        plan.push_back({"row sort order", static_cast<uint64_t>(p.num_vehicles) * sizeof(int),
+                        "the vehicles sorted by state, each step"});
+    }
     if (p.ledger_enabled) {
         const uint64_t slots = static_cast<uint64_t>(slots_per_episode(p));
         plan.push_back({"tx slots", tx_slot_buffer_bytes(p),

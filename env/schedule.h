@@ -9,6 +9,8 @@
 //       (with no more lanes than communities: sums and clearing per community, one sync)
 //     apply (vehicles)                                                   | sync | after_phase(apply)
 //     record (community x field), the Q-update                           | sync | after_phase(learn)
+//       (a shared table sorted by state, row_sort.h: count | sync | total | sync | scan | sync |
+//        place | sync | learn)
 //   summarize (communities)                                              | sync | after_phase(summarize)
 //
 // The work of a phase is shared by `lanes` that run this same function side by side: a CUDA
@@ -17,7 +19,7 @@
 // single lane on the CPU (sync does nothing). Every item of a phase writes only its own vehicle's
 // or community's entries and reads what earlier phases wrote, so the lanes may take the items in
 // any order; every sum is still taken in vehicle order by whichever lane owns it, and a shared
-// table's rows are owned by one lane each (step.h learn_rows). Hence the same bits for any number
+// table's rows are owned by one lane each (step.h learn_rows; or, sorted, row_sort.h). Hence the same bits for any number
 // of lanes, which tests/test_lanes.cpp checks with 1 to 64 lanes (and ThreadSanitizer).
 //
 // Hooks: a driver's places in the schedule, called on lane 0 only, between syncs.
@@ -27,6 +29,7 @@
 //   after_phase(phase, episode, step): sees the state after each phase (the day trace, the
 //     stage timers, the DQN's replay and update).
 #pragma once
+#include "env/row_sort.h"
 #include "env/step.h"
 
 namespace v2g {
@@ -50,6 +53,8 @@ struct Lanes {
                            // items) or in contiguous blocks (CPU: one cache-friendly share each)
     int row_owners = 1;  // lanes that take part in a shared table's update (each reads every
                          // vehicle's state of the span): at most `count`
+    RowSortScratch row_sort;  // set: a shared table's update sorts the vehicles by state instead
+                              // (row_sort.h; the CUDA fleet grid), its scratch for this span only
 
     // Calls f(i) for the items of [begin, end) this lane owns.
     template <typename F>
@@ -149,6 +154,19 @@ V2G_HD void run_episode_schedule(const EnvParams& p, const SignalsView& sig, con
                 lanes.each(c_begin, c_end, [&](int c) {
                     for (int v = community_begin(p, c); v < community_end(p, c); ++v) learn_vehicle(p, f, v);
                 });
+            } else if (lanes.row_sort.order && p.time_bins == p.steps_per_day) {
+                // One table over the span, its vehicles sorted by state: a lane per live row.
+                const RowSortScratch& rs = lanes.row_sort;
+                const int keys = row_sort_keys(p);
+                lanes.each(0, rs.tiles, [&](int t) { row_sort_count(p, f, rs, v_begin, v_end, t); });
+                sync();
+                lanes.each(0, keys, [&](int k) { row_sort_total(p, rs, k); });
+                sync();
+                if (lead) row_sort_scan(p, rs);
+                sync();
+                lanes.each(0, rs.tiles, [&](int t) { row_sort_place(p, f, rs, v_begin, v_end, t); });
+                sync();
+                lanes.each(0, keys, [&](int k) { row_sort_learn(p, f, rs, k); });
             } else {  // one table over the span (a community's, or the fleet's): rows owned by lanes
                 const int owners = lanes.row_owners < lanes.count ? lanes.row_owners : lanes.count;
                 learn_rows(p, f, v_begin, v_end, lanes.lane, owners);

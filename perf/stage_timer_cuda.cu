@@ -118,6 +118,8 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
     const int nc = p.num_communities;
     DeviceBuffer<float> sums(static_cast<size_t>(nc) * kNumCommunitySums, "cudaMalloc(market sums)");
     DeviceBuffer<unsigned long long> phase_ns(kNumPhases, "cudaMalloc(phase clock)");
+    std::unique_ptr<DeviceRowSort> sort;  // the fleet-shared update's counting sort, as the backend has it
+    if (p.q_sharing == kQPerFleet) sort = std::make_unique<DeviceRowSort>(p, device_memory_plan(p));
     const unsigned int blocks = fleet_grid_blocks<PhaseClock>(p);
     EventTimer timed;
     StageTiming t;
@@ -128,7 +130,8 @@ StageTiming time_stages_cuda(const Problem& problem, int first_episode, int warm
             cuda_check(cudaMemset(phase_ns.ptr, 0, kNumPhases * sizeof(unsigned long long)), "clear phase clock");
         }
         timed("episode", [&] {
-            launch_fleet_episode(blocks, p, sig, f, episode, kPolicyLearn, epsilon, sums.ptr, out.ptr,
+            launch_fleet_episode(blocks, p, sig, f, episode, kPolicyLearn, epsilon, sums.ptr,
+                                 sort ? sort->scratch() : RowSortScratch{}, out.ptr,
                                  PhaseClock{phase_ns.ptr, 0});
         });
         if (p.ledger_enabled) {

@@ -17,6 +17,7 @@
 #include "backends/device_memory.h"
 #include "common/text_format.h"
 #include "config/config.h"
+#include "env/row_sort.h"
 #include "ledger/merkle.h"
 #include "ledger/transaction.h"
 #include "problem/problem.h"
@@ -55,10 +56,19 @@ TEST(DeviceMemory, PlanAgreesWithTheProblemsBuffers) {
             EXPECT_EQ(device_allocation_bytes(plan, "metrics"), 3u * 5u * sizeof(EpisodeMetrics));
             EXPECT_EQ(device_allocation_bytes(device_memory_plan(p), "metrics"),
                       static_cast<uint64_t>(kMaxEpisodesPerCall) * 5u * sizeof(EpisodeMetrics));
-            if (sharing == QTableSharing::fleet)
+            if (sharing == QTableSharing::fleet) {
                 EXPECT_EQ(device_allocation_bytes(plan, "market sums"), 5u * kNumCommunitySums * sizeof(float));
-            else
+                // The update's counting sort (env/row_sort.h): a count per tile and key, the
+                // keys' starts, a slot per vehicle; a test-sized fleet has one tile.
+                const uint64_t keys = static_cast<uint64_t>(num_states(p) / p.time_bins);
+                EXPECT_EQ(row_sort_tiles(p, p.num_vehicles), 1);
+                EXPECT_EQ(device_allocation_bytes(plan, "row sort counts"), keys * sizeof(int));
+                EXPECT_EQ(device_allocation_bytes(plan, "row sort starts"), (keys + 1) * sizeof(int));
+                EXPECT_EQ(device_allocation_bytes(plan, "row sort order"), 37u * sizeof(int));
+            } else {
                 EXPECT_THROW(device_allocation_bytes(plan, "market sums"), std::logic_error);
+                EXPECT_THROW(device_allocation_bytes(plan, "row sort order"), std::logic_error);
+            }
             if (!ledger) {
                 EXPECT_THROW(device_allocation_bytes(plan, "tx slots"), std::logic_error);
                 continue;

@@ -12,6 +12,7 @@
 // byte for byte.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -82,8 +83,25 @@ Config lanes_config(QTableSharing sharing, double step_hours) {
     return cfg;
 }
 
-// The episodes with `lanes` host threads (1: the calling thread, no barrier).
-Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool strided) {
+// A shared table's sort scratch (env/row_sort.h) for `tiles` tiles over the whole fleet.
+struct SortScratch {
+    std::vector<int> tile_counts, key_start, order;
+    RowSortScratch view;
+    SortScratch(const EnvParams& p, int tiles)
+        : tile_counts(static_cast<size_t>(tiles) * row_sort_keys(p), 0),
+          key_start(static_cast<size_t>(row_sort_keys(p)) + 1, 0),
+          order(static_cast<size_t>(p.num_vehicles), -1) {
+        view.tile_counts = tile_counts.data();
+        view.key_start = key_start.data();
+        view.order = order.data();
+        view.tiles = tiles;
+    }
+};
+
+// The episodes with `lanes` host threads (1: the calling thread, no barrier). `sort_tiles` > 0:
+// a shared table over the fleet is updated through the counting sort with that many tiles (as
+// the CUDA grid does), rather than by row owners.
+Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool strided, int sort_tiles = 0) {
     const EnvParams& p = problem.params;
     Outcome out;
     out.fleet = problem.fleet;
@@ -101,6 +119,7 @@ Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool s
     std::vector<float> sums(static_cast<size_t>(p.num_communities) * kNumCommunitySums);
     HostBarrier barrier(lane_count);
     const BarrierSync sync{&barrier};
+    SortScratch sort(p, sort_tiles > 0 ? sort_tiles : 1);
 
     // The serial reference of the commit: slots in order, numbered and sealed, then the root.
     const auto commit = [&](int e) {
@@ -121,6 +140,7 @@ Outcome run_with_lanes(const Problem& problem, Span span, int lane_count, bool s
         lanes.count = lane_count;
         lanes.strided = strided;
         lanes.row_owners = lane_count;
+        if (sort_tiles > 0 && span == Span::kFleet) lanes.row_sort = sort.view;
         NoHooks hooks;
         for (int e = 0; e < kEpisodes; ++e) {
             EpisodeMetrics* metrics = out.metrics.data() + static_cast<size_t>(e) * p.num_communities;
@@ -166,10 +186,18 @@ TEST_P(ScheduleLanes, AnyNumberOfLanesGivesTheBitsOfOne) {
     struct Split {
         int lanes;
         bool strided;
+        int sort_tiles;  // > 0: the shared table's update through the counting sort
     };
-    for (const Split s : {Split{2, false}, Split{7, false}, Split{7, true}, Split{32, true}, Split{64, true}}) {
-        SCOPED_TRACE(std::to_string(s.lanes) + (s.strided ? " lanes, round-robin" : " lanes, blocks"));
-        const Outcome many = run_with_lanes(problem, c.span, s.lanes, s.strided);
+    std::vector<Split> splits = {{2, false, 0}, {7, false, 0}, {7, true, 0}, {32, true, 0}, {64, true, 0}};
+    // A table shared by the fleet also through the counting sort (the CUDA grid's update),
+    // with one tile and with tiles of a few vehicles (most rows then span tiles).
+    if (c.span == Span::kFleet && c.sharing == QTableSharing::fleet)
+        for (const int tiles : {1, 3, 16})
+            for (const Split s : {Split{1, false, tiles}, Split{7, false, tiles}, Split{32, true, tiles}}) splits.push_back(s);
+    for (const Split s : splits) {
+        SCOPED_TRACE(std::to_string(s.lanes) + (s.strided ? " lanes, round-robin" : " lanes, blocks") +
+                     (s.sort_tiles > 0 ? ", sorted in " + std::to_string(s.sort_tiles) + " tiles" : ""));
+        const Outcome many = run_with_lanes(problem, c.span, s.lanes, s.strided, s.sort_tiles);
         EXPECT_TRUE(many.fleet == one.fleet) << "fleet state or Q-tables differ";
         ASSERT_EQ(many.metrics.size(), one.metrics.size());
         EXPECT_EQ(std::memcmp(many.metrics.data(), one.metrics.data(), one.metrics.size() * sizeof(EpisodeMetrics)), 0)
@@ -194,6 +222,69 @@ INSTANTIATE_TEST_SUITE_P(
                std::string(info.param.span == Span::kFleet ? "_over_fleet" : "_by_community") +
                (info.param.step_hours < 1.0 ? "_half_hour" : "_hourly");
     });
+
+// The counting sort itself (env/row_sort.h), one lane: every key's run holds exactly the
+// vehicles in states of that key, in vehicle order, whatever the tiles; the counts are left 0.
+TEST(RowSort, EachKeysRunHoldsItsVehiclesInVehicleOrder) {
+    Config cfg = lanes_config(QTableSharing::fleet, 1.0);
+    cfg.learning.deadline_levels = 3;
+    const Problem problem = build_problem(cfg);
+    const EnvParams& p = problem.params;
+    std::vector<char> fleet = problem.fleet;
+    FleetView f{};
+    layout_fleet(p, fleet.data(), &f);
+    const int keys = row_sort_keys(p), step = 9;
+    ASSERT_GT(keys, 4);
+    for (const int tiles : {1, 3, 16, 200}) {
+        SCOPED_TRACE(std::to_string(tiles) + " tiles");
+        // States of one step, few keys (many ties), some vehicles unplugged (-1).
+        for (int v = 0; v < p.num_vehicles; ++v) {
+            const int k = (v * 7 + tiles) % 5;
+            f.state[v] = v % 4 == 3 ? -1
+                                    : state_index(p, static_cast<float>(k % 3) / 3.0f + 0.05f, step, k % p.price_levels,
+                                                  k % p.deadline_levels);
+        }
+        SortScratch sort(p, tiles);
+        const RowSortScratch& rs = sort.view;
+        for (int t = 0; t < tiles; ++t) row_sort_count(p, f, rs, 0, p.num_vehicles, t);
+        for (int k = 0; k < keys; ++k) row_sort_total(p, rs, k);
+        row_sort_scan(p, rs);
+        for (int t = 0; t < tiles; ++t) row_sort_place(p, f, rs, 0, p.num_vehicles, t);
+        int live = 0;
+        for (int k = 0; k < keys; ++k) {
+            std::vector<int> expected;
+            for (int v = 0; v < p.num_vehicles; ++v)
+                if (f.state[v] >= 0 && row_sort_key(p, f.state[v]) == k) expected.push_back(v);
+            const std::vector<int> run(sort.order.begin() + sort.key_start[k], sort.order.begin() + sort.key_start[k + 1]);
+            EXPECT_EQ(run, expected) << "key " << k;
+            live += static_cast<int>(expected.size());
+        }
+        EXPECT_EQ(sort.key_start[keys], live);
+        EXPECT_TRUE(std::all_of(sort.tile_counts.begin(), sort.tile_counts.end(), [](int c) { return c == 0; }))
+            << "the counts are not left at 0 for the next step";
+    }
+}
+
+// A step's states map one to one onto the keys (a state without its time bin).
+TEST(RowSort, KeysAreAStepsStatesOneToOne) {
+    Config cfg = lanes_config(QTableSharing::fleet, 1.0);
+    cfg.learning.deadline_levels = 3;
+    cfg.learning.forecast_levels = 2;
+    const EnvParams p = build_problem(cfg).params;
+    ASSERT_EQ(num_states(p) % p.time_bins, 0);
+    for (int step = 0; step < p.steps_per_day; step += 5) {
+        std::vector<int> seen(static_cast<size_t>(row_sort_keys(p)), 0);
+        for (int s = 0; s < num_states(p); ++s) {
+            const int inner = num_states(p) / (p.soc_bins * p.time_bins);
+            if (s / inner % p.time_bins != time_bin(p, step)) continue;
+            const int k = row_sort_key(p, s);
+            ASSERT_GE(k, 0);
+            ASSERT_LT(k, row_sort_keys(p));
+            ++seen[static_cast<size_t>(k)];
+        }
+        EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; })) << "step " << step;
+    }
+}
 
 }  // namespace
 }  // namespace v2g
