@@ -32,6 +32,9 @@ struct GridSync {
 };
 
 constexpr int kThreadsPerCommunityBlock = 64;  // >= a default community (50 vehicles)
+// Without the sort (the stage timers' fleet span of one community's table) a shared table's
+// rows are owned by this many threads, each scanning every vehicle (step.h learn_rows).
+constexpr int kFleetLearnOwners = 1024;
 
 // Community `c`'s episode by the calling block.
 template <typename Hooks>
@@ -56,7 +59,7 @@ __global__ void fleet_episode_kernel(EnvParams p, SignalsView sig, FleetView f, 
     lanes.lane = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
     lanes.count = static_cast<int>(gridDim.x * blockDim.x);
     lanes.strided = true;
-    lanes.row_owners = 1;  // only with coarse time bins, where one lane does every update anyway
+    lanes.row_owners = kFleetLearnOwners;
     lanes.row_sort = sort;
     run_episode_schedule(p, sig, f, 0, p.num_communities, episode, mode, epsilon, lanes, GridSync{}, hooks, sums, out);
 }

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -284,6 +285,17 @@ TEST(RowSort, KeysAreAStepsStatesOneToOne) {
         }
         EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; })) << "step " << step;
     }
+}
+
+// About sqrt(vehicles) tiles, never more than vehicles / keys, at least one.
+TEST(RowSort, TilesBalanceTheCountAgainstTheTotal) {
+    const EnvParams p = build_problem(lanes_config(QTableSharing::fleet, 1.0)).params;
+    const int keys = row_sort_keys(p);
+    for (const int n : {0, 1, 50, keys * 3, 1000, 65536, 1000000, 10000000, 2000000000}) {
+        const int root = static_cast<int>(std::floor(std::sqrt(static_cast<double>(n))));
+        EXPECT_EQ(row_sort_tiles(p, n), std::max(1, std::min(root, n / keys))) << n << " vehicles";
+    }
+    EXPECT_EQ(row_sort_tiles(p, 1000000), 1000);
 }
 
 }  // namespace
