@@ -49,15 +49,9 @@ V2G_HD int row_sort_key(const EnvParams& p, int state) {
 // tiles (total), so about sqrt(vehicles) tiles balance the two (1,000 at 10^6 vehicles); and no
 // more than vehicles / keys, so that keys x tiles counters cost no more than the vehicles do.
 V2G_HD int row_sort_tiles(const EnvParams& p, int vehicles) {
-    int lo = 0, hi = 46341;  // floor(sqrt(vehicles)) by bisection, in integers
-    while (lo < hi) {
-        const int mid = (lo + hi + 1) / 2;
-        if (static_cast<int64_t>(mid) * mid <= vehicles)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    const int root = lo, by_keys = vehicles / row_sort_keys(p);
+    // A correctly rounded double sqrt of an int never rounds up to the next integer.
+    const int root = static_cast<int>(sqrt(static_cast<double>(vehicles)));
+    const int by_keys = vehicles / row_sort_keys(p);
     const int t = root < by_keys ? root : by_keys;
     return t < 1 ? 1 : t;
 }
