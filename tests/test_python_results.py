@@ -254,6 +254,19 @@ def test_cli_info_plot_watch(fake, tmp_path):
     assert p.returncode == 0 and p.stdout.startswith("20/20 episodes"), p.stderr
 
 
+def test_open_reads_the_status_before_the_rows(fake, monkeypatch):
+    # A live writer sets the status after its last rows: read in that order, a finished run never
+    # shows a row short (`v2g watch` printed "run finished: 11/12" when the rows came first).
+    import v2g.run as run_module
+    seen = []  # the first read of each property (what the open then keeps)
+    def recorded(name, read):
+        return property(lambda self: (seen.append(name) if name not in seen else None, read(self))[1])
+    for name in ("status", "episode_arrays"):
+        monkeypatch.setattr(run_module.Run, name, recorded(name, getattr(run_module.Run, name).fget))
+    v2g.open(fake).close()
+    assert seen == ["status", "episode_arrays"], seen
+
+
 def test_live_fake_writer_is_read_through_swmr(tmp_path):
     path = tmp_path / "live.h5"
     writer = subprocess.Popen([PY, os.path.join(HERE, "v2g_fake_run.py"), "live", str(path), "--episodes", "12",

@@ -186,7 +186,10 @@ class Run:
             if missing:
                 raise ResultsError(f"{path}: not a complete v2g results file (missing group(s) "
                                    + ", ".join("/" + g for g in missing) + ")")
-            # Read what every caller needs now, so a damaged file fails here, not later.
+            # Read what every caller needs now, so a damaged file fails here, not later. The
+            # status first: a live writer sets it after its last rows, so rows read after it hold
+            # at least what it says (read the other way, a run could read "finished" with a row short).
+            self.status  # noqa: B018
             self.config  # noqa: B018 (parses /config/effective_toml)
             self.episode_arrays  # noqa: B018
         except ResultsError:
