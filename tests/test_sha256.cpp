@@ -184,7 +184,9 @@ TEST(Sha256, ShaNiAgreesWithOpensslAndThePortableCode) {
     }
     std::vector<uint8_t> records(5000 * 48);
     for (auto& x : records) x = static_cast<uint8_t>(rng());
-    for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{1025}, size_t{5000}})
+    // Every remainder of the groups of four messages hashed at once, at the leaves and the levels.
+    for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{7},
+                     size_t{9}, size_t{1025}, size_t{1026}, size_t{1027}, size_t{5000}})
         ASSERT_EQ(merkle_root_fixed(records.data(), 48, n, 2, Sha256Impl::sha_ni),
                   merkle_root_fixed(records.data(), 48, n, 2, Sha256Impl::openssl))
             << n;
