@@ -3,14 +3,20 @@
 // row, one episode per backend call, with the step record on. The DP's plans are solved on the
 // host, day by day, from the backend's state at the start of that day; the LP oracle runs its
 // days on a host copy of the trained state, each day from where its own plan left the fleet.
+// On the CPU backend the scenarios run side by side, one thread each (scenario_lanes).
 #include "eval/evaluation.h"
 #include "common/clock.h"
 
 #include <omp.h>
+#include <unistd.h>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include "dqn/dqn.h"
 #include "common/errors.h"
 #include "env/layout.h"
@@ -402,6 +408,27 @@ void apply_fault(const Config& cfg, const std::string& fault, Problem* problem) 
     }
 }
 
+// How many scenarios run at once. They are independent (each its own Problem, backend and
+// copies of the trained fleet), so on the CPU backend `run.threads` threads go further running
+// that many scenarios side by side, one thread each, than one scenario at a time on all of them:
+// no barrier between the threads, and a fleet of one community gives a backend's lanes nothing to
+// share (measured: docs/PERFORMANCE.md, "Evaluation, scenarios side by side"). Not for the DQN or
+// an outside policy (LibTorch's threads are one pool for the process), not on the GPU, and only
+// while that many scenarios' fleet copies fit in a share of the machine's memory.
+int scenario_lanes(const Config& cfg, const DeviceChoice& device, const ExternalPolicy* external, size_t scenarios,
+                   size_t fleet_bytes) {
+    const int threads = cfg.run.threads > 0 ? cfg.run.threads : omp_get_max_threads();
+    if (device.device != ComputeDevice::cpu || cfg.learning.policy == LearnerPolicy::dqn || external || threads < 2)
+        return 1;
+    // A scenario holds the trained fleet four times: its problem's initial one, the host copy, the
+    // backend's, and the initial policy's start. Ours: at most a quarter of the memory for them all.
+    constexpr double kFleetCopiesPerScenario = 4.0, kMemoryShare = 0.25;
+    const double ram_bytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    const double per_scenario = kFleetCopiesPerScenario * static_cast<double>(std::max<size_t>(fleet_bytes, 1));
+    const int fit = static_cast<int>(std::min(1e6, kMemoryShare * ram_bytes / per_scenario));
+    return std::max(1, std::min({threads, static_cast<int>(scenarios), fit}));
+}
+
 EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trained_fleet, int first_episode,
                                 const DeviceChoice& device, const std::function<void(const EvalProgress&)>& on_progress,
                                 const std::vector<char>& trained_learner, const ExternalPolicy* external) {
@@ -422,26 +449,37 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
     for (const EvalPolicy& pol : policies) res.policies.push_back(pol.name);
 
     const auto t0 = std::chrono::steady_clock::now();
-    const int runs_total = static_cast<int>((faults.size() + 1) * policies.size());
+    const size_t scenarios = faults.size() + 1;
+    const int runs_total = static_cast<int>(scenarios * policies.size());
+    const int lanes = scenario_lanes(cfg, device, external, scenarios, trained_fleet.size());
+    Config scenario_cfg = cfg;  // with lanes > 1 each scenario's backend and solvers get one thread
+    if (lanes > 1) scenario_cfg.run.threads = 1;
+    std::mutex progress_mutex;  // the callback hears one report at a time, runs_done in order
     int runs_done = 0;
-    for (size_t s = 0; s <= faults.size(); ++s) {
-        Problem problem = build_problem(cfg);
-        problem.params.plan_points = cfg.evaluation.dp_energy_points;
-        ScenarioResult scenario;
+    res.scenarios.resize(scenarios);
+
+    // Scenario s (0: fault-free, s: faults[s - 1]) into res.scenarios[s]; the fault-free one also
+    // fills the day series, Fig. 9 and the backend's name. Each writes only its own slot.
+    const auto evaluate_scenario = [&](size_t s) {
+        Problem problem = build_problem(scenario_cfg);
+        problem.params.plan_points = scenario_cfg.evaluation.dp_energy_points;
+        ScenarioResult& scenario = res.scenarios[s];
+        const std::string label = s == 0 ? "fault-free" : faults[s - 1];
         if (s > 0) {
             scenario.name = faults[s - 1];
-            scenario.description = describe_fault(cfg, scenario.name);
-            apply_fault(cfg, scenario.name, &problem);
+            scenario.description = describe_fault(scenario_cfg, scenario.name);
+            apply_fault(scenario_cfg, scenario.name, &problem);
         }
-        ScenarioRunner runner(cfg, std::move(problem), trained_fleet, trained_learner, first_episode, device, external);
-        res.backend = runner.backend_name();
-        res.oracle_communities = runner.oracle_communities();
-        res.oracle_vehicles = runner.oracle_vehicles();
+        ScenarioRunner runner(scenario_cfg, std::move(problem), trained_fleet, trained_learner, first_episode, device,
+                              external);
         std::vector<PolicyRun> runs;
         for (const EvalPolicy& pol : policies) {
-            if (on_progress)
-                on_progress({s == 0 ? "fault-free" : scenario.name, pol.name, runs_done, runs_total, seconds_since(t0)});
+            if (on_progress) {
+                std::lock_guard<std::mutex> lock(progress_mutex);
+                on_progress({label, pol.name, runs_done, runs_total, seconds_since(t0)});
+            }
             runs.push_back(pol.oracle ? runner.run_oracle() : runner.run(pol, runs.empty() ? nullptr : &runs[kEvalLearned].record));
+            std::lock_guard<std::mutex> lock(progress_mutex);
             ++runs_done;
         }
         for (size_t k = 0; k < runs.size(); ++k) {
@@ -458,33 +496,61 @@ EvaluationResult run_evaluation(const Config& cfg, const std::vector<char>& trai
             scenario.external_score = oracle_score(mean_over(runs[kEvalExternal].oracle_set_money),
                                                    mean_over(runs[kEvalRandom].oracle_set_money),
                                                    mean_over(runs[kEvalOracle].oracle_set_money));
-        if (s == 0) {  // the fault-free days also give the day series and Fig. 9
-            const EnvParams& p = runner.params();
-            const SignalsView sig = runner.signals();
-            for (int d = 0; d < cfg.evaluation.days; ++d)
-                for (int t = 0; t < p.steps_per_day; ++t) {
-                    const int i = signal_index(p, first_episode + d, t);
-                    res.clock_hour.push_back(
-                        std::fmod(cfg.time.day_start_hour + t * cfg.time.step_hours, kHoursPerDayD));
-                    res.retail_price_per_kwh.push_back(sig.retail_price_per_kwh[i]);
-                    res.feed_in_price_per_kwh.push_back(sig.feed_in_price_per_kwh[i]);
-                    res.dr_event.push_back(sig.dr_event[i]);
+        if (s != 0) return;
+        // The fault-free days also give the day series and Fig. 9.
+        res.backend = runner.backend_name();
+        if (lanes > 1) res.backend += " per scenario, " + std::to_string(lanes) + " scenarios at a time";
+        res.oracle_communities = runner.oracle_communities();
+        res.oracle_vehicles = runner.oracle_vehicles();
+        const EnvParams& p = runner.params();
+        const SignalsView sig = runner.signals();
+        for (int d = 0; d < cfg.evaluation.days; ++d)
+            for (int t = 0; t < p.steps_per_day; ++t) {
+                const int i = signal_index(p, first_episode + d, t);
+                res.clock_hour.push_back(std::fmod(cfg.time.day_start_hour + t * cfg.time.step_hours, kHoursPerDayD));
+                res.retail_price_per_kwh.push_back(sig.retail_price_per_kwh[i]);
+                res.feed_in_price_per_kwh.push_back(sig.feed_in_price_per_kwh[i]);
+                res.dr_event.push_back(sig.dr_event[i]);
+            }
+        for (const PolicyRun& run : runs)
+            for (const std::vector<double>& day : run.flows) res.flows.insert(res.flows.end(), day.begin(), day.end());
+        res.optimum_value_per_vehicle = runs[kEvalDpPlan].optimum_value;
+        const auto per_vehicle = [&](const PolicyRun& run, std::vector<double>* met, std::vector<double>* money,
+                                     std::vector<double>* soh) {
+            for (int v = 0; v < p.num_vehicles; ++v) {
+                met->push_back(run.needed_kwh[v] > 0.0 ? 1.0 - run.unmet_kwh[v] / run.needed_kwh[v] : 1.0);
+                money->push_back(run.money[v] / cfg.evaluation.days);
+                soh->push_back(run.soh_end[v]);
+            }
+        };
+        per_vehicle(runs[kEvalInitial], &res.initial_departure_met, &res.initial_money_per_day, &res.initial_soh);
+        per_vehicle(runs[kEvalLearned], &res.enhanced_departure_met, &res.enhanced_money_per_day, &res.enhanced_soh);
+    };
+
+    if (lanes == 1) {
+        for (size_t s = 0; s < scenarios; ++s) evaluate_scenario(s);
+    } else {
+        // Each lane takes the next scenario not yet started; the first failure stops the others
+        // from starting new ones and is rethrown here, as the serial loop would throw it.
+        std::atomic<size_t> next{0};
+        std::atomic<bool> failed{false};
+        std::exception_ptr failure;
+        std::mutex failure_mutex;
+        std::vector<std::thread> workers;
+        for (int lane = 0; lane < lanes; ++lane)
+            workers.emplace_back([&] {
+                for (size_t s = next++; s < scenarios && !failed; s = next++) {
+                    try {
+                        evaluate_scenario(s);
+                    } catch (...) {
+                        std::lock_guard<std::mutex> lock(failure_mutex);
+                        if (!failure) failure = std::current_exception();
+                        failed = true;
+                    }
                 }
-            for (const PolicyRun& run : runs)
-                for (const std::vector<double>& day : run.flows) res.flows.insert(res.flows.end(), day.begin(), day.end());
-            res.optimum_value_per_vehicle = runs[kEvalDpPlan].optimum_value;
-            const auto per_vehicle = [&](const PolicyRun& run, std::vector<double>* met, std::vector<double>* money,
-                                         std::vector<double>* soh) {
-                for (int v = 0; v < p.num_vehicles; ++v) {
-                    met->push_back(run.needed_kwh[v] > 0.0 ? 1.0 - run.unmet_kwh[v] / run.needed_kwh[v] : 1.0);
-                    money->push_back(run.money[v] / cfg.evaluation.days);
-                    soh->push_back(run.soh_end[v]);
-                }
-            };
-            per_vehicle(runs[kEvalInitial], &res.initial_departure_met, &res.initial_money_per_day, &res.initial_soh);
-            per_vehicle(runs[kEvalLearned], &res.enhanced_departure_met, &res.enhanced_money_per_day, &res.enhanced_soh);
-        }
-        res.scenarios.push_back(std::move(scenario));
+            });
+        for (std::thread& w : workers) w.join();
+        if (failure) std::rethrow_exception(failure);
     }
     if (on_progress) on_progress({"", "", runs_done, runs_total, seconds_since(t0)});
     return res;
