@@ -182,6 +182,10 @@ bool same_metrics(const EvaluationResult& a, const EvaluationResult& b) {
                     const double x = a.scenarios[s].metrics[k][d][m], y = b.scenarios[s].metrics[k][d][m];
                     if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
                 }
+    for (size_t s = 0; s < a.scenarios.size(); ++s)
+        if (a.scenarios[s].name != b.scenarios[s].name || a.scenarios[s].oracle_set_money != b.scenarios[s].oracle_set_money ||
+            !(a.scenarios[s].score == b.scenarios[s].score || (std::isnan(a.scenarios[s].score) && std::isnan(b.scenarios[s].score))))
+            return false;
     return a.flows == b.flows && a.optimum_value_per_vehicle == b.optimum_value_per_vehicle &&
            a.enhanced_soh == b.enhanced_soh && a.initial_money_per_day == b.initial_money_per_day;
 }
@@ -198,6 +202,9 @@ TEST(Evaluation, RunsEveryPolicyAndFaultAndIsTheSameOnOneAndTwoThreads) {
     cfg.run.threads = 2;
     const EvaluationResult two = run_evaluation(cfg, trained.fleet, cfg.run.episodes, cpu);
     EXPECT_TRUE(same_metrics(one, two));
+    // Two threads run the scenarios side by side (eval/evaluation.cpp scenario_lanes), one does not.
+    EXPECT_NE(two.backend.find("2 scenarios at a time"), std::string::npos) << two.backend;
+    EXPECT_EQ(one.backend.find("scenarios at a time"), std::string::npos) << one.backend;
     ASSERT_EQ(one.policies.size(), eval_policies().size());
     ASSERT_EQ(one.scenarios.size(), 5u);  // fault-free + the four faults
     EXPECT_EQ(one.flows.size(), one.policies.size() * 3 * 24 * kFlowFields);
